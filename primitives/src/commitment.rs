@@ -1,0 +1,241 @@
+//! The state commitment: a Jellyfish Merkle tree (the `jmt` crate) over blake2b-256.
+//!
+//! The state is a flat key-value map. Its root commits to every (key, value) pair: the tree's
+//! leaves are keyed by `blake2b-256(key)` and hold `blake2b-256(value)`. Inclusion and exclusion
+//! proofs ([`StateProof`]) are checked against a header's state root with [`verify_proof`].
+//!
+//! Versions: the genesis state is tree version 0 and the state after block `n` is version `n`,
+//! each computed from the one before ([`compute_update`]). A version's nodes are produced as a
+//! [`CommitmentUpdate`] that the caller persists (the node writes it in the same redb transaction
+//! as the block) or applies in memory ([`MemoryState`]). Chosen over trie-db because it ships proofs
+//! and a node-batch API that maps onto one write transaction per block; see `benches/` for figures.
+
+use crate::hashing::{Blake2b256, Hash};
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
+use std::collections::BTreeMap;
+
+/// A set of writes: `Some(value)` sets a key, `None` removes it.
+pub type StateChanges = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// The tree's node type and key, re-exported for storage backends.
+pub use jmt::storage::{Node as TreeNode, NodeKey as TreeNodeKey};
+
+/// A commitment failure: a missing or corrupt tree node (a storage fault, never bad input).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("state commitment: {0}")]
+pub struct CommitmentError(pub String);
+
+/// Where the tree's nodes are read from.
+pub trait NodeSource {
+    /// The node at `key`, if stored.
+    fn node(&self, key: &NodeKey) -> Result<Option<Node>, CommitmentError>;
+    /// The current value of a state key by the hash of the key (for proofs).
+    fn value_by_key_hash(&self, key_hash: &[u8; 32]) -> Result<Option<Vec<u8>>, CommitmentError>;
+}
+
+/// The tree nodes written by one version, and the root they produce.
+#[derive(Debug, Clone)]
+pub struct CommitmentUpdate {
+    pub version: Version,
+    pub root: Hash,
+    /// New nodes to store.
+    pub nodes: Vec<(NodeKey, Node)>,
+    /// Nodes that this version made unreachable from the newest root (prunable).
+    pub stale: Vec<NodeKey>,
+}
+
+struct Reader<'a, S: ?Sized>(&'a S);
+
+impl<S: NodeSource + ?Sized> TreeReader for Reader<'_, S> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        self.0.node(node_key).map_err(|e| anyhow::anyhow!(e.0))
+    }
+    fn get_value_option(&self, _max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+        self.0.value_by_key_hash(&key_hash.0).map_err(|e| anyhow::anyhow!(e.0))
+    }
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        // Only used when restoring a tree from chunks, which we never do.
+        Ok(None)
+    }
+}
+
+/// The leaf key of a state key.
+pub fn key_hash(key: &[u8]) -> [u8; 32] {
+    crate::hashing::blake2_256(key)
+}
+
+/// Computes version `version` of the tree from version `version - 1` (or from the empty tree for
+/// version 0) plus `changes`.
+pub fn compute_update<S: NodeSource + ?Sized>(
+    source: &S,
+    changes: &StateChanges,
+    version: Version,
+) -> Result<CommitmentUpdate, CommitmentError> {
+    let reader = Reader(source);
+    let tree = JellyfishMerkleTree::<_, Blake2b256>::new(&reader);
+    let value_set = changes.iter().map(|(k, v)| (KeyHash(key_hash(k)), v.clone()));
+    let (root, batch): (_, TreeUpdateBatch) =
+        tree.put_value_set(value_set, version).map_err(|e| CommitmentError(e.to_string()))?;
+    Ok(CommitmentUpdate {
+        version,
+        root: Hash(root.0),
+        nodes: batch.node_batch.nodes().iter().map(|(k, n)| (k.clone(), n.clone())).collect(),
+        stale: batch.stale_node_index_batch.into_iter().map(|s| s.node_key).collect(),
+    })
+}
+
+/// The root of the empty state (no keys).
+pub fn empty_root() -> Hash {
+    Hash(JellyfishMerkleTree::<Reader<'_, MemoryState>, Blake2b256>::EMPTY_ROOT.0)
+}
+
+/// An inclusion or exclusion proof of one key, as the borsh bytes of a jmt `SparseMerkleProof`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateProof(pub Vec<u8>);
+
+/// Proves the value (or absence) of `key` in the tree at `version`.
+pub fn prove<S: NodeSource + ?Sized>(
+    source: &S,
+    key: &[u8],
+    version: Version,
+) -> Result<(Option<Vec<u8>>, StateProof), CommitmentError> {
+    let reader = Reader(source);
+    let tree = JellyfishMerkleTree::<_, Blake2b256>::new(&reader);
+    let (value, proof) =
+        tree.get_with_proof(KeyHash(key_hash(key)), version).map_err(|e| CommitmentError(e.to_string()))?;
+    let bytes = borsh::to_vec(&proof).map_err(|e| CommitmentError(e.to_string()))?;
+    Ok((value, StateProof(bytes)))
+}
+
+/// Checks that `key` has `value` (`None`: is absent) in the state with root `root`.
+pub fn verify_proof(root: &Hash, key: &[u8], value: Option<&[u8]>, proof: &StateProof) -> bool {
+    let Ok(proof) = borsh::from_slice::<jmt::proof::SparseMerkleProof<Blake2b256>>(&proof.0) else {
+        return false;
+    };
+    proof.verify(jmt::RootHash(root.0), KeyHash(key_hash(key)), value).is_ok()
+}
+
+/// A whole state held in memory with its tree: for genesis, tests and tools.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryState {
+    values: BTreeMap<Vec<u8>, Vec<u8>>,
+    by_key_hash: BTreeMap<[u8; 32], Vec<u8>>,
+    nodes: BTreeMap<NodeKey, Node>,
+    /// The version of the current root; `None` before anything was committed.
+    version: Option<Version>,
+    root: Hash,
+}
+
+impl MemoryState {
+    pub fn new() -> Self {
+        MemoryState { root: empty_root(), ..Default::default() }
+    }
+
+    /// The version the next [`MemoryState::apply`] produces.
+    pub fn next_version(&self) -> Version {
+        self.version.map_or(0, |v| v + 1)
+    }
+
+    pub fn root(&self) -> Hash {
+        self.root
+    }
+
+    pub fn values(&self) -> &BTreeMap<Vec<u8>, Vec<u8>> {
+        &self.values
+    }
+
+    /// Applies `changes` with the commitment `update` computed for them.
+    pub fn apply_update(&mut self, changes: &StateChanges, update: CommitmentUpdate) {
+        for (k, v) in changes {
+            match v {
+                Some(v) => {
+                    self.by_key_hash.insert(key_hash(k), v.clone());
+                    self.values.insert(k.clone(), v.clone());
+                }
+                None => {
+                    self.by_key_hash.remove(&key_hash(k));
+                    self.values.remove(k);
+                }
+            }
+        }
+        for key in &update.stale {
+            self.nodes.remove(key);
+        }
+        self.nodes.extend(update.nodes);
+        self.version = Some(update.version);
+        self.root = update.root;
+    }
+
+    /// Applies `changes`, computing the new root.
+    pub fn apply(&mut self, changes: &StateChanges) -> Result<Hash, CommitmentError> {
+        let update = compute_update(self, changes, self.next_version())?;
+        let root = update.root;
+        self.apply_update(changes, update);
+        Ok(root)
+    }
+
+    /// Proves `key` against the current root.
+    pub fn prove(&self, key: &[u8]) -> Result<(Option<Vec<u8>>, StateProof), CommitmentError> {
+        match self.version {
+            Some(v) => prove(self, key, v),
+            None => Err(CommitmentError("empty state has no tree to prove against".into())),
+        }
+    }
+}
+
+impl NodeSource for MemoryState {
+    fn node(&self, key: &NodeKey) -> Result<Option<Node>, CommitmentError> {
+        Ok(self.nodes.get(key).cloned())
+    }
+    fn value_by_key_hash(&self, key_hash: &[u8; 32]) -> Result<Option<Vec<u8>>, CommitmentError> {
+        Ok(self.by_key_hash.get(key_hash).cloned())
+    }
+}
+
+impl crate::state_machine::StateView for MemoryState {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.values.get(key).cloned()
+    }
+    fn commit(&self, changes: &StateChanges) -> Result<CommitmentUpdate, CommitmentError> {
+        compute_update(self, changes, self.next_version())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(pairs: &[(&[u8], Option<&[u8]>)]) -> StateChanges {
+        pairs.iter().map(|(k, v)| (k.to_vec(), v.map(|v| v.to_vec()))).collect()
+    }
+
+    #[test]
+    fn roots_depend_on_content_not_history() {
+        let mut a = MemoryState::new();
+        a.apply(&changes(&[(b"k1", Some(b"v1")), (b"k2", Some(b"v2"))])).unwrap();
+        let mut b = MemoryState::new();
+        b.apply(&changes(&[(b"k2", Some(b"v2"))])).unwrap();
+        b.apply(&changes(&[(b"k1", Some(b"v1")), (b"k3", Some(b"x"))])).unwrap();
+        b.apply(&changes(&[(b"k3", None)])).unwrap();
+        assert_eq!(a.root(), b.root());
+        assert_ne!(a.root(), empty_root());
+    }
+
+    #[test]
+    fn inclusion_and_exclusion_proofs() {
+        let mut s = MemoryState::new();
+        s.apply(&changes(&[(b"alice", Some(b"100")), (b"bob", Some(b"5"))])).unwrap();
+        let root = s.root();
+        let (v, proof) = s.prove(b"alice").unwrap();
+        assert_eq!(v.as_deref(), Some(&b"100"[..]));
+        assert!(verify_proof(&root, b"alice", Some(b"100"), &proof));
+        assert!(!verify_proof(&root, b"alice", Some(b"101"), &proof));
+        assert!(!verify_proof(&root, b"alice", None, &proof));
+        let (none, absent) = s.prove(b"carol").unwrap();
+        assert!(none.is_none());
+        assert!(verify_proof(&root, b"carol", None, &absent));
+        assert!(!verify_proof(&root, b"carol", Some(b"1"), &absent));
+        assert!(!verify_proof(&root, b"alice", Some(b"100"), &StateProof(vec![1, 2, 3])));
+    }
+}

@@ -1,0 +1,310 @@
+//! sr25519 keys and signatures (schnorrkel), with one signing context per purpose.
+//!
+//! ## Secret URIs
+//! A secret URI names a key pair: an optional 32-byte seed followed by hard derivation junctions.
+//! - `0x<64 hex>`: the 32-byte mini secret key itself (`key generate` prints one);
+//! - `//name` (one or more, e.g. `//alice`, `//alice//stash`): hard-derived from the base seed;
+//!   without an explicit seed the base is the public *dev seed* `blake2b-256("aitbc dev seed")`,
+//!   so `//alice` is the same key on every machine. Dev keys must never hold real value.
+//!
+//! Each junction `//j` derives `seed' = seed.hard_derive_mini_secret_key(cc, j)` with
+//! schnorrkel's hard derivation, where the chain code `cc` is `blake2b-256("aitbc junction" || j)`.
+//! The key pair is the mini secret expanded in Ed25519 mode (as Substrate does).
+
+use crate::hashing::blake2_256;
+use codec::{Decode, Encode};
+use schnorrkel::derive::ChainCode;
+use schnorrkel::{ExpansionMode, Keypair, MiniSecretKey, PublicKey};
+use std::fmt;
+
+/// The purpose a signature is made for; each has its own schnorrkel signing context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningContext {
+    /// A transaction (extrinsic) signature.
+    Transaction,
+    /// An authority's seal on a block header.
+    Block,
+    /// A finality vote.
+    Vote,
+    /// A miner's signature over a compute receipt.
+    ReceiptMiner,
+    /// A coordinator's attestation of a compute receipt.
+    ReceiptAttest,
+}
+
+impl SigningContext {
+    pub fn label(self) -> &'static [u8] {
+        match self {
+            SigningContext::Transaction => b"aitbc-tx",
+            SigningContext::Block => b"aitbc-block",
+            SigningContext::Vote => b"aitbc-vote",
+            SigningContext::ReceiptMiner => b"aitbc-receipt-miner",
+            SigningContext::ReceiptAttest => b"aitbc-receipt-attest",
+        }
+    }
+
+}
+
+/// An account or authority: a 32-byte sr25519 public key. Text form: an `ait1…` address.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode)]
+pub struct AccountId(pub [u8; 32]);
+
+impl AccountId {
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::address::encode(self))
+    }
+}
+
+impl fmt::Debug for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = crate::address::encode(self);
+        write!(f, "{}…{}", &a[..8], &a[a.len() - 4..])
+    }
+}
+
+impl std::str::FromStr for AccountId {
+    type Err = crate::address::AddressError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::address::decode(s)
+    }
+}
+
+impl serde::Serialize for AccountId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AccountId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::address::decode(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A 64-byte sr25519 signature.
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct Signature(pub [u8; 64]);
+
+impl Signature {
+    pub fn to_hex(&self) -> String {
+        format!("0x{}", hex::encode(self.0))
+    }
+
+    /// Parses `0x` + 128 hex digits.
+    pub fn from_hex(s: &str) -> Option<Signature> {
+        let digits = s.strip_prefix("0x").unwrap_or(s);
+        let mut out = [0u8; 64];
+        hex::decode_to_slice(digits, &mut out).ok()?;
+        Some(Signature(out))
+    }
+
+    /// Verifies this signature by `signer` over `message` in `context`.
+    pub fn verify(&self, context: SigningContext, message: &[u8], signer: &AccountId) -> bool {
+        let Ok(public) = PublicKey::from_bytes(&signer.0) else {
+            return false;
+        };
+        let Ok(sig) = schnorrkel::Signature::from_bytes(&self.0) else {
+            return false;
+        };
+        public
+            .verify(schnorrkel::signing_context(context.label()).bytes(message), &sig)
+            .is_ok()
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signature(0x{}…)", hex::encode(&self.0[..6]))
+    }
+}
+
+/// One signature to check in a batch.
+#[derive(Debug, Clone)]
+pub struct SignatureCheck<'a> {
+    pub context: SigningContext,
+    pub message: &'a [u8],
+    pub signer: AccountId,
+    pub signature: Signature,
+}
+
+/// Verifies many signatures at once (about twice as fast per signature as one by one). Returns
+/// `true` only if every signature is valid; on `false` the caller checks them one by one to find
+/// the bad ones.
+pub fn verify_batch(checks: &[SignatureCheck<'_>]) -> bool {
+    if checks.is_empty() {
+        return true;
+    }
+    let mut publics = Vec::with_capacity(checks.len());
+    let mut sigs = Vec::with_capacity(checks.len());
+    for c in checks {
+        let (Ok(p), Ok(s)) = (
+            PublicKey::from_bytes(&c.signer.0),
+            schnorrkel::Signature::from_bytes(&c.signature.0),
+        ) else {
+            return false;
+        };
+        publics.push(p);
+        sigs.push(s);
+    }
+    let transcripts = checks
+        .iter()
+        .map(|c| schnorrkel::signing_context(c.context.label()).bytes(c.message));
+    schnorrkel::verify_batch(transcripts, &sigs, &publics, false).is_ok()
+}
+
+/// Why a secret URI was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretUriError {
+    #[error("secret URI is empty")]
+    Empty,
+    #[error("secret seed must be 0x followed by 64 hex digits")]
+    BadSeed,
+    #[error("expected `//junction` after the seed, found {0:?}")]
+    BadJunction(String),
+}
+
+/// An sr25519 key pair.
+#[derive(Clone)]
+pub struct Pair {
+    keypair: Keypair,
+    seed: [u8; 32],
+}
+
+impl fmt::Debug for Pair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pair({})", self.public())
+    }
+}
+
+const DEV_SEED_LABEL: &[u8] = b"aitbc dev seed";
+
+impl Pair {
+    /// The key pair of a 32-byte mini secret seed.
+    pub fn from_seed(seed: [u8; 32]) -> Pair {
+        let mini = MiniSecretKey::from_bytes(&seed).expect("any 32 bytes are a mini secret key; qed");
+        Pair { keypair: mini.expand_to_keypair(ExpansionMode::Ed25519), seed }
+    }
+
+    /// A fresh random key pair (from the OS RNG).
+    pub fn generate() -> Pair {
+        Pair::from_seed(MiniSecretKey::generate().to_bytes())
+    }
+
+    /// Parses a secret URI (see the module docs).
+    pub fn from_uri(uri: &str) -> Result<Pair, SecretUriError> {
+        let uri = uri.trim();
+        if uri.is_empty() {
+            return Err(SecretUriError::Empty);
+        }
+        let (seed, mut rest) = match uri.find("//") {
+            Some(0) => (blake2_256(DEV_SEED_LABEL), uri),
+            Some(i) => (parse_seed(&uri[..i])?, &uri[i..]),
+            None => (parse_seed(uri)?, ""),
+        };
+        let mut mini = MiniSecretKey::from_bytes(&seed).expect("32 bytes; qed");
+        while !rest.is_empty() {
+            let Some(after) = rest.strip_prefix("//") else {
+                return Err(SecretUriError::BadJunction(rest.to_string()));
+            };
+            let end = after.find("//").unwrap_or(after.len());
+            let junction = &after[..end];
+            if junction.is_empty() || junction.contains('/') {
+                return Err(SecretUriError::BadJunction(rest.to_string()));
+            }
+            let mut cc_input = b"aitbc junction".to_vec();
+            cc_input.extend_from_slice(junction.as_bytes());
+            let cc = ChainCode(blake2_256(&cc_input));
+            mini = mini.hard_derive_mini_secret_key(Some(cc), junction.as_bytes(), ExpansionMode::Ed25519).0;
+            rest = &after[end..];
+        }
+        Ok(Pair::from_seed(mini.to_bytes()))
+    }
+
+    /// The public key, i.e. the account id.
+    pub fn public(&self) -> AccountId {
+        AccountId(self.keypair.public.to_bytes())
+    }
+
+    /// The 32-byte mini secret seed (`0x…` of it is a valid secret URI).
+    pub fn seed(&self) -> [u8; 32] {
+        self.seed
+    }
+
+    /// Signs `message` in `context`.
+    pub fn sign(&self, context: SigningContext, message: &[u8]) -> Signature {
+        Signature(
+            self.keypair
+                .sign(schnorrkel::signing_context(context.label()).bytes(message))
+                .to_bytes(),
+        )
+    }
+}
+
+fn parse_seed(s: &str) -> Result<[u8; 32], SecretUriError> {
+    let digits = s.strip_prefix("0x").ok_or(SecretUriError::BadSeed)?;
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(digits, &mut out).map_err(|_| SecretUriError::BadSeed)?;
+    Ok(out)
+}
+
+/// The dev account of a name: `Pair::from_uri("//name")`. For tests, specs and tools.
+pub fn dev_pair(name: &str) -> Pair {
+    Pair::from_uri(&format!("//{name}")).expect("a plain name is a valid junction; qed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_forms() {
+        let alice = Pair::from_uri("//alice").unwrap();
+        assert_eq!(alice.public(), dev_pair("alice").public());
+        assert_ne!(alice.public(), dev_pair("bob").public());
+        let stash = Pair::from_uri("//alice//stash").unwrap();
+        assert_ne!(stash.public(), alice.public());
+        let seed = format!("0x{}", hex::encode(alice.seed()));
+        assert_eq!(Pair::from_uri(&seed).unwrap().public(), alice.public());
+        assert_ne!(Pair::from_uri(&format!("{seed}//x")).unwrap().public(), alice.public());
+        assert_eq!(Pair::from_uri("").unwrap_err(), SecretUriError::Empty);
+        assert_eq!(Pair::from_uri("alice").unwrap_err(), SecretUriError::BadSeed);
+        assert!(matches!(Pair::from_uri("//alice/x"), Err(SecretUriError::BadJunction(_))));
+        assert!(matches!(Pair::from_uri("////"), Err(SecretUriError::BadJunction(_))));
+    }
+
+    #[test]
+    fn contexts_separate_signatures() {
+        let p = dev_pair("alice");
+        let sig = p.sign(SigningContext::Transaction, b"m");
+        assert!(sig.verify(SigningContext::Transaction, b"m", &p.public()));
+        assert!(!sig.verify(SigningContext::Block, b"m", &p.public()));
+        assert!(!sig.verify(SigningContext::Transaction, b"n", &p.public()));
+        assert!(!sig.verify(SigningContext::Transaction, b"m", &dev_pair("bob").public()));
+    }
+
+    #[test]
+    fn batch_verification() {
+        let pairs: Vec<Pair> = (0..8).map(|i| dev_pair(&format!("u{i}"))).collect();
+        let msgs: Vec<Vec<u8>> = (0..8u8).map(|i| vec![i; 10]).collect();
+        let mut checks: Vec<SignatureCheck<'_>> = pairs
+            .iter()
+            .zip(&msgs)
+            .map(|(p, m)| SignatureCheck {
+                context: SigningContext::Vote,
+                message: m,
+                signer: p.public(),
+                signature: p.sign(SigningContext::Vote, m),
+            })
+            .collect();
+        assert!(verify_batch(&checks));
+        checks[3].message = &msgs[4];
+        assert!(!verify_batch(&checks));
+    }
+}

@@ -1,0 +1,38 @@
+//! # aitbc-primitives
+//!
+//! The vocabulary every other AITBC crate speaks: plain types ([`AccountId`], [`Balance`],
+//! [`Hash`], …), the wire formats (SCALE-encoded [`Header`], [`Block`], [`Extrinsic`],
+//! [`ComputeReceipt`]), sr25519 keys and domain-separated signatures, the chain's hash functions,
+//! `ait1…` addresses, the Merkle state commitment, and the [`StateMachine`] trait that the node
+//! drives.
+//!
+//! Invariants kept here:
+//! - every signature is made in its own signing context ([`crypto::SigningContext`]), so a
+//!   signature for one purpose is useless for another;
+//! - every wire type decodes from hostile bytes without panicking, rejects trailing bytes
+//!   ([`decode_exact`]) and bounds its vectors;
+//! - nothing here does I/O, reads a clock or uses randomness (except explicit key generation).
+
+pub mod address;
+pub mod block;
+pub mod codec_util;
+pub mod commitment;
+pub mod crypto;
+pub mod extrinsic;
+pub mod hashing;
+pub mod receipt;
+pub mod state_machine;
+pub mod types;
+
+pub use address::{Address, AddressError};
+pub use block::{
+    extrinsics_root, Block, Digest, DigestItem, Header, Justification, SignedBlock, Vote,
+    MAX_DIGEST_ITEMS,
+};
+pub use codec_util::{decode_exact, DecodeError};
+pub use crypto::{AccountId, Pair, SecretUriError, Signature, SigningContext};
+pub use extrinsic::{Extrinsic, SigningPayload, TX_VERSION};
+pub use hashing::{blake2_256, twox_128, Hash};
+pub use receipt::{ComputeReceipt, ReceiptClaim};
+pub use state_machine::*;
+pub use types::*;
