@@ -1,1 +1,74 @@
-fn main() {}
+//! The `aitbc-node` binary: parses the CLI and dispatches.
+
+use aitbc_node::cli::{self, args::KeyCommand, Cli, Command};
+use aitbc_node::service;
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => run_node(cli.run),
+        Some(Command::Run(args)) => run_node(*args),
+        Some(Command::BuildSpec(args)) => {
+            println!("{}", cli::spec::build_spec(&args)?);
+            Ok(())
+        }
+        Some(Command::Key(KeyCommand::Generate { json })) => {
+            println!("{}", cli::keys::generate(json));
+            Ok(())
+        }
+        Some(Command::Key(KeyCommand::Inspect { uri, json })) => {
+            println!("{}", cli::keys::inspect(&uri, json)?);
+            Ok(())
+        }
+        Some(Command::Tx(cmd)) => tokio_runtime()?.block_on(cli::tx::run(cmd)),
+        Some(Command::PurgeChain(args)) => cli::spec::purge_chain(&args),
+    }
+}
+
+fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn run_node(args: cli::args::RunArgs) -> anyhow::Result<()> {
+    init_logging(&args.log);
+    let (config, _tmp) = service::config_from_args(&args)?;
+    tokio_runtime()?.block_on(async move {
+        let node = service::start(config).await?;
+        wait_for_signal().await?;
+        tracing::info!(target: "aitbc", "shutting down");
+        node.stop().await;
+        Ok(())
+    })
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}

@@ -40,7 +40,10 @@ pub fn decode(text: &str) -> Result<AccountId, AddressError> {
         return Err(AddressError::WrongPrefix(checked.hrp().to_string()));
     }
     let bytes: Vec<u8> = checked.byte_iter().collect();
-    let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| AddressError::WrongLength(bytes.len()))?;
+    let key: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| AddressError::WrongLength(bytes.len()))?;
     Ok(AccountId(key))
 }
 

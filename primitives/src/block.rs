@@ -106,7 +106,8 @@ impl<X> SignedBlock<X> {
 
     /// Whether `author` sealed this block.
     pub fn seal_is_valid(&self, author: &AccountId) -> bool {
-        self.seal.verify(SigningContext::Block, self.hash().as_bytes(), author)
+        self.seal
+            .verify(SigningContext::Block, self.hash().as_bytes(), author)
     }
 }
 

@@ -35,9 +35,15 @@ mod tests {
     fn rejects_trailing_and_truncated() {
         let mut bytes = (7u32, 9u64).encode();
         assert_eq!(decode_exact::<(u32, u64)>(&bytes), Ok((7, 9)));
-        assert!(matches!(decode_exact::<(u32, u64)>(&bytes[..5]), Err(DecodeError::Invalid(_))));
+        assert!(matches!(
+            decode_exact::<(u32, u64)>(&bytes[..5]),
+            Err(DecodeError::Invalid(_))
+        ));
         bytes.push(0);
-        assert_eq!(decode_exact::<(u32, u64)>(&bytes), Err(DecodeError::TrailingBytes(1)));
+        assert_eq!(
+            decode_exact::<(u32, u64)>(&bytes),
+            Err(DecodeError::TrailingBytes(1))
+        );
     }
 }
 
@@ -62,7 +68,10 @@ impl<T, const N: usize> BoundedVec<T, N> {
 
     pub fn try_from_vec(v: Vec<T>) -> Result<Self, BoundExceeded> {
         if v.len() > N {
-            return Err(BoundExceeded { len: v.len(), bound: N });
+            return Err(BoundExceeded {
+                len: v.len(),
+                bound: N,
+            });
         }
         Ok(BoundedVec(v))
     }
@@ -70,7 +79,10 @@ impl<T, const N: usize> BoundedVec<T, N> {
     /// Appends an item, failing when the vector is full.
     pub fn try_push(&mut self, item: T) -> Result<(), BoundExceeded> {
         if self.0.len() >= N {
-            return Err(BoundExceeded { len: self.0.len() + 1, bound: N });
+            return Err(BoundExceeded {
+                len: self.0.len() + 1,
+                bound: N,
+            });
         }
         self.0.push(item);
         Ok(())

@@ -51,8 +51,14 @@ impl<S: NodeSource + ?Sized> TreeReader for Reader<'_, S> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         self.0.node(node_key).map_err(|e| anyhow::anyhow!(e.0))
     }
-    fn get_value_option(&self, _max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
-        self.0.value_by_key_hash(&key_hash.0).map_err(|e| anyhow::anyhow!(e.0))
+    fn get_value_option(
+        &self,
+        _max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        self.0
+            .value_by_key_hash(&key_hash.0)
+            .map_err(|e| anyhow::anyhow!(e.0))
     }
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
         // Only used when restoring a tree from chunks, which we never do.
@@ -74,14 +80,26 @@ pub fn compute_update<S: NodeSource + ?Sized>(
 ) -> Result<CommitmentUpdate, CommitmentError> {
     let reader = Reader(source);
     let tree = JellyfishMerkleTree::<_, Blake2b256>::new(&reader);
-    let value_set = changes.iter().map(|(k, v)| (KeyHash(key_hash(k)), v.clone()));
-    let (root, batch): (_, TreeUpdateBatch) =
-        tree.put_value_set(value_set, version).map_err(|e| CommitmentError(e.to_string()))?;
+    let value_set = changes
+        .iter()
+        .map(|(k, v)| (KeyHash(key_hash(k)), v.clone()));
+    let (root, batch): (_, TreeUpdateBatch) = tree
+        .put_value_set(value_set, version)
+        .map_err(|e| CommitmentError(e.to_string()))?;
     Ok(CommitmentUpdate {
         version,
         root: Hash(root.0),
-        nodes: batch.node_batch.nodes().iter().map(|(k, n)| (k.clone(), n.clone())).collect(),
-        stale: batch.stale_node_index_batch.into_iter().map(|s| s.node_key).collect(),
+        nodes: batch
+            .node_batch
+            .nodes()
+            .iter()
+            .map(|(k, n)| (k.clone(), n.clone()))
+            .collect(),
+        stale: batch
+            .stale_node_index_batch
+            .into_iter()
+            .map(|s| s.node_key)
+            .collect(),
     })
 }
 
@@ -102,8 +120,9 @@ pub fn prove<S: NodeSource + ?Sized>(
 ) -> Result<(Option<Vec<u8>>, StateProof), CommitmentError> {
     let reader = Reader(source);
     let tree = JellyfishMerkleTree::<_, Blake2b256>::new(&reader);
-    let (value, proof) =
-        tree.get_with_proof(KeyHash(key_hash(key)), version).map_err(|e| CommitmentError(e.to_string()))?;
+    let (value, proof) = tree
+        .get_with_proof(KeyHash(key_hash(key)), version)
+        .map_err(|e| CommitmentError(e.to_string()))?;
     let bytes = borsh::to_vec(&proof).map_err(|e| CommitmentError(e.to_string()))?;
     Ok((value, StateProof(bytes)))
 }
@@ -113,7 +132,9 @@ pub fn verify_proof(root: &Hash, key: &[u8], value: Option<&[u8]>, proof: &State
     let Ok(proof) = borsh::from_slice::<jmt::proof::SparseMerkleProof<Blake2b256>>(&proof.0) else {
         return false;
     };
-    proof.verify(jmt::RootHash(root.0), KeyHash(key_hash(key)), value).is_ok()
+    proof
+        .verify(jmt::RootHash(root.0), KeyHash(key_hash(key)), value)
+        .is_ok()
 }
 
 /// A whole state held in memory with its tree: for genesis, tests and tools.
@@ -129,7 +150,10 @@ pub struct MemoryState {
 
 impl MemoryState {
     pub fn new() -> Self {
-        MemoryState { root: empty_root(), ..Default::default() }
+        MemoryState {
+            root: empty_root(),
+            ..Default::default()
+        }
     }
 
     /// The version the next [`MemoryState::apply`] produces.
@@ -179,7 +203,9 @@ impl MemoryState {
     pub fn prove(&self, key: &[u8]) -> Result<(Option<Vec<u8>>, StateProof), CommitmentError> {
         match self.version {
             Some(v) => prove(self, key, v),
-            None => Err(CommitmentError("empty state has no tree to prove against".into())),
+            None => Err(CommitmentError(
+                "empty state has no tree to prove against".into(),
+            )),
         }
     }
 }
@@ -207,16 +233,21 @@ mod tests {
     use super::*;
 
     fn changes(pairs: &[(&[u8], Option<&[u8]>)]) -> StateChanges {
-        pairs.iter().map(|(k, v)| (k.to_vec(), v.map(|v| v.to_vec()))).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_vec(), v.map(|v| v.to_vec())))
+            .collect()
     }
 
     #[test]
     fn roots_depend_on_content_not_history() {
         let mut a = MemoryState::new();
-        a.apply(&changes(&[(b"k1", Some(b"v1")), (b"k2", Some(b"v2"))])).unwrap();
+        a.apply(&changes(&[(b"k1", Some(b"v1")), (b"k2", Some(b"v2"))]))
+            .unwrap();
         let mut b = MemoryState::new();
         b.apply(&changes(&[(b"k2", Some(b"v2"))])).unwrap();
-        b.apply(&changes(&[(b"k1", Some(b"v1")), (b"k3", Some(b"x"))])).unwrap();
+        b.apply(&changes(&[(b"k1", Some(b"v1")), (b"k3", Some(b"x"))]))
+            .unwrap();
         b.apply(&changes(&[(b"k3", None)])).unwrap();
         assert_eq!(a.root(), b.root());
         assert_ne!(a.root(), empty_root());
@@ -225,7 +256,8 @@ mod tests {
     #[test]
     fn inclusion_and_exclusion_proofs() {
         let mut s = MemoryState::new();
-        s.apply(&changes(&[(b"alice", Some(b"100")), (b"bob", Some(b"5"))])).unwrap();
+        s.apply(&changes(&[(b"alice", Some(b"100")), (b"bob", Some(b"5"))]))
+            .unwrap();
         let root = s.root();
         let (v, proof) = s.prove(b"alice").unwrap();
         assert_eq!(v.as_deref(), Some(&b"100"[..]));
@@ -236,6 +268,11 @@ mod tests {
         assert!(none.is_none());
         assert!(verify_proof(&root, b"carol", None, &absent));
         assert!(!verify_proof(&root, b"carol", Some(b"1"), &absent));
-        assert!(!verify_proof(&root, b"alice", Some(b"100"), &StateProof(vec![1, 2, 3])));
+        assert!(!verify_proof(
+            &root,
+            b"alice",
+            Some(b"100"),
+            &StateProof(vec![1, 2, 3])
+        ));
     }
 }

@@ -42,7 +42,6 @@ impl SigningContext {
             SigningContext::ReceiptAttest => b"aitbc-receipt-attest",
         }
     }
-
 }
 
 /// An account or authority: a 32-byte sr25519 public key. Text form: an `ait1…` address.
@@ -114,7 +113,10 @@ impl Signature {
             return false;
         };
         public
-            .verify(schnorrkel::signing_context(context.label()).bytes(message), &sig)
+            .verify(
+                schnorrkel::signing_context(context.label()).bytes(message),
+                &sig,
+            )
             .is_ok()
     }
 }
@@ -188,8 +190,12 @@ const DEV_SEED_LABEL: &[u8] = b"aitbc dev seed";
 impl Pair {
     /// The key pair of a 32-byte mini secret seed.
     pub fn from_seed(seed: [u8; 32]) -> Pair {
-        let mini = MiniSecretKey::from_bytes(&seed).expect("any 32 bytes are a mini secret key; qed");
-        Pair { keypair: mini.expand_to_keypair(ExpansionMode::Ed25519), seed }
+        let mini =
+            MiniSecretKey::from_bytes(&seed).expect("any 32 bytes are a mini secret key; qed");
+        Pair {
+            keypair: mini.expand_to_keypair(ExpansionMode::Ed25519),
+            seed,
+        }
     }
 
     /// A fresh random key pair (from the OS RNG).
@@ -221,7 +227,9 @@ impl Pair {
             let mut cc_input = b"aitbc junction".to_vec();
             cc_input.extend_from_slice(junction.as_bytes());
             let cc = ChainCode(blake2_256(&cc_input));
-            mini = mini.hard_derive_mini_secret_key(Some(cc), junction.as_bytes(), ExpansionMode::Ed25519).0;
+            mini = mini
+                .hard_derive_mini_secret_key(Some(cc), junction.as_bytes(), ExpansionMode::Ed25519)
+                .0;
             rest = &after[end..];
         }
         Ok(Pair::from_seed(mini.to_bytes()))
@@ -272,11 +280,23 @@ mod tests {
         assert_ne!(stash.public(), alice.public());
         let seed = format!("0x{}", hex::encode(alice.seed()));
         assert_eq!(Pair::from_uri(&seed).unwrap().public(), alice.public());
-        assert_ne!(Pair::from_uri(&format!("{seed}//x")).unwrap().public(), alice.public());
+        assert_ne!(
+            Pair::from_uri(&format!("{seed}//x")).unwrap().public(),
+            alice.public()
+        );
         assert_eq!(Pair::from_uri("").unwrap_err(), SecretUriError::Empty);
-        assert_eq!(Pair::from_uri("alice").unwrap_err(), SecretUriError::BadSeed);
-        assert!(matches!(Pair::from_uri("//alice/x"), Err(SecretUriError::BadJunction(_))));
-        assert!(matches!(Pair::from_uri("////"), Err(SecretUriError::BadJunction(_))));
+        assert_eq!(
+            Pair::from_uri("alice").unwrap_err(),
+            SecretUriError::BadSeed
+        );
+        assert!(matches!(
+            Pair::from_uri("//alice/x"),
+            Err(SecretUriError::BadJunction(_))
+        ));
+        assert!(matches!(
+            Pair::from_uri("////"),
+            Err(SecretUriError::BadJunction(_))
+        ));
     }
 
     #[test]

@@ -78,7 +78,11 @@ impl<C: Encode> Extrinsic<C> {
     }
 
     pub fn params(&self) -> TxParams {
-        TxParams { nonce: self.nonce, tip: self.tip, valid_until: self.valid_until }
+        TxParams {
+            nonce: self.nonce,
+            tip: self.tip,
+            valid_until: self.valid_until,
+        }
     }
 
     /// The transaction hash: blake2b-256 of the encoding.
@@ -88,7 +92,12 @@ impl<C: Encode> Extrinsic<C> {
 }
 
 /// Encodes the signing payload of a call with its parameters.
-pub fn signing_payload<C: Encode>(call: &C, params: &TxParams, genesis_hash: Hash, tx_version: u32) -> Vec<u8> {
+pub fn signing_payload<C: Encode>(
+    call: &C,
+    params: &TxParams,
+    genesis_hash: Hash,
+    tx_version: u32,
+) -> Vec<u8> {
     SigningPayload {
         call,
         nonce: params.nonce,
@@ -108,7 +117,15 @@ mod tests {
     #[test]
     fn signature_binds_chain_and_version() {
         let g = Hash::of(b"genesis");
-        let xt = Extrinsic::sign(&dev_pair("alice"), 7u32, TxParams { nonce: 3, ..Default::default() }, g);
+        let xt = Extrinsic::sign(
+            &dev_pair("alice"),
+            7u32,
+            TxParams {
+                nonce: 3,
+                ..Default::default()
+            },
+            g,
+        );
         assert!(xt.signature_is_valid(g, TX_VERSION));
         assert!(!xt.signature_is_valid(Hash::of(b"other"), TX_VERSION));
         assert!(!xt.signature_is_valid(g, TX_VERSION + 1));

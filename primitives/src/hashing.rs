@@ -134,6 +134,9 @@ mod tests {
         let h = Hash::of(b"x");
         assert_eq!(Hash::from_hex(&h.to_string()), Ok(h));
         assert_eq!(Hash::from_hex("0x12"), Err(HashParseError::Length(2)));
-        assert_eq!(Hash::from_hex(&format!("0x{}", "zz".repeat(32))), Err(HashParseError::NotHex));
+        assert_eq!(
+            Hash::from_hex(&format!("0x{}", "zz".repeat(32))),
+            Err(HashParseError::NotHex)
+        );
     }
 }

@@ -29,7 +29,8 @@ pub use block::{
     extrinsics_root, Block, Digest, DigestItem, Header, Justification, SignedBlock, Vote,
     MAX_DIGEST_ITEMS,
 };
-pub use codec_util::{decode_exact, DecodeError};
+pub use codec_util::{decode_exact, BoundedVec, DecodeError};
+pub use commitment::{CommitmentUpdate, StateChanges};
 pub use crypto::{AccountId, Pair, SecretUriError, Signature, SigningContext};
 pub use extrinsic::{Extrinsic, SigningPayload, TX_VERSION};
 pub use hashing::{blake2_256, twox_128, Hash};

@@ -41,12 +41,18 @@ impl ComputeReceipt {
 
     /// The miner's signature.
     pub fn sign_as_miner(&self, miner: &Pair, genesis_hash: &Hash) -> Signature {
-        miner.sign(SigningContext::ReceiptMiner, &self.signed_message(genesis_hash))
+        miner.sign(
+            SigningContext::ReceiptMiner,
+            &self.signed_message(genesis_hash),
+        )
     }
 
     /// The coordinator's attestation.
     pub fn attest(&self, coordinator: &Pair, genesis_hash: &Hash) -> Signature {
-        coordinator.sign(SigningContext::ReceiptAttest, &self.signed_message(genesis_hash))
+        coordinator.sign(
+            SigningContext::ReceiptAttest,
+            &self.signed_message(genesis_hash),
+        )
     }
 }
 
@@ -63,8 +69,13 @@ impl ReceiptClaim {
     pub fn signatures_valid(&self, genesis_hash: &Hash) -> (bool, bool) {
         let msg = self.receipt.signed_message(genesis_hash);
         (
-            self.miner_sig.verify(SigningContext::ReceiptMiner, &msg, &self.receipt.miner),
-            self.attestation.verify(SigningContext::ReceiptAttest, &msg, &self.receipt.coordinator),
+            self.miner_sig
+                .verify(SigningContext::ReceiptMiner, &msg, &self.receipt.miner),
+            self.attestation.verify(
+                SigningContext::ReceiptAttest,
+                &msg,
+                &self.receipt.coordinator,
+            ),
         )
     }
 }

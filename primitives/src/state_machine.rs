@@ -186,13 +186,19 @@ pub struct ExecutedBlock<E> {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BlockError {
     #[error("extrinsic {index} is invalid: {error}")]
-    InvalidExtrinsic { index: usize, error: InvalidTransaction },
+    InvalidExtrinsic {
+        index: usize,
+        error: InvalidTransaction,
+    },
     #[error("state root mismatch: header {expected}, computed {computed}")]
     StateRootMismatch { expected: Hash, computed: Hash },
     #[error("extrinsics root mismatch: header {expected}, computed {computed}")]
     ExtrinsicsRootMismatch { expected: Hash, computed: Hash },
     #[error("block number {got} does not follow the parent's {parent}")]
-    BadNumber { parent: BlockNumber, got: BlockNumber },
+    BadNumber {
+        parent: BlockNumber,
+        got: BlockNumber,
+    },
     #[error("header digest does not match the one the runtime produced")]
     DigestMismatch,
     #[error("block exceeds its limits: {0}")]
@@ -277,7 +283,16 @@ pub enum AdminError {
 pub trait StateMachine: Send + Sync + 'static {
     /// The call type of extrinsics. Its serde form is the JSON transaction form
     /// `{"type": …, "payload": {…}}`.
-    type Call: Encode + Decode + Clone + Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static;
+    type Call: Encode
+        + Decode
+        + Clone
+        + Debug
+        + PartialEq
+        + Serialize
+        + DeserializeOwned
+        + Send
+        + Sync
+        + 'static;
     /// Events emitted by calls.
     type Event: Encode + Decode + Clone + Debug + PartialEq + Serialize + Send + Sync + 'static;
 
@@ -294,7 +309,11 @@ pub trait StateMachine: Send + Sync + 'static {
     ) -> Result<ValidTransaction, InvalidTransaction>;
 
     /// Starts a block on top of `state` (its parent's state).
-    fn initialize_block(&self, state: &dyn StateView, context: BlockContext) -> PendingBlock<Self::Event>;
+    fn initialize_block(
+        &self,
+        state: &dyn StateView,
+        context: BlockContext,
+    ) -> PendingBlock<Self::Event>;
 
     /// Applies one extrinsic to a pending block. `Err` means the extrinsic is invalid and the
     /// pending block is unchanged; `Ok` gives its outcome, successful or failed.
@@ -323,7 +342,10 @@ pub trait StateMachine: Send + Sync + 'static {
 
     /// Verifies every signature a transaction carries (the transaction's and, for a receipt
     /// claim, the miner's and the coordinator's). Used to batch-verify blocks on import.
-    fn check_signatures(&self, xts: &[Extrinsic<Self::Call>]) -> Result<(), (usize, InvalidTransaction)>;
+    fn check_signatures(
+        &self,
+        xts: &[Extrinsic<Self::Call>],
+    ) -> Result<(), (usize, InvalidTransaction)>;
 
     /// The fee an extrinsic would pay (including its tip).
     fn fee(&self, state: &dyn StateView, xt: &Extrinsic<Self::Call>) -> Balance;
@@ -340,5 +362,9 @@ pub trait StateMachine: Send + Sync + 'static {
     /// Whether a call is a receipt claim (for `submitReceipt`).
     fn is_receipt_claim(&self, call: &Self::Call) -> bool;
     /// The root call (wrapped for the sudo key) that performs an admin action.
-    fn admin_call(&self, state: &dyn StateView, action: AdminAction) -> Result<Self::Call, AdminError>;
+    fn admin_call(
+        &self,
+        state: &dyn StateView,
+        action: AdminAction,
+    ) -> Result<Self::Call, AdminError>;
 }

@@ -29,9 +29,9 @@ pub mod serde_balance {
         }
         match Raw::deserialize(d)? {
             Raw::N(n) => Ok(n as u128),
-            Raw::S(s) => s
-                .parse::<u128>()
-                .map_err(|_| de::Error::custom(format!("invalid amount {s:?}: expected a decimal u128"))),
+            Raw::S(s) => s.parse::<u128>().map_err(|_| {
+                de::Error::custom(format!("invalid amount {s:?}: expected a decimal u128"))
+            }),
         }
     }
 }
@@ -53,9 +53,9 @@ pub mod serde_u64_lenient {
         }
         match Raw::deserialize(d)? {
             Raw::N(n) => Ok(n),
-            Raw::S(s) => s
-                .parse::<u64>()
-                .map_err(|_| de::Error::custom(format!("invalid number {s:?}: expected a decimal u64"))),
+            Raw::S(s) => s.parse::<u64>().map_err(|_| {
+                de::Error::custom(format!("invalid number {s:?}: expected a decimal u64"))
+            }),
         }
     }
 }

@@ -1,7 +1,20 @@
 //! Genesis configuration: the initial state of a chain, built from a chain spec.
+//!
+//! [`GenesisConfig::build`] validates the configuration and returns the genesis writes; the
+//! genesis state root is `MemoryState::new().apply(&changes)` (version 0 of the state tree), or
+//! [`GenesisConfig::build_state`] in one step. The genesis state holds: balances and their total
+//! issuance, the authority set, the registered coordinators, the sudo key (if any), the treasury
+//! account (it need not be endowed), the faucet flag, the parameters, the slot duration, and
+//! block number 0 with a zero parent hash and slot 0.
 
-use crate::params::Params;
-use aitbc_primitives::{AccountId, Balance};
+use crate::authority::AuthoritySet;
+use crate::params::{Params, ParamsError};
+use crate::storage::Overlay;
+use crate::{authority, balances, params, receipts, sudo, system};
+use aitbc_primitives::commitment::MemoryState;
+use aitbc_primitives::commitment::StateChanges;
+use aitbc_primitives::{AccountId, Balance, Hash};
+use std::collections::BTreeSet;
 
 /// Everything the genesis state is built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,4 +36,112 @@ pub enum GenesisError {
     ZeroSlotDuration,
     #[error("the authority set is empty")]
     NoAuthorities,
+    #[error("authority {0} is listed twice")]
+    DuplicateAuthority(AccountId),
+    #[error("{0} authorities exceed the limit of {max}", max = aitbc_primitives::block::MAX_AUTHORITIES)]
+    TooManyAuthorities(usize),
+    #[error("account {0} is endowed twice")]
+    DuplicateAccount(AccountId),
+    #[error("account {account} is endowed with {amount}, below the existential deposit {existential_deposit}")]
+    BelowExistentialDeposit {
+        account: AccountId,
+        amount: Balance,
+        existential_deposit: Balance,
+    },
+    #[error("the endowments overflow the total issuance")]
+    IssuanceOverflow,
+    #[error("coordinator {0} is listed twice")]
+    DuplicateCoordinator(AccountId),
+    /// Parameters out of bounds; ratios over 100% are
+    /// [`ParamsError::RatioAbove100Percent`] / [`ParamsError::RatioSumAbove100Percent`].
+    #[error("invalid parameters: {0}")]
+    Params(#[from] ParamsError),
+    #[error("state commitment: {0}")]
+    Commitment(String),
+}
+
+impl GenesisConfig {
+    /// Checks the configuration (see [`GenesisError`]).
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        if self.slot_duration_ms == 0 {
+            return Err(GenesisError::ZeroSlotDuration);
+        }
+        self.params.validate()?;
+        if self.authorities.is_empty() {
+            return Err(GenesisError::NoAuthorities);
+        }
+        if self.authorities.len() > aitbc_primitives::block::MAX_AUTHORITIES {
+            return Err(GenesisError::TooManyAuthorities(self.authorities.len()));
+        }
+        let mut seen = BTreeSet::new();
+        if let Some(dup) = self.authorities.iter().find(|a| !seen.insert(**a)) {
+            return Err(GenesisError::DuplicateAuthority(*dup));
+        }
+        let mut seen = BTreeSet::new();
+        if let Some(dup) = self.coordinators.iter().find(|a| !seen.insert(**a)) {
+            return Err(GenesisError::DuplicateCoordinator(*dup));
+        }
+        let mut seen = BTreeSet::new();
+        let mut total: Balance = 0;
+        for (account, amount) in &self.balances {
+            if !seen.insert(*account) {
+                return Err(GenesisError::DuplicateAccount(*account));
+            }
+            if *amount < self.params.existential_deposit {
+                return Err(GenesisError::BelowExistentialDeposit {
+                    account: *account,
+                    amount: *amount,
+                    existential_deposit: self.params.existential_deposit,
+                });
+            }
+            total = total
+                .checked_add(*amount)
+                .ok_or(GenesisError::IssuanceOverflow)?;
+        }
+        Ok(())
+    }
+
+    /// Validates the configuration and returns the genesis state as writes.
+    pub fn build(&self) -> Result<StateChanges, GenesisError> {
+        self.validate()?;
+        let empty = MemoryState::new();
+        let mut changes = StateChanges::new();
+        let mut s = Overlay::new(&empty, &mut changes);
+        let mut total: Balance = 0;
+        for (account, amount) in &self.balances {
+            balances::storage::ACCOUNT.insert(&mut s, account, amount);
+            total = total
+                .checked_add(*amount)
+                .ok_or(GenesisError::IssuanceOverflow)?;
+        }
+        balances::storage::TOTAL_ISSUANCE.put(&mut s, &total);
+        balances::storage::TREASURY.put(&mut s, &self.treasury);
+        balances::storage::FAUCET.put(&mut s, &self.faucet);
+        let set = AuthoritySet::try_from_vec(self.authorities.clone())
+            .map_err(|e| GenesisError::TooManyAuthorities(e.len))?;
+        authority::storage::AUTHORITIES.put(&mut s, &set);
+        for c in &self.coordinators {
+            receipts::storage::COORDINATORS.insert(&mut s, c, &());
+        }
+        if let Some(key) = &self.sudo {
+            sudo::storage::KEY.put(&mut s, key);
+        }
+        params::storage::CURRENT.put(&mut s, &self.params);
+        system::storage::SLOT_DURATION_MS.put(&mut s, &self.slot_duration_ms);
+        system::storage::NUMBER.put(&mut s, &0);
+        system::storage::PARENT_HASH.put(&mut s, &Hash::ZERO);
+        system::storage::SLOT.put(&mut s, &0);
+        drop(s);
+        Ok(changes)
+    }
+
+    /// The genesis state in memory (its root is the genesis state root).
+    pub fn build_state(&self) -> Result<MemoryState, GenesisError> {
+        let changes = self.build()?;
+        let mut state = MemoryState::new();
+        state
+            .apply(&changes)
+            .map_err(|e| GenesisError::Commitment(e.0))?;
+        Ok(state)
+    }
 }

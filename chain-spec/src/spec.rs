@@ -1,0 +1,242 @@
+//! The JSON chain spec: its types, loading and writing.
+//!
+//! Every struct refuses unknown fields, so a typo (`"sloot_duration_ms"`) is an error instead of
+//! a silently defaulted value. Amounts are decimal strings (numbers are accepted on input, since
+//! JSON numbers cannot hold every u128); addresses are `ait1…` text, parsed only when the spec is
+//! turned into a [`GenesisConfig`] so that a bad one is reported with the field it sits in.
+
+use crate::error::ChainSpecError;
+use crate::genesis::Genesis;
+use crate::presets;
+use crate::raw::RawGenesis;
+use aitbc_primitives::{address, serde_balance, serde_u64_lenient, AccountId, Balance};
+use aitbc_runtime::{GenesisConfig, Params};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A chain spec: the identity of a chain and the configuration of its genesis block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainSpec {
+    /// Human-readable name, e.g. `Development`.
+    pub name: String,
+    /// Short machine id, e.g. `dev`; ASCII letters, digits, `-` and `_` (used in file paths).
+    pub id: String,
+    pub chain_type: ChainType,
+    /// Multiaddrs of peers to dial at start-up (checked by the node, not here).
+    #[serde(default)]
+    pub boot_nodes: Vec<String>,
+    #[serde(default)]
+    pub properties: Properties,
+    pub genesis: GenesisSpec,
+    /// The genesis state and hash, present in a raw spec (`build-spec --raw`). It is never
+    /// trusted: loading checks it against what [`ChainSpec::genesis`] builds. [`ChainSpec::to_json`]
+    /// recomputes it rather than copying this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesis_raw: Option<RawGenesis>,
+}
+
+/// What kind of network a spec describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChainType {
+    /// A single-node development chain with well-known keys.
+    Development,
+    /// A local multi-node test network with well-known keys.
+    Local,
+    /// A network meant to hold value: never use dev keys in one.
+    Live,
+}
+
+/// Token metadata for wallets and explorers; not part of the genesis state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Properties {
+    pub token_symbol: String,
+    pub token_decimals: u8,
+}
+
+impl Default for Properties {
+    fn default() -> Self {
+        Properties {
+            token_symbol: "AIT".into(),
+            token_decimals: 18,
+        }
+    }
+}
+
+/// The human-readable genesis configuration, mirroring [`GenesisConfig`] with text addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisSpec {
+    /// Length of a consensus slot; greater than zero.
+    #[serde(with = "serde_u64_lenient")]
+    pub slot_duration_ms: u64,
+    /// Initial balances, `[address, amount]`; each account at most once.
+    #[serde(default)]
+    pub balances: Vec<Endowment>,
+    /// The initial authority set, in slot order; non-empty, no duplicates.
+    pub authorities: Vec<String>,
+    /// Coordinators whose attestations may settle receipts.
+    #[serde(default)]
+    pub coordinators: Vec<String>,
+    /// The root key; absent or `null` for a chain without sudo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sudo: Option<String>,
+    /// The account that receives the treasury's share of fees and mints.
+    pub treasury: String,
+    /// Whether root may mint (`balances.mint`, the admin faucet).
+    #[serde(default)]
+    pub faucet: bool,
+    /// Chain parameters; missing fields take [`Params::default`], unknown ones are an error.
+    #[serde(default)]
+    pub params: Params,
+}
+
+/// One initial balance: `[address, amount]` in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endowment(pub String, #[serde(with = "serde_balance")] pub Balance);
+
+impl ChainSpec {
+    /// The `dev` preset (see [`presets`]).
+    pub fn dev() -> ChainSpec {
+        presets::dev()
+    }
+
+    /// The `local` preset (see [`presets`]).
+    pub fn local() -> ChainSpec {
+        presets::local()
+    }
+
+    /// Loads `dev`, `local` (the presets win over files of those names) or a JSON file at the
+    /// path `arg`, fully validated: the genesis is built, and a raw section must match it.
+    pub fn load(arg: &str) -> Result<ChainSpec, ChainSpecError> {
+        match arg {
+            "dev" => Ok(presets::dev()),
+            "local" => Ok(presets::local()),
+            path => ChainSpec::from_file(Path::new(path)),
+        }
+    }
+
+    /// Reads and validates a JSON spec file.
+    pub fn from_file(path: &Path) -> Result<ChainSpec, ChainSpecError> {
+        let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ChainSpecError::NotFound {
+                path: path.to_path_buf(),
+            },
+            _ => ChainSpecError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+        ChainSpec::parse(&path.display().to_string(), &text)
+    }
+
+    /// Parses and validates a JSON spec held in memory.
+    pub fn from_json_str(text: &str) -> Result<ChainSpec, ChainSpecError> {
+        ChainSpec::parse("<string>", text)
+    }
+
+    fn parse(origin: &str, text: &str) -> Result<ChainSpec, ChainSpecError> {
+        let spec: ChainSpec = serde_json::from_str(text).map_err(|e| json_error(origin, &e))?;
+        let genesis = spec.genesis()?;
+        if let Some(raw) = &spec.genesis_raw {
+            raw.check(&genesis)?;
+        }
+        Ok(spec)
+    }
+
+    /// The spec as pretty JSON. With `raw`, a `genesis_raw` section holding the genesis state,
+    /// state root and hash is added, which needs a valid genesis.
+    pub fn to_json(&self, raw: bool) -> Result<String, ChainSpecError> {
+        let genesis_raw = if raw {
+            Some(RawGenesis::of(&self.genesis()?))
+        } else {
+            None
+        };
+        let doc = ChainSpec {
+            genesis_raw,
+            ..self.clone()
+        };
+        Ok(serde_json::to_string_pretty(&doc)
+            .expect("a chain spec has only string keys and plain values; qed"))
+    }
+
+    /// The runtime's genesis configuration. Checks the JSON-level facts (the id, every address);
+    /// the rest is checked by `GenesisConfig::build`, which [`ChainSpec::genesis`] runs.
+    pub fn genesis_config(&self) -> Result<GenesisConfig, ChainSpecError> {
+        if self.id.is_empty()
+            || !self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ChainSpecError::InvalidId(self.id.clone()));
+        }
+        let g = &self.genesis;
+        let balances = g
+            .balances
+            .iter()
+            .enumerate()
+            .map(|(i, Endowment(who, amount))| {
+                Ok((
+                    parse_address(&format!("genesis.balances[{i}][0]"), who)?,
+                    *amount,
+                ))
+            })
+            .collect::<Result<Vec<_>, ChainSpecError>>()?;
+        let list = |name: &str, items: &[String]| {
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, a)| parse_address(&format!("genesis.{name}[{i}]"), a))
+                .collect::<Result<Vec<_>, ChainSpecError>>()
+        };
+        Ok(GenesisConfig {
+            slot_duration_ms: g.slot_duration_ms,
+            balances,
+            authorities: list("authorities", &g.authorities)?,
+            coordinators: list("coordinators", &g.coordinators)?,
+            sudo: g
+                .sudo
+                .as_deref()
+                .map(|s| parse_address("genesis.sudo", s))
+                .transpose()?,
+            treasury: parse_address("genesis.treasury", &g.treasury)?,
+            faucet: g.faucet,
+            params: g.params.clone(),
+        })
+    }
+
+    /// Validates the spec and builds its genesis state, header and hash.
+    pub fn genesis(&self) -> Result<Genesis, ChainSpecError> {
+        Genesis::build(self.genesis_config()?)
+    }
+}
+
+fn parse_address(field: &str, text: &str) -> Result<AccountId, ChainSpecError> {
+    address::decode(text).map_err(|source| ChainSpecError::BadAddress {
+        field: field.to_string(),
+        address: text.to_string(),
+        source,
+    })
+}
+
+fn json_error(origin: &str, e: &serde_json::Error) -> ChainSpecError {
+    let (line, column) = (e.line(), e.column());
+    let text = e.to_string();
+    let message = text
+        .strip_suffix(&format!(" at line {line} column {column}"))
+        .unwrap_or(&text)
+        .to_string();
+    let kind = match e.classify() {
+        serde_json::error::Category::Data => "invalid chain spec",
+        _ => "invalid JSON",
+    };
+    ChainSpecError::Json {
+        origin: origin.to_string(),
+        kind,
+        line,
+        column,
+        message,
+    }
+}

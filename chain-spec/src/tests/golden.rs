@@ -1,0 +1,20 @@
+//! Pins the `dev` genesis hash.
+//!
+//! A change of this constant is a consensus-visible format change: the genesis state layout, a
+//! storage key or value encoding, the state commitment, the header encoding or hash, the `dev`
+//! preset or a parameter default changed, and every existing dev database, signed transaction and
+//! receipt is invalidated. Update it only on purpose, and say so in the commit.
+
+use crate::ChainSpec;
+
+const DEV_GENESIS_HASH: &str = "0x13e713111e290406c3d6f8cac98909906df907465c9e655bbc8da6d653751f39";
+
+#[test]
+fn dev_genesis_hash_is_pinned() {
+    let genesis = ChainSpec::dev().genesis().unwrap();
+    assert_eq!(
+        genesis.hash.to_string(),
+        DEV_GENESIS_HASH,
+        "dev genesis hash changed (see the module docs)"
+    );
+}

@@ -1,0 +1,84 @@
+use crate::presets::{dev_address, DEV_ENDOWMENT, ENDOWED};
+use crate::{ChainSpec, ChainType};
+use aitbc_primitives::crypto::dev_pair;
+use aitbc_primitives::{extrinsics_root, Hash};
+
+#[test]
+fn dev_builds() {
+    let spec = ChainSpec::load("dev").unwrap();
+    assert_eq!(spec, ChainSpec::dev());
+    assert_eq!(spec.id, "dev");
+    assert_eq!(spec.chain_type, ChainType::Development);
+    assert_eq!(spec.properties.token_symbol, "AIT");
+    assert_eq!(spec.properties.token_decimals, 18);
+    let g = spec.genesis().unwrap();
+    assert_eq!(g.config.slot_duration_ms, 1000);
+    assert_eq!(g.config.authorities, vec![dev_pair("alice").public()]);
+    assert_eq!(
+        g.config.coordinators,
+        vec![dev_pair("coordinator").public()]
+    );
+    assert_eq!(g.config.sudo, Some(dev_pair("alice").public()));
+    assert_eq!(g.config.treasury, dev_pair("treasury").public());
+    assert!(g.config.faucet);
+    assert_eq!(g.config.balances.len(), ENDOWED.len());
+    for (name, (who, amount)) in ENDOWED.iter().zip(&g.config.balances) {
+        assert_eq!(*who, dev_pair(name).public());
+        assert_eq!(*amount, DEV_ENDOWMENT);
+    }
+    assert_eq!(DEV_ENDOWMENT, 10u128.pow(18));
+
+    assert_eq!(g.header.parent_hash, Hash::ZERO);
+    assert_eq!(g.header.number, 0);
+    assert_eq!(g.header.slot, 0);
+    assert_eq!(g.header.state_root, g.state.root());
+    assert_eq!(g.header.extrinsics_root, extrinsics_root(&[]));
+    assert!(g.header.digest.is_empty());
+    assert_eq!(g.hash, g.header.hash());
+    assert_eq!(g.state.next_version(), 1, "genesis state is version 0");
+    assert!(!g.state.values().is_empty());
+}
+
+#[test]
+fn local_builds() {
+    let spec = ChainSpec::load("local").unwrap();
+    assert_eq!(spec.chain_type, ChainType::Local);
+    let g = spec.genesis().unwrap();
+    let names = ["alice", "bob", "charlie", "dave"];
+    assert_eq!(
+        g.config.authorities,
+        names.map(|n| dev_pair(n).public()).to_vec()
+    );
+    assert!(!g.config.faucet);
+    assert_eq!(g.config.slot_duration_ms, 1000);
+    assert_eq!(
+        g.config.balances,
+        ChainSpec::dev().genesis_config().unwrap().balances
+    );
+    assert_ne!(g.hash, ChainSpec::dev().genesis().unwrap().hash);
+}
+
+#[test]
+fn genesis_is_deterministic_and_ignores_metadata() {
+    let a = ChainSpec::dev().genesis().unwrap();
+    let b = ChainSpec::dev().genesis().unwrap();
+    assert_eq!(a.hash, b.hash);
+    assert_eq!(a.state.values(), b.state.values());
+
+    let mut renamed = ChainSpec::dev();
+    renamed.name = "Another name".into();
+    renamed.id = "other".into();
+    renamed.boot_nodes = vec!["/ip4/127.0.0.1/tcp/7070".into()];
+    renamed.properties.token_decimals = 12;
+    assert_eq!(renamed.genesis().unwrap().hash, a.hash);
+
+    let mut changed = ChainSpec::dev();
+    changed.genesis.balances[0].1 += 1;
+    assert_ne!(changed.genesis().unwrap().hash, a.hash);
+}
+
+#[test]
+fn dev_addresses_are_ait1() {
+    assert!(dev_address("alice").starts_with("ait1"));
+    assert_ne!(dev_address("alice"), dev_address("treasury"));
+}

@@ -1,0 +1,258 @@
+//! The argument definitions.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aitbc-node",
+    version,
+    about = "The AITBC chain node",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a node (the default when no subcommand is given).
+    Run(Box<RunArgs>),
+    /// Print a chain spec as JSON.
+    BuildSpec(BuildSpecArgs),
+    /// Generate or inspect keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Sign and submit transactions.
+    #[command(subcommand)]
+    Tx(TxCommand),
+    /// Delete the chain database (keeps the authoring record and keys).
+    PurgeChain(PurgeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Single-authority dev chain: chain `dev`, authority and sudo //alice, temporary base path
+    /// unless --base-path is given.
+    #[arg(long, env = "AITBC_DEV")]
+    pub dev: bool,
+    /// Chain spec: `dev`, `local` or a path to a JSON spec.
+    #[arg(long, env = "AITBC_CHAIN")]
+    pub chain: Option<String>,
+    /// Where the chain database and node files live.
+    #[arg(long, env = "AITBC_BASE_PATH")]
+    pub base_path: Option<PathBuf>,
+    /// Use a fresh temporary base path, deleted on exit.
+    #[arg(long, env = "AITBC_TMP")]
+    pub tmp: bool,
+    /// RPC listen address.
+    #[arg(long, env = "AITBC_RPC_ADDR", default_value = "127.0.0.1:9080")]
+    pub rpc_addr: SocketAddr,
+    /// P2P listen multiaddr (peer-to-peer arrives in a later release; parsed and reported now).
+    #[arg(
+        long,
+        env = "AITBC_P2P_ADDR",
+        default_value = "/ip4/127.0.0.1/tcp/7070"
+    )]
+    pub p2p_addr: String,
+    /// Boot node multiaddrs.
+    #[arg(long, env = "AITBC_BOOTNODES", value_delimiter = ',', num_args = 0..)]
+    pub bootnodes: Vec<String>,
+    /// libp2p identity key as hex (default: generated once and kept in the base path).
+    #[arg(long, env = "AITBC_NODE_KEY")]
+    pub node_key: Option<String>,
+    /// Authority key as a secret URI (`//alice`, `0x<seed>`); makes this node author blocks.
+    #[arg(long, env = "AITBC_KEY")]
+    pub key: Option<String>,
+    /// Read the authority key's secret URI from a file (keep it 0600; secrets stay out of `ps`).
+    #[arg(long, env = "AITBC_KEY_FILE", conflicts_with = "key")]
+    pub key_file: Option<PathBuf>,
+    /// Shortcut for --key //alice.
+    #[arg(long)]
+    pub alice: bool,
+    /// Shortcut for --key //bob.
+    #[arg(long)]
+    pub bob: bool,
+    /// Shortcut for --key //charlie.
+    #[arg(long)]
+    pub charlie: bool,
+    /// Shortcut for --key //dave.
+    #[arg(long)]
+    pub dave: bool,
+    /// Shortcut for --key //eve.
+    #[arg(long)]
+    pub eve: bool,
+    /// Shortcut for --key //ferdie.
+    #[arg(long)]
+    pub ferdie: bool,
+    /// The chain's sudo key as a secret URI, used to sign admin actions (default: the authority
+    /// key when it is the chain's sudo key).
+    #[arg(long, env = "AITBC_SUDO_KEY")]
+    pub sudo_key: Option<String>,
+    /// Bearer token for /admin routes.
+    #[arg(long, env = "AITBC_ADMIN_TOKEN")]
+    pub admin_token: Option<String>,
+    /// Read the admin token from a file.
+    #[arg(long, env = "AITBC_ADMIN_TOKEN_FILE", conflicts_with = "admin_token")]
+    pub admin_token_file: Option<PathBuf>,
+    /// Requests per second per client IP (0 = off; loopback exempt unless
+    /// --rpc-rate-limit-loopback).
+    #[arg(long, env = "AITBC_RPC_RATE_LIMIT", default_value_t = 0)]
+    pub rpc_rate_limit: u32,
+    /// Apply --rpc-rate-limit to loopback clients too.
+    #[arg(long, env = "AITBC_RPC_RATE_LIMIT_LOOPBACK")]
+    pub rpc_rate_limit_loopback: bool,
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "AITBC_RPC_MAX_BODY", default_value_t = 1024 * 1024)]
+    pub rpc_max_body: usize,
+    /// Request timeout in seconds.
+    #[arg(long, env = "AITBC_RPC_TIMEOUT", default_value_t = 30)]
+    pub rpc_timeout: u64,
+    /// Requests handled at once; more get 503.
+    #[arg(long, env = "AITBC_RPC_MAX_CONCURRENT", default_value_t = 1024)]
+    pub rpc_max_concurrent: usize,
+    /// Most transactions in the pool.
+    #[arg(long, env = "AITBC_POOL_MAX_TXS", default_value_t = 65_536)]
+    pub pool_max_txs: usize,
+    /// Most encoded bytes in the pool.
+    #[arg(long, env = "AITBC_POOL_MAX_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub pool_max_bytes: usize,
+    /// Most pending transactions per sender.
+    #[arg(long, env = "AITBC_POOL_MAX_PER_SENDER", default_value_t = 256)]
+    pub pool_max_per_sender: usize,
+    /// Node name shown in logs.
+    #[arg(long, env = "AITBC_NAME")]
+    pub name: Option<String>,
+    /// Log filter (tracing-subscriber EnvFilter syntax), e.g. `info,aura=debug`.
+    #[arg(long, env = "AITBC_LOG", default_value = "info")]
+    pub log: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildSpecArgs {
+    /// `dev`, `local` or a path to a JSON spec.
+    #[arg(long, default_value = "dev")]
+    pub chain: String,
+    /// Add the genesis state and genesis hash.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Generate a random key pair.
+    Generate {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the public key and address of a secret URI.
+    Inspect {
+        /// `//alice`, `0x<seed>`, `0x<seed>//junction`…
+        uri: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum WaitFor {
+    Included,
+    Finalized,
+}
+
+/// Flags every `tx` command shares.
+#[derive(Debug, Clone, Args)]
+pub struct TxCommon {
+    /// Node RPC URL.
+    #[arg(long, env = "AITBC_RPC_URL", default_value = "http://127.0.0.1:9080")]
+    pub rpc: String,
+    /// Wait until the transaction is included or finalized.
+    #[arg(long, value_enum)]
+    pub wait: Option<WaitFor>,
+    /// Seconds to wait.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    /// Print the signed JSON request body instead of submitting it.
+    #[arg(long)]
+    pub print_json: bool,
+    /// Tip paid to get ahead in the pool.
+    #[arg(long, default_value_t = 0)]
+    pub tip: u128,
+    /// Nonce to use (default: the account's next nonce from the node).
+    #[arg(long)]
+    pub nonce: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TxCommand {
+    /// Transfer AIT.
+    Transfer {
+        /// Sender's secret URI.
+        #[arg(long)]
+        from: String,
+        /// Recipient's ait1 address.
+        #[arg(long)]
+        to: String,
+        /// Amount in base units.
+        #[arg(long)]
+        amount: u128,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// The base path whose chain database to delete.
+    #[arg(long, env = "AITBC_BASE_PATH")]
+    pub base_path: PathBuf,
+    /// `dev`, `local` or a path to a JSON spec.
+    #[arg(long, default_value = "dev")]
+    pub chain: String,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+impl RunArgs {
+    /// The authority key's secret URI from --key, --key-file or a name shortcut (--dev: //alice).
+    pub fn key_uri(&self) -> anyhow::Result<Option<String>> {
+        if let Some(k) = &self.key {
+            return Ok(Some(k.clone()));
+        }
+        if let Some(path) = &self.key_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read --key-file {}: {e}", path.display()))?;
+            return Ok(Some(text.trim().to_string()));
+        }
+        let shortcuts = [
+            (self.alice, "//alice"),
+            (self.bob, "//bob"),
+            (self.charlie, "//charlie"),
+            (self.dave, "//dave"),
+            (self.eve, "//eve"),
+            (self.ferdie, "//ferdie"),
+        ];
+        if let Some((_, uri)) = shortcuts.iter().find(|(on, _)| *on) {
+            return Ok(Some(uri.to_string()));
+        }
+        Ok(self.dev.then(|| "//alice".to_string()))
+    }
+
+    /// The chain spec argument (`--dev` means `dev`).
+    pub fn chain_arg(&self) -> String {
+        self.chain.clone().unwrap_or_else(|| {
+            if self.dev {
+                "dev".into()
+            } else {
+                "local".into()
+            }
+        })
+    }
+}

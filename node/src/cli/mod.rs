@@ -1,0 +1,10 @@
+//! Command-line interface (clap). Every flag can also be set through an `AITBC_*` environment
+//! variable; `.env.example` lists them with their defaults.
+
+pub mod args;
+pub mod http;
+pub mod keys;
+pub mod spec;
+pub mod tx;
+
+pub use args::{Cli, Command};

@@ -1,0 +1,102 @@
+//! Slashing protection: the durable record of the last slot each local authority key signed.
+//!
+//! Kept in its own redb file (`authoring.redb` in the chain's directory), apart from the chain
+//! database, so `purge-chain` keeps it. [`SignedSlots::claim`] commits the slot durably *before*
+//! the caller signs, and refuses any slot at or below the recorded one: after a crash between the
+//! record and the broadcast the slot is lost, never signed twice.
+
+use aitbc_primitives::{AccountId, Slot};
+use redb::{Database, ReadableDatabase, TableDefinition};
+use std::path::Path;
+
+const LAST_SIGNED: TableDefinition<&[u8; 32], u64> = TableDefinition::new("last_signed_slot");
+
+/// The record of signed slots.
+pub struct SignedSlots {
+    db: Database,
+}
+
+impl std::fmt::Debug for SignedSlots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignedSlots")
+    }
+}
+
+/// A slashing-protection failure.
+#[derive(Debug, thiserror::Error)]
+pub enum SlashingError {
+    #[error("slot {slot} is not after the last signed slot {last}: refusing to sign it again")]
+    AlreadySigned { slot: Slot, last: Slot },
+    #[error("authoring record: {0}")]
+    Db(#[from] redb::Error),
+}
+
+fn db_err(e: impl Into<redb::Error>) -> SlashingError {
+    SlashingError::Db(e.into())
+}
+
+impl SignedSlots {
+    pub fn open(path: &Path) -> Result<Self, SlashingError> {
+        Ok(SignedSlots {
+            db: Database::create(path).map_err(db_err)?,
+        })
+    }
+
+    /// The last slot `who` signed, if any.
+    pub fn last_signed(&self, who: &AccountId) -> Result<Option<Slot>, SlashingError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = match txn.open_table(LAST_SIGNED) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(db_err(e)),
+        };
+        Ok(table.get(&who.0).map_err(db_err)?.map(|v| v.value()))
+    }
+
+    /// Durably records that `who` signs `slot`; refuses a slot at or below the last one.
+    pub fn claim(&self, who: &AccountId, slot: Slot) -> Result<(), SlashingError> {
+        if let Some(last) = self.last_signed(who)? {
+            if slot <= last {
+                return Err(SlashingError::AlreadySigned { slot, last });
+            }
+        }
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(redb::Durability::Immediate)
+            .map_err(db_err)?;
+        txn.open_table(LAST_SIGNED)
+            .map_err(db_err)?
+            .insert(&who.0, slot)
+            .map_err(db_err)?;
+        txn.commit().map_err(db_err)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aitbc_primitives::crypto::dev_pair;
+
+    #[test]
+    fn never_signs_a_slot_twice_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("authoring.redb");
+        let alice = dev_pair("alice").public();
+        {
+            let s = SignedSlots::open(&path).unwrap();
+            assert_eq!(s.last_signed(&alice).unwrap(), None);
+            s.claim(&alice, 10).unwrap();
+        }
+        let s = SignedSlots::open(&path).unwrap();
+        assert_eq!(s.last_signed(&alice).unwrap(), Some(10));
+        assert!(matches!(
+            s.claim(&alice, 10),
+            Err(SlashingError::AlreadySigned { slot: 10, last: 10 })
+        ));
+        assert!(matches!(
+            s.claim(&alice, 9),
+            Err(SlashingError::AlreadySigned { .. })
+        ));
+        s.claim(&alice, 11).unwrap();
+    }
+}

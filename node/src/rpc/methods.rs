@@ -1,0 +1,290 @@
+//! The RPC methods, independent of transport: each takes parsed arguments and returns JSON or an
+//! [`ApiError`]. REST routes (and JSON-RPC) call these.
+
+use super::error::ApiError;
+use crate::client::{Client, IncludedTx, TxStatus, Xt};
+use crate::consensus::slots::slot_author;
+use aitbc_primitives::{
+    serde_balance, AccountId, Balance, Extrinsic, Hash, JobId, Nonce, Signature, StateMachine,
+    StateView,
+};
+use codec::Encode;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn parse_hash(s: &str) -> Result<Hash, ApiError> {
+    Hash::from_hex(s)
+        .map_err(|e| ApiError::bad_request("invalid_hash", format!("invalid hash {s:?}: {e}")))
+}
+
+pub fn parse_address(s: &str) -> Result<AccountId, ApiError> {
+    s.parse().map_err(|e| {
+        ApiError::bad_request("invalid_address", format!("invalid address {s:?}: {e}"))
+    })
+}
+
+/// Decodes `0x…` hex.
+pub fn parse_hex(s: &str) -> Result<Vec<u8>, ApiError> {
+    let digits = s.strip_prefix("0x").unwrap_or(s);
+    hex::decode(digits)
+        .map_err(|_| ApiError::bad_request("invalid_hex", "expected 0x-prefixed hex"))
+}
+
+fn timestamp_ms<S: StateMachine>(client: &Client<S>, state: &dyn StateView, slot: u64) -> u64 {
+    slot.saturating_mul(client.runtime().slot_duration_ms(state))
+}
+
+pub fn get_head<S: StateMachine>(client: &Client<S>) -> Result<Value, ApiError> {
+    let best = client.best_header();
+    let fin = client.finalized();
+    let state = client.state()?;
+    Ok(json!({
+        "height": best.number,
+        "hash": best.hash(),
+        "slot": best.slot,
+        "timestamp_ms": timestamp_ms(client, &state, best.slot),
+        "finalized_height": fin.number,
+        "finalized_hash": fin.hash,
+    }))
+}
+
+/// `id`: a decimal height or a `0x` block hash.
+pub fn get_block<S: StateMachine>(client: &Client<S>, id: &str) -> Result<Value, ApiError> {
+    let hash = if id.starts_with("0x") {
+        parse_hash(id)?
+    } else {
+        let height: u64 = id.parse().map_err(|_| {
+            ApiError::bad_request(
+                "invalid_block_id",
+                format!("{id:?} is neither a height nor a 0x hash"),
+            )
+        })?;
+        client
+            .hash_at(height)?
+            .ok_or_else(|| ApiError::not_found("block"))?
+    };
+    let (block, finalized) = client
+        .block(&hash)?
+        .ok_or_else(|| ApiError::not_found("block"))?;
+    let state = client.state()?;
+    let header = &block.block.header;
+    let authorities = client.runtime().authorities(&state);
+    let author = if header.number == 0 {
+        None
+    } else {
+        slot_author(header.slot, &authorities).copied()
+    };
+    let txs: Vec<Hash> = block.block.extrinsics.iter().map(|x| x.hash()).collect();
+    Ok(json!({
+        "height": header.number,
+        "hash": hash,
+        "parent_hash": header.parent_hash,
+        "slot": header.slot,
+        "timestamp_ms": timestamp_ms(client, &state, header.slot),
+        "author": author,
+        "state_root": header.state_root,
+        "extrinsics_root": header.extrinsics_root,
+        "tx_count": txs.len(),
+        "transactions": txs,
+        "finalized": finalized,
+    }))
+}
+
+pub fn get_tx<S: StateMachine>(client: &Client<S>, hash: &str) -> Result<Value, ApiError> {
+    let hash = parse_hash(hash)?;
+    let status = client
+        .tx_status(&hash)?
+        .ok_or_else(|| ApiError::not_found("transaction"))?;
+    let describe = |xt: &Xt<S>| {
+        (
+            xt.signer,
+            xt.nonce,
+            serde_json::to_value(&xt.call).unwrap_or(Value::Null),
+        )
+    };
+    Ok(match status {
+        TxStatus::Pending(xt) => {
+            let (signer, nonce, call) = describe(&xt);
+            json!({ "hash": hash, "status": "pending", "block_height": null, "block_hash": null,
+                    "signer": signer, "nonce": nonce, "call": call, "fee": null,
+                    "success": null, "error": null, "events": [] })
+        }
+        TxStatus::Included(inc) => {
+            let IncludedTx {
+                record,
+                xt,
+                outcome,
+                finalized,
+            } = *inc;
+            let (signer, nonce, call) = describe(&xt);
+            json!({ "hash": hash, "status": if finalized { "finalized" } else { "included" },
+                    "block_height": record.block.number, "block_hash": record.block.hash, "index": record.index,
+                    "signer": signer, "nonce": nonce, "call": call, "fee": outcome.fee.to_string(),
+                    "success": outcome.success, "error": outcome.error, "events": outcome.events })
+        }
+        TxStatus::Dropped(reason) => {
+            json!({ "hash": hash, "status": "dropped", "block_height": null,
+            "block_hash": null, "signer": null, "nonce": null, "call": null, "fee": null,
+            "success": null, "error": reason, "events": [] })
+        }
+    })
+}
+
+pub fn get_balance<S: StateMachine>(client: &Client<S>, address: &str) -> Result<Value, ApiError> {
+    let who = parse_address(address)?;
+    let state = client.state()?;
+    let info = client.runtime().account(&state, &who);
+    state.check()?;
+    let next = client.pool().next_nonce(&who, info.nonce);
+    Ok(
+        json!({ "address": who, "balance": info.balance.to_string(), "nonce": info.nonce, "next_nonce": next }),
+    )
+}
+
+/// The JSON transaction form: the call as `{type, payload}` plus the signing fields.
+#[derive(Debug, Deserialize)]
+struct JsonTx {
+    #[serde(rename = "type")]
+    kind: String,
+    sender: AccountId,
+    #[serde(with = "aitbc_primitives::types::serde_u64_lenient")]
+    nonce: Nonce,
+    #[serde(default, with = "serde_balance")]
+    tip: Balance,
+    #[serde(default)]
+    valid_until: Option<u64>,
+    #[serde(default)]
+    payload: Value,
+    sig: String,
+}
+
+/// A `sendTx` body: `{"tx": "0x…"}` or the JSON form. Returns the decoded extrinsic and its
+/// encoded length.
+pub fn parse_tx_body<S: StateMachine>(body: &Value) -> Result<(Xt<S>, usize), ApiError> {
+    if let Some(hex_tx) = body.get("tx") {
+        let s = hex_tx.as_str().ok_or_else(|| {
+            ApiError::bad_request("invalid_request", "\"tx\" must be a 0x hex string")
+        })?;
+        let bytes = parse_hex(s)?;
+        let xt: Xt<S> = aitbc_primitives::decode_exact(&bytes).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_encoding",
+                format!("cannot decode transaction: {e}"),
+            )
+        })?;
+        return Ok((xt, bytes.len()));
+    }
+    let tx: JsonTx = serde_json::from_value(body.clone()).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_request",
+            format!("expected {{\"tx\": \"0x…\"}} or the JSON form: {e}"),
+        )
+    })?;
+    let call: S::Call = serde_json::from_value(json!({ "type": tx.kind, "payload": tx.payload }))
+        .map_err(|e| {
+        ApiError::bad_request("invalid_call", format!("invalid {} payload: {e}", tx.kind))
+    })?;
+    let signature = Signature::from_hex(&tx.sig).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_signature_encoding",
+            "sig must be 0x + 128 hex digits",
+        )
+    })?;
+    let xt = Extrinsic {
+        signer: tx.sender,
+        nonce: tx.nonce,
+        tip: tx.tip,
+        valid_until: tx.valid_until,
+        call,
+        signature,
+    };
+    let len = xt.encoded_size();
+    Ok((xt, len))
+}
+
+/// The JSON form of a signed extrinsic (what `tx … --print-json` prints).
+pub fn json_tx<S: StateMachine>(xt: &Xt<S>) -> Value {
+    let call = serde_json::to_value(&xt.call).unwrap_or(Value::Null);
+    let mut out = json!({
+        "type": call.get("type").cloned().unwrap_or(Value::Null),
+        "sender": xt.signer,
+        "nonce": xt.nonce,
+        "tip": xt.tip.to_string(),
+        "payload": call.get("payload").cloned().unwrap_or(Value::Null),
+        "sig": xt.signature.to_hex(),
+    });
+    if let Some(v) = xt.valid_until {
+        out["valid_until"] = json!(v);
+    }
+    out
+}
+
+pub fn send_tx<S: StateMachine>(
+    client: &Client<S>,
+    body: &Value,
+    claims_only: bool,
+) -> Result<Value, ApiError> {
+    let (xt, len) = parse_tx_body::<S>(body)?;
+    if claims_only && !client.runtime().is_receipt_claim(&xt.call) {
+        return Err(ApiError::bad_request(
+            "not_a_receipt_claim",
+            "submitReceipt takes a receipts.claim transaction",
+        ));
+    }
+    let hash = client.submit_decoded(xt, len)?;
+    Ok(json!({ "txHash": hash }))
+}
+
+pub fn estimate_fee<S: StateMachine>(client: &Client<S>, body: &Value) -> Result<Value, ApiError> {
+    let (xt, _) = parse_tx_body::<S>(body)?;
+    let state = client.state()?;
+    Ok(json!({ "fee": client.runtime().fee(&state, &xt).to_string() }))
+}
+
+pub fn get_receipt<S: StateMachine>(client: &Client<S>, id: &str) -> Result<Value, ApiError> {
+    let id = parse_hash(id)?;
+    let state = client.state()?;
+    let r = client
+        .runtime()
+        .receipt(&state, &id)
+        .ok_or_else(|| ApiError::not_found("receipt"))?;
+    Ok(json!({
+        "receipt_id": r.receipt_id, "job_id": r.job_id, "client": r.client, "miner": r.miner,
+        "coordinator": r.coordinator, "compute_units": r.compute_units, "minted": r.minted.to_string(),
+        "block_height": r.block_height,
+    }))
+}
+
+pub fn get_job<S: StateMachine>(
+    client: &Client<S>,
+    address: &str,
+    job_id: &str,
+) -> Result<Value, ApiError> {
+    let who = parse_address(address)?;
+    let job_id: JobId = job_id.parse().map_err(|_| {
+        ApiError::bad_request("invalid_job_id", format!("job id {job_id:?} is not a u64"))
+    })?;
+    let state = client.state()?;
+    let job = client
+        .runtime()
+        .job(&state, &who, job_id)
+        .ok_or_else(|| ApiError::not_found("job"))?;
+    serde_json::to_value(job).map_err(ApiError::internal)
+}
+
+/// `/health`.
+pub fn health<S: StateMachine>(client: &Client<S>, chain: &str) -> Result<Value, ApiError> {
+    let best = client.best_header();
+    Ok(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "chain": chain,
+        "genesis_hash": client.genesis_hash(),
+        "peer_id": null,
+        "listen_addrs": [],
+        "peers": 0,
+        "syncing": false,
+        "best": best.number,
+        "finalized": client.finalized().number,
+    }))
+}

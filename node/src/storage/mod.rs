@@ -1,0 +1,317 @@
+//! Chain storage in one redb file.
+//!
+//! Tables:
+//! - `blocks`: block hash -> SCALE `SignedBlock` (header, body, seal, justification);
+//! - `canonical`: block number -> block hash, for the best chain;
+//! - `txs`: transaction hash -> SCALE [`TxRecord`] (block, index, outcome);
+//! - `state`: the flat key-value state at the best block;
+//! - `tree`: state-commitment (Jellyfish Merkle tree) nodes, borsh `NodeKey` -> borsh `Node`;
+//! - `meta`: genesis hash, best and finalized block, schema version.
+//!
+//! Invariant: one durable redb write transaction per imported block ([`ChainDb::commit_block`])
+//! writes the block, its index entries, its state changes, its tree nodes and the new head
+//! together, so a crash leaves either the whole block or none of it. The database records the
+//! genesis hash on creation and refuses to open for another chain.
+
+mod state_view;
+
+pub use state_view::DbStateView;
+
+use aitbc_primitives::{BlockNumber, CommitmentUpdate, Hash, StateChanges};
+use codec::{Decode, Encode};
+use redb::{Database, ReadableDatabase, TableDefinition};
+use std::path::Path;
+
+pub(crate) const BLOCKS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("blocks");
+pub(crate) const CANONICAL: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("canonical");
+pub(crate) const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
+pub(crate) const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
+pub(crate) const TREE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tree");
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+const SCHEMA_VERSION: u32 = 1;
+const META_SCHEMA: &str = "schema_version";
+const META_GENESIS: &str = "genesis_hash";
+const META_BEST: &str = "best";
+const META_FINALIZED: &str = "finalized";
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Db(#[from] redb::Error),
+    #[error(
+        "this database belongs to another chain (genesis {found}, the chain spec's is {expected}); \
+         use another --base-path or run purge-chain"
+    )]
+    WrongGenesis { expected: Hash, found: Hash },
+    #[error(
+        "database schema version {found} is not supported (expected {expected}); run purge-chain"
+    )]
+    WrongSchema { expected: u32, found: u32 },
+    #[error("corrupt database entry: {0}")]
+    Corrupt(String),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StorageError {
+            fn from(e: $t) -> Self { StorageError::Db(e.into()) }
+        }
+    )*};
+}
+from_redb!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::SetDurabilityError
+);
+
+/// A block's position: its number and hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct BlockRef {
+    pub number: BlockNumber,
+    pub hash: Hash,
+}
+
+/// Where an included transaction is, and what it did (the outcome is the state machine's
+/// `TxOutcome`, SCALE-encoded by the caller).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct TxRecord {
+    pub block: BlockRef,
+    pub index: u32,
+    pub outcome: Vec<u8>,
+}
+
+/// Everything one block writes.
+#[derive(Debug)]
+pub struct BlockWrite<'a> {
+    pub at: BlockRef,
+    /// SCALE `SignedBlock`.
+    pub encoded_block: &'a [u8],
+    pub txs: Vec<(Hash, TxRecord)>,
+    pub changes: &'a StateChanges,
+    pub commitment: &'a CommitmentUpdate,
+    pub finalized: bool,
+}
+
+/// The chain database.
+pub struct ChainDb {
+    db: Database,
+}
+
+impl std::fmt::Debug for ChainDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainDb")
+    }
+}
+
+impl ChainDb {
+    /// Opens (or creates) the database at `path` for the chain whose genesis is given. On
+    /// creation the genesis block and state are written; on reopen the genesis hash must match.
+    pub fn open(path: &Path, genesis: &GenesisWrite<'_>) -> Result<ChainDb, StorageError> {
+        let db = Database::builder()
+            .set_cache_size(256 * 1024 * 1024)
+            .create(path)?;
+        let this = ChainDb { db };
+        match this.meta_hash(META_GENESIS)? {
+            Some(found) if found != genesis.hash => {
+                return Err(StorageError::WrongGenesis {
+                    expected: genesis.hash,
+                    found,
+                })
+            }
+            Some(_) => {
+                let schema = this
+                    .meta(META_SCHEMA)?
+                    .and_then(|b| u32::decode(&mut &b[..]).ok());
+                if schema != Some(SCHEMA_VERSION) {
+                    return Err(StorageError::WrongSchema {
+                        expected: SCHEMA_VERSION,
+                        found: schema.unwrap_or(0),
+                    });
+                }
+            }
+            None => this.write_genesis(genesis)?,
+        }
+        Ok(this)
+    }
+
+    fn write_genesis(&self, g: &GenesisWrite<'_>) -> Result<(), StorageError> {
+        let at = BlockRef {
+            number: 0,
+            hash: g.hash,
+        };
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(redb::Durability::Immediate)?;
+        {
+            let mut meta = txn.open_table(META)?;
+            meta.insert(META_SCHEMA, SCHEMA_VERSION.encode().as_slice())?;
+            meta.insert(META_GENESIS, g.hash.0.as_slice())?;
+        }
+        Self::write_block(
+            &txn,
+            &BlockWrite {
+                at,
+                encoded_block: g.encoded_block,
+                txs: Vec::new(),
+                changes: g.changes,
+                commitment: g.commitment,
+                finalized: true,
+            },
+        )?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Writes a block and everything it changed in one durable transaction, and makes it the best
+    /// (and, if `finalized`, the finalized) block.
+    pub fn commit_block(&self, write: &BlockWrite<'_>) -> Result<(), StorageError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(redb::Durability::Immediate)?;
+        Self::write_block(&txn, write)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn write_block(txn: &redb::WriteTransaction, w: &BlockWrite<'_>) -> Result<(), StorageError> {
+        txn.open_table(BLOCKS)?
+            .insert(&w.at.hash.0, w.encoded_block)?;
+        txn.open_table(CANONICAL)?
+            .insert(w.at.number, &w.at.hash.0)?;
+        {
+            let mut txs = txn.open_table(TXS)?;
+            for (hash, record) in &w.txs {
+                txs.insert(&hash.0, record.encode().as_slice())?;
+            }
+        }
+        {
+            let mut state = txn.open_table(STATE)?;
+            for (k, v) in w.changes {
+                match v {
+                    Some(v) => state.insert(k.as_slice(), v.as_slice())?,
+                    None => state.remove(k.as_slice())?,
+                };
+            }
+        }
+        {
+            let mut tree = txn.open_table(TREE)?;
+            for key in &w.commitment.stale {
+                tree.remove(encode_node_key(key)?.as_slice())?;
+            }
+            for (key, node) in &w.commitment.nodes {
+                let node = borsh::to_vec(node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                tree.insert(encode_node_key(key)?.as_slice(), node.as_slice())?;
+            }
+        }
+        let mut meta = txn.open_table(META)?;
+        meta.insert(META_BEST, w.at.encode().as_slice())?;
+        if w.finalized {
+            meta.insert(META_FINALIZED, w.at.encode().as_slice())?;
+        }
+        Ok(())
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read()?;
+        let table = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(table.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    fn meta_hash(&self, key: &str) -> Result<Option<Hash>, StorageError> {
+        match self.meta(key)? {
+            None => Ok(None),
+            Some(b) => {
+                let arr: [u8; 32] = b
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| StorageError::Corrupt(key.into()))?;
+                Ok(Some(Hash(arr)))
+            }
+        }
+    }
+
+    fn meta_ref(&self, key: &str) -> Result<BlockRef, StorageError> {
+        let bytes = self
+            .meta(key)?
+            .ok_or_else(|| StorageError::Corrupt(format!("missing {key}")))?;
+        BlockRef::decode(&mut &bytes[..]).map_err(|_| StorageError::Corrupt(key.into()))
+    }
+
+    /// The best block.
+    pub fn best(&self) -> Result<BlockRef, StorageError> {
+        self.meta_ref(META_BEST)
+    }
+
+    /// The last finalized block.
+    pub fn finalized(&self) -> Result<BlockRef, StorageError> {
+        self.meta_ref(META_FINALIZED)
+    }
+
+    /// The SCALE `SignedBlock` with this hash.
+    pub fn block(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn
+            .open_table(BLOCKS)?
+            .get(&hash.0)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    /// The canonical block hash at `number`.
+    pub fn hash_at(&self, number: BlockNumber) -> Result<Option<Hash>, StorageError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn
+            .open_table(CANONICAL)?
+            .get(number)?
+            .map(|v| Hash(*v.value())))
+    }
+
+    /// Where an included transaction is.
+    pub fn tx(&self, hash: &Hash) -> Result<Option<TxRecord>, StorageError> {
+        let txn = self.db.begin_read()?;
+        let Some(bytes) = txn.open_table(TXS)?.get(&hash.0)? else {
+            return Ok(None);
+        };
+        TxRecord::decode(&mut bytes.value())
+            .map(Some)
+            .map_err(|_| StorageError::Corrupt(format!("tx record {hash}")))
+    }
+
+    /// A read-only view of the best block's state (a consistent snapshot).
+    pub fn state_view(&self) -> Result<DbStateView, StorageError> {
+        let txn = self.db.begin_read()?;
+        let best = {
+            let meta = txn.open_table(META)?;
+            let bytes = meta
+                .get(META_BEST)?
+                .ok_or_else(|| StorageError::Corrupt("missing best".into()))?;
+            BlockRef::decode(&mut bytes.value())
+                .map_err(|_| StorageError::Corrupt("best".into()))?
+        };
+        DbStateView::new(txn, best)
+    }
+}
+
+/// The genesis block and state to write into a new database.
+#[derive(Debug)]
+pub struct GenesisWrite<'a> {
+    pub hash: Hash,
+    pub encoded_block: &'a [u8],
+    pub changes: &'a StateChanges,
+    pub commitment: &'a CommitmentUpdate,
+}
+
+pub(crate) fn encode_node_key(
+    key: &aitbc_primitives::commitment::TreeNodeKey,
+) -> Result<Vec<u8>, StorageError> {
+    borsh::to_vec(key).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,528 @@
+//! The executive: the [`Runtime`] that implements [`StateMachine`].
+//!
+//! ## Lifecycle
+//! Building: [`StateMachine::initialize_block`] -> [`StateMachine::apply_extrinsic`]* ->
+//! [`StateMachine::finalize_block`]. Importing: [`StateMachine::execute_block`] runs the same
+//! steps and then checks the header's extrinsics root, digest and state root against its own.
+//!
+//! ## Checks before dispatch (a failure makes the transaction *invalid*: it pays nothing)
+//! In this order, by the pool (`validate_transaction`, as if in the next block, number =
+//! stored number + 1) and by `apply_extrinsic` (the current block):
+//! 1. encoded size `<= max_tx_bytes` (`TooLarge`);
+//! 2. the signature over `xt.signing_payload(genesis_hash, TX_VERSION)` (`BadSignature`),
+//!    skipped when the caller already verified it. The payload includes the genesis hash and the
+//!    transaction version, so a transaction signed for another chain or another transaction
+//!    format fails here, as `BadSignature`: the signature does not verify over *our* payload;
+//! 3. `valid_until`: invalid once the block number exceeds it (`Expired`);
+//! 4. the nonce: below the chain's is `StaleNonce`; above it is fine for the pool (a *future*
+//!    transaction that `requires` the tag of its predecessor) and `FutureNonce` for a block;
+//! 5. origin rules ([`crate::dispatch::check_origin`], `BadOrigin`);
+//! 6. the fee, `base_fee + fee_per_byte * encoded_len + tip`, payable from the current balance
+//!    (`CannotPayFee`);
+//! 7. for a receipt claim, every claim rule ([`crate::receipts::check_claim`], `Claim(..)`);
+//! 8. in a block only: the block limits `max_block_txs` and `max_block_bytes`
+//!    (`ExhaustsResources`).
+//!
+//! ## Applying
+//! In an outer layer the fee is withdrawn and split (author / treasury) and the nonce
+//! incremented; the call is dispatched in a nested layer that is rolled back if it fails (the
+//! fee and nonce stay: a *failed* call). After the checks pass nothing on this path panics: every
+//! step is checked arithmetic and returns an error instead.
+//!
+//! ## Pool answer
+//! `priority = tip * 1024 / encoded_len` (saturating); `provides = [SCALE(signer, nonce)]`;
+//! `requires = [SCALE(signer, nonce - 1)]` when the nonce is ahead of the chain;
+//! `longevity = valid_until - current number` (or `u64::MAX` for an immortal transaction).
+
+use crate::dispatch::{check_origin, claims_in, dispatch, Origin};
+use crate::params::{Param, Params};
+use crate::storage::{with_transaction, Overlay, Storage};
+use crate::{authority, balances, params, receipts, sudo, system, Call, Event};
+use aitbc_primitives::commitment::StateChanges;
+use aitbc_primitives::crypto::{verify_batch, SignatureCheck};
+use aitbc_primitives::{
+    extrinsics_root, AccountId, AccountInfo, AdminAction, AdminError, Balance, Block, BlockContext,
+    BlockError, BlockLimits, BlockNumber, ClaimError, Digest, DigestItem, ExecutedBlock, Extrinsic,
+    Hash, Header, InvalidTransaction, JobId, JobInfo, Nonce, PendingBlock, ReceiptInfo,
+    SigningContext, StateMachine, StateView, Tag, TxOutcome, ValidTransaction, TX_VERSION,
+};
+use codec::Encode;
+
+/// The AITBC runtime for one chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Runtime {
+    genesis_hash: Hash,
+}
+
+/// Where a transaction is being checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// For the pool: a future nonce is allowed.
+    Pool,
+    /// For a block: the nonce must be the chain's.
+    Block,
+}
+
+/// What the pre-dispatch checks found out.
+#[derive(Debug, Clone, Copy)]
+struct Checked {
+    fee: Balance,
+    chain_nonce: Nonce,
+}
+
+/// The fee of a transaction of `len` encoded bytes with `tip`.
+pub fn compute_fee(params: &Params, len: u64, tip: Balance) -> Balance {
+    params
+        .base_fee
+        .saturating_add(params.fee_per_byte.saturating_mul(Balance::from(len)))
+        .saturating_add(tip)
+}
+
+fn encoded_len(xt: &Extrinsic<Call>) -> u64 {
+    u64::try_from(xt.encoded_size()).unwrap_or(u64::MAX)
+}
+
+fn nonce_tag(signer: &AccountId, nonce: Nonce) -> Tag {
+    (signer, nonce).encode()
+}
+
+impl Runtime {
+    pub fn new(genesis_hash: Hash) -> Self {
+        Runtime { genesis_hash }
+    }
+
+    /// The checks of the module docs (1–7) against the state of block `number`.
+    fn pre_dispatch<S: Storage>(
+        &self,
+        s: &S,
+        xt: &Extrinsic<Call>,
+        len: u64,
+        number: BlockNumber,
+        signatures_checked: bool,
+        mode: Mode,
+    ) -> Result<Checked, InvalidTransaction> {
+        let p = params::current(s);
+        if len > p.max_tx_bytes {
+            return Err(InvalidTransaction::TooLarge {
+                size: len,
+                limit: p.max_tx_bytes,
+            });
+        }
+        if !signatures_checked && !xt.signature_is_valid(self.genesis_hash, TX_VERSION) {
+            return Err(InvalidTransaction::BadSignature);
+        }
+        if let Some(valid_until) = xt.valid_until {
+            if number > valid_until {
+                return Err(InvalidTransaction::Expired { valid_until });
+            }
+        }
+        let chain_nonce = system::nonce(s, &xt.signer);
+        if xt.nonce < chain_nonce {
+            return Err(InvalidTransaction::StaleNonce {
+                expected: chain_nonce,
+                got: xt.nonce,
+            });
+        }
+        if mode == Mode::Block && xt.nonce > chain_nonce {
+            return Err(InvalidTransaction::FutureNonce {
+                expected: chain_nonce,
+                got: xt.nonce,
+            });
+        }
+        check_origin(&xt.call, &Origin::Signed(xt.signer), sudo::key(s).as_ref())?;
+        let fee = compute_fee(&p, len, xt.tip);
+        if !balances::can_pay(s, &xt.signer, fee) {
+            return Err(InvalidTransaction::CannotPayFee { fee });
+        }
+        for claim in claims_in(&xt.call) {
+            receipts::check_claim(s, claim, number, &self.genesis_hash, signatures_checked)
+                .map_err(InvalidTransaction::Claim)?;
+        }
+        Ok(Checked { fee, chain_nonce })
+    }
+
+    /// Charges the fee, bumps the nonce and dispatches. The caller opened no layer; this opens
+    /// the outer one and always closes it.
+    fn apply_checked(
+        &self,
+        s: &mut Overlay<'_>,
+        xt: &Extrinsic<Call>,
+        fee: Balance,
+    ) -> Result<TxOutcome<Event>, InvalidTransaction> {
+        s.start_transaction();
+        let author = authority::current_author(s);
+        let fee_event = match balances::charge_fee(s, &xt.signer, fee, author.as_ref()) {
+            Ok(e) => e,
+            Err(_) => {
+                s.rollback_transaction();
+                return Err(InvalidTransaction::CannotPayFee { fee });
+            }
+        };
+        system::inc_nonce(s, &xt.signer);
+        let mut call_events = Vec::new();
+        let result = with_transaction(s, |s| {
+            dispatch(
+                s,
+                &mut call_events,
+                &xt.call,
+                Origin::Signed(xt.signer),
+                &self.genesis_hash,
+            )
+        });
+        s.commit_transaction();
+        let mut events = vec![fee_event];
+        let (success, error) = match result {
+            Ok(()) => {
+                events.extend(call_events);
+                (true, None)
+            }
+            Err(e) => (false, Some(e.code().to_string())),
+        };
+        Ok(TxOutcome {
+            success,
+            error,
+            fee,
+            events,
+        })
+    }
+
+    /// The signatures a transaction carries, with the error each gives when bad.
+    fn signature_checks<'a>(&self, xt: &'a Extrinsic<Call>, messages: &'a mut Vec<Vec<u8>>) {
+        messages.push(xt.signing_payload(self.genesis_hash, TX_VERSION));
+        for claim in claims_in(&xt.call) {
+            messages.push(claim.receipt.signed_message(&self.genesis_hash));
+        }
+    }
+}
+
+impl StateMachine for Runtime {
+    type Call = Call;
+    type Event = Event;
+
+    fn genesis_hash(&self) -> Hash {
+        self.genesis_hash
+    }
+
+    fn validate_transaction(
+        &self,
+        state: &dyn StateView,
+        xt: &Extrinsic<Call>,
+        signatures_checked: bool,
+    ) -> Result<ValidTransaction, InvalidTransaction> {
+        let mut scratch = StateChanges::new();
+        let s = Overlay::new(state, &mut scratch);
+        let current = system::block_number(&s);
+        let len = encoded_len(xt);
+        let checked = self.pre_dispatch(
+            &s,
+            xt,
+            len,
+            current.saturating_add(1),
+            signatures_checked,
+            Mode::Pool,
+        )?;
+        let priority = xt.tip.saturating_mul(1024) / Balance::from(len.max(1));
+        let requires = if xt.nonce > checked.chain_nonce {
+            vec![nonce_tag(&xt.signer, xt.nonce.saturating_sub(1))]
+        } else {
+            Vec::new()
+        };
+        Ok(ValidTransaction {
+            priority: u64::try_from(priority).unwrap_or(u64::MAX),
+            requires,
+            provides: vec![nonce_tag(&xt.signer, xt.nonce)],
+            longevity: xt
+                .valid_until
+                .map_or(u64::MAX, |v| v.saturating_sub(current)),
+            chain_nonce: checked.chain_nonce,
+        })
+    }
+
+    fn initialize_block(
+        &self,
+        state: &dyn StateView,
+        context: BlockContext,
+    ) -> PendingBlock<Event> {
+        let mut changes = StateChanges::new();
+        {
+            let mut s = Overlay::new(state, &mut changes);
+            system::initialize(&mut s, &context);
+        }
+        PendingBlock {
+            context,
+            changes,
+            extrinsic_hashes: Vec::new(),
+            outcomes: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    fn apply_extrinsic(
+        &self,
+        state: &dyn StateView,
+        block: &mut PendingBlock<Event>,
+        xt: &Extrinsic<Call>,
+        signatures_checked: bool,
+    ) -> Result<TxOutcome<Event>, InvalidTransaction> {
+        let len = encoded_len(xt);
+        let PendingBlock {
+            context,
+            changes,
+            extrinsic_hashes,
+            outcomes,
+            bytes,
+        } = block;
+        let mut s = Overlay::new(state, changes);
+        let checked =
+            self.pre_dispatch(&s, xt, len, context.number, signatures_checked, Mode::Block)?;
+        let p = params::current(&s);
+        let txs = u64::try_from(outcomes.len()).unwrap_or(u64::MAX);
+        if txs >= u64::from(p.max_block_txs) || bytes.saturating_add(len) > p.max_block_bytes {
+            return Err(InvalidTransaction::ExhaustsResources);
+        }
+        let outcome = self.apply_checked(&mut s, xt, checked.fee)?;
+        drop(s);
+        extrinsic_hashes.push(xt.hash());
+        outcomes.push(outcome.clone());
+        *bytes = bytes.saturating_add(len);
+        Ok(outcome)
+    }
+
+    fn finalize_block(
+        &self,
+        state: &dyn StateView,
+        block: PendingBlock<Event>,
+    ) -> Result<ExecutedBlock<Event>, BlockError> {
+        let PendingBlock {
+            context,
+            mut changes,
+            extrinsic_hashes,
+            outcomes,
+            ..
+        } = block;
+        let new_set = {
+            let mut s = Overlay::new(state, &mut changes);
+            authority::on_finalize(&mut s)
+        };
+        let mut digest = Digest::new();
+        if let Some(set) = new_set {
+            digest
+                .try_push(DigestItem::AuthoritiesChange(set))
+                .map_err(|e| BlockError::TooBig(e.to_string()))?;
+        }
+        let commitment = state.commit(&changes)?;
+        let header = Header {
+            parent_hash: context.parent_hash,
+            number: context.number,
+            slot: context.slot,
+            state_root: commitment.root,
+            extrinsics_root: extrinsics_root(&extrinsic_hashes),
+            digest,
+        };
+        Ok(ExecutedBlock {
+            header,
+            changes,
+            commitment,
+            outcomes,
+        })
+    }
+
+    fn execute_block(
+        &self,
+        state: &dyn StateView,
+        block: &Block<Extrinsic<Call>>,
+        signatures_checked: bool,
+    ) -> Result<ExecutedBlock<Event>, BlockError> {
+        let header = &block.header;
+        let parent = system::read_block_number(state);
+        if parent.checked_add(1) != Some(header.number) {
+            return Err(BlockError::BadNumber {
+                parent,
+                got: header.number,
+            });
+        }
+        if !signatures_checked {
+            self.check_signatures(&block.extrinsics)
+                .map_err(|(index, error)| BlockError::InvalidExtrinsic { index, error })?;
+        }
+        let context = BlockContext {
+            parent_hash: header.parent_hash,
+            number: header.number,
+            slot: header.slot,
+        };
+        let mut pending = self.initialize_block(state, context);
+        for (index, xt) in block.extrinsics.iter().enumerate() {
+            self.apply_extrinsic(state, &mut pending, xt, true)
+                .map_err(|error| BlockError::InvalidExtrinsic { index, error })?;
+        }
+        let executed = self.finalize_block(state, pending)?;
+        if executed.header.extrinsics_root != header.extrinsics_root {
+            return Err(BlockError::ExtrinsicsRootMismatch {
+                expected: header.extrinsics_root,
+                computed: executed.header.extrinsics_root,
+            });
+        }
+        if executed.header.digest != header.digest {
+            return Err(BlockError::DigestMismatch);
+        }
+        if executed.header.state_root != header.state_root {
+            return Err(BlockError::StateRootMismatch {
+                expected: header.state_root,
+                computed: executed.header.state_root,
+            });
+        }
+        Ok(executed)
+    }
+
+    fn check_signatures(&self, xts: &[Extrinsic<Call>]) -> Result<(), (usize, InvalidTransaction)> {
+        // One message per signature group: the tx payload, then one receipt message per claim
+        // (the miner's signature and the attestation both cover it).
+        let messages: Vec<Vec<Vec<u8>>> = xts
+            .iter()
+            .map(|xt| {
+                let mut m = Vec::new();
+                self.signature_checks(xt, &mut m);
+                m
+            })
+            .collect();
+        let mut checks = Vec::new();
+        for (xt, msgs) in xts.iter().zip(&messages) {
+            let mut msgs = msgs.iter();
+            if let Some(payload) = msgs.next() {
+                checks.push(SignatureCheck {
+                    context: SigningContext::Transaction,
+                    message: payload,
+                    signer: xt.signer,
+                    signature: xt.signature,
+                });
+            }
+            for (claim, msg) in claims_in(&xt.call).into_iter().zip(msgs) {
+                checks.push(SignatureCheck {
+                    context: SigningContext::ReceiptMiner,
+                    message: msg,
+                    signer: claim.receipt.miner,
+                    signature: claim.miner_sig,
+                });
+                checks.push(SignatureCheck {
+                    context: SigningContext::ReceiptAttest,
+                    message: msg,
+                    signer: claim.receipt.coordinator,
+                    signature: claim.attestation,
+                });
+            }
+        }
+        if verify_batch(&checks) {
+            return Ok(());
+        }
+        for (index, (xt, msgs)) in xts.iter().zip(&messages).enumerate() {
+            let mut msgs = msgs.iter();
+            if let Some(payload) = msgs.next() {
+                if !xt
+                    .signature
+                    .verify(SigningContext::Transaction, payload, &xt.signer)
+                {
+                    return Err((index, InvalidTransaction::BadSignature));
+                }
+            }
+            for (claim, msg) in claims_in(&xt.call).into_iter().zip(msgs) {
+                if !claim
+                    .miner_sig
+                    .verify(SigningContext::ReceiptMiner, msg, &claim.receipt.miner)
+                {
+                    return Err((
+                        index,
+                        InvalidTransaction::Claim(ClaimError::BadMinerSignature),
+                    ));
+                }
+                if !claim.attestation.verify(
+                    SigningContext::ReceiptAttest,
+                    msg,
+                    &claim.receipt.coordinator,
+                ) {
+                    return Err((index, InvalidTransaction::Claim(ClaimError::BadAttestation)));
+                }
+            }
+        }
+        // The batch failed but every signature verifies alone: cannot happen with a correct
+        // batch verifier; refuse the first transaction rather than accept.
+        Err((0, InvalidTransaction::BadSignature))
+    }
+
+    fn fee(&self, state: &dyn StateView, xt: &Extrinsic<Call>) -> Balance {
+        compute_fee(&params::read(state), encoded_len(xt), xt.tip)
+    }
+
+    fn account(&self, state: &dyn StateView, who: &AccountId) -> AccountInfo {
+        AccountInfo {
+            balance: balances::read_balance(state, who),
+            nonce: system::read_nonce(state, who),
+        }
+    }
+
+    fn authorities(&self, state: &dyn StateView) -> Vec<AccountId> {
+        authority::read_authorities(state)
+    }
+
+    fn slot_duration_ms(&self, state: &dyn StateView) -> u64 {
+        system::read_slot_duration_ms(state)
+    }
+
+    fn block_limits(&self, state: &dyn StateView) -> BlockLimits {
+        let p = params::read(state);
+        BlockLimits {
+            max_block_txs: p.max_block_txs,
+            max_block_bytes: p.max_block_bytes,
+            max_tx_bytes: p.max_tx_bytes,
+        }
+    }
+
+    fn sudo_key(&self, state: &dyn StateView) -> Option<AccountId> {
+        sudo::read_key(state)
+    }
+
+    fn job(&self, state: &dyn StateView, client: &AccountId, job_id: JobId) -> Option<JobInfo> {
+        receipts::read_job(state, client, job_id)
+    }
+
+    fn receipt(&self, state: &dyn StateView, receipt_id: &Hash) -> Option<ReceiptInfo> {
+        receipts::read_receipt(state, receipt_id)
+    }
+
+    fn params(&self, state: &dyn StateView) -> Vec<(String, String)> {
+        params::read(state).to_pairs()
+    }
+
+    fn is_receipt_claim(&self, call: &Call) -> bool {
+        matches!(call, Call::Receipts(receipts::Call::Claim { .. }))
+    }
+
+    fn admin_call(&self, state: &dyn StateView, action: AdminAction) -> Result<Call, AdminError> {
+        if sudo::read_key(state).is_none() {
+            return Err(AdminError::NoSudo);
+        }
+        let inner = match action {
+            AdminAction::MintFaucet { dest, amount } => {
+                if !balances::read_faucet_enabled(state) {
+                    return Err(AdminError::FaucetDisabled);
+                }
+                Call::mint(dest, amount)
+            }
+            AdminAction::ParamSet { key, value } => {
+                let param = Param::parse(&key, &value).map_err(|e| match e {
+                    crate::params::ParamParseError::UnknownParam(k) => AdminError::UnknownParam(k),
+                    crate::params::ParamParseError::BadValue { key, reason } => {
+                        AdminError::BadParamValue { key, reason }
+                    }
+                })?;
+                params::read(state)
+                    .with(&param)
+                    .map_err(|e| AdminError::BadParamValue {
+                        key: key.clone(),
+                        reason: e.to_string(),
+                    })?;
+                Call::set_param(param)
+            }
+        };
+        Ok(Call::sudo(inner))
+    }
+}
