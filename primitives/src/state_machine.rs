@@ -100,8 +100,6 @@ pub enum ClaimError {
     PriceAboveEscrow,
     #[error("the coordinator's mint cap for this epoch would be exceeded")]
     MintCapExceeded,
-    #[error("the claim is not submitted by the receipt's miner")]
-    NotMiner,
 }
 
 impl InvalidTransaction {
@@ -135,7 +133,6 @@ impl ClaimError {
             ClaimError::TooManyUnits => "too_many_units",
             ClaimError::PriceAboveEscrow => "price_above_escrow",
             ClaimError::MintCapExceeded => "mint_cap_exceeded",
-            ClaimError::NotMiner => "not_miner",
         }
     }
 }

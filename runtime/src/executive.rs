@@ -186,12 +186,14 @@ impl Runtime {
         })
     }
 
-    /// The signatures a transaction carries, with the error each gives when bad.
-    fn signature_checks<'a>(&self, xt: &'a Extrinsic<Call>, messages: &'a mut Vec<Vec<u8>>) {
-        messages.push(xt.signing_payload(self.genesis_hash, TX_VERSION));
+    /// The messages a transaction's signatures cover: its signing payload, then one receipt
+    /// message per claim it carries (the miner's signature and the attestation both cover it).
+    fn signed_messages(&self, xt: &Extrinsic<Call>) -> Vec<Vec<u8>> {
+        let mut messages = vec![xt.signing_payload(self.genesis_hash, TX_VERSION)];
         for claim in claims_in(&xt.call) {
             messages.push(claim.receipt.signed_message(&self.genesis_hash));
         }
+        messages
     }
 }
 
@@ -377,14 +379,7 @@ impl StateMachine for Runtime {
     fn check_signatures(&self, xts: &[Extrinsic<Call>]) -> Result<(), (usize, InvalidTransaction)> {
         // One message per signature group: the tx payload, then one receipt message per claim
         // (the miner's signature and the attestation both cover it).
-        let messages: Vec<Vec<Vec<u8>>> = xts
-            .iter()
-            .map(|xt| {
-                let mut m = Vec::new();
-                self.signature_checks(xt, &mut m);
-                m
-            })
-            .collect();
+        let messages: Vec<Vec<Vec<u8>>> = xts.iter().map(|xt| self.signed_messages(xt)).collect();
         let mut checks = Vec::new();
         for (xt, msgs) in xts.iter().zip(&messages) {
             let mut msgs = msgs.iter();

@@ -90,7 +90,8 @@ pub fn with_transaction<S: Storage, T, E>(
 }
 
 /// The storage of one block under construction: nested layers over the pending changes over the
-/// parent state (see the module docs).
+/// parent state (see the module docs). Layers still open when the overlay is dropped are
+/// discarded: only committed writes ever reach the pending changes.
 pub struct Overlay<'a> {
     backend: &'a dyn StateView,
     pending: &'a mut StateChanges,
@@ -121,13 +122,6 @@ impl<'a> Overlay<'a> {
             Some(layer) => layer,
             None => self.pending,
         }
-    }
-}
-
-impl Drop for Overlay<'_> {
-    /// Open layers are never written through implicitly: dropping an overlay discards them.
-    fn drop(&mut self) {
-        self.layers.clear();
     }
 }
 

@@ -1,6 +1,8 @@
 //! Bad input: each case asserts its own specific error, and that invalid transactions change
 //! nothing (the harness also asserts the pending block is untouched).
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{
     ClaimError, Extrinsic, Hash, InvalidTransaction, ReceiptClaim, Signature, StateMachine,

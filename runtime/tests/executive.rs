@@ -1,5 +1,7 @@
 //! Block building vs import, tampered blocks, pool answers and batch signature checks.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{
     BlockError, ClaimError, Extrinsic, Hash, InvalidTransaction, Signature, StateMachine,

@@ -2,6 +2,8 @@
 //! transactions) over several blocks keep the runtime's invariants, and every block re-executes
 //! to the same state root on a fresh copy of the parent state.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{
     AccountId, Block, BlockContext, Extrinsic, JobStatus, Signature, StateMachine,
@@ -297,7 +299,7 @@ fn run(blocks: Vec<Vec<Action>>) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn random_blocks_keep_invariants(blocks in proptest::collection::vec(proptest::collection::vec(action(), 0..10), 1..6)) {
