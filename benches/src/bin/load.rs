@@ -128,13 +128,6 @@ async fn main() -> anyhow::Result<()> {
         .context("is the node running?")?;
     let genesis = Hash::from_hex(health["genesis_hash"].as_str().unwrap_or_default())
         .map_err(|e| anyhow!("genesis hash: {e}"))?;
-    let slot_ms = {
-        let b1 = http.get_ok("/rpc/getHead").await?;
-        let ts = b1["timestamp_ms"].as_u64().unwrap_or(0);
-        let slot = b1["slot"].as_u64().unwrap_or(1).max(1);
-        (ts / slot).max(1)
-    };
-
     eprintln!("signing {} accounts…", args.accounts);
     let accounts: Vec<Pair> = (0..args.accounts)
         .map(|i| Pair::from_uri(&format!("//bench//{i}")).expect("valid uri"))
@@ -176,6 +169,12 @@ async fn main() -> anyhow::Result<()> {
         wait_status(&mut http, h, "finalized", Duration::from_secs(60)).await?;
     }
 
+    // Slot length from a produced block (genesis has slot 0).
+    let slot_ms = {
+        let h = head(&mut http).await?;
+        let slot = h["slot"].as_u64().filter(|s| *s > 0).ok_or_else(|| anyhow!("no block produced yet"))?;
+        (h["timestamp_ms"].as_u64().unwrap_or(0) / slot).max(1)
+    };
     eprintln!("pre-signing rounds…");
     let rounds = (args.duration * 1000 / slot_ms + 4) as usize;
     let mut presigned: Vec<Vec<(Hash, Value)>> = Vec::with_capacity(rounds);
