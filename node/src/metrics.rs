@@ -72,8 +72,9 @@ pub struct Metrics {
     txs_included: AtomicU64,
     ws_connections: AtomicU64,
     block_import: Mutex<Histogram>,
-    rpc_requests: Mutex<BTreeMap<(String, u16), u64>>,
-    rpc_latency: Mutex<BTreeMap<String, Histogram>>,
+    rpc_requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    rpc_latency: Mutex<BTreeMap<&'static str, Histogram>>,
+    jsonrpc_calls: Mutex<BTreeMap<(&'static str, bool), u64>>,
 }
 
 impl Metrics {
@@ -108,17 +109,22 @@ impl Metrics {
     }
 
     /// Records one RPC request by method (route name) and HTTP status.
-    pub fn rpc_request(&self, method: &str, status: u16, took: Duration) {
+    pub fn rpc_request(&self, method: &'static str, status: u16, took: Duration) {
         *self
             .rpc_requests
             .lock()
-            .entry((method.to_string(), status))
+            .entry((method, status))
             .or_default() += 1;
         self.rpc_latency
             .lock()
-            .entry(method.to_string())
+            .entry(method)
             .or_default()
             .observe(took);
+    }
+
+    /// Records one JSON-RPC call by method and outcome.
+    pub fn jsonrpc_call(&self, method: &'static str, ok: bool) {
+        *self.jsonrpc_calls.lock().entry((method, ok)).or_default() += 1;
     }
 
     /// The text exposition format.
@@ -192,6 +198,14 @@ impl Metrics {
                 "substrate_rpc_requests_total{{method=\"{method}\",status=\"{status}\"}} {n}"
             );
         }
+        let _ = writeln!(out, "# HELP aitbc_jsonrpc_calls_total JSON-RPC calls by method and outcome\n# TYPE aitbc_jsonrpc_calls_total counter");
+        for ((method, ok), n) in self.jsonrpc_calls.lock().iter() {
+            let outcome = if *ok { "ok" } else { "error" };
+            let _ = writeln!(
+                out,
+                "aitbc_jsonrpc_calls_total{{method=\"{method}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
         let _ = writeln!(out, "# HELP aitbc_rpc_request_duration_seconds RPC latency by method\n# TYPE aitbc_rpc_request_duration_seconds histogram");
         for (method, h) in self.rpc_latency.lock().iter() {
             h.render(
@@ -214,7 +228,11 @@ mod tests {
         m.set_heights(7, 5);
         m.rpc_request("getHead", 200, Duration::from_millis(2));
         m.rpc_request("getHead", 200, Duration::from_millis(3));
+        m.jsonrpc_call("getTx", false);
+        m.ws_connected(1);
         let text = m.render();
+        assert!(text.contains("aitbc_jsonrpc_calls_total{method=\"getTx\",outcome=\"error\"} 1"));
+        assert!(text.contains("aitbc_rpc_ws_connections 1"));
         assert!(text.contains("substrate_block_height{status=\"best\"} 7"));
         assert!(text.contains("substrate_block_height{status=\"finalized\"} 5"));
         assert!(text.contains("substrate_rpc_requests_total{method=\"getHead\",status=\"200\"} 2"));

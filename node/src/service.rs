@@ -90,6 +90,13 @@ pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<te
         max_concurrent: args.rpc_max_concurrent.max(1),
         admin_token,
         chain_name: spec.id.clone(),
+        rate_limit: args.rpc_rate_limit,
+        rate_limit_loopback: args.rpc_rate_limit_loopback,
+        admin_external: args.rpc_admin_external,
+        ws_max_connections: args.rpc_ws_max_connections,
+        ws_max_subscriptions: args.rpc_ws_max_subscriptions,
+        ws_queue: args.rpc_ws_queue.max(1),
+        access_log: args.rpc_access_log,
     };
     let pool = PoolLimits {
         max_txs: args.pool_max_txs,

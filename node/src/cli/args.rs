@@ -1,5 +1,6 @@
 //! The argument definitions.
 
+use crate::rpc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -106,15 +107,40 @@ pub struct RunArgs {
     /// Apply --rpc-rate-limit to loopback clients too.
     #[arg(long, env = "AITBC_RPC_RATE_LIMIT_LOOPBACK")]
     pub rpc_rate_limit_loopback: bool,
-    /// Largest accepted request body in bytes.
-    #[arg(long, env = "AITBC_RPC_MAX_BODY", default_value_t = 1024 * 1024)]
+    /// Largest accepted request body in bytes (413 beyond, before the body is read).
+    #[arg(long, env = "AITBC_RPC_MAX_BODY", default_value_t = rpc::defaults::MAX_BODY)]
     pub rpc_max_body: usize,
-    /// Request timeout in seconds.
-    #[arg(long, env = "AITBC_RPC_TIMEOUT", default_value_t = 30)]
+    /// Request timeout in seconds, reading the body included (408 beyond).
+    #[arg(long, env = "AITBC_RPC_TIMEOUT", default_value_t = rpc::defaults::TIMEOUT_SECS)]
     pub rpc_timeout: u64,
     /// Requests handled at once; more get 503.
-    #[arg(long, env = "AITBC_RPC_MAX_CONCURRENT", default_value_t = 1024)]
+    #[arg(long, env = "AITBC_RPC_MAX_CONCURRENT", default_value_t = rpc::defaults::MAX_CONCURRENT)]
     pub rpc_max_concurrent: usize,
+    /// Serve /admin routes although --rpc-addr is not a loopback address (they answer 403
+    /// admin_not_allowed otherwise).
+    #[arg(long, env = "AITBC_RPC_ADMIN_EXTERNAL")]
+    pub rpc_admin_external: bool,
+    /// Open websocket connections at most (GET /rpc/ws); more get 503.
+    #[arg(
+        long,
+        env = "AITBC_RPC_WS_MAX_CONNECTIONS",
+        default_value_t = rpc::defaults::WS_MAX_CONNECTIONS
+    )]
+    pub rpc_ws_max_connections: usize,
+    /// Subscriptions per websocket connection at most.
+    #[arg(
+        long,
+        env = "AITBC_RPC_WS_MAX_SUBSCRIPTIONS",
+        default_value_t = rpc::defaults::WS_MAX_SUBSCRIPTIONS
+    )]
+    pub rpc_ws_max_subscriptions: usize,
+    /// Outbound messages queued per websocket connection; a client that lets it fill up is
+    /// disconnected (slow consumer).
+    #[arg(long, env = "AITBC_RPC_WS_QUEUE", default_value_t = rpc::defaults::WS_QUEUE)]
+    pub rpc_ws_queue: usize,
+    /// Log one line per RPC request (target `rpc::access`, level info).
+    #[arg(long, env = "AITBC_RPC_ACCESS_LOG")]
+    pub rpc_access_log: bool,
     /// Most transactions in the pool.
     #[arg(long, env = "AITBC_POOL_MAX_TXS", default_value_t = 65_536)]
     pub pool_max_txs: usize,

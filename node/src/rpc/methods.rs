@@ -1,12 +1,12 @@
 //! The RPC methods, independent of transport: each takes parsed arguments and returns JSON or an
-//! [`ApiError`]. REST routes (and JSON-RPC) call these.
+//! [`ApiError`]. REST routes, JSON-RPC and websocket notifications all call these.
 
 use super::error::ApiError;
 use crate::client::{Client, IncludedTx, TxStatus, Xt};
 use crate::consensus::slots::slot_author;
 use aitbc_primitives::{
-    serde_balance, AccountId, Balance, Extrinsic, Hash, JobId, Nonce, Signature, StateMachine,
-    StateView,
+    serde_balance, AccountId, Balance, Extrinsic, Hash, Header, JobId, Nonce, Signature,
+    StateMachine, StateView,
 };
 use codec::Encode;
 use serde::Deserialize;
@@ -90,11 +90,39 @@ pub fn get_block<S: StateMachine>(client: &Client<S>, id: &str) -> Result<Value,
     }))
 }
 
+/// The head JSON of a block announced by a chain event: `getHead`-like fields of the block itself
+/// (websocket `newHeads` / `finalizedHeads` notifications).
+pub fn head_json<S: StateMachine>(
+    client: &Client<S>,
+    header: &Header,
+    hash: Hash,
+    tx_hashes: &[Hash],
+) -> Result<Value, ApiError> {
+    let state = client.state()?;
+    Ok(json!({
+        "height": header.number,
+        "hash": hash,
+        "parent_hash": header.parent_hash,
+        "slot": header.slot,
+        "timestamp_ms": timestamp_ms(client, &state, header.slot),
+        "state_root": header.state_root,
+        "extrinsics_root": header.extrinsics_root,
+        "tx_count": tx_hashes.len(),
+        "transactions": tx_hashes,
+    }))
+}
+
 pub fn get_tx<S: StateMachine>(client: &Client<S>, hash: &str) -> Result<Value, ApiError> {
     let hash = parse_hash(hash)?;
-    let status = client
-        .tx_status(&hash)?
-        .ok_or_else(|| ApiError::not_found("transaction"))?;
+    tx_json(client, &hash)?.ok_or_else(|| ApiError::not_found("transaction"))
+}
+
+/// The `getTx` JSON of a transaction, `None` if the node does not know it.
+pub fn tx_json<S: StateMachine>(client: &Client<S>, hash: &Hash) -> Result<Option<Value>, ApiError> {
+    let hash = *hash;
+    let Some(status) = client.tx_status(&hash)? else {
+        return Ok(None);
+    };
     let describe = |xt: &Xt<S>| {
         (
             xt.signer,
@@ -102,7 +130,7 @@ pub fn get_tx<S: StateMachine>(client: &Client<S>, hash: &str) -> Result<Value, 
             serde_json::to_value(&xt.call).unwrap_or(Value::Null),
         )
     };
-    Ok(match status {
+    Ok(Some(match status {
         TxStatus::Pending(xt) => {
             let (signer, nonce, call) = describe(&xt);
             json!({ "hash": hash, "status": "pending", "block_height": null, "block_hash": null,
@@ -127,7 +155,7 @@ pub fn get_tx<S: StateMachine>(client: &Client<S>, hash: &str) -> Result<Value, 
             "block_hash": null, "signer": null, "nonce": null, "call": null, "fee": null,
             "success": null, "error": reason, "events": [] })
         }
-    })
+    }))
 }
 
 pub fn get_balance<S: StateMachine>(client: &Client<S>, address: &str) -> Result<Value, ApiError> {

@@ -1,13 +1,55 @@
-//! The RPC server (hyper): REST routes of CONTRACT.md, Prometheus metrics, admin routes.
+//! The RPC server: the REST routes of CONTRACT.md, JSON-RPC 2.0 at `POST /rpc`, websocket
+//! subscriptions at `GET /rpc/ws`, Prometheus metrics, the OpenAPI document and the admin routes.
 //!
-//! Every request passes the same limits: a body-size cap (413 before the body is read past the
-//! cap), a request timeout, and a concurrency cap (503 beyond it). Every answer is JSON; errors are
-//! `{"error":{"code","message"}}` with a fitting status ([`error::ApiError`]).
+//! # Pipeline
+//! Every request passes one `tower` stack (outermost first, see [`layers`]):
+//!
+//! 1. **observe**: resolves the route from the table in [`routes`], records
+//!    `substrate_rpc_requests_total{method,status}` and the latency histogram, logs (`rpc` target;
+//!    one `rpc::access` line per request with `--rpc-access-log`);
+//! 2. **rate limit**: a token bucket per client IP (IPv6 per /64), `--rpc-rate-limit` requests per
+//!    second with a burst of one second's worth; 429 `rate_limited` with `Retry-After`. Off by
+//!    default, and loopback clients are exempt unless `--rpc-rate-limit-loopback`;
+//! 3. **body limit**: a declared `Content-Length` above `--rpc-max-body` is 413 `body_too_large` at
+//!    once, before any of the body is read; a chunked body is cut off at the cap (413 too);
+//! 4. **admin guard**: `/admin/*` needs `Authorization: Bearer TOKEN` (constant-time compare; 401),
+//!    is 403 `admin_disabled` without a token, and 403 `admin_not_allowed` when the RPC binds a
+//!    non-loopback address unless `--rpc-admin-external`;
+//! 5. **timeout**: `--rpc-timeout` for the whole request including reading its body: 408
+//!    `timeout` and the connection is closed (a client trickling a byte a second is cut off).
+//!    Headers must arrive within the same time (at most 10 s), which also closes idle keep-alive
+//!    connections;
+//! 6. **concurrency**: at most `--rpc-max-concurrent` requests in flight; more get 503 `overloaded`
+//!    at once (load shedding, no queue);
+//! 7. the handler ([`routes`] -> [`methods`], [`jsonrpc`], [`ws`], [`admin`]).
+//!
+//! Errors are `{"error":{"code":"snake_case","message":"…"}}` ([`error::ApiError`]) with the HTTP
+//! status of CONTRACT.md; `node/openapi.json` (served at `GET /rpc/openapi.json`) lists every
+//! route with every status it can answer.
 
 pub mod admin;
 pub mod error;
+pub mod jsonrpc;
+mod layers;
 pub mod methods;
-mod routes;
+pub mod routes;
 mod server;
+pub mod ws;
 
 pub use server::{serve, RpcConfig, RpcHandle};
+
+/// Defaults shared by the CLI flags and [`RpcConfig::default`].
+pub mod defaults {
+    /// `--rpc-max-body`: 1 MiB.
+    pub const MAX_BODY: usize = 1024 * 1024;
+    /// `--rpc-timeout` in seconds.
+    pub const TIMEOUT_SECS: u64 = 30;
+    /// `--rpc-max-concurrent`.
+    pub const MAX_CONCURRENT: usize = 1024;
+    /// `--rpc-ws-max-connections`.
+    pub const WS_MAX_CONNECTIONS: usize = 100;
+    /// `--rpc-ws-max-subscriptions` (per connection).
+    pub const WS_MAX_SUBSCRIPTIONS: usize = 64;
+    /// `--rpc-ws-queue`: outbound messages buffered per websocket connection.
+    pub const WS_QUEUE: usize = 256;
+}

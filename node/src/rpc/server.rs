@@ -1,40 +1,90 @@
-//! The hyper server loop and the per-request pipeline: route, admin auth, body limit, timeout,
-//! concurrency limit, handler, metrics.
+//! The accept loop: one hyper HTTP/1.1 connection per socket (with upgrades, for websockets),
+//! serving the `tower` stack built in [`stack`]. Shutdown stops accepting, lets in-flight requests
+//! finish (bounded), and waits for websocket sessions to close.
 
-use super::admin;
-use super::error::ApiError;
-use super::routes::{self, Route};
+use super::defaults;
+use super::layers::{
+    AdminGuardLayer, AdminPolicy, BodyLimitLayer, JsonErrorLayer, ObserveLayer, RateLimitLayer,
+    RateLimiter, Resp,
+};
+use super::routes::RpcService;
 use crate::client::Client;
 use aitbc_primitives::{Pair, StateMachine};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper::{Request, Response};
+use hyper::body::Incoming;
+use hyper::Request;
 use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::ServiceBuilder;
 
-/// How long shutdown waits for in-flight requests.
+/// How long shutdown waits for in-flight requests and websocket sessions.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// The longest a client may take to send a request's headers (or stay idle between requests).
+const MAX_HEADER_READ: Duration = Duration::from_secs(10);
 
-/// RPC settings (CLI flags).
+/// RPC settings (CLI flags; defaults in [`super::defaults`]).
 #[derive(Debug, Clone)]
 pub struct RpcConfig {
     pub addr: SocketAddr,
+    /// Largest request body (413 beyond).
     pub max_body: usize,
+    /// Whole-request timeout, body included (408).
     pub timeout: Duration,
+    /// Requests in flight (503 beyond).
     pub max_concurrent: usize,
     pub admin_token: Option<String>,
     pub chain_name: String,
+    /// Requests per second per client IP; 0 = off.
+    pub rate_limit: u32,
+    /// Apply `rate_limit` to loopback clients too.
+    pub rate_limit_loopback: bool,
+    /// Serve admin routes although the RPC binds a non-loopback address.
+    pub admin_external: bool,
+    /// Open websocket connections (503 beyond).
+    pub ws_max_connections: usize,
+    /// Subscriptions per websocket connection.
+    pub ws_max_subscriptions: usize,
+    /// Outbound messages buffered per websocket connection; a full queue closes it.
+    pub ws_queue: usize,
+    /// One info line per request on the `rpc::access` target.
+    pub access_log: bool,
 }
 
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 9080)),
+            max_body: defaults::MAX_BODY,
+            timeout: Duration::from_secs(defaults::TIMEOUT_SECS),
+            max_concurrent: defaults::MAX_CONCURRENT,
+            admin_token: None,
+            chain_name: String::new(),
+            rate_limit: 0,
+            rate_limit_loopback: false,
+            admin_external: false,
+            ws_max_connections: defaults::WS_MAX_CONNECTIONS,
+            ws_max_subscriptions: defaults::WS_MAX_SUBSCRIPTIONS,
+            ws_queue: defaults::WS_QUEUE,
+            access_log: false,
+        }
+    }
+}
+
+/// What every request handler shares.
 pub(super) struct RpcContext<S: StateMachine> {
     pub client: Arc<Client<S>>,
     pub config: RpcConfig,
     pub sudo: Option<Pair>,
-    permits: Semaphore,
+    /// One permit per open websocket connection.
+    pub ws_permits: Arc<Semaphore>,
+    /// Turns true on node shutdown (websocket sessions watch it).
+    pub shutdown: watch::Receiver<bool>,
 }
 
 /// A running server.
@@ -42,6 +92,45 @@ pub(super) struct RpcContext<S: StateMachine> {
 pub struct RpcHandle {
     pub local_addr: SocketAddr,
     pub task: tokio::task::JoinHandle<()>,
+}
+
+/// The per-connection parts of the stack that do not change between connections.
+struct Shared<S: StateMachine> {
+    ctx: Arc<RpcContext<S>>,
+    limiter: Option<Arc<RateLimiter>>,
+    admin: Arc<AdminPolicy>,
+    permits: Arc<Semaphore>,
+}
+
+/// The service stack for one connection from `peer` (see the module docs of [`super`]).
+fn stack<S: StateMachine>(
+    shared: &Shared<S>,
+    peer: SocketAddr,
+) -> impl tower::Service<
+    Request<Incoming>,
+    Response = Resp,
+    Error = Infallible,
+    Future = impl Send + 'static,
+> + Clone
+       + Send
+       + 'static {
+    let config = &shared.ctx.config;
+    ServiceBuilder::new()
+        .layer(ObserveLayer::new(
+            shared.ctx.client.clone(),
+            peer,
+            config.access_log,
+        ))
+        .layer(RateLimitLayer::new(shared.limiter.clone()))
+        .layer(BodyLimitLayer::new(config.max_body))
+        .layer(AdminGuardLayer::new(shared.admin.clone()))
+        .layer(JsonErrorLayer)
+        .timeout(config.timeout)
+        .load_shed()
+        .layer(GlobalConcurrencyLimitLayer::with_semaphore(
+            shared.permits.clone(),
+        ))
+        .service(RpcService::new(shared.ctx.clone()))
 }
 
 /// Binds and serves until `shutdown` turns true.
@@ -53,13 +142,31 @@ pub async fn serve<S: StateMachine>(
 ) -> std::io::Result<RpcHandle> {
     let listener = TcpListener::bind(config.addr).await?;
     let local_addr = listener.local_addr()?;
-    let permits = Semaphore::new(config.max_concurrent);
-    let ctx = Arc::new(RpcContext {
-        client,
-        config,
-        sudo,
-        permits,
-    });
+    let admin = Arc::new(AdminPolicy::new(&config, local_addr));
+    if config.admin_token.is_some() && !admin.allowed() {
+        tracing::warn!(
+            target: "rpc",
+            addr = %local_addr,
+            "admin routes refused: the RPC binds a non-loopback address (pass --rpc-admin-external to serve them)"
+        );
+    }
+    let limiter = (config.rate_limit > 0)
+        .then(|| Arc::new(RateLimiter::new(config.rate_limit, config.rate_limit_loopback)));
+    let ws_max = config.ws_max_connections;
+    let ws_permits = Arc::new(Semaphore::new(ws_max));
+    let header_timeout = config.timeout.min(MAX_HEADER_READ);
+    let shared = Shared {
+        permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+        ctx: Arc::new(RpcContext {
+            client,
+            config,
+            sudo,
+            ws_permits: ws_permits.clone(),
+            shutdown: shutdown.clone(),
+        }),
+        limiter,
+        admin,
+    };
     let task = tokio::spawn(async move {
         let mut connections = tokio::task::JoinSet::new();
         loop {
@@ -68,25 +175,24 @@ pub async fn serve<S: StateMachine>(
                     Ok(c) => c,
                     Err(e) => {
                         tracing::warn!(target: "rpc", error = %e, "accept failed");
+                        // E.g. out of file descriptors: back off instead of spinning.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
                 },
                 _ = shutdown.changed() => break,
             };
             let _ = stream.set_nodelay(true);
-            let ctx = ctx.clone();
+            let svc = TowerToHyperService::new(stack(&shared, peer));
             let mut stop = shutdown.clone();
             // Reap finished connections so the set does not grow.
             while connections.try_join_next().is_some() {}
             connections.spawn(async move {
-                let svc = hyper::service::service_fn(move |req| {
-                    let ctx = ctx.clone();
-                    async move { Ok::<_, std::convert::Infallible>(handle(ctx, req, peer).await) }
-                });
                 let conn = hyper::server::conn::http1::Builder::new()
                     .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(10))
-                    .serve_connection(TokioIo::new(stream), svc);
+                    .header_read_timeout(header_timeout)
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .with_upgrades();
                 tokio::pin!(conn);
                 tokio::select! {
                     _ = conn.as_mut() => {}
@@ -97,139 +203,21 @@ pub async fn serve<S: StateMachine>(
                 }
             });
         }
+        drop(listener);
         // Let in-flight requests finish (bounded), so the client is released on shutdown.
         let drain = async { while connections.join_next().await.is_some() {} };
         if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
             connections.abort_all();
         }
+        // Websocket sessions watch the same signal; each holds a permit until it has ended.
+        let all = u32::try_from(ws_max).unwrap_or(u32::MAX);
+        if tokio::time::timeout(SHUTDOWN_GRACE, ws_permits.acquire_many(all))
+            .await
+            .is_err()
+        {
+            tracing::warn!(target: "rpc", "websocket sessions did not close in time");
+        }
+        drop(shared);
     });
     Ok(RpcHandle { local_addr, task })
-}
-
-fn json_response(status: u16, body: &serde_json::Value) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(body.to_string())));
-    *resp.status_mut() =
-        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
-fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
-    json_response(e.status, &e.body())
-}
-
-async fn handle<S: StateMachine>(
-    ctx: Arc<RpcContext<S>>,
-    req: Request<Incoming>,
-    _peer: SocketAddr,
-) -> Response<Full<Bytes>> {
-    let started = Instant::now();
-    let path = req.uri().path().to_string();
-    let (name, resp) = match routes::route(req.method(), &path) {
-        Err(e) => ("unknown", error_response(&e)),
-        Ok(route) => {
-            let name = routes::name(&route);
-            let resp = match ctx.permits.try_acquire() {
-                Err(_) => error_response(&ApiError::new(
-                    503,
-                    "overloaded",
-                    "too many concurrent requests",
-                )),
-                Ok(_permit) => {
-                    match tokio::time::timeout(ctx.config.timeout, dispatch(&ctx, route, req)).await
-                    {
-                        Ok(r) => r,
-                        Err(_) => {
-                            error_response(&ApiError::new(408, "timeout", "request timed out"))
-                        }
-                    }
-                }
-            };
-            (name, resp)
-        }
-    };
-    let status = resp.status().as_u16();
-    ctx.client
-        .metrics()
-        .rpc_request(name, status, started.elapsed());
-    tracing::trace!(target: "rpc", route = name, status, "request");
-    resp
-}
-
-async fn dispatch<S: StateMachine>(
-    ctx: &RpcContext<S>,
-    route: Route<'_>,
-    req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
-    match route {
-        Route::Metrics => {
-            let mut resp = Response::new(Full::new(Bytes::from(ctx.client.metrics().render())));
-            resp.headers_mut().insert(
-                hyper::header::CONTENT_TYPE,
-                hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
-            );
-            resp
-        }
-        Route::Get(r) => match routes::get(ctx, &r) {
-            Ok(v) => json_response(200, &v),
-            Err(e) => error_response(&e),
-        },
-        Route::Post(r) => {
-            if r.is_admin() {
-                let auth = req
-                    .headers()
-                    .get(hyper::header::AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok());
-                if let Err(e) = admin::authorize(auth, ctx.config.admin_token.as_deref()) {
-                    return error_response(&e);
-                }
-            }
-            let body = match read_json(req, ctx.config.max_body).await {
-                Ok(b) => b,
-                Err(e) => return error_response(&e),
-            };
-            match routes::post(ctx, r, &body) {
-                Ok(v) => json_response(200, &v),
-                Err(e) => error_response(&e),
-            }
-        }
-    }
-}
-
-/// Reads a JSON body of at most `max` bytes: a declared or actual larger body is 413 without
-/// reading it all.
-async fn read_json(req: Request<Incoming>, max: usize) -> Result<serde_json::Value, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            413,
-            "body_too_large",
-            format!("request body exceeds {max} bytes"),
-        )
-    };
-    let declared = req
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return Err(too_large());
-    }
-    let bytes = Limited::new(req.into_body(), max)
-        .collect()
-        .await
-        .map_err(|e| {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                too_large()
-            } else {
-                ApiError::bad_request("body_read_error", e.to_string())
-            }
-        })?
-        .to_bytes();
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request("invalid_json", format!("malformed JSON: {e}")))
 }

@@ -40,6 +40,7 @@ pub fn config(spec: ChainSpec, base: &Path, authority: bool) -> NodeConfig {
             max_concurrent: 256,
             admin_token: Some(TOKEN.into()),
             chain_name: "dev".into(),
+            ..RpcConfig::default()
         },
         pool: PoolLimits::default(),
         name: "test".into(),
@@ -139,4 +140,250 @@ pub fn error_code(v: &Value) -> &str {
     v.pointer("/error/code")
         .and_then(Value::as_str)
         .unwrap_or("<none>")
+}
+
+/// Sends one HTTP/1.1 request on a fresh connection from the local address `from` (any address
+/// in 127/8 works on Linux, so tests can play several clients). Returns status, headers and the
+/// body as JSON (`Value::String` if it is not JSON).
+pub async fn http_from(
+    node: std::net::SocketAddr,
+    from: std::net::IpAddr,
+    method: hyper::Method,
+    path: &str,
+    body: Option<Vec<u8>>,
+) -> (u16, hyper::HeaderMap, Value) {
+    use http_body_util::{BodyExt, Full};
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(std::net::SocketAddr::new(from, 0)).unwrap();
+    let stream = socket.connect(node).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(hyper::header::HOST, node.to_string());
+    if body.is_some() {
+        req = req.header(hyper::header::CONTENT_TYPE, "application/json");
+    }
+    let req = req
+        .body(Full::new(hyper::body::Bytes::from(body.unwrap_or_default())))
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, headers, value)
+}
+
+/// `http_from` 127.0.0.1.
+pub async fn http_raw(
+    node: &NodeHandle,
+    method: hyper::Method,
+    path: &str,
+    body: Option<Vec<u8>>,
+) -> (u16, Value) {
+    let (status, _, v) = http_from(node.rpc_addr, [127, 0, 0, 1].into(), method, path, body).await;
+    (status, v)
+}
+
+/// Reads one HTTP/1.1 response from a raw socket (status and body), or `None` if the peer
+/// closed first. Panics after `secs` seconds.
+pub async fn read_response<R: tokio::io::AsyncRead + Unpin>(
+    stream: &mut R,
+    secs: u64,
+) -> Option<(u16, String)> {
+    use tokio::io::AsyncReadExt;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string();
+                return Some((status, body));
+            }
+        }
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut chunk))
+            .await
+            .expect("timed out reading a response");
+        match n {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// Waits until the peer closes `stream` (EOF or reset); panics after `secs` seconds.
+pub async fn wait_closed<R: tokio::io::AsyncRead + Unpin>(stream: &mut R, secs: u64) {
+    use tokio::io::AsyncReadExt;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    let mut chunk = [0u8; 4096];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut chunk))
+            .await
+            .expect("the server did not close the connection")
+        {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// A websocket client connection.
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// Opens `ws://NODE/rpc/ws`.
+pub async fn ws_connect(
+    node: &NodeHandle,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let stream = tokio::net::TcpStream::connect(node.rpc_addr).await.unwrap();
+    let url = format!("ws://{}/rpc/ws", node.rpc_addr);
+    tokio_tungstenite::client_async(url, stream)
+        .await
+        .map(|(ws, _)| ws)
+}
+
+/// Sends a JSON text message.
+pub async fn ws_send(ws: &mut Ws, v: Value) {
+    use futures_util::SinkExt;
+    ws.send(tokio_tungstenite::tungstenite::Message::text(v.to_string()))
+        .await
+        .unwrap();
+}
+
+/// The next text message as JSON; panics after `secs` seconds or if the connection ends.
+pub async fn ws_next(ws: &mut Ws, secs: u64) -> Value {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("timed out waiting for a websocket message")
+            .expect("websocket closed")
+            .expect("websocket error");
+        match msg {
+            Message::Text(t) => return serde_json::from_str(t.as_str()).unwrap(),
+            Message::Close(f) => panic!("websocket closed by the server: {f:?}"),
+            _ => {}
+        }
+    }
+}
+
+/// The next notification of subscription `sub` (other messages are skipped).
+pub async fn ws_next_of(ws: &mut Ws, sub: u64, secs: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now()).as_secs().max(1);
+        let v = ws_next(ws, left).await;
+        if v["subscription"] == sub && v.get("result").is_some() {
+            return v["result"].clone();
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for subscription {sub}");
+    }
+}
+
+/// Subscribes and returns the subscription id.
+pub async fn ws_subscribe(ws: &mut Ws, cmd: Value) -> u64 {
+    ws_send(ws, cmd.clone()).await;
+    let ack = ws_reply(ws).await;
+    ack["subscription"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{cmd} was refused: {ack}"))
+}
+
+/// The next reply to a command (a message that is not a notification).
+pub async fn ws_reply(ws: &mut Ws) -> Value {
+    loop {
+        let v = ws_next(ws, 10).await;
+        if v.get("result").is_none() {
+            return v;
+        }
+    }
+}
+
+/// The node's `/metrics` text.
+pub async fn metrics_text(node: &NodeHandle) -> String {
+    let (_, v) = http_raw(node, hyper::Method::GET, "/metrics", None).await;
+    v.as_str().unwrap().to_string()
+}
+
+/// Signs `call` from `from` with `nonce`.
+pub fn sign(from: &Pair, call: Call, nonce: u64, genesis: Hash) -> Extrinsic<Call> {
+    Extrinsic::sign(
+        from,
+        call,
+        TxParams {
+            nonce,
+            tip: 0,
+            valid_until: None,
+        },
+        genesis,
+    )
+}
+
+/// `0x` + the SCALE encoding.
+pub fn hex_tx(xt: &Extrinsic<Call>) -> String {
+    format!("0x{}", hex::encode(xt.encode()))
+}
+
+/// The receipt claim of `miner` for `client`'s job, attested by //coordinator.
+pub fn receipt_claim(
+    client: &AccountId,
+    job_id: u64,
+    miner: &Pair,
+    units: u64,
+    price: u128,
+    genesis: Hash,
+) -> aitbc_primitives::ReceiptClaim {
+    let coordinator = aitbc_primitives::crypto::dev_pair("coordinator");
+    let receipt = aitbc_primitives::ComputeReceipt {
+        job_id,
+        client: *client,
+        miner: miner.public(),
+        coordinator: coordinator.public(),
+        compute_units: units,
+        price,
+        output_hash: Hash::of(&job_id.to_le_bytes()),
+    };
+    aitbc_primitives::ReceiptClaim {
+        miner_sig: receipt.sign_as_miner(miner, &genesis),
+        attestation: receipt.attest(&coordinator, &genesis),
+        receipt,
+    }
+}
+
+/// Over REST: //bob opens job `job_id` (price 5000) with //coordinator, //charlie claims it
+/// through `submitReceipt`; waits until finalized. Returns the receipt id.
+pub async fn open_and_claim(rpc: &mut HttpClient, job_id: u64, genesis: Hash) -> Hash {
+    let (bob, charlie) = (dev_pair("bob"), dev_pair("charlie"));
+    let coordinator = dev_pair("coordinator").public();
+    let (_, _, nonce) = balance(rpc, &bob.public()).await;
+    let open = sign(&bob, Call::open_job(job_id, coordinator, 5_000, 10_000), nonce, genesis);
+    let h = rpc.post_ok("/rpc/sendTx", &tx_body(&open)).await.unwrap();
+    let tx = wait_tx(rpc, h["txHash"].as_str().unwrap(), "finalized").await;
+    assert_eq!(tx["success"], true, "{tx}");
+    let claim = receipt_claim(&bob.public(), job_id, &charlie, 3, 4_000, genesis);
+    let id = claim.receipt.id();
+    let (_, _, nonce) = balance(rpc, &charlie.public()).await;
+    let xt = sign(&charlie, Call::claim(claim), nonce, genesis);
+    let h = rpc.post_ok("/rpc/submitReceipt", &tx_body(&xt)).await.unwrap();
+    let tx = wait_tx(rpc, h["txHash"].as_str().unwrap(), "finalized").await;
+    assert_eq!(tx["success"], true, "{tx}");
+    id
 }

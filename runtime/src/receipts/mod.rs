@@ -18,8 +18,9 @@
 //!      `receipt.signed_message(genesis_hash)` (so no receipt is valid on another chain);
 //!   7. `compute_units <= max_units_per_receipt`;
 //!   8. `receipt.price <= escrowed price`;
-//!   9. the coordinator's base mints this epoch (`epoch = block_number / epoch_length`) plus this
-//!      receipt's base mint stay within `coordinator_mint_cap_per_epoch`.
+//!   9. everything issued through the coordinator's receipts this epoch (`epoch = block_number /
+//!      epoch_length`: base mints plus coordinator and treasury shares), plus what this receipt
+//!      issues, stays within `coordinator_mint_cap_per_epoch`.
 //! - Effects of a claim: `receipt.price` of the escrow to the miner, the rest back to the
 //!   client; a base mint of `compute_units * mint_per_unit` to the miner, plus
 //!   `floor(mint * coordinator_ratio_ppm / 10^6)` to the coordinator and
@@ -33,8 +34,8 @@
 //! - Open escrows are part of the total issuance (`TotalIssuance == balances + open escrows`).
 //! - An escrow settles at most once (claimed or refunded), so a receipt id is claimed at most
 //!   once and no escrow pays out twice.
-//! - A coordinator's key can mint at most `cap * (1 + coordinator_ratio + treasury_ratio)` per
-//!   epoch; root can remove it.
+//! - A compromised coordinator key can cause at most `coordinator_mint_cap_per_epoch` of new
+//!   AIT per epoch; root can remove it.
 
 pub mod storage;
 #[cfg(test)]
@@ -143,7 +144,7 @@ pub struct ReceiptRecord {
     pub block_height: BlockNumber,
 }
 
-/// Base mints of one coordinator in one epoch.
+/// AIT issued through one coordinator's receipts in one epoch (all shares).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Default)]
 pub struct EpochMints {
     pub epoch: u64,
@@ -155,7 +156,7 @@ pub struct EpochMints {
 pub struct ClaimPlan {
     pub job: Job,
     pub epoch: u64,
-    /// The coordinator's base mints this epoch including this claim.
+    /// AIT issued through the coordinator's receipts this epoch, including this claim.
     pub epoch_minted: Balance,
     pub mint: Balance,
     pub to_coordinator: Balance,
@@ -220,12 +221,19 @@ pub fn check_claim<S: Storage>(
     let mint = Balance::from(r.compute_units)
         .checked_mul(p.mint_per_unit)
         .ok_or(ClaimError::MintCapExceeded)?;
+    let to_coordinator = ppm_of(mint, p.coordinator_ratio_ppm);
+    let to_treasury = ppm_of(mint, p.treasury_ratio_ppm);
+    // Everything this receipt creates counts against its coordinator's cap.
+    let issued = mint
+        .checked_add(to_coordinator)
+        .and_then(|m| m.checked_add(to_treasury))
+        .ok_or(ClaimError::MintCapExceeded)?;
     let before = storage::EPOCH_MINTS
         .get(s, &r.coordinator)
         .filter(|m| m.epoch == epoch)
         .map_or(0, |m| m.minted);
     let epoch_minted = before
-        .checked_add(mint)
+        .checked_add(issued)
         .ok_or(ClaimError::MintCapExceeded)?;
     if epoch_minted > p.coordinator_mint_cap_per_epoch {
         return Err(ClaimError::MintCapExceeded);
@@ -235,8 +243,8 @@ pub fn check_claim<S: Storage>(
         epoch,
         epoch_minted,
         mint,
-        to_coordinator: ppm_of(mint, p.coordinator_ratio_ppm),
-        to_treasury: ppm_of(mint, p.treasury_ratio_ppm),
+        to_coordinator,
+        to_treasury,
     })
 }
 
