@@ -172,7 +172,10 @@ async fn main() -> anyhow::Result<()> {
     // Slot length from a produced block (genesis has slot 0).
     let slot_ms = {
         let h = head(&mut http).await?;
-        let slot = h["slot"].as_u64().filter(|s| *s > 0).ok_or_else(|| anyhow!("no block produced yet"))?;
+        let slot = h["slot"]
+            .as_u64()
+            .filter(|s| *s > 0)
+            .ok_or_else(|| anyhow!("no block produced yet"))?;
         (h["timestamp_ms"].as_u64().unwrap_or(0) / slot).max(1)
     };
     eprintln!("pre-signing rounds…");
