@@ -108,6 +108,18 @@ impl<C> Clone for PoolTx<C> {
 struct Sender {
     chain_nonce: Nonce,
     by_nonce: std::collections::BTreeMap<Nonce, Hash>,
+    /// Length of the run of consecutive nonces from `chain_nonce` (the ready ones).
+    ready: usize,
+}
+
+impl Sender {
+    fn ready_run(&self) -> usize {
+        let mut n = self.chain_nonce;
+        while self.by_nonce.contains_key(&n) {
+            n += 1;
+        }
+        (n - self.chain_nonce) as usize
+    }
 }
 
 /// Why a transaction left the pool without being included.
@@ -130,6 +142,8 @@ struct Inner<C> {
     txs: HashMap<Hash, PoolTx<C>>,
     senders: HashMap<AccountId, Sender>,
     bytes: usize,
+    /// Ready transactions over all senders.
+    ready: usize,
     seq: u64,
     banned: HashMap<Hash, Instant>,
     dropped: HashMap<Hash, Dropped>,
@@ -155,6 +169,7 @@ impl<C> TxPool<C> {
                 txs: HashMap::new(),
                 senders: HashMap::new(),
                 bytes: 0,
+                ready: 0,
                 seq: 0,
                 banned: HashMap::new(),
                 dropped: HashMap::new(),
@@ -225,9 +240,10 @@ impl<C> TxPool<C> {
         }
         inner.seq += 1;
         let seq = inner.seq;
-        let sender = inner.senders.entry(signer).or_default();
-        sender.chain_nonce = valid.chain_nonce;
-        sender.by_nonce.insert(nonce, hash);
+        inner.update_sender(&signer, |s| {
+            s.chain_nonce = valid.chain_nonce;
+            s.by_nonce.insert(nonce, hash);
+        });
         inner.bytes += len;
         inner.txs.insert(
             hash,
@@ -280,14 +296,7 @@ impl<C> TxPool<C> {
 
     pub fn status(&self) -> PoolStatus {
         let inner = self.inner.lock();
-        let mut ready = 0;
-        for s in inner.senders.values() {
-            let mut n = s.chain_nonce;
-            while s.by_nonce.contains_key(&n) {
-                ready += 1;
-                n += 1;
-            }
-        }
+        let ready = inner.ready;
         PoolStatus {
             ready,
             future: inner.txs.len() - ready,
@@ -327,9 +336,7 @@ impl<C> TxPool<C> {
                     if let Some(tx) = inner.txs.get_mut(&h) {
                         tx.priority = valid.priority;
                     }
-                    if let Some(s) = inner.senders.get_mut(&xt.signer) {
-                        s.chain_nonce = valid.chain_nonce;
-                    }
+                    inner.update_sender(&xt.signer, |s| s.chain_nonce = valid.chain_nonce);
                 }
                 Err(e) => {
                     inner.remove(&h, Some(&format!("invalid after a new block: {e}")));
@@ -341,6 +348,18 @@ impl<C> TxPool<C> {
 }
 
 impl<C> Inner<C> {
+    /// Changes one sender's queue, keeping the ready counts right and dropping empty queues.
+    fn update_sender(&mut self, who: &AccountId, change: impl FnOnce(&mut Sender)) {
+        let sender = self.senders.entry(*who).or_default();
+        let before = sender.ready;
+        change(sender);
+        sender.ready = sender.ready_run();
+        self.ready = self.ready + sender.ready - before;
+        if sender.by_nonce.is_empty() {
+            self.senders.remove(who);
+        }
+    }
+
     fn check_ban(&mut self, hash: &Hash, ban_time: Duration) -> Result<(), PoolError> {
         match self.banned.get(hash) {
             Some(t) if t.elapsed() < ban_time => Err(PoolError::TemporarilyBanned),
@@ -358,12 +377,9 @@ impl<C> Inner<C> {
             return;
         };
         self.bytes -= tx.len;
-        if let Some(s) = self.senders.get_mut(&tx.xt.signer) {
+        self.update_sender(&tx.xt.signer, |s| {
             s.by_nonce.remove(&tx.xt.nonce);
-            if s.by_nonce.is_empty() {
-                self.senders.remove(&tx.xt.signer);
-            }
-        }
+        });
         if let Some(reason) = dropped {
             if self.dropped_order.len() >= DROPPED_MEMORY {
                 if let Some(old) = self.dropped_order.pop_front() {
