@@ -26,7 +26,7 @@ struct Args {
     #[arg(long, default_value = "http://127.0.0.1:9080")]
     rpc: String,
     /// Sending accounts (one transaction each per block).
-    #[arg(long, default_value_t = 4000)]
+    #[arg(long, default_value_t = 8000)]
     accounts: usize,
     /// Seconds to measure.
     #[arg(long, default_value_t = 30)]
