@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod client;
 pub mod consensus;
+pub mod coordinator;
 pub mod informant;
 pub mod metrics;
 pub mod pool;

@@ -43,6 +43,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Tx(cmd)) => tokio_runtime()?.block_on(cli::tx::run(cmd)),
         Some(Command::PurgeChain(args)) => cli::spec::purge_chain(&args),
+        Some(Command::MockCoordinator(args)) => {
+            init_logging("info");
+            tokio_runtime()?.block_on(cli::coordinator::run(args, wait_for_signal()))
+        }
     }
 }
 

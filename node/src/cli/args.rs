@@ -33,6 +33,8 @@ pub enum Command {
     Tx(TxCommand),
     /// Delete the chain database (keeps the authoring record and keys).
     PurgeChain(PurgeArgs),
+    /// Run the mock coordinator that attests compute receipts.
+    MockCoordinator(CoordinatorArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -231,6 +233,83 @@ pub enum TxCommand {
         #[command(flatten)]
         common: TxCommon,
     },
+    /// Open a job: the client escrows the job's price for a coordinator to settle.
+    OpenJob {
+        /// The client's secret URI.
+        #[arg(long)]
+        client: String,
+        /// The client's own job id.
+        #[arg(long)]
+        job: u64,
+        /// Price escrowed, in base units.
+        #[arg(long)]
+        price: u128,
+        /// The coordinator's ait1 address (default: the dev //coordinator).
+        #[arg(long)]
+        coordinator: Option<String>,
+        /// Blocks until the escrow expires and may be refunded.
+        #[arg(long, default_value_t = 100)]
+        lifetime: u64,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+    /// Claim a job's receipt: asks the coordinator to attest it, signs it as the miner, submits.
+    ClaimReceipt {
+        /// The miner's secret URI.
+        #[arg(long)]
+        miner: String,
+        /// The client's ait1 address.
+        #[arg(long)]
+        client: String,
+        /// The client's job id.
+        #[arg(long)]
+        job: u64,
+        /// Compute units delivered.
+        #[arg(long)]
+        units: u64,
+        /// Price charged (default: the whole escrow).
+        #[arg(long)]
+        price: Option<u128>,
+        /// The coordinator's URL.
+        #[arg(
+            long,
+            env = "AITBC_COORDINATOR_URL",
+            default_value = "http://127.0.0.1:8090"
+        )]
+        coordinator: String,
+        /// Hash of the job's output (default: derived from client, job and miner).
+        #[arg(long)]
+        output_hash: Option<String>,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+    /// Take back an expired job's escrow.
+    Refund {
+        /// The client's secret URI.
+        #[arg(long)]
+        client: String,
+        /// The client's job id.
+        #[arg(long)]
+        job: u64,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CoordinatorArgs {
+    /// Listen address.
+    #[arg(long, env = "AITBC_COORDINATOR_ADDR", default_value = "127.0.0.1:8090")]
+    pub addr: SocketAddr,
+    /// The coordinator's secret URI (registered in the dev and local specs: //coordinator).
+    #[arg(long, env = "AITBC_COORDINATOR_KEY", default_value = "//coordinator")]
+    pub key: String,
+    /// Chain whose genesis hash attestations cover: dev, local or a spec path.
+    #[arg(long, conflicts_with = "rpc")]
+    pub chain: Option<String>,
+    /// Read the genesis hash once from this node instead.
+    #[arg(long)]
+    pub rpc: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -280,5 +359,36 @@ impl RunArgs {
                 "local".into()
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every `AITBC_*` variable of every command is listed in `.env.example`.
+    #[test]
+    fn env_example_lists_every_variable() {
+        let example = include_str!("../../../.env.example");
+        let listed = |name: &str| {
+            example.lines().any(|l| {
+                l.trim_start_matches('#')
+                    .trim_start()
+                    .starts_with(&format!("{name}="))
+            })
+        };
+        let mut stack = vec![Cli::command()];
+        let mut seen = 0;
+        while let Some(cmd) = stack.pop() {
+            for arg in cmd.get_arguments() {
+                if let Some(env) = arg.get_env().and_then(|e| e.to_str()) {
+                    seen += 1;
+                    assert!(listed(env), "{env} is missing from .env.example");
+                }
+            }
+            stack.extend(cmd.get_subcommands().cloned());
+        }
+        assert!(seen > 20, "only {seen} variables found");
     }
 }

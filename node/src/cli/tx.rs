@@ -5,8 +5,8 @@ use super::args::{TxCommand, TxCommon, WaitFor};
 use super::http::HttpClient;
 use crate::rpc::methods::json_tx;
 use aitbc_primitives::extrinsic::TxParams;
-use aitbc_primitives::{AccountId, Extrinsic, Hash, Pair};
-use aitbc_runtime::{balances, Call, Runtime};
+use aitbc_primitives::{AccountId, ComputeReceipt, Extrinsic, Hash, Pair, ReceiptClaim, Signature};
+use aitbc_runtime::{Call, Runtime};
 use anyhow::{anyhow, bail, Context};
 use codec::Encode;
 use serde_json::{json, Value};
@@ -20,29 +20,144 @@ pub async fn run(cmd: TxCommand) -> anyhow::Result<()> {
             amount,
             common,
         } => {
-            let dest: AccountId = to
-                .parse()
-                .map_err(|e| anyhow!("invalid --to address: {e}"))?;
-            let call = Call::Balances(balances::Call::Transfer { dest, amount });
-            submit(&from, call, &common).await
+            let dest = address(&to, "--to")?;
+            submit(&from, Call::transfer(dest, amount), &common, "/rpc/sendTx").await
+        }
+        TxCommand::OpenJob {
+            client,
+            job,
+            price,
+            coordinator,
+            lifetime,
+            common,
+        } => {
+            let coordinator = match coordinator {
+                Some(a) => address(&a, "--coordinator")?,
+                None => aitbc_primitives::crypto::dev_pair("coordinator").public(),
+            };
+            submit(
+                &client,
+                Call::open_job(job, coordinator, price, lifetime),
+                &common,
+                "/rpc/sendTx",
+            )
+            .await
+        }
+        TxCommand::Refund {
+            client,
+            job,
+            common,
+        } => submit(&client, Call::refund(job), &common, "/rpc/sendTx").await,
+        TxCommand::ClaimReceipt {
+            miner,
+            client,
+            job,
+            units,
+            price,
+            coordinator,
+            output_hash,
+            common,
+        } => {
+            let miner_pair = pair(&miner)?;
+            let client = address(&client, "--client")?;
+            let claim = attested_claim(
+                &miner_pair,
+                client,
+                job,
+                units,
+                price,
+                &coordinator,
+                output_hash,
+                &common.rpc,
+            )
+            .await?;
+            submit(&miner, Call::claim(claim), &common, "/rpc/submitReceipt").await
         }
     }
+}
+
+fn address(text: &str, flag: &str) -> anyhow::Result<AccountId> {
+    text.parse()
+        .map_err(|e| anyhow!("invalid {flag} address: {e}"))
+}
+
+/// Builds the receipt of a job from its escrow on chain, has the coordinator attest it, and signs
+/// it as the miner.
+#[allow(clippy::too_many_arguments)]
+async fn attested_claim(
+    miner: &Pair,
+    client: AccountId,
+    job_id: u64,
+    units: u64,
+    price: Option<u128>,
+    coordinator_url: &str,
+    output_hash: Option<String>,
+    rpc: &str,
+) -> anyhow::Result<ReceiptClaim> {
+    let mut node = HttpClient::new(rpc)?;
+    let genesis = genesis_hash(&mut node).await?;
+    let job = node
+        .get_ok(&format!("/rpc/getJob/{client}/{job_id}"))
+        .await?;
+    let coordinator = job["coordinator"]
+        .as_str()
+        .ok_or_else(|| anyhow!("getJob has no coordinator"))?;
+    let escrow: u128 = job["price"]
+        .as_str()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| anyhow!("getJob has no price"))?;
+    let output_hash = match output_hash {
+        Some(h) => Hash::from_hex(&h).map_err(|e| anyhow!("invalid --output-hash: {e}"))?,
+        None => Hash::of(&(b"aitbc job output", client, job_id, miner.public()).encode()),
+    };
+    let receipt = ComputeReceipt {
+        job_id,
+        client,
+        miner: miner.public(),
+        coordinator: address(coordinator, "escrow coordinator")?,
+        compute_units: units,
+        price: price.unwrap_or(escrow),
+        output_hash,
+    };
+    let mut coord = HttpClient::new(coordinator_url)?;
+    let answer = coord
+        .post_ok("/attest/receipt", &serde_json::to_value(&receipt)?)
+        .await
+        .context("asking the coordinator to attest")?;
+    let attestation = answer["attestation"]
+        .as_str()
+        .and_then(Signature::from_hex)
+        .ok_or_else(|| anyhow!("the coordinator did not attest the receipt: {answer}"))?;
+    Ok(ReceiptClaim {
+        miner_sig: receipt.sign_as_miner(miner, &genesis),
+        attestation,
+        receipt,
+    })
+}
+
+async fn genesis_hash(http: &mut HttpClient) -> anyhow::Result<Hash> {
+    let health = http.get_ok("/health").await?;
+    health
+        .get("genesis_hash")
+        .and_then(Value::as_str)
+        .and_then(|s| Hash::from_hex(s).ok())
+        .ok_or_else(|| anyhow!("the node's /health has no genesis_hash"))
 }
 
 fn pair(uri: &str) -> anyhow::Result<Pair> {
     Pair::from_uri(uri).map_err(|e| anyhow!("invalid secret URI: {e}"))
 }
 
-/// Signs `call` as `signer_uri` and submits it as `common` says; prints the outcome.
-pub async fn submit(signer_uri: &str, call: Call, common: &TxCommon) -> anyhow::Result<()> {
+/// Signs `call` as `signer_uri` and submits it to `route` as `common` says; prints the outcome.
+async fn submit(
+    signer_uri: &str,
+    call: Call,
+    common: &TxCommon,
+    route: &str,
+) -> anyhow::Result<()> {
     let signer = pair(signer_uri)?;
     let mut http = HttpClient::new(&common.rpc)?;
-    let health = http.get_ok("/health").await?;
-    let genesis: Hash = health
-        .get("genesis_hash")
-        .and_then(Value::as_str)
-        .and_then(|s| Hash::from_hex(s).ok())
-        .ok_or_else(|| anyhow!("the node's /health has no genesis_hash"))?;
+    let genesis = genesis_hash(&mut http).await?;
     let nonce = match common.nonce {
         Some(n) => n,
         None => {
@@ -69,7 +184,7 @@ pub async fn submit(signer_uri: &str, call: Call, common: &TxCommon) -> anyhow::
         return Ok(());
     }
     let body = json!({ "tx": format!("0x{}", hex::encode(xt.encode())) });
-    let sent = http.post_ok("/rpc/sendTx", &body).await?;
+    let sent = http.post_ok(route, &body).await?;
     let hash = sent
         .get("txHash")
         .and_then(Value::as_str)

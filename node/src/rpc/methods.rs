@@ -118,7 +118,10 @@ pub fn get_tx<S: StateMachine>(client: &Client<S>, hash: &str) -> Result<Value, 
 }
 
 /// The `getTx` JSON of a transaction, `None` if the node does not know it.
-pub fn tx_json<S: StateMachine>(client: &Client<S>, hash: &Hash) -> Result<Option<Value>, ApiError> {
+pub fn tx_json<S: StateMachine>(
+    client: &Client<S>,
+    hash: &Hash,
+) -> Result<Option<Value>, ApiError> {
     let hash = *hash;
     let Some(status) = client.tx_status(&hash)? else {
         return Ok(None);

@@ -2,7 +2,7 @@
 //! subscriptions at `GET /rpc/ws`, Prometheus metrics, the OpenAPI document and the admin routes.
 //!
 //! # Pipeline
-//! Every request passes one `tower` stack (outermost first, see [`layers`]):
+//! Every request passes one `tower` stack (outermost first; `layers.rs`):
 //!
 //! 1. **observe**: resolves the route from the table in [`routes`], records
 //!    `substrate_rpc_requests_total{method,status}` and the latency histogram, logs (`rpc` target;

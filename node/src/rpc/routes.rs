@@ -146,7 +146,12 @@ pub static ROUTES: &[RouteSpec] = &[
         "submitReceipt",
         Handler::SubmitReceipt,
     ),
-    route(Post, "/rpc/estimateFee", "estimateFee", Handler::EstimateFee),
+    route(
+        Post,
+        "/rpc/estimateFee",
+        "estimateFee",
+        Handler::EstimateFee,
+    ),
     admin_route("/admin/mintFaucet", "mintFaucet", Handler::MintFaucet),
     admin_route("/admin/paramSet", "paramSet", Handler::ParamSet),
 ];
@@ -282,7 +287,11 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
             "text/plain; version=0.0.4",
             Bytes::from(c.metrics().render()),
         ),
-        Handler::OpenApi => bytes_response(200, "application/json", Bytes::from_static(OPENAPI.as_bytes())),
+        Handler::OpenApi => bytes_response(
+            200,
+            "application/json",
+            Bytes::from_static(OPENAPI.as_bytes()),
+        ),
         Handler::Websocket => ws::upgrade(ctx, req),
         Handler::JsonRpc => match read_body(req, ctx.config.max_body).await {
             Ok(bytes) => match jsonrpc::handle(ctx, &bytes) {
@@ -349,10 +358,19 @@ mod tests {
         let r = resolve(&Method::GET, "/rpc/getJob/ait1xyz/7").unwrap();
         assert_eq!(r.name, "getJob");
         assert_eq!(params(r.path, "/rpc/getJob/ait1xyz/7/"), ["ait1xyz", "7"]);
-        assert_eq!(resolve(&Method::GET, "/rpc/getHead/").unwrap().name, "getHead");
+        assert_eq!(
+            resolve(&Method::GET, "/rpc/getHead/").unwrap().name,
+            "getHead"
+        );
         assert_eq!(resolve(&Method::POST, "/rpc").unwrap().name, "jsonrpc");
-        assert_eq!(resolve(&Method::GET, "/rpc/getBlock/").unwrap_err().status, 404);
-        assert_eq!(resolve(&Method::GET, "/rpc/sendTx").unwrap_err().status, 405);
+        assert_eq!(
+            resolve(&Method::GET, "/rpc/getBlock/").unwrap_err().status,
+            404
+        );
+        assert_eq!(
+            resolve(&Method::GET, "/rpc/sendTx").unwrap_err().status,
+            405
+        );
         assert_eq!(resolve(&Method::DELETE, "/health").unwrap_err().status, 405);
         assert_eq!(resolve(&Method::GET, "/nope").unwrap_err().status, 404);
         assert_eq!(resolve(&Method::GET, "/").unwrap_err().status, 404);

@@ -150,13 +150,19 @@ pub async fn serve<S: StateMachine>(
             "admin routes refused: the RPC binds a non-loopback address (pass --rpc-admin-external to serve them)"
         );
     }
-    let limiter = (config.rate_limit > 0)
-        .then(|| Arc::new(RateLimiter::new(config.rate_limit, config.rate_limit_loopback)));
-    let ws_max = config.ws_max_connections;
+    let limiter = (config.rate_limit > 0).then(|| {
+        Arc::new(RateLimiter::new(
+            config.rate_limit,
+            config.rate_limit_loopback,
+        ))
+    });
+    let ws_max = config.ws_max_connections.min(Semaphore::MAX_PERMITS);
     let ws_permits = Arc::new(Semaphore::new(ws_max));
     let header_timeout = config.timeout.min(MAX_HEADER_READ);
     let shared = Shared {
-        permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+        permits: Arc::new(Semaphore::new(
+            config.max_concurrent.clamp(1, Semaphore::MAX_PERMITS),
+        )),
         ctx: Arc::new(RpcContext {
             client,
             config,

@@ -169,7 +169,9 @@ pub async fn http_from(
         req = req.header(hyper::header::CONTENT_TYPE, "application/json");
     }
     let req = req
-        .body(Full::new(hyper::body::Bytes::from(body.unwrap_or_default())))
+        .body(Full::new(hyper::body::Bytes::from(
+            body.unwrap_or_default(),
+        )))
         .unwrap();
     let resp = sender.send_request(req).await.unwrap();
     let status = resp.status().as_u16();
@@ -248,9 +250,7 @@ pub async fn wait_closed<R: tokio::io::AsyncRead + Unpin>(stream: &mut R, secs: 
 pub type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
 /// Opens `ws://NODE/rpc/ws`.
-pub async fn ws_connect(
-    node: &NodeHandle,
-) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+pub async fn ws_connect(node: &NodeHandle) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     let stream = tokio::net::TcpStream::connect(node.rpc_addr).await.unwrap();
     let url = format!("ws://{}/rpc/ws", node.rpc_addr);
     tokio_tungstenite::client_async(url, stream)
@@ -289,12 +289,18 @@ pub async fn ws_next(ws: &mut Ws, secs: u64) -> Value {
 pub async fn ws_next_of(ws: &mut Ws, sub: u64, secs: u64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        let left = deadline.saturating_duration_since(Instant::now()).as_secs().max(1);
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .as_secs()
+            .max(1);
         let v = ws_next(ws, left).await;
         if v["subscription"] == sub && v.get("result").is_some() {
             return v["result"].clone();
         }
-        assert!(Instant::now() < deadline, "timed out waiting for subscription {sub}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for subscription {sub}"
+        );
     }
 }
 
@@ -369,12 +375,18 @@ pub fn receipt_claim(
 }
 
 /// Over REST: //bob opens job `job_id` (price 5000) with //coordinator, //charlie claims it
-/// through `submitReceipt`; waits until finalized. Returns the receipt id.
-pub async fn open_and_claim(rpc: &mut HttpClient, job_id: u64, genesis: Hash) -> Hash {
+/// through `submitReceipt`; waits until finalized. Returns the receipt id and the
+/// `submitReceipt` answer.
+pub async fn open_and_claim(rpc: &mut HttpClient, job_id: u64, genesis: Hash) -> (Hash, Value) {
     let (bob, charlie) = (dev_pair("bob"), dev_pair("charlie"));
     let coordinator = dev_pair("coordinator").public();
     let (_, _, nonce) = balance(rpc, &bob.public()).await;
-    let open = sign(&bob, Call::open_job(job_id, coordinator, 5_000, 10_000), nonce, genesis);
+    let open = sign(
+        &bob,
+        Call::open_job(job_id, coordinator, 5_000, 10_000),
+        nonce,
+        genesis,
+    );
     let h = rpc.post_ok("/rpc/sendTx", &tx_body(&open)).await.unwrap();
     let tx = wait_tx(rpc, h["txHash"].as_str().unwrap(), "finalized").await;
     assert_eq!(tx["success"], true, "{tx}");
@@ -382,8 +394,11 @@ pub async fn open_and_claim(rpc: &mut HttpClient, job_id: u64, genesis: Hash) ->
     let id = claim.receipt.id();
     let (_, _, nonce) = balance(rpc, &charlie.public()).await;
     let xt = sign(&charlie, Call::claim(claim), nonce, genesis);
-    let h = rpc.post_ok("/rpc/submitReceipt", &tx_body(&xt)).await.unwrap();
+    let h = rpc
+        .post_ok("/rpc/submitReceipt", &tx_body(&xt))
+        .await
+        .unwrap();
     let tx = wait_tx(rpc, h["txHash"].as_str().unwrap(), "finalized").await;
     assert_eq!(tx["success"], true, "{tx}");
-    id
+    (id, h)
 }

@@ -1,0 +1,109 @@
+//! The mock coordinator's HTTP server.
+
+use super::Coordinator;
+use crate::rpc::error::ApiError;
+use crate::util::Mutex;
+use aitbc_primitives::ComputeReceipt;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+const MAX_BODY: usize = 16 * 1024;
+
+/// A running mock coordinator.
+#[derive(Debug)]
+pub struct CoordinatorHandle {
+    pub local_addr: SocketAddr,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Binds `addr` and serves until `shutdown` turns true.
+pub async fn serve(
+    coordinator: Coordinator,
+    addr: SocketAddr,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<CoordinatorHandle> {
+    let listener = TcpListener::bind(addr).await?;
+    let local_addr = listener.local_addr()?;
+    let state = Arc::new(Mutex::new(coordinator));
+    let task = tokio::spawn(async move {
+        loop {
+            let stream = tokio::select! {
+                r = listener.accept() => match r {
+                    Ok((s, _)) => s,
+                    Err(_) => continue,
+                },
+                _ = shutdown.changed() => return,
+            };
+            let state = state.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req| {
+                    let state = state.clone();
+                    async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    Ok(CoordinatorHandle { local_addr, task })
+}
+
+fn respond(status: u16, body: &Value) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body.to_string())));
+    *resp.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn error(e: ApiError) -> Response<Full<Bytes>> {
+    respond(e.status, &e.body())
+}
+
+async fn handle(state: &Mutex<Coordinator>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    match (req.method(), req.uri().path()) {
+        (&Method::GET, "/health") => {
+            let c = state.lock();
+            respond(
+                200,
+                &json!({ "status": "ok", "coordinator": c.account(), "genesis_hash": c.genesis_hash() }),
+            )
+        }
+        (&Method::POST, "/attest/receipt") => {
+            let bytes = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+                Ok(b) => b.to_bytes(),
+                Err(_) => {
+                    return error(ApiError::new(
+                        413,
+                        "body_too_large",
+                        format!("body exceeds {MAX_BODY} bytes"),
+                    ))
+                }
+            };
+            let receipt: ComputeReceipt = match serde_json::from_slice(&bytes) {
+                Ok(r) => r,
+                Err(e) => return error(ApiError::bad_request("invalid_receipt", e.to_string())),
+            };
+            match state.lock().attest(receipt) {
+                Ok(v) => respond(200, &v),
+                Err(e) => error(ApiError::bad_request("wrong_coordinator", e.to_string())),
+            }
+        }
+        (_, path) => error(ApiError::new(
+            404,
+            "unknown_route",
+            format!("no route {path}"),
+        )),
+    }
+}

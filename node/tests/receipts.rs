@@ -1,0 +1,183 @@
+//! Compute receipts end to end: a client escrows a job with the CLI, the mock coordinator (a real
+//! HTTP service with a real key) attests the miner's receipt, the miner claims it and is paid and
+//! minted; a second claim is refused; an expired escrow is refunded.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use aitbc_node::coordinator::{self, Coordinator};
+use aitbc_primitives::crypto::dev_pair;
+use common::*;
+use serde_json::Value;
+use std::process::Command;
+
+async fn cli(args: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_aitbc-node"))
+            .args(&args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn args(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| s.to_string()).collect()
+}
+
+fn ok_json(out: &std::process::Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escrow_attest_claim_and_refund() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start(config(spec(true), dir.path(), true)).await;
+    let rpc_url = format!("http://{}", node.rpc_addr);
+    let (_stop, rx) = tokio::sync::watch::channel(false);
+    let coord = coordinator::serve(
+        Coordinator::new(dev_pair("coordinator"), node.client.genesis_hash()),
+        "127.0.0.1:0".parse().unwrap(),
+        rx,
+    )
+    .await
+    .unwrap();
+    let coord_url = format!("http://{}", coord.local_addr);
+    let bob = dev_pair("bob").public().to_string();
+    let ferdie = dev_pair("ferdie").public();
+    let mut rpc = http(&node);
+    let ferdie0 = balance(&mut rpc, &ferdie).await.0;
+
+    let opened = cli(args(&[
+        "tx",
+        "open-job",
+        "--client",
+        "//bob",
+        "--job",
+        "42",
+        "--price",
+        "1000",
+        "--lifetime",
+        "100",
+        "--rpc",
+        &rpc_url,
+        "--wait",
+        "finalized",
+    ]))
+    .await;
+    assert_eq!(ok_json(&opened)["success"], true);
+    let job = rpc.get_ok(&format!("/rpc/getJob/{bob}/42")).await.unwrap();
+    assert_eq!(job["status"], "open");
+    assert_eq!(job["price"], "1000");
+
+    let claim = |job: &str| {
+        args(&[
+            "tx",
+            "claim-receipt",
+            "--miner",
+            "//ferdie",
+            "--client",
+            &bob,
+            "--job",
+            job,
+            "--units",
+            "3",
+            "--price",
+            "800",
+            "--coordinator",
+            &coord_url,
+            "--rpc",
+            &rpc_url,
+            "--wait",
+            "finalized",
+        ])
+    };
+    let claimed = ok_json(&cli(claim("42")).await);
+    assert_eq!(claimed["success"], true, "{claimed}");
+    let fee: u128 = claimed["fee"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        rpc.get_ok(&format!("/rpc/getJob/{bob}/42")).await.unwrap()["status"],
+        "claimed"
+    );
+    // Paid 800 of the escrow, minted 3 units * 1000 per unit.
+    assert_eq!(
+        balance(&mut rpc, &ferdie).await.0,
+        ferdie0 + 800 + 3_000 - fee
+    );
+    let receipt_id = claimed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| {
+            e.pointer("/Receipts/ReceiptClaimed/receipt_id")
+                .and_then(Value::as_str)
+        })
+        .expect("a ReceiptClaimed event")
+        .to_string();
+    let receipt = rpc
+        .get_ok(&format!("/rpc/getReceipt/{receipt_id}"))
+        .await
+        .unwrap();
+    assert_eq!(receipt["miner"], ferdie.to_string());
+    assert_eq!(receipt["minted"], "3000");
+
+    // The same job again: the coordinator has already attested a receipt for it.
+    let again = cli(claim("42")).await;
+    assert!(!again.status.success());
+    // A job nobody opened: the node refuses before the coordinator is asked.
+    let unknown = cli(claim("7")).await;
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("404"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+
+    // An escrow past its lifetime goes back to the client.
+    let opened = cli(args(&[
+        "tx",
+        "open-job",
+        "--client",
+        "//bob",
+        "--job",
+        "43",
+        "--price",
+        "500",
+        "--lifetime",
+        "1",
+        "--rpc",
+        &rpc_url,
+        "--wait",
+        "finalized",
+    ]))
+    .await;
+    let at = ok_json(&opened)["block_height"].as_u64().unwrap();
+    wait_height(&mut rpc, at + 1).await;
+    let refunded = ok_json(
+        &cli(args(&[
+            "tx",
+            "refund",
+            "--client",
+            "//bob",
+            "--job",
+            "43",
+            "--rpc",
+            &rpc_url,
+            "--wait",
+            "finalized",
+        ]))
+        .await,
+    );
+    assert_eq!(refunded["success"], true, "{refunded}");
+    assert_eq!(
+        rpc.get_ok(&format!("/rpc/getJob/{bob}/43")).await.unwrap()["status"],
+        "refunded"
+    );
+    node.stop().await;
+}
