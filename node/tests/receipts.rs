@@ -127,6 +127,7 @@ async fn escrow_attest_claim_and_refund() {
         .unwrap();
     assert_eq!(receipt["miner"], ferdie.to_string());
     assert_eq!(receipt["minted"], "3000");
+    assert_eq!(receipt["tx_hash"], claimed["hash"]);
 
     // The same job again: the coordinator has already attested a receipt for it.
     let again = cli(claim("42")).await;

@@ -356,8 +356,9 @@ pub trait StateMachine: Send + Sync + 'static {
     fn receipt(&self, state: &dyn StateView, receipt_id: &Hash) -> Option<ReceiptInfo>;
     /// All parameters by name, values as decimal strings.
     fn params(&self, state: &dyn StateView) -> Vec<(String, String)>;
-    /// Whether a call is a receipt claim (for `submitReceipt`).
-    fn is_receipt_claim(&self, call: &Self::Call) -> bool;
+    /// The id of the receipt a call claims, if it is a receipt claim (for `submitReceipt` and
+    /// for finding a receipt's transaction).
+    fn claimed_receipt(&self, call: &Self::Call) -> Option<Hash>;
     /// The root call (wrapped for the sudo key) that performs an admin action.
     fn admin_call(
         &self,

@@ -487,8 +487,11 @@ impl StateMachine for Runtime {
         params::read(state).to_pairs()
     }
 
-    fn is_receipt_claim(&self, call: &Call) -> bool {
-        matches!(call, Call::Receipts(receipts::Call::Claim { .. }))
+    fn claimed_receipt(&self, call: &Call) -> Option<Hash> {
+        match call {
+            Call::Receipts(receipts::Call::Claim { claim }) => Some(claim.receipt.id()),
+            _ => None,
+        }
     }
 
     fn admin_call(&self, state: &dyn StateView, action: AdminAction) -> Result<Call, AdminError> {

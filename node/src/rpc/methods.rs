@@ -256,7 +256,7 @@ pub fn send_tx<S: StateMachine>(
     claims_only: bool,
 ) -> Result<Value, ApiError> {
     let (xt, len) = parse_tx_body::<S>(body)?;
-    if claims_only && !client.runtime().is_receipt_claim(&xt.call) {
+    if claims_only && client.runtime().claimed_receipt(&xt.call).is_none() {
         return Err(ApiError::bad_request(
             "not_a_receipt_claim",
             "submitReceipt takes a receipts.claim transaction",
@@ -279,10 +279,24 @@ pub fn get_receipt<S: StateMachine>(client: &Client<S>, id: &str) -> Result<Valu
         .runtime()
         .receipt(&state, &id)
         .ok_or_else(|| ApiError::not_found("receipt"))?;
+    // The claiming transaction is in the block the receipt records.
+    let block = match client.hash_at(r.block_height)? {
+        Some(hash) => client.block(&hash)?.map(|(b, _)| b),
+        None => None,
+    };
+    let tx_hash = block
+        .and_then(|b| {
+            b.block
+                .extrinsics
+                .iter()
+                .find(|xt| client.runtime().claimed_receipt(&xt.call) == Some(id))
+                .map(|xt| xt.hash())
+        })
+        .ok_or_else(|| ApiError::internal(format!("the transaction of receipt {id} is missing")))?;
     Ok(json!({
         "receipt_id": r.receipt_id, "job_id": r.job_id, "client": r.client, "miner": r.miner,
         "coordinator": r.coordinator, "compute_units": r.compute_units, "minted": r.minted.to_string(),
-        "block_height": r.block_height,
+        "block_height": r.block_height, "tx_hash": tx_hash,
     }))
 }
 
