@@ -16,9 +16,9 @@ use crate::storage::{
 };
 use crate::util::{unix_ms, Mutex};
 use aitbc_primitives::{
-    decode_exact, Block, BlockContext, BlockError, DecodeError, ExecutedBlock, Extrinsic, Hash,
-    Header, InvalidTransaction, Pair, SignedBlock, SigningContext, StateMachine, StateView,
-    TxOutcome,
+    decode_exact, AccountId, Block, BlockContext, BlockError, DecodeError, ExecutedBlock,
+    Extrinsic, Hash, Header, InvalidTransaction, Pair, SignedBlock, SigningContext, StateMachine,
+    StateView, TxOutcome,
 };
 use codec::Encode;
 use std::path::Path;
@@ -217,6 +217,11 @@ impl<S: StateMachine> Client<S> {
     /// A snapshot of the best state.
     pub fn state(&self) -> Result<DbStateView, StorageError> {
         self.db.state_view()
+    }
+
+    /// The authority that sealed a block (none for genesis).
+    pub fn block_author(&self, hash: &Hash) -> Result<Option<AccountId>, StorageError> {
+        self.db.author(hash)
     }
 
     /// The canonical block at `number`.
@@ -427,6 +432,7 @@ impl<S: StateMachine> Client<S> {
         self.db.commit_block(&BlockWrite {
             at,
             encoded_block: &encoded,
+            author: Some(author),
             txs,
             changes: &executed.changes,
             commitment: &executed.commitment,

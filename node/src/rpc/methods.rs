@@ -3,7 +3,6 @@
 
 use super::error::ApiError;
 use crate::client::{Client, IncludedTx, TxStatus, Xt};
-use crate::consensus::slots::slot_author;
 use aitbc_primitives::{
     serde_balance, AccountId, Balance, Extrinsic, Hash, Header, JobId, Nonce, Signature,
     StateMachine, StateView,
@@ -68,12 +67,7 @@ pub fn get_block<S: StateMachine>(client: &Client<S>, id: &str) -> Result<Value,
         .ok_or_else(|| ApiError::not_found("block"))?;
     let state = client.state()?;
     let header = &block.block.header;
-    let authorities = client.runtime().authorities(&state);
-    let author = if header.number == 0 {
-        None
-    } else {
-        slot_author(header.slot, &authorities).copied()
-    };
+    let author = client.block_author(&hash)?;
     let txs: Vec<Hash> = block.block.extrinsics.iter().map(|x| x.hash()).collect();
     Ok(json!({
         "height": header.number,

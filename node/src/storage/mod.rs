@@ -2,6 +2,7 @@
 //!
 //! Tables:
 //! - `blocks`: block hash -> SCALE `SignedBlock` (header, body, seal, justification);
+//! - `authors`: block hash -> the authority that sealed it (checked at import);
 //! - `canonical`: block number -> block hash, for the best chain;
 //! - `txs`: transaction hash -> SCALE [`TxRecord`] (block, index, outcome);
 //! - `state`: the flat key-value state at the best block;
@@ -17,12 +18,13 @@ mod state_view;
 
 pub use state_view::DbStateView;
 
-use aitbc_primitives::{BlockNumber, CommitmentUpdate, Hash, StateChanges};
+use aitbc_primitives::{AccountId, BlockNumber, CommitmentUpdate, Hash, StateChanges};
 use codec::{Decode, Encode};
 use redb::{Database, ReadableDatabase, TableDefinition};
 use std::path::Path;
 
 pub(crate) const BLOCKS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("blocks");
+pub(crate) const AUTHORS: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("authors");
 pub(crate) const CANONICAL: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("canonical");
 pub(crate) const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
 pub(crate) const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
@@ -91,6 +93,8 @@ pub struct BlockWrite<'a> {
     pub at: BlockRef,
     /// SCALE `SignedBlock`.
     pub encoded_block: &'a [u8],
+    /// The authority whose seal was verified (none for genesis).
+    pub author: Option<AccountId>,
     pub txs: Vec<(Hash, TxRecord)>,
     pub changes: &'a StateChanges,
     pub commitment: &'a CommitmentUpdate,
@@ -156,6 +160,7 @@ impl ChainDb {
             &BlockWrite {
                 at,
                 encoded_block: g.encoded_block,
+                author: None,
                 txs: Vec::new(),
                 changes: g.changes,
                 commitment: g.commitment,
@@ -179,6 +184,9 @@ impl ChainDb {
     fn write_block(txn: &redb::WriteTransaction, w: &BlockWrite<'_>) -> Result<(), StorageError> {
         txn.open_table(BLOCKS)?
             .insert(&w.at.hash.0, w.encoded_block)?;
+        if let Some(author) = &w.author {
+            txn.open_table(AUTHORS)?.insert(&w.at.hash.0, &author.0)?;
+        }
         txn.open_table(CANONICAL)?
             .insert(w.at.number, &w.at.hash.0)?;
         {
@@ -261,6 +269,17 @@ impl ChainDb {
             .open_table(BLOCKS)?
             .get(&hash.0)?
             .map(|v| v.value().to_vec()))
+    }
+
+    /// The authority that sealed a block (none for genesis or an unknown block).
+    pub fn author(&self, hash: &Hash) -> Result<Option<AccountId>, StorageError> {
+        let txn = self.db.begin_read()?;
+        let table = match txn.open_table(AUTHORS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(table.get(&hash.0)?.map(|v| AccountId(*v.value())))
     }
 
     /// The canonical block hash at `number`.

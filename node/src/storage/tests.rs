@@ -74,6 +74,7 @@ fn block_commit_updates_state_root_and_proofs() {
     db.commit_block(&BlockWrite {
         at,
         encoded_block: b"b1",
+        author: Some(aitbc_primitives::crypto::dev_pair("alice").public()),
         txs: vec![(Hash::of(b"tx"), record.clone())],
         changes: &block1,
         commitment: &update,
@@ -83,6 +84,11 @@ fn block_commit_updates_state_root_and_proofs() {
     assert_eq!(update.root, mirror.apply(&block1).unwrap());
     assert_eq!(db.best().unwrap(), at);
     assert_eq!(db.hash_at(1).unwrap(), Some(at.hash));
+    assert_eq!(
+        db.author(&at.hash).unwrap(),
+        Some(aitbc_primitives::crypto::dev_pair("alice").public())
+    );
+    assert_eq!(db.author(&hash).unwrap(), None, "genesis has no author");
     assert_eq!(db.tx(&Hash::of(b"tx")).unwrap(), Some(record));
     let view = db.state_view().unwrap();
     assert_eq!(view.get(b"k"), None);
