@@ -9,7 +9,7 @@
 
 use crate::error::ChainSpecError;
 use aitbc_primitives::commitment::MemoryState;
-use aitbc_primitives::{extrinsics_root, Digest, Hash, Header};
+use aitbc_primitives::{Hash, Header};
 use aitbc_runtime::GenesisConfig;
 
 /// A chain's genesis: its configuration, state, header and hash.
@@ -28,14 +28,7 @@ impl Genesis {
         let changes = config.build()?;
         let mut state = MemoryState::new();
         let state_root = state.apply(&changes)?;
-        let header = Header {
-            parent_hash: Hash::ZERO,
-            number: 0,
-            slot: 0,
-            state_root,
-            extrinsics_root: extrinsics_root(&[]),
-            digest: Digest::new(),
-        };
+        let header = Header::genesis(state_root);
         let hash = header.hash();
         Ok(Genesis {
             config,

@@ -52,6 +52,18 @@ impl Header {
         Hash::of_encoded(self)
     }
 
+    /// The genesis header of a genesis state: number 0, slot 0, zero parent, no extrinsics.
+    pub fn genesis(state_root: Hash) -> Header {
+        Header {
+            parent_hash: Hash::ZERO,
+            number: 0,
+            slot: 0,
+            state_root,
+            extrinsics_root: extrinsics_root(&[]),
+            digest: Digest::new(),
+        }
+    }
+
     /// The new authority set this header signals, if any.
     pub fn authorities_change(&self) -> Option<&[AccountId]> {
         self.digest.iter().find_map(|d| match d {

@@ -7,9 +7,9 @@ use aitbc_primitives::commitment::MemoryState;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{
-    extrinsics_root, AccountId, Balance, Block, BlockContext, BlockError, BlockNumber,
-    ComputeReceipt, Digest, ExecutedBlock, Extrinsic, Hash, Header, InvalidTransaction, JobStatus,
-    Pair, ReceiptClaim, StateMachine, TxOutcome,
+    AccountId, Balance, Block, BlockContext, BlockError, BlockNumber, ComputeReceipt,
+    ExecutedBlock, Extrinsic, Hash, Header, InvalidTransaction, JobStatus, Pair, ReceiptClaim,
+    StateMachine, TxOutcome,
 };
 
 /// The dev key pair of a name (`//name`).
@@ -41,18 +41,6 @@ pub fn dev_genesis(faucet: bool) -> GenesisConfig {
         treasury: acc("treasury"),
         faucet,
         params: Params::default(),
-    }
-}
-
-/// The genesis header for a genesis state root (number 0, slot 0, zero parent, no extrinsics).
-pub fn genesis_header(state_root: Hash) -> Header {
-    Header {
-        parent_hash: Hash::ZERO,
-        number: 0,
-        slot: 0,
-        state_root,
-        extrinsics_root: extrinsics_root(&[]),
-        digest: Digest::new(),
     }
 }
 
@@ -104,7 +92,7 @@ impl TestChain {
     /// A chain at its genesis block.
     pub fn new(genesis: GenesisConfig) -> TestChain {
         let state = genesis.build_state().expect("test genesis is valid");
-        let head = genesis_header(state.root());
+        let head = Header::genesis(state.root());
         TestChain {
             runtime: Runtime::new(head.hash()),
             state,
