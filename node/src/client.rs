@@ -255,16 +255,13 @@ impl<S: StateMachine> Client<S> {
         state.check()?;
         match valid {
             Ok(valid) => {
-                self.pool.submit(Arc::new(xt), hash, len, &valid)?;
+                self.pool
+                    .submit(Arc::new(xt), hash, len, &valid, state.at().number)?;
                 self.metrics.set_pool(self.pool.status());
                 Ok(hash)
             }
             Err(e) => {
-                // Only signature and origin failures are permanent; nonce and balance can change.
-                if matches!(
-                    e,
-                    InvalidTransaction::BadSignature | InvalidTransaction::BadOrigin
-                ) {
+                if e.is_permanent() {
                     self.pool.ban(hash);
                 }
                 Err(PoolError::Invalid(e).into())
@@ -443,7 +440,7 @@ impl<S: StateMachine> Client<S> {
             write(&self.finalized, at);
         }
         let tx_hashes = Arc::new(tx_hashes);
-        self.maintain_pool(&tx_hashes);
+        self.maintain_pool(&tx_hashes, header.number);
         self.metrics.block_imported(
             started.elapsed(),
             header.number,
@@ -466,11 +463,23 @@ impl<S: StateMachine> Client<S> {
         Ok(at)
     }
 
-    fn maintain_pool(&self, included: &[Hash]) {
-        match self.state() {
-            Ok(state) => self.pool.on_block(included, |xt| {
-                self.runtime.validate_transaction(&state, xt, true)
-            }),
+    /// Drops the included transactions and revalidates the rest against the new best state,
+    /// without holding the pool lock. A storage error discards the results (nothing is dropped
+    /// because of a failed read).
+    fn maintain_pool(&self, included: &[Hash], best: u64) {
+        let pending = self.pool.after_block(included, best);
+        let state = match self.state() {
+            Ok(s) => s,
+            Err(e) => {
+                return tracing::error!(target: "txpool", error = %e, "cannot revalidate the pool")
+            }
+        };
+        let results = pending
+            .into_iter()
+            .map(|(h, xt)| (h, self.runtime.validate_transaction(&state, &xt, true)))
+            .collect();
+        match state.check() {
+            Ok(()) => self.pool.apply_revalidation(results),
             Err(e) => tracing::error!(target: "txpool", error = %e, "cannot revalidate the pool"),
         }
     }

@@ -102,6 +102,8 @@ pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<te
         max_txs: args.pool_max_txs,
         max_bytes: args.pool_max_bytes,
         max_per_sender: args.pool_max_per_sender,
+        // Future transactions pay nothing until their gap closes: an eighth of the pool at most.
+        max_future: (args.pool_max_txs / 8).max(1),
         ..PoolLimits::default()
     };
     let name = args.name.clone().unwrap_or_else(|| "aitbc-node".into());
@@ -126,12 +128,15 @@ fn write_random_token(base: &Path) -> anyhow::Result<String> {
     let token = hex::encode(bytes);
     std::fs::create_dir_all(base)?;
     let path = base.join("admin-token");
-    std::fs::write(&path, &token).with_context(|| format!("cannot write {}", path.display()))?;
+    // Created 0600 from the start: the token is never readable by others, not even briefly.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::io::Write::write_all(&mut file, token.as_bytes())?;
     tracing::info!(target: "rpc", path = %path.display(), "admin token written");
     Ok(token)
 }
@@ -197,7 +202,7 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
     tracing::info!(target: "rpc", addr = %local_addr, "RPC listening on http://{local_addr}");
     let mut tasks = vec![rpc_task];
     if let Some(key) = config.authority.clone() {
-        let slots = Arc::new(SignedSlots::open(&dir.join(AUTHORING_FILE))?);
+        let slots = Arc::new(SignedSlots::open(&dir.join(AUTHORING_FILE), genesis.hash)?);
         tasks.push(tokio::spawn(author::run(
             client.clone(),
             key,

@@ -124,7 +124,11 @@ async fn sigkill_while_authoring_loses_nothing_finalized() {
     // Every block's slot is strictly after its parent's, and the authoring record is ahead of
     // the chain: no slot was signed twice.
     let chain_dir = aitbc_node::service::chain_dir(&base, &chain.id);
-    let slots = SignedSlots::open(&chain_dir.join(aitbc_node::service::AUTHORING_FILE)).unwrap();
+    let slots = SignedSlots::open(
+        &chain_dir.join(aitbc_node::service::AUTHORING_FILE),
+        chain.genesis().unwrap().hash,
+    )
+    .unwrap();
     let recorded = slots
         .last_signed(&dev_pair("alice").public())
         .unwrap()

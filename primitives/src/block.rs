@@ -26,7 +26,8 @@ pub const MAX_DIGEST_ITEM_BYTES: usize = 1024;
 pub enum DigestItem {
     /// The authority set changes to this list once this block is finalized.
     AuthoritiesChange(BoundedVec<AccountId, MAX_AUTHORITIES>),
-    /// Reserved for future consensus items; ignored by today's nodes.
+    /// Reserved for future consensus items. Today's runtime produces none, and import requires the
+    /// digest to equal the one the runtime produced, so a block carrying one is refused.
     Other(BoundedVec<u8, MAX_DIGEST_ITEM_BYTES>),
 }
 

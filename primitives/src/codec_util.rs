@@ -49,9 +49,15 @@ mod tests {
 
 /// A `Vec<T>` that decodes only when it holds at most `N` items, so a hostile length prefix cannot
 /// make the decoder allocate or loop without bound. Encodes exactly like `Vec<T>`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(transparent)]
 pub struct BoundedVec<T, const N: usize>(Vec<T>);
+
+impl<'de, T: serde::Deserialize<'de>, const N: usize> serde::Deserialize<'de> for BoundedVec<T, N> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BoundedVec::try_from_vec(Vec::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
 
 /// A vector longer than its bound.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,6 +142,13 @@ mod bounded_tests {
         // A huge length prefix fails fast instead of allocating.
         let huge = codec::Compact(u32::MAX).encode();
         assert!(decode_exact::<BoundedVec<u64, 10>>(&huge).is_err());
+        assert!(serde_json::from_str::<BoundedVec<u8, 2>>("[1,2,3]").is_err());
+        assert_eq!(
+            serde_json::from_str::<BoundedVec<u8, 2>>("[1,2]")
+                .unwrap()
+                .len(),
+            2
+        );
         let mut v = BoundedVec::<u8, 1>::new();
         v.try_push(1).unwrap();
         assert!(v.try_push(2).is_err());

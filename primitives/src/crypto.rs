@@ -52,6 +52,13 @@ impl AccountId {
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// Whether this is the all-zero key: the encoding of the group identity, for which a fixed
+    /// signature verifies against every message. Nobody holds its secret, and no signature by it
+    /// is ever accepted (so AIT sent to it is burnt, not up for grabs).
+    pub fn is_identity(&self) -> bool {
+        self.0 == [0u8; 32]
+    }
 }
 
 impl fmt::Display for AccountId {
@@ -106,6 +113,9 @@ impl Signature {
 
     /// Verifies this signature by `signer` over `message` in `context`.
     pub fn verify(&self, context: SigningContext, message: &[u8], signer: &AccountId) -> bool {
+        if signer.is_identity() {
+            return false;
+        }
         let Ok(public) = PublicKey::from_bytes(&signer.0) else {
             return false;
         };
@@ -139,6 +149,9 @@ pub struct SignatureCheck<'a> {
 /// Verifies many signatures at once (about twice as fast per signature as one by one). Returns
 /// `true` only if every signature is valid; on `false` the caller checks them one by one to find
 /// the bad ones.
+///
+/// The random weights of the batch equation are derived from the transcripts
+/// (`verify_batch_deterministic`), so verification reads no OS randomness.
 pub fn verify_batch(checks: &[SignatureCheck<'_>]) -> bool {
     if checks.is_empty() {
         return true;
@@ -146,6 +159,9 @@ pub fn verify_batch(checks: &[SignatureCheck<'_>]) -> bool {
     let mut publics = Vec::with_capacity(checks.len());
     let mut sigs = Vec::with_capacity(checks.len());
     for c in checks {
+        if c.signer.is_identity() {
+            return false;
+        }
         let (Ok(p), Ok(s)) = (
             PublicKey::from_bytes(&c.signer.0),
             schnorrkel::Signature::from_bytes(&c.signature.0),
@@ -158,7 +174,7 @@ pub fn verify_batch(checks: &[SignatureCheck<'_>]) -> bool {
     let transcripts = checks
         .iter()
         .map(|c| schnorrkel::signing_context(c.context.label()).bytes(c.message));
-    schnorrkel::verify_batch(transcripts, &sigs, &publics, false).is_ok()
+    schnorrkel::verify_batch_deterministic(transcripts, &sigs, &publics, false).is_ok()
 }
 
 /// Why a secret URI was refused.
@@ -307,6 +323,22 @@ mod tests {
         assert!(!sig.verify(SigningContext::Block, b"m", &p.public()));
         assert!(!sig.verify(SigningContext::Transaction, b"n", &p.public()));
         assert!(!sig.verify(SigningContext::Transaction, b"m", &dev_pair("bob").public()));
+    }
+
+    #[test]
+    fn the_identity_key_never_verifies() {
+        // R = identity, s = 0: valid for the identity key under plain Schnorr verification.
+        let mut forged = [0u8; 64];
+        forged[63] = 0x80;
+        let zero = AccountId([0; 32]);
+        assert!(!Signature(forged).verify(SigningContext::Transaction, b"anything", &zero));
+        let check = SignatureCheck {
+            context: SigningContext::Transaction,
+            message: b"m",
+            signer: zero,
+            signature: Signature(forged),
+        };
+        assert!(!verify_batch(&[check]));
     }
 
     #[test]

@@ -103,6 +103,32 @@ pub enum ClaimError {
 }
 
 impl InvalidTransaction {
+    /// Whether the transaction can never become valid (so a pool may ban its hash). Errors of
+    /// balance, nonce order, block room or registration can heal; these cannot.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            InvalidTransaction::BadSignature
+            | InvalidTransaction::StaleNonce { .. }
+            | InvalidTransaction::Expired { .. }
+            | InvalidTransaction::TooLarge { .. } => true,
+            InvalidTransaction::Claim(c) => matches!(
+                c,
+                ClaimError::AlreadySettled
+                    | ClaimError::JobExpired
+                    | ClaimError::MinerIsClient
+                    | ClaimError::BadMinerSignature
+                    | ClaimError::BadAttestation
+                    | ClaimError::WrongCoordinator
+                    | ClaimError::PriceAboveEscrow
+            ),
+            // The sudo key can change, so a root call may become valid.
+            InvalidTransaction::BadOrigin
+            | InvalidTransaction::FutureNonce { .. }
+            | InvalidTransaction::CannotPayFee { .. }
+            | InvalidTransaction::ExhaustsResources => false,
+        }
+    }
+
     /// Stable snake_case code for RPC errors.
     pub fn code(&self) -> &'static str {
         match self {

@@ -21,9 +21,6 @@ pub enum DispatchError {
     ParamOutOfBounds,
     #[error("the job has not expired yet")]
     NotExpired,
-    /// Reserved: a refund is keyed by the signer, so a non-client finds no job (`unknown_job`).
-    #[error("only the job's client may do this")]
-    NotClient,
     #[error("no job with this id for this client")]
     UnknownJob,
     #[error("the job is not open")]
@@ -46,6 +43,10 @@ pub enum DispatchError {
     /// executive re-checks claims right before dispatch; kept so dispatch never trusts its caller.
     #[error("the receipt claim is invalid")]
     InvalidClaim,
+    #[error(
+        "the all-zero key cannot be an authority, sudo key or coordinator (nobody can sign for it)"
+    )]
+    IdentityKey,
 }
 
 impl DispatchError {
@@ -58,7 +59,6 @@ impl DispatchError {
             DispatchError::FaucetDisabled => "faucet_disabled",
             DispatchError::ParamOutOfBounds => "param_out_of_bounds",
             DispatchError::NotExpired => "not_expired",
-            DispatchError::NotClient => "not_client",
             DispatchError::UnknownJob => "unknown_job",
             DispatchError::JobNotOpen => "job_not_open",
             DispatchError::LifetimeOutOfBounds => "lifetime_out_of_bounds",
@@ -69,6 +69,7 @@ impl DispatchError {
             DispatchError::EmptyAuthoritySet => "empty_authority_set",
             DispatchError::BadOrigin => "bad_origin",
             DispatchError::InvalidClaim => "invalid_claim",
+            DispatchError::IdentityKey => "identity_key",
         }
     }
 }
@@ -90,7 +91,6 @@ mod tests {
             FaucetDisabled,
             ParamOutOfBounds,
             NotExpired,
-            NotClient,
             UnknownJob,
             JobNotOpen,
             LifetimeOutOfBounds,
@@ -101,6 +101,7 @@ mod tests {
             EmptyAuthoritySet,
             BadOrigin,
             InvalidClaim,
+            IdentityKey,
         ];
         let codes: std::collections::BTreeSet<_> = all.iter().map(|e| e.code()).collect();
         assert_eq!(codes.len(), all.len());

@@ -488,10 +488,7 @@ impl StateMachine for Runtime {
     }
 
     fn claimed_receipt(&self, call: &Call) -> Option<Hash> {
-        match call {
-            Call::Receipts(receipts::Call::Claim { claim }) => Some(claim.receipt.id()),
-            _ => None,
-        }
+        claims_in(call).first().map(|c| c.receipt.id())
     }
 
     fn admin_call(&self, state: &dyn StateView, action: AdminAction) -> Result<Call, AdminError> {

@@ -144,13 +144,13 @@ pub struct RunArgs {
     #[arg(long, env = "AITBC_RPC_ACCESS_LOG")]
     pub rpc_access_log: bool,
     /// Most transactions in the pool.
-    #[arg(long, env = "AITBC_POOL_MAX_TXS", default_value_t = 65_536)]
+    #[arg(long, env = "AITBC_POOL_MAX_TXS", value_parser = positive, default_value_t = 65_536)]
     pub pool_max_txs: usize,
     /// Most encoded bytes in the pool.
-    #[arg(long, env = "AITBC_POOL_MAX_BYTES", default_value_t = 32 * 1024 * 1024)]
+    #[arg(long, env = "AITBC_POOL_MAX_BYTES", value_parser = positive, default_value_t = 32 * 1024 * 1024)]
     pub pool_max_bytes: usize,
     /// Most pending transactions per sender.
-    #[arg(long, env = "AITBC_POOL_MAX_PER_SENDER", default_value_t = 256)]
+    #[arg(long, env = "AITBC_POOL_MAX_PER_SENDER", value_parser = positive, default_value_t = 256)]
     pub pool_max_per_sender: usize,
     /// Node name shown in logs.
     #[arg(long, env = "AITBC_NAME")]
@@ -359,6 +359,15 @@ impl RunArgs {
                 "local".into()
             }
         })
+    }
+}
+
+/// A count that must be at least 1.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -211,7 +211,9 @@ pub async fn wait_for(
     wait: WaitFor,
     timeout: Duration,
 ) -> anyhow::Result<Value> {
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now()
+        .checked_add(timeout)
+        .ok_or_else(|| anyhow!("--timeout is too large"))?;
     loop {
         let (status, tx) = http
             .get(&format!("/rpc/getTx/{hash}"))

@@ -43,6 +43,12 @@ pub async fn run<S: StateMachine>(
             return;
         }
         let slot = next_slot;
+        // A late wake-up (suspended process, busy machine) must not sign a slot already past.
+        let slot_start = slot * slot_ms;
+        if slot_at(unix_ms(), slot_ms) != slot {
+            tracing::debug!(target: "aura", slot, "woke up after the slot ended; skipping it");
+            continue;
+        }
         let Ok(state) = client.state() else { continue };
         let authorities = client.runtime().authorities(&state);
         drop(state);
@@ -52,8 +58,10 @@ pub async fn run<S: StateMachine>(
         if client.best_header().slot >= slot {
             continue;
         }
-        let deadline =
-            Instant::now() + Duration::from_millis(slot_ms * BUILD_SHARE.0 / BUILD_SHARE.1);
+        // The build budget counts from the slot's start, not from when this task woke.
+        let into_slot = Duration::from_millis(unix_ms().saturating_sub(slot_start));
+        let budget = Duration::from_millis(slot_ms * BUILD_SHARE.0 / BUILD_SHARE.1);
+        let deadline = Instant::now() + budget.saturating_sub(into_slot);
         let (c, k, s) = (client.clone(), key.clone(), slots.clone());
         let result = tokio::task::spawn_blocking(move || {
             c.author_block(slot, deadline, &k, |slot| {

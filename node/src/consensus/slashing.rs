@@ -5,15 +5,20 @@
 //! the caller signs, and refuses any slot at or below the recorded one: after a crash between the
 //! record and the broadcast the slot is lost, never signed twice.
 
-use aitbc_primitives::{AccountId, Slot};
+use aitbc_primitives::{blake2_256, AccountId, Hash, Slot};
 use redb::{Database, ReadableDatabase, TableDefinition};
 use std::path::Path;
 
 const LAST_SIGNED: TableDefinition<&[u8; 32], u64> = TableDefinition::new("last_signed_slot");
 
-/// The record of signed slots.
+/// The record of signed slots, for one chain.
+///
+/// Entries are keyed by `blake2b-256(genesis hash ++ authority)`: a slot number means something
+/// only with its chain's slot duration, so another chain (even one reusing the chain id and base
+/// path after `purge-chain`) starts a fresh record.
 pub struct SignedSlots {
     db: Database,
+    genesis: Hash,
 }
 
 impl std::fmt::Debug for SignedSlots {
@@ -36,10 +41,15 @@ fn db_err(e: impl Into<redb::Error>) -> SlashingError {
 }
 
 impl SignedSlots {
-    pub fn open(path: &Path) -> Result<Self, SlashingError> {
+    pub fn open(path: &Path, genesis: Hash) -> Result<Self, SlashingError> {
         Ok(SignedSlots {
             db: Database::create(path).map_err(db_err)?,
+            genesis,
         })
+    }
+
+    fn key(&self, who: &AccountId) -> [u8; 32] {
+        blake2_256(&[self.genesis.0, who.0].concat())
     }
 
     /// The last slot `who` signed, if any.
@@ -50,7 +60,10 @@ impl SignedSlots {
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
             Err(e) => return Err(db_err(e)),
         };
-        Ok(table.get(&who.0).map_err(db_err)?.map(|v| v.value()))
+        Ok(table
+            .get(&self.key(who))
+            .map_err(db_err)?
+            .map(|v| v.value()))
     }
 
     /// Durably records that `who` signs `slot`; refuses a slot at or below the last one.
@@ -65,7 +78,7 @@ impl SignedSlots {
             .map_err(db_err)?;
         txn.open_table(LAST_SIGNED)
             .map_err(db_err)?
-            .insert(&who.0, slot)
+            .insert(&self.key(who), slot)
             .map_err(db_err)?;
         txn.commit().map_err(db_err)?;
         Ok(())
@@ -82,12 +95,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("authoring.redb");
         let alice = dev_pair("alice").public();
+        let g = Hash::of(b"chain a");
         {
-            let s = SignedSlots::open(&path).unwrap();
+            let s = SignedSlots::open(&path, g).unwrap();
             assert_eq!(s.last_signed(&alice).unwrap(), None);
             s.claim(&alice, 10).unwrap();
         }
-        let s = SignedSlots::open(&path).unwrap();
+        let s = SignedSlots::open(&path, g).unwrap();
         assert_eq!(s.last_signed(&alice).unwrap(), Some(10));
         assert!(matches!(
             s.claim(&alice, 10),
@@ -98,5 +112,10 @@ mod tests {
             Err(SlashingError::AlreadySigned { .. })
         ));
         s.claim(&alice, 11).unwrap();
+        drop(s);
+        // Another chain in the same file has its own record.
+        let other = SignedSlots::open(&path, Hash::of(b"chain b")).unwrap();
+        assert_eq!(other.last_signed(&alice).unwrap(), None);
+        other.claim(&alice, 5).unwrap();
     }
 }

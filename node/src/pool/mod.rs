@@ -9,20 +9,31 @@
 //! Rules:
 //! - a transaction with the same (signer, nonce) as a pooled one replaces it only with a higher
 //!   tip;
-//! - limits on the number of transactions, their total bytes and the number per sender; when the
-//!   pool is full a new transaction evicts the lowest-priority last-of-its-sender transaction only
-//!   if it pays more, else it is refused;
+//! - limits on the number of transactions, their total bytes and the number per sender; future
+//!   transactions are further capped per sender and in total (they pay nothing until ready), and
+//!   expire after [`FUTURE_LIFETIME_BLOCKS`];
+//! - when the pool is full a new transaction may evict others, future ones first, then the
+//!   lowest priority, always the last of another sender's queue (so no gap opens); the victims
+//!   are chosen before anything changes, and only if together they make room and each pays less;
+//!   otherwise the new transaction is refused and the pool is untouched;
 //! - after each block, included transactions leave, the rest are revalidated against the new
-//!   state (without signatures), and invalid ones are dropped and banned for a while;
-//! - evicted and invalidated transactions are remembered as `dropped` (bounded memory).
+//!   state (without signatures, and without holding the pool lock), and invalid ones are dropped;
+//!   those whose error cannot heal (bad signature, stale nonce, …) are banned for a while;
+//! - a sender's chain nonce in the pool only grows, whatever order validations finish in;
+//! - evicted and invalidated transactions are remembered as `dropped`, banned hashes for the ban
+//!   window, both in bounded memory.
 
 mod queue;
+mod recent;
 
 pub use queue::ReadyIter;
 
 use crate::util::Mutex;
-use aitbc_primitives::{AccountId, Extrinsic, Hash, InvalidTransaction, Nonce, ValidTransaction};
-use std::collections::{HashMap, VecDeque};
+use aitbc_primitives::{
+    AccountId, BlockNumber, Extrinsic, Hash, InvalidTransaction, Nonce, ValidTransaction,
+};
+use recent::Recent;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,8 +43,15 @@ pub struct PoolLimits {
     pub max_txs: usize,
     pub max_bytes: usize,
     pub max_per_sender: usize,
+    /// Future transactions per sender.
+    pub max_future_per_sender: usize,
+    /// Future transactions in all.
+    pub max_future: usize,
     pub ban_time: Duration,
 }
+
+/// Blocks a future transaction may wait for its gap to close before it is dropped.
+pub const FUTURE_LIFETIME_BLOCKS: u64 = 64;
 
 impl Default for PoolLimits {
     fn default() -> Self {
@@ -41,6 +59,8 @@ impl Default for PoolLimits {
             max_txs: 65_536,
             max_bytes: 32 * 1024 * 1024,
             max_per_sender: 256,
+            max_future_per_sender: 16,
+            max_future: 8_192,
             ban_time: Duration::from_secs(30),
         }
     }
@@ -60,6 +80,8 @@ pub enum PoolError {
     ReplacementUnderpriced,
     #[error("too many pending transactions from this sender (limit {0})")]
     SenderLimit(usize),
+    #[error("too many future transactions (nonce gaps) from this sender or in the pool")]
+    FutureLimit,
     #[error("transaction pool is full")]
     PoolFull,
 }
@@ -77,6 +99,7 @@ impl PoolError {
             PoolError::TemporarilyBanned => "temporarily_banned",
             PoolError::ReplacementUnderpriced => "replacement_underpriced",
             PoolError::SenderLimit(_) => "sender_limit",
+            PoolError::FutureLimit => "future_limit",
             PoolError::PoolFull => "pool_full",
         }
     }
@@ -90,6 +113,8 @@ pub struct PoolTx<C> {
     pub len: usize,
     pub priority: u64,
     seq: u64,
+    /// The best block when it entered the pool.
+    since: BlockNumber,
 }
 
 impl<C> Clone for PoolTx<C> {
@@ -100,6 +125,7 @@ impl<C> Clone for PoolTx<C> {
             len: self.len,
             priority: self.priority,
             seq: self.seq,
+            since: self.since,
         }
     }
 }
@@ -137,6 +163,7 @@ pub struct PoolStatus {
 }
 
 const DROPPED_MEMORY: usize = 100_000;
+const BANNED_MEMORY: usize = 100_000;
 
 struct Inner<C> {
     txs: HashMap<Hash, PoolTx<C>>,
@@ -145,9 +172,8 @@ struct Inner<C> {
     /// Ready transactions over all senders.
     ready: usize,
     seq: u64,
-    banned: HashMap<Hash, Instant>,
-    dropped: HashMap<Hash, Dropped>,
-    dropped_order: VecDeque<Hash>,
+    banned: Recent<Instant>,
+    dropped: Recent<Dropped>,
 }
 
 /// The transaction pool. Thread-safe; all methods take `&self`.
@@ -171,9 +197,8 @@ impl<C> TxPool<C> {
                 bytes: 0,
                 ready: 0,
                 seq: 0,
-                banned: HashMap::new(),
-                dropped: HashMap::new(),
-                dropped_order: VecDeque::new(),
+                banned: Recent::new(BANNED_MEMORY),
+                dropped: Recent::new(DROPPED_MEMORY),
             }),
             limits,
         }
@@ -197,51 +222,67 @@ impl<C> TxPool<C> {
         self.inner.lock().banned.insert(hash, Instant::now());
     }
 
-    /// Adds a validated transaction.
+    /// Adds a transaction validated against the state of block `at`.
     pub fn submit(
         &self,
         xt: Arc<Extrinsic<C>>,
         hash: Hash,
         len: usize,
         valid: &ValidTransaction,
+        at: BlockNumber,
     ) -> Result<(), PoolError> {
+        let limits = &self.limits;
         let mut inner = self.inner.lock();
         if inner.txs.contains_key(&hash) {
             return Err(PoolError::AlreadyImported);
         }
-        inner.check_ban(&hash, self.limits.ban_time)?;
-        let signer = xt.signer;
-        let nonce = xt.nonce;
-        // Replacement of the same (signer, nonce).
-        let existing = inner
-            .senders
-            .get(&signer)
-            .and_then(|s| s.by_nonce.get(&nonce))
-            .copied();
-        if let Some(old) = existing {
-            let old_tip = inner.txs.get(&old).map(|t| t.xt.tip).unwrap_or(0);
-            if xt.tip <= old_tip {
-                return Err(PoolError::ReplacementUnderpriced);
+        inner.check_ban(&hash, limits.ban_time)?;
+        let (signer, nonce) = (xt.signer, xt.nonce);
+        let (chain_nonce, ready, queued, existing) = match inner.senders.get(&signer) {
+            Some(s) => (
+                s.chain_nonce.max(valid.chain_nonce),
+                s.ready,
+                s.by_nonce.len(),
+                s.by_nonce.get(&nonce).copied(),
+            ),
+            None => (valid.chain_nonce, 0, 0, None),
+        };
+        if nonce < chain_nonce {
+            return Err(InvalidTransaction::StaleNonce {
+                expected: chain_nonce,
+                got: nonce,
             }
-            inner.remove(&old, Some("replaced by a higher tip"));
-        } else {
-            let pending = inner.senders.get(&signer).map_or(0, |s| s.by_nonce.len());
-            if pending >= self.limits.max_per_sender {
-                return Err(PoolError::SenderLimit(self.limits.max_per_sender));
+            .into());
+        }
+        let replaced = match existing.and_then(|h| inner.txs.get(&h)) {
+            Some(old) if xt.tip <= old.xt.tip => return Err(PoolError::ReplacementUnderpriced),
+            Some(old) => Some((old.hash, old.len)),
+            None if queued >= limits.max_per_sender => {
+                return Err(PoolError::SenderLimit(limits.max_per_sender))
+            }
+            None => None,
+        };
+        // A new transaction is future unless it extends (or replaces within) the ready run.
+        let is_future = nonce > chain_nonce + ready as u64;
+        if is_future && replaced.is_none() {
+            let sender_future = queued - ready;
+            let pool_future = inner.txs.len() - inner.ready;
+            if sender_future >= limits.max_future_per_sender || pool_future >= limits.max_future {
+                return Err(PoolError::FutureLimit);
             }
         }
-        while inner.txs.len() >= self.limits.max_txs || inner.bytes + len > self.limits.max_bytes {
-            match inner.worst_evictable() {
-                Some((victim, p)) if p < valid.priority && victim != hash => {
-                    inner.remove(&victim, Some("evicted by a higher-priority transaction"));
-                }
-                _ => return Err(PoolError::PoolFull),
-            }
+        let freed = replaced.map_or((0, 0), |(_, l)| (1, l));
+        let victims = inner.victims(&signer, (valid.priority, is_future), freed, len, limits)?;
+        if let Some((old, _)) = replaced {
+            inner.remove(&old, Some("replaced by a higher tip"));
+        }
+        for v in victims {
+            inner.remove(&v, Some("evicted by a higher-priority transaction"));
         }
         inner.seq += 1;
         let seq = inner.seq;
         inner.update_sender(&signer, |s| {
-            s.chain_nonce = valid.chain_nonce;
+            s.chain_nonce = s.chain_nonce.max(valid.chain_nonce);
             s.by_nonce.insert(nonce, hash);
         });
         inner.bytes += len;
@@ -253,6 +294,7 @@ impl<C> TxPool<C> {
                 len,
                 priority: valid.priority,
                 seq,
+                since: at,
             },
         );
         Ok(())
@@ -304,44 +346,62 @@ impl<C> TxPool<C> {
         }
     }
 
-    /// Removes a transaction that turned out invalid while building a block, and bans it.
+    /// Removes a transaction that turned out invalid while building a block (banned if the
+    /// error cannot heal).
     pub fn remove_invalid(&self, hash: &Hash, error: &InvalidTransaction) {
-        let mut inner = self.inner.lock();
-        inner.remove(hash, Some(&format!("invalid: {error}")));
-        inner.banned.insert(*hash, Instant::now());
+        self.inner.lock().drop_invalid(hash, error, "invalid");
     }
 
-    /// Maintenance after a block: drops the included transactions, then revalidates the rest
-    /// with `revalidate` (which returns the new validity against the new best state).
-    pub fn on_block(
+    /// Maintenance after a block, step one: drops the included transactions and the future
+    /// ones that waited too long, and returns the rest to revalidate against the new state
+    /// (`best` is its block number). The caller revalidates without the pool lock held.
+    pub fn after_block(
         &self,
         included: &[Hash],
-        mut revalidate: impl FnMut(&Extrinsic<C>) -> Result<ValidTransaction, InvalidTransaction>,
-    ) {
+        best: BlockNumber,
+    ) -> Vec<(Hash, Arc<Extrinsic<C>>)> {
         let mut inner = self.inner.lock();
         for h in included {
             inner.remove(h, None);
         }
-        let now = Instant::now();
-        let ban = self.limits.ban_time;
-        inner.banned.retain(|_, t| now.duration_since(*t) < ban);
-        let hashes: Vec<Hash> = inner.txs.keys().copied().collect();
-        for h in hashes {
-            let Some(tx) = inner.txs.get(&h) else {
+        let expired: Vec<Hash> = inner
+            .senders
+            .values()
+            .flat_map(|s| s.by_nonce.values().skip(s.ready))
+            .filter(|h| {
+                inner
+                    .txs
+                    .get(*h)
+                    .is_some_and(|t| best.saturating_sub(t.since) > FUTURE_LIFETIME_BLOCKS)
+            })
+            .copied()
+            .collect();
+        for h in expired {
+            inner.remove(&h, Some("its nonce gap did not close in time"));
+        }
+        inner.txs.values().map(|t| (t.hash, t.xt.clone())).collect()
+    }
+
+    /// Maintenance after a block, step two: applies the revalidation results. Transactions that
+    /// left the pool meanwhile are skipped.
+    pub fn apply_revalidation(
+        &self,
+        results: Vec<(Hash, Result<ValidTransaction, InvalidTransaction>)>,
+    ) {
+        let mut inner = self.inner.lock();
+        for (h, result) in results {
+            let Some(tx) = inner.txs.get_mut(&h) else {
                 continue;
             };
-            let xt = tx.xt.clone();
-            match revalidate(&xt) {
+            match result {
                 Ok(valid) => {
-                    if let Some(tx) = inner.txs.get_mut(&h) {
-                        tx.priority = valid.priority;
-                    }
-                    inner.update_sender(&xt.signer, |s| s.chain_nonce = valid.chain_nonce);
+                    tx.priority = valid.priority;
+                    let signer = tx.xt.signer;
+                    inner.update_sender(&signer, |s| {
+                        s.chain_nonce = s.chain_nonce.max(valid.chain_nonce)
+                    });
                 }
-                Err(e) => {
-                    inner.remove(&h, Some(&format!("invalid after a new block: {e}")));
-                    inner.banned.insert(h, now);
-                }
+                Err(e) => inner.drop_invalid(&h, &e, "invalid after a new block"),
             }
         }
     }
@@ -357,6 +417,14 @@ impl<C> Inner<C> {
         self.ready = self.ready + sender.ready - before;
         if sender.by_nonce.is_empty() {
             self.senders.remove(who);
+        }
+    }
+
+    /// Drops an invalid transaction, banning it when its error cannot heal.
+    fn drop_invalid(&mut self, hash: &Hash, error: &InvalidTransaction, context: &str) {
+        self.remove(hash, Some(&format!("{context}: {error}")));
+        if error.is_permanent() {
+            self.banned.insert(*hash, Instant::now());
         }
     }
 
@@ -381,30 +449,57 @@ impl<C> Inner<C> {
             s.by_nonce.remove(&tx.xt.nonce);
         });
         if let Some(reason) = dropped {
-            if self.dropped_order.len() >= DROPPED_MEMORY {
-                if let Some(old) = self.dropped_order.pop_front() {
-                    self.dropped.remove(&old);
-                }
-            }
             self.dropped.insert(
                 *hash,
                 Dropped {
                     reason: reason.to_string(),
                 },
             );
-            self.dropped_order.push_back(*hash);
         }
     }
 
-    /// The lowest-priority transaction that is last of its sender's queue (evicting it leaves no
-    /// gap), with its priority.
-    fn worst_evictable(&self) -> Option<(Hash, u64)> {
-        self.senders
-            .values()
-            .filter_map(|s| s.by_nonce.values().next_back())
-            .filter_map(|h| self.txs.get(h))
-            .min_by_key(|t| (t.priority, std::cmp::Reverse(t.seq)))
-            .map(|t| (t.hash, t.priority))
+    /// The transactions to evict so that one of `len` bytes fits, given that `freed`
+    /// (count, bytes) leave anyway (a replaced transaction). Candidates are the last of each
+    /// other sender's queue, future ones first, then by priority, latest arrival first; each must
+    /// pay less than the newcomer, except that a ready newcomer always outranks a future one.
+    /// `PoolFull` if they cannot make room; nothing changes here.
+    fn victims(
+        &self,
+        signer: &AccountId,
+        (priority, new_is_future): (u64, bool),
+        freed: (usize, usize),
+        len: usize,
+        limits: &PoolLimits,
+    ) -> Result<Vec<Hash>, PoolError> {
+        let mut count = self.txs.len() - freed.0;
+        let mut bytes = self.bytes - freed.1;
+        let fits =
+            |count: usize, bytes: usize| count < limits.max_txs && bytes + len <= limits.max_bytes;
+        if fits(count, bytes) {
+            return Ok(Vec::new());
+        }
+        let mut candidates: Vec<(bool, &PoolTx<C>)> = self
+            .senders
+            .iter()
+            .filter(|(who, _)| *who != signer)
+            .filter_map(|(_, s)| {
+                let (nonce, h) = s.by_nonce.iter().next_back()?;
+                let ready = *nonce < s.chain_nonce + s.ready as u64;
+                self.txs.get(h).map(|t| (ready, t))
+            })
+            .filter(|(ready, t)| (!ready && !new_is_future) || t.priority < priority)
+            .collect();
+        candidates.sort_by_key(|(ready, t)| (*ready, t.priority, std::cmp::Reverse(t.seq)));
+        let mut victims = Vec::new();
+        for (_, t) in candidates {
+            victims.push(t.hash);
+            count -= 1;
+            bytes -= t.len;
+            if fits(count, bytes) {
+                return Ok(victims);
+            }
+        }
+        Err(PoolError::PoolFull)
     }
 }
 

@@ -24,10 +24,11 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Checks `Authorization: Bearer TOKEN`.
 pub fn authorize(header: Option<&str>, token: Option<&str>) -> Result<(), ApiError> {
     let Some(token) = token else {
+        // No token configured: no bearer token is valid (CONTRACT.md: 401).
         return Err(ApiError::new(
-            403,
+            401,
             "admin_disabled",
-            "admin routes are disabled on this node",
+            "admin routes are disabled on this node (start it with --admin-token)",
         ));
     };
     let given = header
@@ -167,6 +168,6 @@ mod tests {
             401
         );
         assert_eq!(authorize(None, Some("t0k")).unwrap_err().status, 401);
-        assert_eq!(authorize(Some("Bearer x"), None).unwrap_err().status, 403);
+        assert_eq!(authorize(Some("Bearer x"), None).unwrap_err().status, 401);
     }
 }

@@ -73,7 +73,7 @@ impl From<SubmitError> for ApiError {
             SubmitError::Pool(p) => {
                 let status = match p {
                     PoolError::PoolFull => 503,
-                    PoolError::SenderLimit(_) => 429,
+                    PoolError::SenderLimit(_) | PoolError::FutureLimit => 429,
                     PoolError::AlreadyImported | PoolError::ReplacementUnderpriced => 409,
                     PoolError::Invalid(_) | PoolError::TemporarilyBanned => 400,
                 };

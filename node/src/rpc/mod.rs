@@ -13,7 +13,7 @@
 //! 3. **body limit**: a declared `Content-Length` above `--rpc-max-body` is 413 `body_too_large` at
 //!    once, before any of the body is read; a chunked body is cut off at the cap (413 too);
 //! 4. **admin guard**: `/admin/*` needs `Authorization: Bearer TOKEN` (constant-time compare; 401),
-//!    is 403 `admin_disabled` without a token, and 403 `admin_not_allowed` when the RPC binds a
+//!    is 401 `admin_disabled` when the node has no token, and 403 `admin_not_allowed` when the RPC binds a
 //!    non-loopback address unless `--rpc-admin-external`;
 //! 5. **timeout**: `--rpc-timeout` for the whole request including reading its body: 408
 //!    `timeout` and the connection is closed (a client trickling a byte a second is cut off).

@@ -179,6 +179,9 @@ async fn session<S: StateMachine>(
     tracing::debug!(target: "rpc", ?end, "websocket closed");
 }
 
+/// Longest a single frame may take to be written before the connection is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Sends queued messages until the queue closes (then closes the socket), or until `killed`
 /// (then sends that close frame, given [`CLOSE_GRACE`], and drops the socket). The driver keeps
 /// the kill switch alive until this returns, so `killed` only resolves when it is used.
@@ -201,7 +204,8 @@ async fn write_loop(
         tokio::select! {
             biased;
             frame = &mut killed => return close_now(&mut sink, frame.ok()).await,
-            r = sink.send(msg) => if r.is_err() { return },
+            // A peer that stops reading cannot hold the connection (and its slot) forever.
+            r = tokio::time::timeout(SEND_TIMEOUT, sink.send(msg)) => if !matches!(r, Ok(Ok(()))) { return },
         }
         if is_close {
             return;

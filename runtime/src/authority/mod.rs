@@ -46,10 +46,13 @@ pub fn slot_author(authorities: &[AccountId], slot: Slot) -> Option<&AccountId> 
     authorities.get(index)
 }
 
-/// Checks a set: non-empty and without duplicates.
+/// Checks a set: non-empty, without duplicates or the all-zero key.
 pub fn check_set(authorities: &[AccountId]) -> DispatchResult {
     if authorities.is_empty() {
         return Err(DispatchError::EmptyAuthoritySet);
+    }
+    if authorities.iter().any(AccountId::is_identity) {
+        return Err(DispatchError::IdentityKey);
     }
     let mut seen = BTreeSet::new();
     if !authorities.iter().all(|a| seen.insert(a)) {

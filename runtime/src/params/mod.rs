@@ -8,7 +8,8 @@
 //!   treasury_ratio_ppm <= 1_000_000` (a receipt never mints more than twice its base mint);
 //! - `base_fee`, `fee_per_byte` and `mint_per_unit` are at most 10^24, and
 //!   `max_units_per_receipt` at most 10^12, so fees and mints fit a `u128` with room to spare;
-//! - `1 <= existential_deposit`, `1 <= min_job_lifetime <= max_job_lifetime`,
+//! - `1 <= base_fee` (no transaction is free), `1 <= existential_deposit`,
+//!   `1 <= min_job_lifetime <= max_job_lifetime`,
 //!   `epoch_length >= 1`;
 //! - `256 <= max_tx_bytes <= max_block_bytes`, `max_block_txs >= 1`.
 //!
@@ -207,7 +208,8 @@ impl Params {
             return Err(ParamsError::RatioSumAbove100Percent);
         }
         range("mint_per_unit", self.mint_per_unit, 0, MAX_MINT_PER_UNIT)?;
-        range("base_fee", self.base_fee, 0, MAX_FEE_COMPONENT)?;
+        // At least 1: a transaction is never free, so an empty account cannot write state.
+        range("base_fee", self.base_fee, 1, MAX_FEE_COMPONENT)?;
         range("fee_per_byte", self.fee_per_byte, 0, MAX_FEE_COMPONENT)?;
         range(
             "max_units_per_receipt",
