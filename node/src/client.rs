@@ -272,17 +272,18 @@ impl<S: StateMachine> Client<S> {
     /// Where a transaction is: pooled, included (with its outcome) or dropped.
     pub fn tx_status(&self, hash: &Hash) -> Result<Option<TxStatus<S>>, StorageError> {
         if let Some(record) = self.db.tx(hash)? {
-            let Some((block, finalized)) = self.block(&record.block.hash)? else {
-                return Err(StorageError::Corrupt(format!(
-                    "tx {hash} points at a missing block"
-                )));
-            };
-            let xt = block
-                .block
-                .extrinsics
-                .into_iter()
-                .nth(record.index as usize)
-                .ok_or_else(|| StorageError::Corrupt(format!("tx {hash} index out of range")))?;
+            // Decode only this extrinsic, from its span in the stored block.
+            let corrupt = |what: &str| StorageError::Corrupt(format!("tx {hash}: {what}"));
+            let bytes = self
+                .db
+                .block(&record.block.hash)?
+                .ok_or_else(|| corrupt("missing block"))?;
+            let (start, len) = (record.offset as usize, record.len as usize);
+            let span = bytes
+                .get(start..start + len)
+                .ok_or_else(|| corrupt("span out of range"))?;
+            let xt: Xt<S> = decode_exact(span).map_err(|e| corrupt(&e.to_string()))?;
+            let finalized = record.block.number <= self.finalized().number;
             let outcome =
                 decode_exact(&record.outcome).map_err(|e| StorageError::Corrupt(e.to_string()))?;
             return Ok(Some(TxStatus::Included(Box::new(IncludedTx {
@@ -408,22 +409,27 @@ impl<S: StateMachine> Client<S> {
             number: header.number,
             hash,
         };
-        let tx_hashes: Vec<Hash> = block.block.extrinsics.iter().map(|x| x.hash()).collect();
-        let txs = tx_hashes
-            .iter()
-            .zip(&executed.outcomes)
-            .enumerate()
-            .map(|(i, (h, o))| {
-                (
-                    *h,
-                    TxRecord {
-                        block: at,
-                        index: i as u32,
-                        outcome: o.encode(),
-                    },
-                )
-            })
-            .collect();
+        // Each extrinsic's hash and its span in the encoded block (header, then the compact
+        // length of the extrinsic list, then the extrinsics), so a lookup decodes only its own.
+        let extrinsics = &block.block.extrinsics;
+        let mut offset =
+            header.encoded_size() + codec::Compact(extrinsics.len() as u32).encoded_size();
+        let mut tx_hashes = Vec::with_capacity(extrinsics.len());
+        let mut txs = Vec::with_capacity(extrinsics.len());
+        for (i, (xt, outcome)) in extrinsics.iter().zip(&executed.outcomes).enumerate() {
+            let bytes = xt.encode();
+            let hash = Hash::of(&bytes);
+            tx_hashes.push(hash);
+            let record = TxRecord {
+                block: at,
+                index: i as u32,
+                offset: offset as u32,
+                len: bytes.len() as u32,
+                outcome: outcome.encode(),
+            };
+            txs.push((hash, record));
+            offset += bytes.len();
+        }
         let finalized = authorities.len() == 1;
         let encoded = block.encode();
         self.db.commit_block(&BlockWrite {

@@ -103,6 +103,29 @@ async fn json_form_and_admin_routes() {
     assert_eq!(tx["success"], true, "{tx}");
     assert_eq!(balance(&mut rpc, &fresh).await.0, 5_777);
 
+    // Concurrent faucet requests each get their own nonce.
+    let url = admin.base_url();
+    let mints: Vec<_> = (0..4)
+        .map(|i| {
+            let url = url.clone();
+            let body = json!({"address": fresh.to_string(), "amount": (i + 1).to_string()});
+            tokio::spawn(async move {
+                let mut c = aitbc_node::cli::http::HttpClient::new(&url)
+                    .unwrap()
+                    .with_bearer(TOKEN);
+                c.post_ok("/admin/mintFaucet", &body).await.unwrap()["txHash"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+        })
+        .collect();
+    for m in mints {
+        let tx = wait_tx(&mut rpc, &m.await.unwrap(), "finalized").await;
+        assert_eq!(tx["success"], true, "{tx}");
+    }
+    assert_eq!(balance(&mut rpc, &fresh).await.0, 5_777 + 1 + 2 + 3 + 4);
+
     // Two admin actions in a row get consecutive nonces (pending txs counted).
     let a = admin
         .post_ok("/admin/paramSet", &json!({"key": "base_fee", "value": 11}))

@@ -112,6 +112,9 @@ pub fn param_set<S: StateMachine>(
     submit_root(client, sudo, AdminAction::ParamSet { key: b.key, value })
 }
 
+/// Serializes the pick-a-nonce-and-submit step of admin actions.
+static ADMIN_SUBMIT: crate::util::Mutex<()> = crate::util::Mutex::new(());
+
 fn submit_root<S: StateMachine>(
     client: &Client<S>,
     sudo: Option<&Pair>,
@@ -133,6 +136,8 @@ fn submit_root<S: StateMachine>(
             ))
         }
     };
+    // One admin submission at a time, so concurrent requests take consecutive nonces.
+    let _one_at_a_time = ADMIN_SUBMIT.lock();
     let chain_nonce = client.runtime().account(&state, &pair.public()).nonce;
     drop(state);
     let nonce = client.pool().next_nonce(&pair.public(), chain_nonce);

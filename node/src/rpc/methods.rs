@@ -34,8 +34,9 @@ fn timestamp_ms<S: StateMachine>(client: &Client<S>, state: &dyn StateView, slot
 }
 
 pub fn get_head<S: StateMachine>(client: &Client<S>) -> Result<Value, ApiError> {
-    let best = client.best_header();
+    // Finalized first: an import between the reads can only move best ahead of it.
     let fin = client.finalized();
+    let best = client.best_header();
     let state = client.state()?;
     Ok(json!({
         "height": best.number,

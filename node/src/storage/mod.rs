@@ -84,6 +84,9 @@ pub struct BlockRef {
 pub struct TxRecord {
     pub block: BlockRef,
     pub index: u32,
+    /// Where the extrinsic's bytes are inside the stored `SignedBlock`.
+    pub offset: u32,
+    pub len: u32,
     pub outcome: Vec<u8>,
 }
 

@@ -69,6 +69,8 @@ fn block_commit_updates_state_root_and_proofs() {
     let record = TxRecord {
         block: at,
         index: 0,
+        offset: 0,
+        len: 0,
         outcome: vec![1],
     };
     db.commit_block(&BlockWrite {
