@@ -275,7 +275,11 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
     let [a, b] = params(route.path, req.uri().path());
     match route.handler {
         Handler::Head => answer(methods::get_head(c)),
-        Handler::Block => answer(methods::get_block(c, a)),
+        // A block's JSON can be large: built off the async workers.
+        Handler::Block => {
+            let (ctx, id) = (ctx.clone(), a.to_string());
+            answer(blocking(move || methods::get_block(&ctx.client, &id)).await)
+        }
         Handler::Tx => answer(methods::get_tx(c, a)),
         Handler::Balance => answer(methods::get_balance(c, a)),
         Handler::Receipt => answer(methods::get_receipt(c, a)),
@@ -293,17 +297,23 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
             Bytes::from_static(OPENAPI.as_bytes()),
         ),
         Handler::Websocket => ws::upgrade(ctx, req),
-        Handler::JsonRpc => match read_body(req, ctx.config.max_body).await {
-            Ok(bytes) => match jsonrpc::handle(ctx, &bytes) {
-                Some(v) => json_response(200, &v),
-                None => {
+        Handler::JsonRpc => {
+            let bytes = match read_body(req, ctx.config.max_body).await {
+                Ok(b) => b,
+                Err(e) => return error_response(&e),
+            };
+            // A batch may hold many calls: run it off the async workers.
+            let ctx = ctx.clone();
+            match blocking(move || Ok(jsonrpc::handle(&ctx, &bytes))).await {
+                Ok(Some(v)) => json_response(200, &v),
+                Ok(None) => {
                     let mut resp = bytes_response(200, "application/json", Bytes::new());
                     *resp.status_mut() = hyper::StatusCode::NO_CONTENT;
                     resp
                 }
-            },
-            Err(e) => error_response(&e),
-        },
+                Err(e) => error_response(&e),
+            }
+        }
         Handler::SendTx
         | Handler::SubmitReceipt
         | Handler::EstimateFee
@@ -322,6 +332,16 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
             })
         }
     }
+}
+
+/// Runs `f` on the blocking pool, so heavy work does not stall the async workers (which also
+/// drive slot timers and other connections).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(ApiError::internal(format!("request task failed: {e}"))))
 }
 
 /// Reads a body of at most `max` bytes (the body limit layer wrapped it): more is 413.
