@@ -65,18 +65,14 @@ fn transfer(
     )
 }
 
-/// Submits all bodies over `connections` keep-alive connections; returns (hash, submit time) of
-/// the accepted ones.
+/// Submits each group over its own keep-alive connection, in order; returns (hash, submit time)
+/// of the accepted transactions.
 async fn submit_all(
     rpc: String,
-    bodies: Vec<(Hash, Value)>,
-    connections: usize,
+    groups: Vec<Vec<(Hash, Value)>>,
 ) -> anyhow::Result<Vec<(Hash, Instant)>> {
-    let chunk = bodies.len().div_ceil(connections.max(1)).max(1);
     let mut tasks = Vec::new();
-    let mut bodies = bodies;
-    while !bodies.is_empty() {
-        let part: Vec<_> = bodies.drain(..chunk.min(bodies.len())).collect();
+    for part in groups.into_iter().filter(|g| !g.is_empty()) {
         let mut http = HttpClient::new(&rpc)?;
         tasks.push(tokio::spawn(async move {
             let mut out = Vec::with_capacity(part.len());
@@ -101,6 +97,17 @@ async fn submit_all(
         all.extend(t.await??);
     }
     Ok(all)
+}
+
+/// Splits `items` into `n` nearly equal groups.
+fn split<T>(mut items: Vec<T>, n: usize) -> Vec<Vec<T>> {
+    let size = items.len().div_ceil(n.max(1)).max(1);
+    let mut groups = Vec::new();
+    while !items.is_empty() {
+        let rest = items.split_off(size.min(items.len()));
+        groups.push(std::mem::replace(&mut items, rest));
+    }
+    groups
 }
 
 async fn head(http: &mut HttpClient) -> anyhow::Result<Value> {
@@ -150,16 +157,20 @@ async fn main() -> anyhow::Result<()> {
     let mut todo: Vec<usize> = (0..accounts.len()).collect();
     let mut last_hashes = Vec::new();
     while !todo.is_empty() {
-        let mut bodies = Vec::new();
+        // One group (connection) per funder, so each funder's nonces arrive in order (the pool
+        // caps transactions waiting behind a nonce gap).
+        let mut groups = Vec::new();
         for (fi, f) in funders.iter().enumerate() {
+            let mut group = Vec::new();
             for _ in 0..200 {
                 let Some(i) = todo.pop() else { break };
                 let xt = transfer(f, accounts[i].public(), FUND_AMOUNT, next[fi], genesis);
                 next[fi] += 1;
-                bodies.push((xt.hash(), body(&xt)));
+                group.push((xt.hash(), body(&xt)));
             }
+            groups.push(group);
         }
-        last_hashes = submit_all(args.rpc.clone(), bodies, args.connections).await?;
+        last_hashes = submit_all(args.rpc.clone(), groups).await?;
         // Wait for this batch before the next (per-sender pool limit).
         if let Some((h, _)) = last_hashes.last() {
             wait_status(&mut http, h, "finalized", Duration::from_secs(60)).await?;
@@ -210,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
     let mut pending_round = 0usize;
     let mut in_flight = round
         .next()
-        .map(|r| tokio::spawn(submit_all(args.rpc.clone(), r, args.connections)));
+        .map(|r| tokio::spawn(submit_all(args.rpc.clone(), split(r, args.connections))));
     while started.elapsed() < Duration::from_secs(args.duration) {
         if let Some(task) = in_flight.take() {
             for (h, t) in task.await?? {
@@ -252,7 +263,7 @@ async fn main() -> anyhow::Result<()> {
         if pending_round == 0 {
             in_flight = round
                 .next()
-                .map(|r| tokio::spawn(submit_all(args.rpc.clone(), r, args.connections)));
+                .map(|r| tokio::spawn(submit_all(args.rpc.clone(), split(r, args.connections))));
         } else {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

@@ -59,7 +59,7 @@ impl Default for PoolLimits {
             max_txs: 65_536,
             max_bytes: 32 * 1024 * 1024,
             max_per_sender: 256,
-            max_future_per_sender: 16,
+            max_future_per_sender: 64,
             max_future: 8_192,
             ban_time: Duration::from_secs(30),
         }
