@@ -240,12 +240,6 @@ impl<S: StateMachine> Client<S> {
         Ok(Some((block, finalized)))
     }
 
-    /// Decodes, validates and pools a transaction. Returns its hash.
-    pub fn submit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
-        let xt: Xt<S> = decode_exact(bytes)?;
-        self.submit_decoded(xt, bytes.len())
-    }
-
     /// Validates and pools a decoded transaction of encoded length `len`.
     pub fn submit_decoded(&self, xt: Xt<S>, len: usize) -> Result<Hash, SubmitError> {
         let hash = xt.hash();

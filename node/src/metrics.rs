@@ -67,7 +67,6 @@ pub struct Metrics {
     ready: AtomicU64,
     future: AtomicU64,
     pool_bytes: AtomicU64,
-    peers: AtomicU64,
     blocks_imported: AtomicU64,
     txs_included: AtomicU64,
     ws_connections: AtomicU64,
@@ -94,10 +93,6 @@ impl Metrics {
         self.ready.store(s.ready as u64, Relaxed);
         self.future.store(s.future as u64, Relaxed);
         self.pool_bytes.store(s.bytes as u64, Relaxed);
-    }
-
-    pub fn set_peers(&self, n: usize) {
-        self.peers.store(n as u64, Relaxed);
     }
 
     pub fn ws_connected(&self, delta: i64) {
@@ -167,7 +162,7 @@ impl Metrics {
             &mut out,
             "substrate_sub_libp2p_peers_count",
             "Number of connected peers",
-            &[("", self.peers.load(Relaxed))],
+            &[("", 0)], // no peer-to-peer in this release
         );
         gauge(
             &mut out,

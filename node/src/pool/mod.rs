@@ -66,8 +66,7 @@ impl Default for PoolLimits {
     }
 }
 
-/// Why the pool refused a transaction. [`PoolError::is_bad_transaction`] tells whether the
-/// sender of it misbehaved (a peer relaying it may be penalised).
+/// Why the pool refused a transaction.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PoolError {
     #[error(transparent)]
@@ -87,10 +86,6 @@ pub enum PoolError {
 }
 
 impl PoolError {
-    pub fn is_bad_transaction(&self) -> bool {
-        matches!(self, PoolError::Invalid(_) | PoolError::TemporarilyBanned)
-    }
-
     /// Stable snake_case code for RPC errors.
     pub fn code(&self) -> &'static str {
         match self {
@@ -202,10 +197,6 @@ impl<C> TxPool<C> {
             }),
             limits,
         }
-    }
-
-    pub fn limits(&self) -> PoolLimits {
-        self.limits
     }
 
     /// Checks the cheap refusals (known, banned) before the caller spends time validating.
