@@ -11,7 +11,7 @@ use aitbc_node::cli::http::HttpClient;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{AccountId, Extrinsic, Hash, Pair};
-use aitbc_runtime::{balances, Call};
+use aitbc_runtime::Call;
 use anyhow::{anyhow, Context};
 use clap::Parser;
 use codec::Encode;
@@ -53,16 +53,11 @@ fn transfer(
     nonce: u64,
     genesis: Hash,
 ) -> Extrinsic<Call> {
-    Extrinsic::sign(
-        from,
-        Call::Balances(balances::Call::Transfer { dest: to, amount }),
-        TxParams {
-            nonce,
-            tip: 0,
-            valid_until: None,
-        },
-        genesis,
-    )
+    let params = TxParams {
+        nonce,
+        ..TxParams::default()
+    };
+    Extrinsic::sign(from, Call::transfer(to, amount), params, genesis)
 }
 
 /// Submits each group over its own keep-alive connection, in order; returns (hash, submit time)

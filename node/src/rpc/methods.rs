@@ -66,23 +66,11 @@ pub fn get_block<S: StateMachine>(client: &Client<S>, id: &str) -> Result<Value,
     let (block, finalized) = client
         .block(&hash)?
         .ok_or_else(|| ApiError::not_found("block"))?;
-    let state = client.state()?;
-    let header = &block.block.header;
-    let author = client.block_author(&hash)?;
     let txs: Vec<Hash> = block.block.extrinsics.iter().map(|x| x.hash()).collect();
-    Ok(json!({
-        "height": header.number,
-        "hash": hash,
-        "parent_hash": header.parent_hash,
-        "slot": header.slot,
-        "timestamp_ms": timestamp_ms(client, &state, header.slot),
-        "author": author,
-        "state_root": header.state_root,
-        "extrinsics_root": header.extrinsics_root,
-        "tx_count": txs.len(),
-        "transactions": txs,
-        "finalized": finalized,
-    }))
+    let mut v = head_json(client, &block.block.header, hash, &txs)?;
+    v["author"] = json!(client.block_author(&hash)?);
+    v["finalized"] = json!(finalized);
+    Ok(v)
 }
 
 /// The head JSON of a block announced by a chain event: `getHead`-like fields of the block itself

@@ -10,7 +10,7 @@ use aitbc_node::service::{self, NodeConfig, NodeHandle};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{AccountId, Extrinsic, Hash, Pair};
-use aitbc_runtime::{balances, Call};
+use aitbc_runtime::Call;
 use codec::Encode;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -105,16 +105,11 @@ pub fn transfer(
     nonce: u64,
     genesis: Hash,
 ) -> Extrinsic<Call> {
-    Extrinsic::sign(
-        from,
-        Call::Balances(balances::Call::Transfer { dest: *to, amount }),
-        TxParams {
-            nonce,
-            tip: 0,
-            valid_until: None,
-        },
-        genesis,
-    )
+    let params = TxParams {
+        nonce,
+        ..TxParams::default()
+    };
+    Extrinsic::sign(from, Call::transfer(*to, amount), params, genesis)
 }
 
 pub fn tx_body(xt: &Extrinsic<Call>) -> Value {
