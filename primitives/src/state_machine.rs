@@ -100,6 +100,8 @@ pub enum ClaimError {
     PriceAboveEscrow,
     #[error("the coordinator's mint cap for this epoch would be exceeded")]
     MintCapExceeded,
+    #[error("the mint would overflow the total issuance")]
+    IssuanceOverflow,
 }
 
 impl InvalidTransaction {
@@ -159,6 +161,7 @@ impl ClaimError {
             ClaimError::TooManyUnits => "too_many_units",
             ClaimError::PriceAboveEscrow => "price_above_escrow",
             ClaimError::MintCapExceeded => "mint_cap_exceeded",
+            ClaimError::IssuanceOverflow => "issuance_overflow",
         }
     }
 }

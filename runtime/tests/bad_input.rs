@@ -546,3 +546,23 @@ fn failed_call_pays_fee_and_changes_nothing_else() {
         .is_none());
     chain.check_issuance().unwrap();
 }
+
+#[test]
+fn claim_that_would_overflow_the_total_issuance() {
+    let mut chain = TestChain::dev(true);
+    let opened = chain.submit(
+        &dev("bob"),
+        Call::open_job(1, acc("coordinator"), 1_000, 10),
+    );
+    assert!(opened.unwrap().success);
+    // The faucet mints almost everything a u128 holds (fees of the next transactions included).
+    let room = u128::MAX - chain.total_issuance() - 1_000;
+    let minted = chain.submit(&dev("alice"), Call::sudo(Call::mint(acc("eve"), room)));
+    assert!(minted.unwrap().success);
+    // 1 unit mints 1000 + 5% to the coordinator: more than is left. Refused before dispatch.
+    let xt = chain.sign(&dev("dave"), Call::claim(claim(&chain, 1, 1)));
+    assert_eq!(
+        submit_invalid(&mut chain, xt),
+        InvalidTransaction::Claim(ClaimError::IssuanceOverflow)
+    );
+}

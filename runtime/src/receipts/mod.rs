@@ -238,6 +238,13 @@ pub fn check_claim<S: Storage>(
     if epoch_minted > p.coordinator_mint_cap_per_epoch {
         return Err(ClaimError::MintCapExceeded);
     }
+    // Checked here, not at dispatch: a claim that passes must be able to settle.
+    if crate::balances::total_issuance(s)
+        .checked_add(issued)
+        .is_none()
+    {
+        return Err(ClaimError::IssuanceOverflow);
+    }
     Ok(ClaimPlan {
         job,
         epoch,
