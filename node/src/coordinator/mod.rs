@@ -24,11 +24,16 @@ use std::collections::HashMap;
 /// Job ids the mock treats as existing and paid.
 pub const KNOWN_JOBS: std::ops::RangeInclusive<JobId> = 1..=1_000_000;
 
+/// Most receipts the mock remembers (its memory is bounded; a real coordinator has a database).
+pub const MAX_ATTESTED: usize = 1_000_000;
+
 /// Why an attestation request was refused outright (a 400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AttestError {
     #[error("the receipt names coordinator {named}, but this coordinator is {me}")]
     WrongCoordinator { named: AccountId, me: AccountId },
+    #[error("the mock coordinator has attested its limit of {MAX_ATTESTED} receipts")]
+    Full,
 }
 
 /// The attesting state: the key, the chain, and the receipts attested so far.
@@ -77,6 +82,7 @@ impl Coordinator {
             _ if !exists => (true, None),
             Some((earlier, sig)) if *earlier == receipt => (true, Some(*sig)),
             Some(_) => (false, None),
+            None if self.attested.len() >= MAX_ATTESTED => return Err(AttestError::Full),
             None => {
                 let sig = receipt.attest(&self.key, &self.genesis_hash);
                 self.attested.insert(key, (receipt, sig));

@@ -1,6 +1,6 @@
 //! The mock coordinator's HTTP server.
 
-use super::Coordinator;
+use super::{AttestError, Coordinator};
 use crate::rpc::error::ApiError;
 use crate::util::Mutex;
 use aitbc_primitives::ComputeReceipt;
@@ -37,7 +37,11 @@ pub async fn serve(
             let stream = tokio::select! {
                 r = listener.accept() => match r {
                     Ok((s, _)) => s,
-                    Err(_) => continue,
+                    Err(_) => {
+                        // E.g. out of file descriptors: back off instead of spinning.
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
                 },
                 _ = shutdown.changed() => return,
             };
@@ -97,7 +101,12 @@ async fn handle(state: &Mutex<Coordinator>, req: Request<Incoming>) -> Response<
             };
             match state.lock().attest(receipt) {
                 Ok(v) => respond(200, &v),
-                Err(e) => error(ApiError::bad_request("wrong_coordinator", e.to_string())),
+                Err(e @ AttestError::WrongCoordinator { .. }) => {
+                    error(ApiError::bad_request("wrong_coordinator", e.to_string()))
+                }
+                Err(e @ AttestError::Full) => {
+                    error(ApiError::new(503, "coordinator_full", e.to_string()))
+                }
             }
         }
         (_, path) => error(ApiError::new(
