@@ -17,7 +17,8 @@
 //! 4. the nonce: below the chain's is `StaleNonce`; above it is fine for the pool (a *future*
 //!    transaction that `requires` the tag of its predecessor) and `FutureNonce` for a block;
 //! 5. origin rules ([`crate::dispatch::check_origin`], `BadOrigin`);
-//! 6. the fee, `base_fee + fee_per_byte * encoded_len + tip`, payable from the current balance
+//! 6. the fee, `base_fee + fee_per_byte * encoded_len + tip` (the sudo key's `sudo.*` calls pay
+//!    only their tip), payable from the current balance
 //!    (`CannotPayFee`);
 //! 7. for a receipt claim, every claim rule ([`crate::receipts::check_claim`], `Claim(..)`);
 //! 8. in a block only: the block limits `max_block_txs` and `max_block_bytes`
@@ -70,8 +71,14 @@ struct Checked {
     chain_nonce: Nonce,
 }
 
-/// The fee of a transaction of `len` encoded bytes with `tip`.
-pub fn compute_fee(params: &Params, len: u64, tip: Balance) -> Balance {
+/// The fee of a transaction of `len` encoded bytes: `base_fee + fee_per_byte * len + tip`.
+///
+/// `sudo.*` calls, which only the sudo key may make (checked before the fee), pay just their
+/// tip: whatever root sets the fees to, root can still send the transaction that sets them back.
+pub fn compute_fee(params: &Params, call: &Call, len: u64, tip: Balance) -> Balance {
+    if matches!(call, Call::Sudo(_)) {
+        return tip;
+    }
     params
         .base_fee
         .saturating_add(params.fee_per_byte.saturating_mul(Balance::from(len)))
@@ -130,7 +137,7 @@ impl Runtime {
             });
         }
         check_origin(&xt.call, &Origin::Signed(xt.signer), sudo::key(s).as_ref())?;
-        let fee = compute_fee(&p, len, xt.tip);
+        let fee = compute_fee(&p, &xt.call, len, xt.tip);
         if !balances::can_pay(s, &xt.signer, fee) {
             return Err(InvalidTransaction::CannotPayFee { fee });
         }
@@ -444,7 +451,7 @@ impl StateMachine for Runtime {
     }
 
     fn fee(&self, state: &dyn StateView, xt: &Extrinsic<Call>) -> Balance {
-        compute_fee(&params::read(state), encoded_len(xt), xt.tip)
+        compute_fee(&params::read(state), &xt.call, encoded_len(xt), xt.tip)
     }
 
     fn account(&self, state: &dyn StateView, who: &AccountId) -> AccountInfo {

@@ -566,3 +566,28 @@ fn claim_that_would_overflow_the_total_issuance() {
         InvalidTransaction::Claim(ClaimError::IssuanceOverflow)
     );
 }
+
+#[test]
+fn fees_set_too_high_lock_out_users_but_not_root() {
+    let mut chain = TestChain::dev(false);
+    let huge = Call::sudo(Call::set_param(Param::BaseFee(10u128.pow(24))));
+    assert!(chain.submit(&dev("alice"), huge).unwrap().success);
+    let transfer = chain.sign(&dev("bob"), Call::transfer(acc("eve"), 1));
+    assert!(matches!(
+        submit_invalid(&mut chain, transfer),
+        InvalidTransaction::CannotPayFee { .. }
+    ));
+    // Root's own calls pay only their tip, so root can always undo it.
+    let alice_before = chain.balance(&acc("alice"));
+    let fix = Call::sudo(Call::set_param(Param::BaseFee(10)));
+    let out = chain.submit(&dev("alice"), fix).unwrap();
+    assert!(out.success);
+    assert_eq!(out.fee, 0);
+    assert!(chain.balance(&acc("alice")) >= alice_before);
+    assert!(
+        chain
+            .submit(&dev("bob"), Call::transfer(acc("eve"), 1))
+            .unwrap()
+            .success
+    );
+}
