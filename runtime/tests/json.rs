@@ -15,9 +15,9 @@ fn round_trip(call: Call) -> serde_json::Value {
     v
 }
 
-#[test]
-fn every_call_round_trips() {
-    let claim = ReceiptClaim {
+/// A claim with fixed fields and signatures.
+fn sample_claim() -> ReceiptClaim {
+    ReceiptClaim {
         receipt: ComputeReceipt {
             job_id: 1,
             client: acc("bob"),
@@ -29,7 +29,12 @@ fn every_call_round_trips() {
         },
         miner_sig: Signature([1; 64]),
         attestation: Signature([2; 64]),
-    };
+    }
+}
+
+#[test]
+fn every_call_round_trips() {
+    let claim = sample_claim();
     let calls = vec![
         Call::transfer(acc("bob"), u128::MAX),
         Call::mint(acc("bob"), 5),
@@ -92,19 +97,7 @@ fn json_shapes() {
     let c: Call =
         serde_json::from_value(json!({"type": "REFUND", "payload": {"job_id": "4"}})).unwrap();
     assert_eq!(c, Call::refund(4));
-    let v = round_trip(Call::claim(ReceiptClaim {
-        receipt: ComputeReceipt {
-            job_id: 1,
-            client: acc("bob"),
-            miner: acc("miner"),
-            coordinator: acc("coordinator"),
-            compute_units: 5,
-            price: 10,
-            output_hash: Hash([9; 32]),
-        },
-        miner_sig: Signature([1; 64]),
-        attestation: Signature([2; 64]),
-    }));
+    let v = round_trip(Call::claim(sample_claim()));
     assert_eq!(
         v["payload"]["miner_sig"],
         json!(format!("0x{}", "01".repeat(64)))
