@@ -302,6 +302,14 @@ async fn real_answers_match_the_document() {
     seen.add("get", "/rpc/openapi.json", 200, json!({}));
 
     let (receipt, submitted) = open_and_claim(&mut rpc, 77, genesis).await;
+    let claim_tx = rpc
+        .get_ok(&format!(
+            "/rpc/getTx/{}",
+            submitted["txHash"].as_str().unwrap()
+        ))
+        .await
+        .unwrap();
+    let claim_height = claim_tx["block_height"].as_u64().unwrap();
     seen.add("post", "/rpc/submitReceipt", 200, submitted);
     let xt = transfer(&eve, &bob, 10, 0, genesis);
     let sent = rpc.post("/rpc/sendTx", &tx_body(&xt)).await.unwrap();
@@ -315,6 +323,18 @@ async fn real_answers_match_the_document() {
         ("/rpc/getBlock/{heightOrHash}", "/rpc/getBlock/1".into()),
         ("/rpc/getBlock/{heightOrHash}", "/rpc/getBlock/99999".into()),
         ("/rpc/getBlock/{heightOrHash}", "/rpc/getBlock/xyz".into()),
+        (
+            "/rpc/getBlockEvents/{heightOrHash}",
+            format!("/rpc/getBlockEvents/{claim_height}"),
+        ),
+        (
+            "/rpc/getBlockEvents/{heightOrHash}",
+            "/rpc/getBlockEvents/99999".into(),
+        ),
+        (
+            "/rpc/getBlockEvents/{heightOrHash}",
+            "/rpc/getBlockEvents/xyz".into(),
+        ),
         ("/rpc/getTx/{txHash}", format!("/rpc/getTx/{hash}")),
         ("/rpc/getTx/{txHash}", format!("/rpc/getTx/{unknown}")),
         ("/rpc/getTx/{txHash}", "/rpc/getTx/0x12".into()),
@@ -425,6 +445,33 @@ async fn real_answers_match_the_document() {
             "nope",
             "/admin/paramSet",
             json!({"key": "base_fee", "value": 3}),
+        ),
+        // 409 (already registered), 404 (not registered), 200, 400, 401.
+        (
+            TOKEN,
+            "/admin/coordinatorAdd",
+            json!({"address": dev_pair("coordinator").public().to_string()}),
+        ),
+        (
+            TOKEN,
+            "/admin/coordinatorRemove",
+            json!({"address": bob.to_string()}),
+        ),
+        (
+            TOKEN,
+            "/admin/coordinatorAdd",
+            json!({"address": bob.to_string()}),
+        ),
+        (
+            TOKEN,
+            "/admin/coordinatorRemove",
+            json!({"address": dev_pair("coordinator").public().to_string()}),
+        ),
+        (TOKEN, "/admin/coordinatorRemove", json!({"address": "x"})),
+        (
+            "nope",
+            "/admin/coordinatorAdd",
+            json!({"address": bob.to_string()}),
         ),
     ] {
         let (status, v) = http(&node)

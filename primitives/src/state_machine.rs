@@ -288,8 +288,22 @@ pub struct BlockLimits {
 /// into a root call for the node's sudo key to sign.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdminAction {
-    MintFaucet { dest: AccountId, amount: Balance },
-    ParamSet { key: String, value: String },
+    MintFaucet {
+        dest: AccountId,
+        amount: Balance,
+    },
+    ParamSet {
+        key: String,
+        value: String,
+    },
+    /// Registers a coordinator whose attestations may settle escrows.
+    AddCoordinator {
+        who: AccountId,
+    },
+    /// Unregisters a coordinator: its attestations are refused from the next block on.
+    RemoveCoordinator {
+        who: AccountId,
+    },
 }
 
 /// Why an admin action was refused.
@@ -303,6 +317,10 @@ pub enum AdminError {
     BadParamValue { key: String, reason: String },
     #[error("the chain has no sudo key")]
     NoSudo,
+    #[error("{0} is already a coordinator")]
+    CoordinatorExists(AccountId),
+    #[error("{0} is not a coordinator")]
+    NotACoordinator(AccountId),
 }
 
 /// The chain logic the node drives. Implemented by `aitbc-runtime`.

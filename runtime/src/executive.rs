@@ -524,6 +524,19 @@ impl StateMachine for Runtime {
                     })?;
                 Call::set_param(param)
             }
+            // Checked here too, so the operator gets an answer instead of a failed call.
+            AdminAction::AddCoordinator { who } => {
+                if receipts::read_is_coordinator(state, &who) {
+                    return Err(AdminError::CoordinatorExists(who));
+                }
+                Call::add_coordinator(who)
+            }
+            AdminAction::RemoveCoordinator { who } => {
+                if !receipts::read_is_coordinator(state, &who) {
+                    return Err(AdminError::NotACoordinator(who));
+                }
+                Call::remove_coordinator(who)
+            }
         };
         Ok(Call::sudo(inner))
     }

@@ -310,6 +310,17 @@ pub struct CoordinatorArgs {
     /// Read the genesis hash once from this node instead.
     #[arg(long)]
     pub rpc: Option<String>,
+    /// The redb file that keeps attested receipts across restarts (one chain per file).
+    /// Default: BASE_PATH/coordinator/<genesis hash prefix>.redb with --base-path, otherwise
+    /// memory only (forgotten on exit).
+    #[arg(long, env = "AITBC_COORDINATOR_DB")]
+    pub db: Option<PathBuf>,
+    /// Directory for the default --db (the node's base path may be shared).
+    #[arg(long, env = "AITBC_BASE_PATH")]
+    pub base_path: Option<PathBuf>,
+    /// Keep attestations in memory only, even with --base-path.
+    #[arg(long, env = "AITBC_TMP")]
+    pub tmp: bool,
 }
 
 #[derive(Debug, Args)]

@@ -75,13 +75,14 @@ fn error(e: ApiError) -> Response<Full<Bytes>> {
     respond(e.status, &e.body())
 }
 
-async fn handle(state: &Mutex<Coordinator>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(state: &Arc<Mutex<Coordinator>>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/health") => {
             let c = state.lock();
             respond(
                 200,
-                &json!({ "status": "ok", "coordinator": c.account(), "genesis_hash": c.genesis_hash() }),
+                &json!({ "status": "ok", "coordinator": c.account(), "genesis_hash": c.genesis_hash(),
+                         "attested": c.attested(), "persistent": c.db_path().is_some() }),
             )
         }
         (&Method::POST, "/attest/receipt") => {
@@ -99,13 +100,23 @@ async fn handle(state: &Mutex<Coordinator>, req: Request<Incoming>) -> Response<
                 Ok(r) => r,
                 Err(e) => return error(ApiError::bad_request("invalid_receipt", e.to_string())),
             };
-            match state.lock().attest(receipt) {
+            // A new attestation is committed durably (an fsync) before it is answered: off the
+            // async workers.
+            let state = state.clone();
+            let attested = tokio::task::spawn_blocking(move || state.lock().attest(receipt))
+                .await
+                .unwrap_or_else(|e| Err(AttestError::Storage(format!("attest task failed: {e}"))));
+            match attested {
                 Ok(v) => respond(200, &v),
                 Err(e @ AttestError::WrongCoordinator { .. }) => {
                     error(ApiError::bad_request("wrong_coordinator", e.to_string()))
                 }
                 Err(e @ AttestError::Full) => {
                     error(ApiError::new(503, "coordinator_full", e.to_string()))
+                }
+                Err(e @ AttestError::Storage(_)) => {
+                    tracing::error!(target: "coordinator", error = %e, "attestation not stored");
+                    error(ApiError::internal(e))
                 }
             }
         }

@@ -1,6 +1,6 @@
-//! Admin routes: state changes an operator asks for (faucet mint, parameter set) become root
-//! extrinsics signed by the node's sudo key, which go through the pool into a block like any other
-//! transaction. Bearer-token auth with a constant-time compare.
+//! Admin routes: state changes an operator asks for (faucet mint, parameter set, coordinator add
+//! and remove) become root extrinsics signed by the node's sudo key, which go through the pool
+//! into a block like any other transaction. Bearer-token auth with a constant-time compare.
 
 use super::error::ApiError;
 use super::methods::parse_address;
@@ -53,6 +53,11 @@ struct MintBody {
 }
 
 #[derive(Deserialize)]
+struct AddressBody {
+    address: String,
+}
+
+#[derive(Deserialize)]
 struct ParamBody {
     key: String,
     value: Value,
@@ -66,6 +71,8 @@ fn admin_error(e: AdminError) -> ApiError {
         AdminError::BadParamValue { .. } => {
             ApiError::bad_request("param_out_of_bounds", e.to_string())
         }
+        AdminError::CoordinatorExists(_) => ApiError::new(409, "coordinator_exists", e.to_string()),
+        AdminError::NotACoordinator(_) => ApiError::new(404, "unknown_coordinator", e.to_string()),
     }
 }
 
@@ -110,6 +117,29 @@ pub fn param_set<S: StateMachine>(
         }
     };
     submit_root(client, sudo, AdminAction::ParamSet { key: b.key, value })
+}
+
+/// `POST /admin/coordinatorAdd` `{address}`: registers a coordinator (409 if it already is one).
+pub fn coordinator_add<S: StateMachine>(
+    client: &Client<S>,
+    sudo: Option<&Pair>,
+    v: &Value,
+) -> Result<Value, ApiError> {
+    let b: AddressBody = body(v)?;
+    let who = parse_address(&b.address)?;
+    submit_root(client, sudo, AdminAction::AddCoordinator { who })
+}
+
+/// `POST /admin/coordinatorRemove` `{address}`: unregisters a coordinator (404 if it is not
+/// one). Its attestations are refused from the block that includes the removal on.
+pub fn coordinator_remove<S: StateMachine>(
+    client: &Client<S>,
+    sudo: Option<&Pair>,
+    v: &Value,
+) -> Result<Value, ApiError> {
+    let b: AddressBody = body(v)?;
+    let who = parse_address(&b.address)?;
+    submit_root(client, sudo, AdminAction::RemoveCoordinator { who })
 }
 
 /// Serializes the pick-a-nonce-and-submit step of admin actions.

@@ -4,6 +4,7 @@
 //! | --- | --- |
 //! | `getHead` | `[]` |
 //! | `getBlock` | `[heightOrHash]` (a number, a decimal string or a `0x` hash) |
+//! | `getBlockEvents` | `[heightOrHash]` (as for `getBlock`) |
 //! | `getTx` | `[txHash]` |
 //! | `getBalance` | `[address]` |
 //! | `sendTx` | `[tx]`: `"0x<SCALE extrinsic>"` or the JSON transaction object |
@@ -40,9 +41,10 @@ pub const METHOD_NOT_FOUND: i64 = -32601;
 pub const INVALID_PARAMS: i64 = -32602;
 
 /// Every method, for metrics labels (an unknown method is labelled `unknown`).
-pub const METHODS: [&str; 9] = [
+pub const METHODS: [&str; 10] = [
     "getHead",
     "getBlock",
+    "getBlockEvents",
     "getTx",
     "getBalance",
     "sendTx",
@@ -245,6 +247,10 @@ fn dispatch<S: StateMachine>(
         "getBlock" => {
             let [id] = arity(method, params)?;
             methods::get_block(c, &string_or_u64(method, "heightOrHash", id)?)
+        }
+        "getBlockEvents" => {
+            let [id] = arity(method, params)?;
+            methods::get_block_events(c, &string_or_u64(method, "heightOrHash", id)?)
         }
         "getTx" => {
             let [h] = arity(method, params)?;

@@ -48,21 +48,25 @@ pub fn get_head<S: StateMachine>(client: &Client<S>) -> Result<Value, ApiError> 
     }))
 }
 
+/// The hash of the block `id` names: a decimal height (on the best chain) or a `0x` block hash.
+fn block_hash<S: StateMachine>(client: &Client<S>, id: &str) -> Result<Hash, ApiError> {
+    if id.starts_with("0x") {
+        return parse_hash(id);
+    }
+    let height: u64 = id.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_block_id",
+            format!("{id:?} is neither a height nor a 0x hash"),
+        )
+    })?;
+    client
+        .hash_at(height)?
+        .ok_or_else(|| ApiError::not_found("block"))
+}
+
 /// `id`: a decimal height or a `0x` block hash.
 pub fn get_block<S: StateMachine>(client: &Client<S>, id: &str) -> Result<Value, ApiError> {
-    let hash = if id.starts_with("0x") {
-        parse_hash(id)?
-    } else {
-        let height: u64 = id.parse().map_err(|_| {
-            ApiError::bad_request(
-                "invalid_block_id",
-                format!("{id:?} is neither a height nor a 0x hash"),
-            )
-        })?;
-        client
-            .hash_at(height)?
-            .ok_or_else(|| ApiError::not_found("block"))?
-    };
+    let hash = block_hash(client, id)?;
     let (block, finalized) = client
         .block(&hash)?
         .ok_or_else(|| ApiError::not_found("block"))?;
@@ -71,6 +75,39 @@ pub fn get_block<S: StateMachine>(client: &Client<S>, id: &str) -> Result<Value,
     v["author"] = json!(client.block_author(&hash)?);
     v["finalized"] = json!(finalized);
     Ok(v)
+}
+
+/// `getBlockEvents`: every transaction of block `id` (a height or a `0x` hash) in order, with
+/// its outcome: `{height, hash, events: [{tx_hash, index, success, error, events}]}`. Outcomes
+/// are stored for the best chain's blocks only: for any other block the answer is 404.
+pub fn get_block_events<S: StateMachine>(client: &Client<S>, id: &str) -> Result<Value, ApiError> {
+    let hash = block_hash(client, id)?;
+    let (block, _) = client
+        .block(&hash)?
+        .ok_or_else(|| ApiError::not_found("block"))?;
+    let mut txs = Vec::with_capacity(block.block.extrinsics.len());
+    for (index, xt) in block.block.extrinsics.iter().enumerate() {
+        let tx_hash = xt.hash();
+        let outcome = match client.tx_status(&tx_hash)? {
+            Some(TxStatus::Included(inc)) if inc.record.block.hash == hash => Some(inc.outcome),
+            _ => None,
+        };
+        let Some(outcome) = outcome else {
+            return Err(ApiError::new(
+                404,
+                "not_found",
+                format!("events of block {hash} not found (it is not on the best chain)"),
+            ));
+        };
+        txs.push(json!({
+            "tx_hash": tx_hash,
+            "index": index,
+            "success": outcome.success,
+            "error": outcome.error,
+            "events": outcome.events,
+        }));
+    }
+    Ok(json!({ "height": block.block.header.number, "hash": hash, "events": txs }))
 }
 
 /// The head JSON of a block announced by a chain event: `getHead`-like fields of the block itself

@@ -69,6 +69,9 @@ pub(super) enum Handler {
     EstimateFee,
     MintFaucet,
     ParamSet,
+    CoordinatorAdd,
+    CoordinatorRemove,
+    BlockEvents,
 }
 
 /// One route: method, path template (OpenAPI syntax, `{param}` matches one non-empty segment),
@@ -113,6 +116,12 @@ pub static ROUTES: &[RouteSpec] = &[
         "getBlock",
         Handler::Block,
     ),
+    route(
+        Get,
+        "/rpc/getBlockEvents/{heightOrHash}",
+        "getBlockEvents",
+        Handler::BlockEvents,
+    ),
     route(Get, "/rpc/getTx/{txHash}", "getTx", Handler::Tx),
     route(
         Get,
@@ -154,6 +163,16 @@ pub static ROUTES: &[RouteSpec] = &[
     ),
     admin_route("/admin/mintFaucet", "mintFaucet", Handler::MintFaucet),
     admin_route("/admin/paramSet", "paramSet", Handler::ParamSet),
+    admin_route(
+        "/admin/coordinatorAdd",
+        "coordinatorAdd",
+        Handler::CoordinatorAdd,
+    ),
+    admin_route(
+        "/admin/coordinatorRemove",
+        "coordinatorRemove",
+        Handler::CoordinatorRemove,
+    ),
 ];
 
 /// Does `path` match the template `pattern`?
@@ -280,6 +299,11 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
             let (ctx, id) = (ctx.clone(), a.to_string());
             answer(blocking(move || methods::get_block(&ctx.client, &id)).await)
         }
+        // Every outcome of a block: as large as the block, built off the async workers.
+        Handler::BlockEvents => {
+            let (ctx, id) = (ctx.clone(), a.to_string());
+            answer(blocking(move || methods::get_block_events(&ctx.client, &id)).await)
+        }
         Handler::Tx => answer(methods::get_tx(c, a)),
         Handler::Balance => answer(methods::get_balance(c, a)),
         Handler::Receipt => answer(methods::get_receipt(c, a)),
@@ -318,7 +342,9 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
         | Handler::SubmitReceipt
         | Handler::EstimateFee
         | Handler::MintFaucet
-        | Handler::ParamSet => {
+        | Handler::ParamSet
+        | Handler::CoordinatorAdd
+        | Handler::CoordinatorRemove => {
             let body = match read_json(req, ctx.config.max_body).await {
                 Ok(v) => v,
                 Err(e) => return error_response(&e),
@@ -328,6 +354,10 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
                 Handler::SubmitReceipt => methods::send_tx(c, &body, true),
                 Handler::EstimateFee => methods::estimate_fee(c, &body),
                 Handler::MintFaucet => admin::mint_faucet(c, ctx.sudo.as_ref(), &body),
+                Handler::CoordinatorAdd => admin::coordinator_add(c, ctx.sudo.as_ref(), &body),
+                Handler::CoordinatorRemove => {
+                    admin::coordinator_remove(c, ctx.sudo.as_ref(), &body)
+                }
                 _ => admin::param_set(c, ctx.sudo.as_ref(), &body),
             })
         }

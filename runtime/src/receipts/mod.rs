@@ -93,6 +93,8 @@ pub enum Event {
         job_id: JobId,
         miner: AccountId,
         coordinator: AccountId,
+        /// Compute units the receipt settles.
+        compute_units: u64,
         /// Escrow paid to the miner.
         #[serde(with = "serde_balance")]
         paid: Balance,
@@ -102,8 +104,10 @@ pub enum Event {
         /// Base mint to the miner.
         #[serde(with = "serde_balance")]
         minted: Balance,
+        /// Minted to the coordinator (its cut).
         #[serde(with = "serde_balance")]
         to_coordinator: Balance,
+        /// Minted to the treasury (0 without a treasury).
         #[serde(with = "serde_balance")]
         to_treasury: Balance,
     },
@@ -367,6 +371,7 @@ pub fn claim<S: Storage>(
         job_id: r.job_id,
         miner: r.miner,
         coordinator: r.coordinator,
+        compute_units: r.compute_units,
         paid: r.price,
         returned,
         minted: plan.mint,
@@ -441,6 +446,11 @@ pub fn remove_coordinator<S: Storage>(
         who: *who,
     }));
     Ok(())
+}
+
+/// Whether `who` is a registered coordinator in a state.
+pub fn read_is_coordinator(state: &dyn StateView, who: &AccountId) -> bool {
+    storage::COORDINATORS.read(state, who).is_some()
 }
 
 /// Reads a job escrow from a state.

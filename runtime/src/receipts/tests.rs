@@ -63,13 +63,21 @@ fn open_claim_settles_and_mints() {
         ),
         (acc("miner"), mint, 2, 7)
     );
-    assert!(out.events.iter().any(|e| matches!(
-        e,
-        Event::Receipts(super::Event::ReceiptClaimed {
-            returned: 2_000,
-            ..
-        })
-    )));
+    // The event reports the units and every amount the claim moved.
+    let expected = Event::Receipts(super::Event::ReceiptClaimed {
+        receipt_id: id,
+        client: acc("bob"),
+        job_id: 1,
+        miner: acc("miner"),
+        coordinator: acc("coordinator"),
+        compute_units: 7,
+        paid: 3_000,
+        returned: 2_000,
+        minted: mint,
+        to_coordinator: to_coord,
+        to_treasury: 0,
+    });
+    assert!(out.events.contains(&expected), "{:?}", out.events);
     chain.check_issuance().unwrap();
 }
 
@@ -241,4 +249,47 @@ fn coordinators_are_root_managed() {
         .submit(&dev("bob"), Call::open_job(1, acc("coordinator"), 1, 10))
         .unwrap();
     assert_eq!(out.error.as_deref(), Some("unknown_coordinator"));
+}
+
+#[test]
+fn admin_coordinator_actions() {
+    use aitbc_primitives::{AdminAction, AdminError};
+    let mut chain = TestChain::dev(false);
+    let coordinator = acc("coordinator");
+    let admin = |chain: &TestChain, action| chain.runtime.admin_call(&chain.state, action);
+    assert_eq!(
+        admin(&chain, AdminAction::AddCoordinator { who: coordinator }),
+        Err(AdminError::CoordinatorExists(coordinator))
+    );
+    assert_eq!(
+        admin(&chain, AdminAction::RemoveCoordinator { who: acc("bob") }),
+        Err(AdminError::NotACoordinator(acc("bob")))
+    );
+    let remove = admin(&chain, AdminAction::RemoveCoordinator { who: coordinator }).unwrap();
+    assert_eq!(remove, Call::sudo(Call::remove_coordinator(coordinator)));
+    open(&mut chain, "bob", 1, 100, 10);
+    assert!(chain.submit(&dev("alice"), remove).unwrap().success);
+    // A claim attested by the removed coordinator is invalid before dispatch.
+    let claim = make_claim(
+        &chain.genesis_hash(),
+        &acc("bob"),
+        1,
+        &dev("miner"),
+        &dev("coordinator"),
+        1,
+        100,
+    );
+    assert_eq!(
+        chain.submit(&dev("dave"), Call::claim(claim.clone())),
+        Err(InvalidTransaction::Claim(ClaimError::UnknownCoordinator))
+    );
+    let add = admin(&chain, AdminAction::AddCoordinator { who: coordinator }).unwrap();
+    assert_eq!(add, Call::sudo(Call::add_coordinator(coordinator)));
+    assert!(chain.submit(&dev("alice"), add).unwrap().success);
+    assert!(
+        chain
+            .submit(&dev("dave"), Call::claim(claim))
+            .unwrap()
+            .success
+    );
 }
