@@ -353,6 +353,13 @@ impl<C> TxPool<C> {
     ) -> Vec<(Hash, Arc<Extrinsic<C>>)> {
         let mut inner = self.inner.lock();
         for h in included {
+            if let Some(tx) = inner.txs.get(h) {
+                // Included at its nonce, so the chain nonce is past it: the sender's later
+                // transactions stay ready until revalidation (else they would all count as
+                // future meanwhile, and new ones be refused by the future limits).
+                let (signer, next) = (tx.xt.signer, tx.xt.nonce.saturating_add(1));
+                inner.update_sender(&signer, |s| s.chain_nonce = s.chain_nonce.max(next));
+            }
             inner.remove(h, None);
         }
         let expired: Vec<Hash> = inner

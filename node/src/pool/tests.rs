@@ -221,3 +221,29 @@ fn future_transactions_expire() {
     assert!(!pool.contains(&hf) && pool.dropped(&hf).is_some());
     assert!(pool.contains(&hr), "ready transactions do not expire");
 }
+
+#[test]
+fn included_transactions_keep_the_rest_ready_before_revalidation() {
+    // Between a block and the revalidation of the pool, the sender's remaining transactions
+    // stay ready and its next one is accepted as ready (they were all counted as future, so a
+    // busy sender or pool hit the future limits).
+    let pool = TxPool::new(limits(100));
+    let h0 = add(&pool, "alice", 0, 1).unwrap();
+    add(&pool, "alice", 1, 1).unwrap();
+    add(&pool, "alice", 2, 1).unwrap();
+    let pending = pool.after_block(&[h0], 1);
+    assert_eq!(pending.len(), 2);
+    assert_eq!(pool.status().ready, 2);
+    let (x, h) = xt("alice", 3, 0);
+    pool.submit(x, h, 10, &valid(1, 1), 1).unwrap();
+    assert_eq!(
+        pool.status(),
+        PoolStatus {
+            ready: 3,
+            future: 0,
+            bytes: 30
+        }
+    );
+    let order: Vec<u64> = pool.ready().map(|t| t.xt.nonce).collect();
+    assert_eq!(order, vec![1, 2, 3]);
+}
