@@ -1,31 +1,53 @@
-//! `aitbc-load`: the end-to-end throughput benchmark (Parity's sTPS method).
+//! `aitbc-load`: the end-to-end throughput benchmark.
 //!
-//! 1. Funds N fresh accounts (`//bench/<i>`) with transfers from the dev accounts.
+//! `--mode transfers` (default; Parity's sTPS method):
+//! 1. Funds N fresh accounts (`//bench//<i>`) with transfers from the dev accounts.
 //! 2. In rounds, each account sends one pre-signed transfer per block: round r+1 is submitted as
 //!    soon as round r is included, so no sender has two transactions in one block.
 //! 3. Reports sustained finalized sTPS over the measured window (included transactions divided by
 //!    the slot time between the window's first and last block), submit->finalized latency
 //!    percentiles, and the node's RSS. The last line is one JSON object.
+//!
+//! `--mode claims`: the compute-receipt path.
+//! 1. Funds N accounts (`//bench//claims//<i>`) the same way; each opens K job escrows with
+//!    //coordinator (the dev spec's registered coordinator), all finalized before the flood.
+//! 2. Pre-signs one claim per escrow: account i is the miner of account i+1's jobs; it signs the
+//!    receipt as miner and the transaction, and the attestation is made locally with the
+//!    //coordinator dev key by `ComputeReceipt::attest`, the function the mock coordinator uses.
+//! 3. Floods `/rpc/submitReceipt` over `--connections` keep-alive connections (each sender on one
+//!    connection, so its nonces arrive in order), keeping at most `--max-in-flight` claims
+//!    submitted but not yet finalized, and reports finalized claims/s over the window the same
+//!    way (plus a check that a sample of the claims succeeded).
 
 use aitbc_node::cli::http::HttpClient;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{AccountId, Extrinsic, Hash, Pair};
+use aitbc_primitives::{ComputeReceipt, ReceiptClaim};
 use aitbc_runtime::Call;
 use anyhow::{anyhow, Context};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use codec::Encode;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 #[derive(Debug, Parser)]
-#[command(about = "End-to-end sTPS benchmark against a running node")]
+#[command(
+    about = "End-to-end throughput benchmark (transfers or compute-receipt claims) against a running node"
+)]
 struct Args {
+    /// What to send: signed transfers, or compute-receipt claims of pre-opened escrows.
+    #[arg(long, value_enum, default_value_t = Mode::Transfers)]
+    mode: Mode,
     /// Node RPC URL.
     #[arg(long, default_value = "http://127.0.0.1:9080")]
     rpc: String,
-    /// Sending accounts (one transaction each per block).
+    /// Sending accounts (transfers: one transaction each per block; claims: miners, each also
+    /// the client of its neighbour's escrows).
     #[arg(long, default_value_t = 8000)]
     accounts: usize,
     /// Seconds to measure.
@@ -37,7 +59,29 @@ struct Args {
     /// PID of the node, to report its RSS.
     #[arg(long)]
     node_pid: Option<u32>,
+    /// Claims mode: escrows each account opens (default: enough for 6000 claims/s over the
+    /// duration).
+    #[arg(long)]
+    escrows_per_account: Option<usize>,
+    /// Claims mode: most claims (or escrow openings) submitted and not yet finalized.
+    #[arg(long, default_value_t = 12_000)]
+    max_in_flight: usize,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    Transfers,
+    Claims,
+}
+
+/// Claims per second the default number of escrows is sized for.
+const CLAIMS_RATE_CEILING: u64 = 6_000;
+/// What each escrow locks, and what its claim is priced at and mints for.
+const ESCROW_PRICE: u128 = 1_000;
+const CLAIM_PRICE: u128 = 800;
+const CLAIM_UNITS: u64 = 5;
+/// Escrow lifetime in blocks: far beyond any run.
+const ESCROW_LIFETIME: u64 = 100_000;
 
 const FUNDERS: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
 const FUND_AMOUNT: u128 = 1_000_000_000_000;
@@ -130,12 +174,20 @@ async fn main() -> anyhow::Result<()> {
         .context("is the node running?")?;
     let genesis = Hash::from_hex(health["genesis_hash"].as_str().unwrap_or_default())
         .map_err(|e| anyhow!("genesis hash: {e}"))?;
-    eprintln!("signing {} accounts…", args.accounts);
-    let accounts: Vec<Pair> = (0..args.accounts)
-        .map(|i| Pair::from_uri(&format!("//bench//{i}")).expect("valid uri"))
-        .collect();
+    match args.mode {
+        Mode::Transfers => transfers(&args, http, genesis).await,
+        Mode::Claims => claims(&args, http, genesis).await,
+    }
+}
 
-    // Fund: each funder sends its share in nonce order, a pool-sized batch per block.
+/// Funds `accounts` with `FUND_AMOUNT` each from the dev accounts and waits until finalized.
+async fn fund(
+    http: &mut HttpClient,
+    rpc: &str,
+    genesis: Hash,
+    accounts: &[Pair],
+) -> anyhow::Result<()> {
+    // Each funder sends its share in nonce order, a pool-sized batch per block.
     eprintln!(
         "funding {} accounts from {} dev accounts…",
         accounts.len(),
@@ -165,25 +217,36 @@ async fn main() -> anyhow::Result<()> {
             }
             groups.push(group);
         }
-        last_hashes = submit_all(args.rpc.clone(), groups).await?;
+        last_hashes = submit_all(rpc.to_string(), groups).await?;
         // Wait for this batch before the next (per-sender pool limit).
         if let Some((h, _)) = last_hashes.last() {
-            wait_status(&mut http, h, "finalized", Duration::from_secs(60)).await?;
+            wait_status(http, h, "finalized", Duration::from_secs(60)).await?;
         }
     }
     for (h, _) in &last_hashes {
-        wait_status(&mut http, h, "finalized", Duration::from_secs(60)).await?;
+        wait_status(http, h, "finalized", Duration::from_secs(60)).await?;
     }
+    Ok(())
+}
 
-    // Slot length from a produced block (genesis has slot 0).
-    let slot_ms = {
-        let h = head(&mut http).await?;
-        let slot = h["slot"]
-            .as_u64()
-            .filter(|s| *s > 0)
-            .ok_or_else(|| anyhow!("no block produced yet"))?;
-        (h["timestamp_ms"].as_u64().unwrap_or(0) / slot).max(1)
-    };
+/// The slot length, from a produced block (genesis has slot 0).
+async fn slot_ms(http: &mut HttpClient) -> anyhow::Result<u64> {
+    let h = head(http).await?;
+    let slot = h["slot"]
+        .as_u64()
+        .filter(|s| *s > 0)
+        .ok_or_else(|| anyhow!("no block produced yet"))?;
+    Ok((h["timestamp_ms"].as_u64().unwrap_or(0) / slot).max(1))
+}
+
+/// `--mode transfers`: see the module docs.
+async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::Result<()> {
+    eprintln!("signing {} accounts…", args.accounts);
+    let accounts: Vec<Pair> = (0..args.accounts)
+        .map(|i| Pair::from_uri(&format!("//bench//{i}")).expect("valid uri"))
+        .collect();
+    fund(&mut http, &args.rpc, genesis, &accounts).await?;
+    let slot_ms = slot_ms(&mut http).await?;
     eprintln!("pre-signing rounds…");
     let rounds = (args.duration * 1000 / slot_ms + 4) as usize;
     let mut presigned: Vec<Vec<(Hash, Value)>> = Vec::with_capacity(rounds);
@@ -263,40 +326,80 @@ async fn main() -> anyhow::Result<()> {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    latencies.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0.0)
-    };
-    let secs = (window_slots.1.saturating_sub(window_slots.0)) as f64 * slot_ms as f64 / 1000.0;
-    let stps = if secs > 0.0 {
-        included_in_window as f64 / secs
-    } else {
-        0.0
-    };
-    println!("| metric | value |\n|---|---|");
-    println!("| accounts | {} |", args.accounts);
-    println!(
-        "| blocks | #{} .. #{} |",
-        first_block.unwrap_or(0),
-        last_block
-    );
-    println!("| finalized txs in window | {included_in_window} |");
-    println!("| sustained sTPS | {stps:.0} |");
-    println!(
-        "| submit->finalized p50 / p99 | {:.0} ms / {:.0} ms |",
-        pct(0.5),
-        pct(0.99)
-    );
-    println!("| node RSS (peak) | {rss_peak:.0} MiB |");
-    println!(
-        "{}",
-        json!({ "stps": stps.round(), "p50_ms": pct(0.5).round(), "p99_ms": pct(0.99).round(), "rss_mib": rss_peak.round(),
-                "first_block": first_block.unwrap_or(0), "last_block": last_block, "txs": included_in_window, "accounts": args.accounts })
-    );
+    Report {
+        mode: Mode::Transfers,
+        accounts: args.accounts,
+        first_block: first_block.unwrap_or(0),
+        last_block,
+        included: included_in_window,
+        secs: window_slots.1.saturating_sub(window_slots.0) as f64 * slot_ms as f64 / 1000.0,
+        latencies,
+        rss_peak,
+        extra: json!({}),
+    }
+    .print();
     Ok(())
+}
+
+/// What a measured run found.
+struct Report {
+    mode: Mode,
+    accounts: usize,
+    first_block: u64,
+    last_block: u64,
+    /// Our transactions finalized in the window (after its first block).
+    included: usize,
+    /// Slot time from the window's first to its last block.
+    secs: f64,
+    /// Submit -> finalized, ms.
+    latencies: Vec<f64>,
+    rss_peak: f64,
+    /// More fields for the JSON line.
+    extra: Value,
+}
+
+impl Report {
+    /// Prints the table, then the JSON line.
+    fn print(mut self) {
+        self.latencies.sort_by(|a, b| a.total_cmp(b));
+        let l = &self.latencies;
+        let pct = |p: f64| {
+            l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let rate = if self.secs > 0.0 {
+            self.included as f64 / self.secs
+        } else {
+            0.0
+        };
+        let (what, rate_name) = match self.mode {
+            Mode::Transfers => ("txs", "sustained sTPS"),
+            Mode::Claims => ("claims", "sustained claims/s"),
+        };
+        println!("| metric | value |\n|---|---|");
+        println!("| accounts | {} |", self.accounts);
+        println!("| blocks | #{} .. #{} |", self.first_block, self.last_block);
+        println!("| finalized {what} in window | {} |", self.included);
+        println!("| {rate_name} | {rate:.0} |");
+        println!(
+            "| submit->finalized p50 / p99 | {:.0} ms / {:.0} ms |",
+            pct(0.5),
+            pct(0.99)
+        );
+        println!("| node RSS (peak) | {:.0} MiB |", self.rss_peak);
+        let mut out = json!({ "stps": rate.round(), "p50_ms": pct(0.5).round(), "p99_ms": pct(0.99).round(),
+            "rss_mib": self.rss_peak.round(), "first_block": self.first_block, "last_block": self.last_block,
+            "txs": self.included, "accounts": self.accounts });
+        if self.mode == Mode::Claims {
+            out["mode"] = json!("claims");
+            out["claims_per_s"] = json!(rate.round());
+        }
+        if let (Some(o), Some(extra)) = (out.as_object_mut(), self.extra.as_object()) {
+            o.extend(extra.clone());
+        }
+        println!("{out}");
+    }
 }
 
 async fn wait_status(
@@ -322,4 +425,326 @@ async fn wait_status(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// One pre-signed transaction: its hash and the request body.
+type Signed = (Hash, Value);
+
+/// `--mode claims`: see the module docs.
+async fn claims(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::Result<()> {
+    let n = args.accounts.max(2);
+    let accounts: Vec<Pair> = (0..n)
+        .map(|i| Pair::from_uri(&format!("//bench//claims//{i}")).expect("valid uri"))
+        .collect();
+    fund(&mut http, &args.rpc, genesis, &accounts).await?;
+    let slot_ms = slot_ms(&mut http).await?;
+    let k = args.escrows_per_account.unwrap_or_else(|| {
+        let claims = CLAIMS_RATE_CEILING * (args.duration + 2 * slot_ms.div_ceil(1000));
+        (claims as usize).div_ceil(n).max(1)
+    });
+    // Job ids are the opening transaction's nonce + 1: unique per client even on a chain that
+    // ran this before (nonces only grow).
+    let mut nonces = Vec::with_capacity(n);
+    for a in &accounts {
+        let v = http
+            .get_ok(&format!("/rpc/getBalance/{}", a.public()))
+            .await?;
+        nonces.push(v["next_nonce"].as_u64().unwrap_or(0));
+    }
+    eprintln!("signing {} escrows and their claims…", n * k);
+    let (opens, claims) = sign_claims(&accounts, &nonces, k, genesis);
+
+    eprintln!("opening {} escrows…", n * k);
+    let t = Instant::now();
+    let opened = pump(args, "/rpc/sendTx", opens, None).await?;
+    eprintln!(
+        "opened {} escrows in {:.1} s ({} refused)",
+        opened.finalized,
+        t.elapsed().as_secs_f64(),
+        opened.refused
+    );
+    if opened.refused > 0 || opened.lost > 0 {
+        return Err(anyhow!(
+            "{} escrow openings refused, {} lost",
+            opened.refused,
+            opened.lost
+        ));
+    }
+
+    eprintln!("flooding claims for {} s…", args.duration);
+    let flood = pump(args, "/rpc/submitReceipt", claims, Some(args.duration)).await?;
+    if flood.ran_out {
+        eprintln!(
+            "warning: every pre-signed claim was used before the end; raise --escrows-per-account"
+        );
+    }
+    // A claim that entered a block but failed would still count: check a sample succeeded.
+    let mut failed = 0usize;
+    for h in flood.sample.iter().take(50) {
+        let v = http.get_ok(&format!("/rpc/getTx/{h}")).await?;
+        if v["success"] != true {
+            failed += 1;
+            if failed <= 3 {
+                eprintln!("claim {h} failed: {}", v["error"]);
+            }
+        }
+    }
+    Report {
+        mode: Mode::Claims,
+        accounts: n,
+        first_block: flood.first_block,
+        last_block: flood.last_block,
+        included: flood.included,
+        secs: flood.window_slots as f64 * slot_ms as f64 / 1000.0,
+        latencies: flood.latencies,
+        rss_peak: flood.rss_peak,
+        extra: json!({ "refused": flood.refused, "sample_failed": failed,
+                       "escrows_opened": opened.finalized, "slot_ms": slot_ms }),
+    }
+    .print();
+    if failed > 0 {
+        return Err(anyhow!("{failed} sampled claims failed"));
+    }
+    Ok(())
+}
+
+/// Signs, per account, `k` escrow openings and `k` claims (in nonce order), on all cores.
+/// Account i opens jobs `nonces[i] + 1 ..= nonces[i] + k` and mines account i+1's jobs.
+fn sign_claims(
+    accounts: &[Pair],
+    nonces: &[u64],
+    k: usize,
+    genesis: Hash,
+) -> (Vec<Vec<Signed>>, Vec<Vec<Signed>>) {
+    let n = accounts.len();
+    let coordinator = dev_pair("coordinator");
+    let sign_one = |i: usize| {
+        let me = &accounts[i];
+        let (client, client_nonce) = (&accounts[(i + 1) % n], nonces[(i + 1) % n]);
+        let mut opens = Vec::with_capacity(k);
+        let mut claims = Vec::with_capacity(k);
+        for r in 0..k as u64 {
+            let call = Call::open_job(
+                nonces[i] + r + 1,
+                coordinator.public(),
+                ESCROW_PRICE,
+                ESCROW_LIFETIME,
+            );
+            let xt = signed(me, call, nonces[i] + r, genesis);
+            opens.push((xt.hash(), body(&xt)));
+            let receipt = ComputeReceipt {
+                job_id: client_nonce + r + 1,
+                client: client.public(),
+                miner: me.public(),
+                coordinator: coordinator.public(),
+                compute_units: CLAIM_UNITS,
+                price: CLAIM_PRICE,
+                output_hash: Hash::of(&(i as u64, r).encode()),
+            };
+            let claim = ReceiptClaim {
+                miner_sig: receipt.sign_as_miner(me, &genesis),
+                // The same bytes the mock coordinator signs (`Coordinator::attest`).
+                attestation: receipt.attest(&coordinator, &genesis),
+                receipt,
+            };
+            let xt = signed(me, Call::claim(claim), nonces[i] + k as u64 + r, genesis);
+            claims.push((xt.hash(), body(&xt)));
+        }
+        (opens, claims)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
+    let chunk = n.div_ceil(threads);
+    let parts: Vec<Vec<(Vec<Signed>, Vec<Signed>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let sign_one = &sign_one;
+                scope.spawn(move || (start..(start + chunk).min(n)).map(sign_one).collect())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("signing thread"))
+            .collect()
+    });
+    parts.into_iter().flatten().unzip()
+}
+
+fn signed(from: &Pair, call: Call, nonce: u64, genesis: Hash) -> Extrinsic<Call> {
+    let params = TxParams {
+        nonce,
+        ..TxParams::default()
+    };
+    Extrinsic::sign(from, call, params, genesis)
+}
+
+/// What [`pump`] measured.
+#[derive(Default)]
+struct Flood {
+    /// Our transactions finalized (all blocks).
+    finalized: usize,
+    /// Ours finalized in the window's blocks after its first.
+    included: usize,
+    first_block: u64,
+    last_block: u64,
+    /// Slots from the window's first to its last block.
+    window_slots: u64,
+    latencies: Vec<f64>,
+    rss_peak: f64,
+    refused: usize,
+    /// Accepted but never finalized before the end.
+    lost: usize,
+    /// Every transaction was submitted before the end.
+    ran_out: bool,
+    /// Some finalized transactions, to check their outcome.
+    sample: Vec<Hash>,
+}
+
+/// Submits `txs` (per sender, in nonce order) to `route`: each sender on one of
+/// `--connections` connections, round by round, with at most `--max-in-flight` submitted and
+/// not yet finalized. Follows finalized blocks until `duration` seconds have passed (then stops
+/// submitting), or without a duration until every transaction is finalized.
+async fn pump(
+    args: &Args,
+    route: &'static str,
+    txs: Vec<Vec<Signed>>,
+    duration: Option<u64>,
+) -> anyhow::Result<Flood> {
+    let conns = args.connections.max(1);
+    let mut lanes: Vec<Vec<Signed>> = vec![Vec::new(); conns];
+    let rounds = txs.iter().map(Vec::len).max().unwrap_or(0);
+    let mut per_sender: Vec<std::vec::IntoIter<Signed>> =
+        txs.into_iter().map(Vec::into_iter).collect();
+    for _ in 0..rounds {
+        for (s, it) in per_sender.iter_mut().enumerate() {
+            if let Some(tx) = it.next() {
+                lanes[s % conns].push(tx);
+            }
+        }
+    }
+    let total: usize = lanes.iter().map(Vec::len).sum();
+    let permits = Arc::new(Semaphore::new(args.max_in_flight.max(1)));
+    let submitted: Arc<Mutex<HashMap<Hash, Instant>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for lane in lanes {
+        let mut http = HttpClient::new(&args.rpc)?;
+        let (permits, submitted, stop, refused, done) = (
+            permits.clone(),
+            submitted.clone(),
+            stop.clone(),
+            refused.clone(),
+            done.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            for (hash, b) in lane {
+                let permit = permits.acquire().await?;
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                permit.forget();
+                lock(&submitted).insert(hash, Instant::now());
+                let (status, v) = http.post(route, &b).await?;
+                if status != 200 {
+                    lock(&submitted).remove(&hash);
+                    permits.add_permits(1);
+                    if refused.fetch_add(1, Ordering::Relaxed) < 3 {
+                        eprintln!("refused: {status} {v}");
+                    }
+                }
+            }
+            done.fetch_add(1, Ordering::Relaxed);
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+
+    let mut http = HttpClient::new(&args.rpc)?;
+    let mut out = Flood::default();
+    let mut seen = head(&mut http).await?["finalized_height"]
+        .as_u64()
+        .unwrap_or(0);
+    let mut first_slot = None;
+    let mut last_slot = 0;
+    let started = Instant::now();
+    let mut last_progress = Instant::now();
+    let n_tasks = tasks.len();
+    loop {
+        if duration.is_some_and(|d| started.elapsed() >= Duration::from_secs(d)) {
+            break;
+        }
+        let all_sent = done.load(Ordering::Relaxed) == n_tasks;
+        if all_sent && lock(&submitted).is_empty() {
+            out.ran_out = duration.is_some();
+            break;
+        }
+        if last_progress.elapsed() > Duration::from_secs(60) {
+            eprintln!("no progress for 60 s; giving up");
+            break;
+        }
+        let fin = head(&mut http).await?["finalized_height"]
+            .as_u64()
+            .unwrap_or(0);
+        if seen == fin {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        }
+        while seen < fin {
+            seen += 1;
+            let b = http.get_ok(&format!("/rpc/getBlock/{seen}")).await?;
+            let now = Instant::now();
+            let mut ours = 0;
+            {
+                let mut map = lock(&submitted);
+                for tx in b["transactions"].as_array().into_iter().flatten() {
+                    let Some(hash) = tx.as_str().and_then(|s| Hash::from_hex(s).ok()) else {
+                        continue;
+                    };
+                    if let Some(t) = map.remove(&hash) {
+                        out.latencies
+                            .push(now.duration_since(t).as_secs_f64() * 1000.0);
+                        if out.sample.len() < 50 && ours % 97 == 0 {
+                            out.sample.push(hash);
+                        }
+                        ours += 1;
+                    }
+                }
+            }
+            permits.add_permits(ours);
+            if ours == 0 {
+                continue;
+            }
+            last_progress = now;
+            out.finalized += ours;
+            let slot = b["slot"].as_u64().unwrap_or(0);
+            if first_slot.is_none() {
+                first_slot = Some(slot);
+                out.first_block = seen;
+            } else {
+                out.included += ours;
+            }
+            last_slot = slot;
+            out.last_block = seen;
+        }
+        out.rss_peak = out.rss_peak.max(rss_mib(args.node_pid));
+    }
+    stop.store(true, Ordering::Relaxed);
+    // Wake submitters waiting for a permit.
+    permits.add_permits(total);
+    for t in tasks {
+        t.await??;
+    }
+    out.window_slots = last_slot.saturating_sub(first_slot.unwrap_or(last_slot));
+    out.refused = refused.load(Ordering::Relaxed);
+    out.lost = if duration.is_none() {
+        lock(&submitted).len()
+    } else {
+        0
+    };
+    Ok(out)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
