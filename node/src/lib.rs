@@ -10,6 +10,7 @@ pub mod consensus;
 pub mod coordinator;
 pub mod informant;
 pub mod metrics;
+pub mod network;
 pub mod pool;
 pub mod rpc;
 pub mod service;
