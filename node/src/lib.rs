@@ -15,4 +15,5 @@ pub mod pool;
 pub mod rpc;
 pub mod service;
 pub mod storage;
+pub mod sync;
 pub mod util;

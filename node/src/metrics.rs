@@ -70,6 +70,9 @@ pub struct Metrics {
     blocks_imported: AtomicU64,
     txs_included: AtomicU64,
     ws_connections: AtomicU64,
+    peers: AtomicU64,
+    equivocations: AtomicU64,
+    reorgs: AtomicU64,
     block_import: Mutex<Histogram>,
     rpc_requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
     rpc_latency: Mutex<BTreeMap<&'static str, Histogram>>,
@@ -87,6 +90,22 @@ impl Metrics {
         self.blocks_imported.fetch_add(1, Relaxed);
         self.txs_included.fetch_add(txs as u64, Relaxed);
         self.block_import.lock().observe(took);
+    }
+
+    pub fn set_peers(&self, n: usize) {
+        self.peers.store(n as u64, Relaxed);
+    }
+
+    pub fn peers(&self) -> u64 {
+        self.peers.load(Relaxed)
+    }
+
+    pub fn equivocation(&self) {
+        self.equivocations.fetch_add(1, Relaxed);
+    }
+
+    pub fn reorg(&self) {
+        self.reorgs.fetch_add(1, Relaxed);
     }
 
     pub fn set_pool(&self, s: PoolStatus) {
@@ -162,7 +181,25 @@ impl Metrics {
             &mut out,
             "substrate_sub_libp2p_peers_count",
             "Number of connected peers",
-            &[("", 0)], // no peer-to-peer in this release
+            &[("", self.peers.load(Relaxed))],
+        );
+        let counter = |out: &mut String, name: &str, help: &str, v: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        };
+        counter(
+            &mut out,
+            "aitbc_equivocations_total",
+            "Blocks seen from an author that already sealed another block in the same slot",
+            self.equivocations.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "aitbc_reorgs_total",
+            "Reorganisations of the best chain",
+            self.reorgs.load(Relaxed),
         );
         gauge(
             &mut out,

@@ -1,14 +1,16 @@
-//! Wires the node together: chain spec -> runtime -> client -> RPC, authoring and informant.
-//! This is the one place the node is tied to the AITBC runtime.
+//! Wires the node together: chain spec -> runtime -> client -> RPC, network and sync, authoring,
+//! finality and informant. This is the one place the node is tied to the AITBC runtime.
 
 use crate::cli::args::RunArgs;
 use crate::client::{Client, GenesisBlock};
-use crate::consensus::{author, slashing::SignedSlots};
+use crate::consensus::{author, slashing::SignedSlots, voting};
 use crate::metrics::Metrics;
+use crate::network::{self, NetworkConfig, NetworkHandle, Topic};
 use crate::pool::{PoolLimits, TxPool};
 use crate::rpc::{self, RpcConfig, RpcHandle};
+use crate::sync;
 use aitbc_chain_spec::ChainSpec;
-use aitbc_primitives::Pair;
+use aitbc_primitives::{Pair, StateMachine};
 use aitbc_runtime::Runtime;
 use anyhow::{anyhow, Context};
 use std::net::SocketAddr;
@@ -37,6 +39,37 @@ pub struct NodeConfig {
     pub rpc: RpcConfig,
     pub pool: PoolLimits,
     pub name: String,
+    /// Peer-to-peer settings; `None` runs the node without a network. The genesis hash and base
+    /// directory are filled in at start.
+    pub network: Option<NetworkConfig>,
+}
+
+/// The network settings from the CLI flags and the chain spec's boot nodes.
+fn network_from_args(args: &RunArgs, spec: &ChainSpec) -> anyhow::Result<Option<NetworkConfig>> {
+    if args.no_p2p {
+        return Ok(None);
+    }
+    let parse = |what: &str, s: &str| -> anyhow::Result<network::Multiaddr> {
+        s.trim()
+            .parse()
+            .map_err(|e| anyhow!("invalid {what} multiaddr {s:?}: {e}"))
+    };
+    let mut config = NetworkConfig::new(PathBuf::new(), aitbc_primitives::Hash::ZERO);
+    config.listen = args
+        .p2p_addr
+        .split(',')
+        .map(|a| parse("--p2p-addr", a))
+        .collect::<anyhow::Result<_>>()?;
+    config.bootnodes = spec
+        .boot_nodes
+        .iter()
+        .chain(&args.bootnodes)
+        .map(|a| parse("boot node", a))
+        .collect::<anyhow::Result<_>>()?;
+    config.node_key = args.node_key.clone();
+    config.max_peers = args.max_peers.max(1);
+    config.max_per_ip = args.max_peers_per_ip.max(1);
+    Ok(Some(config))
 }
 
 /// Resolves CLI flags into a [`NodeConfig`]. Returns the temporary directory to keep alive when
@@ -107,6 +140,7 @@ pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<te
         ..PoolLimits::default()
     };
     let name = args.name.clone().unwrap_or_else(|| "aitbc-node".into());
+    let network = network_from_args(args, &spec)?;
     Ok((
         NodeConfig {
             spec,
@@ -116,6 +150,7 @@ pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<te
             rpc,
             pool,
             name,
+            network,
         },
         tmp,
     ))
@@ -146,6 +181,7 @@ fn write_random_token(base: &Path) -> anyhow::Result<String> {
 pub struct NodeHandle {
     pub client: Arc<Client<Runtime>>,
     pub rpc_addr: SocketAddr,
+    pub network: Option<NetworkHandle>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -154,6 +190,9 @@ impl NodeHandle {
     /// Stops every task and waits for them.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
+        if let Some(net) = &self.network {
+            net.shutdown();
+        }
         for t in self.tasks {
             let _ = t.await;
         }
@@ -188,6 +227,53 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
         "node {} started", config.name
     );
     let (shutdown, rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let (finality_tx, finality_rx) = tokio::sync::mpsc::channel(1024);
+    let slots = Arc::new(SignedSlots::open(&dir.join(AUTHORING_FILE), genesis.hash)?);
+    // Finality by votes runs when the set has more than one authority (otherwise each block is
+    // final at import); an authority votes, any other node observes.
+    let multi_authority = {
+        let state = client.state()?;
+        client.runtime().authorities(&state).len() > 1
+    };
+    let voter = multi_authority
+        .then(|| voting::voter(&client, config.authority.clone(), Some(&slots)))
+        .transpose()?;
+    let network = match config.network.clone() {
+        Some(mut net_config) => {
+            net_config.genesis_hash = genesis.hash;
+            net_config.base_dir = dir.clone();
+            let votes_of = voter.clone();
+            let provider = Arc::new(sync::ClientProvider {
+                client: client.clone(),
+                votes: Arc::new(move |round| {
+                    votes_of
+                        .as_ref()
+                        .map(|v| voting::round_votes(v, round))
+                        .unwrap_or_default()
+                }),
+            });
+            let (net, events, net_task) = network::start(net_config, provider)
+                .await
+                .context("cannot start the network")?;
+            tracing::info!(target: "p2p", peer_id = %net.local_peer_id(),
+                addrs = ?net.listen_addrs(), "listening for peers");
+            let publisher = net.clone();
+            client.set_tx_announcer(Box::new(move |bytes| {
+                let _ = publisher.publish(Topic::Txs, bytes);
+            }));
+            tasks.push(net_task);
+            tasks.push(tokio::spawn(sync::run(
+                client.clone(),
+                net.clone(),
+                events,
+                finality_tx,
+                rx.clone(),
+            )));
+            Some(net)
+        }
+        None => None,
+    };
     let RpcHandle {
         local_addr,
         task: rpc_task,
@@ -195,18 +281,40 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
         client.clone(),
         config.rpc.clone(),
         config.sudo.clone(),
+        network.clone(),
         rx.clone(),
     )
     .await
-    .with_context(|| format!("cannot bind the RPC server to {}", config.rpc.addr))?;
+    .map_err(|e| {
+        if let Some(net) = &network {
+            net.shutdown();
+        }
+        anyhow!(e).context(format!("cannot bind the RPC server to {}", config.rpc.addr))
+    })?;
     tracing::info!(target: "rpc", addr = %local_addr, "RPC listening on http://{local_addr}");
-    let mut tasks = vec![rpc_task];
+    tasks.push(rpc_task);
+    if let Some(voter) = voter {
+        tasks.push(tokio::spawn(voting::run(
+            client.clone(),
+            voter,
+            config.authority.is_some().then(|| slots.clone()),
+            network.clone(),
+            finality_rx,
+            rx.clone(),
+        )));
+    }
     if let Some(key) = config.authority.clone() {
-        let slots = Arc::new(SignedSlots::open(&dir.join(AUTHORING_FILE), genesis.hash)?);
+        let publisher = network.clone();
+        let announce: author::Announce<Runtime> = Arc::new(move |block| {
+            if let Some(net) = &publisher {
+                let _ = net.publish(Topic::Blocks, codec::Encode::encode(block));
+            }
+        });
         tasks.push(tokio::spawn(author::run(
             client.clone(),
             key,
             slots,
+            announce,
             rx.clone(),
         )));
     }
@@ -214,6 +322,7 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
     Ok(NodeHandle {
         client,
         rpc_addr: local_addr,
+        network,
         shutdown,
         tasks,
     })

@@ -289,7 +289,12 @@ async fn real_answers_match_the_document() {
         seen: Vec::new(),
     };
     let dir = tempfile::tempdir().unwrap();
-    let node = start(config(spec(true), dir.path(), true)).await;
+    let mut cfg = config(spec(true), dir.path(), true);
+    // With a network, so the peer routes answer for real.
+    let mut net = aitbc_node::network::NetworkConfig::new(dir.path(), Hash::ZERO);
+    net.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
+    cfg.network = Some(net);
+    let node = start(cfg).await;
     let mut rpc = http(&node);
     wait_height(&mut rpc, 1).await;
     let genesis = node.client.genesis_hash();
@@ -371,6 +376,7 @@ async fn real_answers_match_the_document() {
         ("/metrics", "/metrics".into()),
         ("/rpc/metrics", "/rpc/metrics".into()),
         ("/p2p/peers", "/p2p/peers".into()),
+        ("/rpc/getEquivocations", "/rpc/getEquivocations".into()),
         ("/rpc/ws", "/rpc/ws".into()),
     ];
     let mut statuses = BTreeSet::new();
@@ -472,6 +478,22 @@ async fn real_answers_match_the_document() {
             "nope",
             "/admin/coordinatorAdd",
             json!({"address": bob.to_string()}),
+        ),
+        // 200 (a dial starts), 400.
+        (
+            TOKEN,
+            "/admin/peers/add",
+            json!({"addr": "/ip4/127.0.0.1/tcp/9"}),
+        ),
+        (
+            TOKEN,
+            "/admin/peers/add",
+            json!({"addr": "not a multiaddr"}),
+        ),
+        (
+            "nope",
+            "/admin/peers/add",
+            json!({"addr": "/ip4/127.0.0.1/tcp/9"}),
         ),
     ] {
         let (status, v) = http(&node)

@@ -7,12 +7,17 @@
 //! - `timestamp_ms = slot * slot_duration_ms`: block time comes from the slot, never a clock.
 //! - The `digest` carries consensus messages (authority-set changes) in a bounded list, so new
 //!   kinds of item never change the header format.
+//! - Finality (GRANDPA): authorities sign [`SignedVote`]s (prevotes and precommits) in rounds; a
+//!   [`Justification`] is one round's precommits by a [`supermajority`] for a block or its
+//!   descendants, with the headers linking them. The voting protocol itself is in the node
+//!   (`consensus::finality`); the wire types and the stateless justification check are here.
 
 use crate::codec_util::BoundedVec;
-use crate::crypto::{AccountId, Signature, SigningContext};
+use crate::crypto::{verify_batch, AccountId, Pair, Signature, SignatureCheck, SigningContext};
 use crate::hashing::Hash;
 use crate::types::{BlockNumber, Slot};
 use codec::{Decode, Encode};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// At most this many items in a header digest.
 pub const MAX_DIGEST_ITEMS: usize = 8;
@@ -81,26 +86,254 @@ pub struct Block<X> {
     pub extrinsics: Vec<X>,
 }
 
-/// One authority's finality vote: a signature over [`Vote::message`].
+/// At most this many headers in a justification's ancestry (the paths from its precommits'
+/// targets down to the finalized block).
+pub const MAX_JUSTIFICATION_ANCESTRY: usize = 256;
+
+/// The number of votes that is a supermajority of `n` authorities: `n - (n - 1) / 3`, i.e. more
+/// than 2/3 of them when `n = 3f + 1` (1 -> 1, 3 -> 3, 4 -> 3, 7 -> 5). Any two supermajorities
+/// share more than `f = (n - 1) / 3` voters, so at least one honest one.
+pub fn supermajority(n: usize) -> usize {
+    n - n.saturating_sub(1) / 3
+}
+
+/// The two votes of a finality round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Encode, Decode)]
+pub enum VoteKind {
+    Prevote,
+    Precommit,
+}
+
+/// The block a vote is for. A vote for a block is a vote for all its ancestors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Encode, Decode)]
+pub struct VoteTarget {
+    pub hash: Hash,
+    pub number: BlockNumber,
+}
+
+/// An authority's signed finality vote (GRANDPA prevote or precommit).
+///
+/// The signature (context `aitbc-vote`) covers SCALE `(kind, target, round, set_id, genesis_hash)`
+/// ([`SignedVote::payload`]): a vote is never valid on another chain, authority set, round or as
+/// the other kind.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
-pub struct Vote {
+pub struct SignedVote {
+    pub round: u64,
+    pub set_id: u64,
+    pub kind: VoteKind,
+    pub target: VoteTarget,
     pub voter: AccountId,
     pub signature: Signature,
 }
 
-impl Vote {
-    /// The bytes a finality vote signs: the block hash, its number, the voting round and the
-    /// chain's genesis hash (no vote is valid on another chain).
-    pub fn message(block: &Hash, number: BlockNumber, round: u64, genesis: &Hash) -> Vec<u8> {
-        (block, number, round, genesis).encode()
+impl SignedVote {
+    /// The bytes a vote signs.
+    pub fn payload(
+        kind: VoteKind,
+        target: &VoteTarget,
+        round: u64,
+        set_id: u64,
+        genesis: &Hash,
+    ) -> Vec<u8> {
+        (kind, target, round, set_id, genesis).encode()
+    }
+
+    /// Signs a vote with `pair`.
+    pub fn sign(
+        pair: &Pair,
+        kind: VoteKind,
+        target: VoteTarget,
+        round: u64,
+        set_id: u64,
+        genesis: &Hash,
+    ) -> SignedVote {
+        let payload = Self::payload(kind, &target, round, set_id, genesis);
+        SignedVote {
+            round,
+            set_id,
+            kind,
+            target,
+            voter: pair.public(),
+            signature: pair.sign(SigningContext::Vote, &payload),
+        }
+    }
+
+    /// Whether the signature is the voter's over this vote on the chain of `genesis`.
+    pub fn verify(&self, genesis: &Hash) -> bool {
+        let payload = Self::payload(self.kind, &self.target, self.round, self.set_id, genesis);
+        self.signature
+            .verify(SigningContext::Vote, &payload, &self.voter)
+    }
+
+    /// Whether `other` is the same vote (same voter, round, set, kind and target). Signatures are
+    /// not compared: sr25519 signatures are randomized, so a re-signed vote has a new one.
+    pub fn same_vote(&self, other: &SignedVote) -> bool {
+        (self.voter, self.round, self.set_id, self.kind, self.target)
+            == (
+                other.voter,
+                other.round,
+                other.set_id,
+                other.kind,
+                other.target,
+            )
     }
 }
 
-/// Proof that a block is final: votes from more than 2/3 of the authorities in one round.
+/// Proof that a block is final (a GRANDPA commit): precommits of one round by a supermajority of
+/// the authority set for `target` or its descendants, and the headers linking each precommit's
+/// target down to `target`.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub struct Justification {
     pub round: u64,
-    pub votes: BoundedVec<Vote, MAX_AUTHORITIES>,
+    pub set_id: u64,
+    pub target: VoteTarget,
+    pub precommits: BoundedVec<SignedVote, MAX_AUTHORITIES>,
+    pub ancestry: BoundedVec<Header, MAX_JUSTIFICATION_ANCESTRY>,
+}
+
+/// Why a justification was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JustificationError {
+    #[error("justification is for authority set {found}, expected {expected}")]
+    WrongSet { expected: u64, found: u64 },
+    #[error("the authority set is empty")]
+    NoAuthorities,
+    #[error("vote by {voter:?} is not a precommit of the justification's round and set")]
+    MismatchedVote { voter: AccountId },
+    #[error("{voter:?} is not in the authority set")]
+    UnknownVoter { voter: AccountId },
+    #[error("{voter:?} has more than one precommit")]
+    DuplicateVoter { voter: AccountId },
+    #[error("{got} precommits, a supermajority is {needed}")]
+    TooFewVotes { got: usize, needed: usize },
+    #[error("the precommit of {voter:?} is not for the target or a descendant of it")]
+    NotDescendant { voter: AccountId },
+    #[error("the ancestry lacks a header on the path of {voter:?}'s precommit")]
+    MissingAncestry { voter: AccountId },
+    #[error("ancestry header {hash} is repeated or does not have the number its child implies")]
+    BadAncestry { hash: Hash },
+    #[error("{count} ancestry headers are on no precommit's path")]
+    UnusedAncestry { count: usize },
+    #[error("bad signature on the precommit of {voter:?}")]
+    BadSignature { voter: AccountId },
+}
+
+impl Justification {
+    /// Checks that this proves `self.target` final for the authority set `authorities`
+    /// (`set_id`) of the chain of `genesis`: precommits of this round and set only, by distinct
+    /// members, each for the target or a descendant linked to it by `ancestry` (every header of
+    /// which is used), at least a supermajority of them, every signature valid. Cheap checks
+    /// first; signatures last, in one batch.
+    pub fn verify(
+        &self,
+        authorities: &[AccountId],
+        set_id: u64,
+        genesis: &Hash,
+    ) -> Result<(), JustificationError> {
+        if self.set_id != set_id {
+            return Err(JustificationError::WrongSet {
+                expected: set_id,
+                found: self.set_id,
+            });
+        }
+        let members: BTreeSet<&AccountId> = authorities.iter().collect();
+        if members.is_empty() {
+            return Err(JustificationError::NoAuthorities);
+        }
+        let mut voters = BTreeSet::new();
+        for p in self.precommits.iter() {
+            let voter = p.voter;
+            if p.kind != VoteKind::Precommit || p.round != self.round || p.set_id != self.set_id {
+                return Err(JustificationError::MismatchedVote { voter });
+            }
+            if !members.contains(&voter) {
+                return Err(JustificationError::UnknownVoter { voter });
+            }
+            if !voters.insert(voter) {
+                return Err(JustificationError::DuplicateVoter { voter });
+            }
+        }
+        let needed = supermajority(members.len());
+        if voters.len() < needed {
+            return Err(JustificationError::TooFewVotes {
+                got: voters.len(),
+                needed,
+            });
+        }
+        self.check_ancestry()?;
+        let payloads: Vec<Vec<u8>> = self
+            .precommits
+            .iter()
+            .map(|p| SignedVote::payload(p.kind, &p.target, p.round, p.set_id, genesis))
+            .collect();
+        let checks: Vec<SignatureCheck<'_>> = self
+            .precommits
+            .iter()
+            .zip(&payloads)
+            .map(|(p, payload)| SignatureCheck {
+                context: SigningContext::Vote,
+                message: payload,
+                signer: p.voter,
+                signature: p.signature,
+            })
+            .collect();
+        if !verify_batch(&checks) {
+            let bad = checks
+                .iter()
+                .find(|c| !c.signature.verify(c.context, c.message, &c.signer))
+                .map_or(checks[0].signer, |c| c.signer);
+            return Err(JustificationError::BadSignature { voter: bad });
+        }
+        Ok(())
+    }
+
+    /// Every precommit's target is the target or links down to it through `ancestry`, and every
+    /// ancestry header is used. Each walk step consumes a header and lowers the number, so the
+    /// work is bounded by `precommits x ancestry`.
+    fn check_ancestry(&self) -> Result<(), JustificationError> {
+        let mut headers: BTreeMap<Hash, (&Header, bool)> = BTreeMap::new();
+        for h in self.ancestry.iter() {
+            let hash = h.hash();
+            if headers.insert(hash, (h, false)).is_some() {
+                return Err(JustificationError::BadAncestry { hash });
+            }
+        }
+        // Blocks known to be the target or to descend from it, with their numbers.
+        let mut reaches: BTreeMap<Hash, BlockNumber> = BTreeMap::new();
+        reaches.insert(self.target.hash, self.target.number);
+        for p in self.precommits.iter() {
+            let voter = p.voter;
+            let (mut hash, mut number) = (p.target.hash, p.target.number);
+            let mut path = Vec::new();
+            loop {
+                if let Some(&known) = reaches.get(&hash) {
+                    if known != number {
+                        return Err(JustificationError::NotDescendant { voter });
+                    }
+                    break;
+                }
+                if number <= self.target.number {
+                    return Err(JustificationError::NotDescendant { voter });
+                }
+                let Some((header, used)) = headers.get_mut(&hash) else {
+                    return Err(JustificationError::MissingAncestry { voter });
+                };
+                if header.number != number {
+                    return Err(JustificationError::BadAncestry { hash });
+                }
+                *used = true;
+                path.push((hash, number));
+                hash = header.parent_hash;
+                number -= 1;
+            }
+            reaches.extend(path);
+        }
+        let unused = headers.values().filter(|(_, used)| !used).count();
+        if unused > 0 {
+            return Err(JustificationError::UnusedAncestry { count: unused });
+        }
+        Ok(())
+    }
 }
 
 /// A block as stored and sent over the wire: the block, its author's seal and, once known, its
@@ -165,5 +398,349 @@ mod tests {
             .map(|_| DigestItem::Other(BoundedVec::new()))
             .collect();
         assert!(decode_exact::<Digest>(&too_many.encode()).is_err());
+    }
+    fn chain(len: u64) -> Vec<Header> {
+        let mut headers = vec![Header::genesis(Hash::of(b"state"))];
+        for i in 1..=len {
+            let parent = headers[i as usize - 1].hash();
+            headers.push(Header {
+                parent_hash: parent,
+                number: i,
+                slot: i,
+                state_root: Hash::of(&i.to_le_bytes()),
+                extrinsics_root: extrinsics_root(&[]),
+                digest: Digest::new(),
+            });
+        }
+        headers
+    }
+
+    fn target(h: &Header) -> VoteTarget {
+        VoteTarget {
+            hash: h.hash(),
+            number: h.number,
+        }
+    }
+
+    const GENESIS: Hash = Hash([9; 32]);
+
+    fn pairs(n: usize) -> Vec<Pair> {
+        (0..n)
+            .map(|i| crate::crypto::dev_pair(&format!("v{i}")))
+            .collect()
+    }
+
+    fn precommit(p: &Pair, t: VoteTarget, round: u64, set_id: u64) -> SignedVote {
+        SignedVote::sign(p, VoteKind::Precommit, t, round, set_id, &GENESIS)
+    }
+
+    /// Precommits of voters 0, 1, 2 of 4 on blocks 3, 5 and 4 of a line, for target block 3.
+    fn valid() -> (Justification, Vec<AccountId>, Vec<Pair>, Vec<Header>) {
+        let keys = pairs(4);
+        let ids: Vec<AccountId> = keys.iter().map(Pair::public).collect();
+        let line = chain(6);
+        let precommits = vec![
+            precommit(&keys[0], target(&line[3]), 7, 2),
+            precommit(&keys[1], target(&line[5]), 7, 2),
+            precommit(&keys[2], target(&line[4]), 7, 2),
+        ];
+        let j = Justification {
+            round: 7,
+            set_id: 2,
+            target: target(&line[3]),
+            precommits: BoundedVec::try_from_vec(precommits).unwrap(),
+            ancestry: BoundedVec::try_from_vec(vec![line[5].clone(), line[4].clone()]).unwrap(),
+        };
+        (j, ids, keys, line)
+    }
+
+    #[test]
+    fn supermajority_thresholds() {
+        let cases = [
+            (0, 0),
+            (1, 1),
+            (2, 2),
+            (3, 3),
+            (4, 3),
+            (5, 4),
+            (6, 5),
+            (7, 5),
+            (10, 7),
+        ];
+        for (n, t) in cases {
+            assert_eq!(supermajority(n), t, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn vote_signature_is_bound_to_chain_set_round_and_kind() {
+        let p = crate::crypto::dev_pair("alice");
+        let t = VoteTarget {
+            hash: Hash::of(b"b"),
+            number: 3,
+        };
+        let v = SignedVote::sign(&p, VoteKind::Prevote, t, 5, 1, &GENESIS);
+        assert!(v.verify(&GENESIS));
+        assert!(!v.verify(&Hash::ZERO));
+        for changed in [
+            SignedVote {
+                round: 6,
+                ..v.clone()
+            },
+            SignedVote {
+                set_id: 2,
+                ..v.clone()
+            },
+            SignedVote {
+                kind: VoteKind::Precommit,
+                ..v.clone()
+            },
+            SignedVote {
+                target: VoteTarget { number: 4, ..t },
+                ..v.clone()
+            },
+            SignedVote {
+                voter: crate::crypto::dev_pair("bob").public(),
+                ..v.clone()
+            },
+        ] {
+            assert!(!changed.verify(&GENESIS));
+        }
+        let again = SignedVote::sign(&p, VoteKind::Prevote, t, 5, 1, &GENESIS);
+        assert!(again.same_vote(&v));
+    }
+
+    #[test]
+    fn golden_vote_encoding() {
+        let v = SignedVote {
+            round: 5,
+            set_id: 1,
+            kind: VoteKind::Precommit,
+            target: VoteTarget {
+                hash: Hash([0xab; 32]),
+                number: 258,
+            },
+            voter: AccountId([0x11; 32]),
+            signature: Signature([0x22; 64]),
+        };
+        let payload = SignedVote::payload(v.kind, &v.target, v.round, v.set_id, &GENESIS);
+        assert_eq!(
+            hex::encode(&payload),
+            format!(
+                "01{}0201000000000000{}{}{}",
+                "ab".repeat(32),
+                "0500000000000000",
+                "0100000000000000",
+                "09".repeat(32)
+            )
+        );
+        let encoded = v.encode();
+        assert_eq!(
+            hex::encode(&encoded),
+            format!(
+                "0500000000000000010000000000000001{}0201000000000000{}{}",
+                "ab".repeat(32),
+                "11".repeat(32),
+                "22".repeat(64)
+            )
+        );
+        assert_eq!(decode_exact::<SignedVote>(&encoded).unwrap(), v);
+        let j = Justification {
+            round: 5,
+            set_id: 1,
+            target: v.target,
+            precommits: BoundedVec::try_from_vec(vec![v]).unwrap(),
+            ancestry: BoundedVec::new(),
+        };
+        assert_eq!(
+            hex::encode(Hash::of_encoded(&j).as_bytes()),
+            "8374fc97f9e7cc84dc131542ad844566c6f36c9d85bd4c31cfa2833ab2acb659"
+        );
+    }
+
+    #[test]
+    fn justification_accepts_a_supermajority_with_ancestry() {
+        let (j, ids, _, _) = valid();
+        assert_eq!(j.verify(&ids, 2, &GENESIS), Ok(()));
+        let bytes = j.encode();
+        assert_eq!(decode_exact::<Justification>(&bytes).unwrap(), j);
+    }
+
+    #[test]
+    fn justification_rejections() {
+        use JustificationError as E;
+        let (j, ids, keys, line) = valid();
+        let v1 = ids[1];
+        let with_precommits = |ps: Vec<SignedVote>| Justification {
+            precommits: BoundedVec::try_from_vec(ps).unwrap(),
+            ..j.clone()
+        };
+
+        assert_eq!(
+            j.verify(&ids, 3, &GENESIS),
+            Err(E::WrongSet {
+                expected: 3,
+                found: 2
+            })
+        );
+        // Another chain: every signature is wrong.
+        assert!(matches!(
+            j.verify(&ids, 2, &Hash::ZERO),
+            Err(E::BadSignature { .. })
+        ));
+        assert_eq!(j.verify(&[], 2, &GENESIS), Err(E::NoAuthorities));
+
+        // A forged signature.
+        let mut forged = j.precommits.to_vec();
+        forged[1].signature = forged[0].signature;
+        assert_eq!(
+            with_precommits(forged).verify(&ids, 2, &GENESIS),
+            Err(E::BadSignature { voter: v1 })
+        );
+
+        // A non-member.
+        let outsider = crate::crypto::dev_pair("outsider");
+        let mut ps = j.precommits.to_vec();
+        ps[2] = precommit(&outsider, target(&line[4]), 7, 2);
+        assert_eq!(
+            with_precommits(ps).verify(&ids, 2, &GENESIS),
+            Err(E::UnknownVoter {
+                voter: outsider.public()
+            })
+        );
+
+        // A duplicate voter (two different precommits: an equivocation counts once).
+        let mut ps = j.precommits.to_vec();
+        ps[2] = precommit(&keys[1], target(&line[4]), 7, 2);
+        assert_eq!(
+            with_precommits(ps).verify(&ids, 2, &GENESIS),
+            Err(E::DuplicateVoter { voter: v1 })
+        );
+
+        // Too few votes: 2 of 4 (the ancestry for block 5 would then be unused, so keep 0 and 2).
+        let ps = vec![j.precommits[0].clone(), j.precommits[2].clone()];
+        let few = Justification {
+            ancestry: BoundedVec::try_from_vec(vec![line[4].clone()]).unwrap(),
+            ..with_precommits(ps)
+        };
+        assert_eq!(
+            few.verify(&ids, 2, &GENESIS),
+            Err(E::TooFewVotes { got: 2, needed: 3 })
+        );
+
+        // A vote of another round, set or kind.
+        for bad in [
+            precommit(&keys[2], target(&line[4]), 8, 2),
+            SignedVote::sign(
+                &keys[2],
+                VoteKind::Prevote,
+                target(&line[4]),
+                7,
+                2,
+                &GENESIS,
+            ),
+        ] {
+            let mut ps = j.precommits.to_vec();
+            ps[2] = bad;
+            assert_eq!(
+                with_precommits(ps).verify(&ids, 2, &GENESIS),
+                Err(E::MismatchedVote { voter: ids[2] })
+            );
+        }
+
+        // A precommit below the target, and one on a fork.
+        let mut ps = j.precommits.to_vec();
+        ps[0] = precommit(&keys[0], target(&line[2]), 7, 2);
+        assert_eq!(
+            with_precommits(ps).verify(&ids, 2, &GENESIS),
+            Err(E::NotDescendant { voter: ids[0] })
+        );
+        let fork = Header {
+            state_root: Hash::of(b"fork"),
+            ..line[4].clone()
+        };
+        let mut ps = j.precommits.to_vec();
+        ps[0] = precommit(&keys[0], target(&fork), 7, 2);
+        let forked = Justification {
+            ancestry: BoundedVec::try_from_vec(vec![line[5].clone(), line[4].clone(), fork])
+                .unwrap(),
+            ..with_precommits(ps)
+        };
+        // The fork's header links to block 3 (same parent as block 4): that is a descendant, so
+        // this one is valid; a fork below the target is not.
+        assert_eq!(forked.verify(&ids, 2, &GENESIS), Ok(()));
+        let low_fork = Header {
+            state_root: Hash::of(b"low fork"),
+            ..line[3].clone()
+        };
+        let mut ps = j.precommits.to_vec();
+        ps[0] = precommit(&keys[0], target(&low_fork), 7, 2);
+        assert_eq!(
+            with_precommits(ps).verify(&ids, 2, &GENESIS),
+            Err(E::NotDescendant { voter: ids[0] })
+        );
+
+        // Bad ancestry: a missing link, an unused header, a repeated header, a wrong number.
+        let missing = Justification {
+            ancestry: BoundedVec::try_from_vec(vec![line[5].clone()]).unwrap(),
+            ..j.clone()
+        };
+        assert_eq!(
+            missing.verify(&ids, 2, &GENESIS),
+            Err(E::MissingAncestry { voter: v1 })
+        );
+        let unused = Justification {
+            ancestry: BoundedVec::try_from_vec(vec![
+                line[5].clone(),
+                line[4].clone(),
+                line[6].clone(),
+            ])
+            .unwrap(),
+            ..j.clone()
+        };
+        assert_eq!(
+            unused.verify(&ids, 2, &GENESIS),
+            Err(E::UnusedAncestry { count: 1 })
+        );
+        let repeated = Justification {
+            ancestry: BoundedVec::try_from_vec(vec![
+                line[5].clone(),
+                line[4].clone(),
+                line[4].clone(),
+            ])
+            .unwrap(),
+            ..j.clone()
+        };
+        assert_eq!(
+            repeated.verify(&ids, 2, &GENESIS),
+            Err(E::BadAncestry {
+                hash: line[4].hash()
+            })
+        );
+        // Voter 1 claims block 4 is number 5: the walk finds the header's number differs.
+        let mut ps = j.precommits.to_vec();
+        ps[1] = precommit(
+            &keys[1],
+            VoteTarget {
+                hash: line[4].hash(),
+                number: 5,
+            },
+            7,
+            2,
+        );
+        assert_eq!(
+            with_precommits(ps).verify(&ids, 2, &GENESIS),
+            Err(E::BadAncestry {
+                hash: line[4].hash()
+            })
+        );
+    }
+
+    #[test]
+    fn justification_vectors_are_bounded_on_decode() {
+        let (j, ..) = valid();
+        let mut bytes = (j.round, j.set_id, j.target).encode();
+        bytes.extend(codec::Compact(MAX_AUTHORITIES as u32 + 1).encode());
+        assert!(decode_exact::<Justification>(&bytes).is_err());
     }
 }

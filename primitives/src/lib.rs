@@ -26,8 +26,9 @@ pub mod types;
 
 pub use address::{Address, AddressError};
 pub use block::{
-    extrinsics_root, Block, Digest, DigestItem, Header, Justification, SignedBlock, Vote,
-    MAX_DIGEST_ITEMS,
+    extrinsics_root, supermajority, Block, Digest, DigestItem, Header, Justification,
+    JustificationError, SignedBlock, SignedVote, VoteKind, VoteTarget, MAX_AUTHORITIES,
+    MAX_DIGEST_ITEMS, MAX_JUSTIFICATION_ANCESTRY,
 };
 pub use codec_util::{decode_exact, BoundedVec, DecodeError};
 pub use commitment::{CommitmentUpdate, StateChanges};

@@ -55,7 +55,7 @@ pub struct RunArgs {
     /// RPC listen address.
     #[arg(long, env = "AITBC_RPC_ADDR", default_value = "127.0.0.1:9080")]
     pub rpc_addr: SocketAddr,
-    /// P2P listen multiaddr (peer-to-peer arrives in a later release; parsed and reported now).
+    /// P2P listen multiaddrs, comma-separated (`/ip4/IP/tcp/PORT`, `/ip4/IP/tcp/PORT/ws`).
     #[arg(
         long,
         env = "AITBC_P2P_ADDR",
@@ -68,6 +68,15 @@ pub struct RunArgs {
     /// libp2p identity key as hex (default: generated once and kept in the base path).
     #[arg(long, env = "AITBC_NODE_KEY")]
     pub node_key: Option<String>,
+    /// Run without peer-to-peer networking.
+    #[arg(long, env = "AITBC_NO_P2P")]
+    pub no_p2p: bool,
+    /// Connected peers at most.
+    #[arg(long, env = "AITBC_MAX_PEERS", default_value_t = 50)]
+    pub max_peers: usize,
+    /// Incoming connections from one IP address at most.
+    #[arg(long, env = "AITBC_MAX_PEERS_PER_IP", default_value_t = 8)]
+    pub max_peers_per_ip: usize,
     /// Authority key as a secret URI (`//alice`, `0x<seed>`); makes this node author blocks.
     #[arg(long, env = "AITBC_KEY")]
     pub key: Option<String>,

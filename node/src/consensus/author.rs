@@ -1,10 +1,15 @@
 //! The authoring worker: wakes at every slot boundary and, when the local key is the slot's
 //! author, builds a block from the pool within the first part of the slot, records the slot
-//! (slashing protection), seals and imports it.
+//! (slashing protection), seals and imports it, then hands it to `announce` (the network).
+//!
+//! Back-pressure: while the best block is more than [`MAX_UNFINALIZED`] blocks ahead of the last
+//! finalized one, the authority authors only every [`LAGGING_EVERY`]-th of its slots, so
+//! unfinalized state (fork tree, undo logs) stays bounded while finality is stalled, and the chain
+//! still moves once finality returns.
 
 use super::slashing::SignedSlots;
 use super::slots::{slot_at, slot_author};
-use crate::client::Client;
+use crate::client::{Client, SignedBlockOf};
 use crate::util::unix_ms;
 use aitbc_primitives::{Pair, StateMachine};
 use std::sync::Arc;
@@ -15,11 +20,21 @@ use tokio::sync::watch;
 /// propagation.
 const BUILD_SHARE: (u64, u64) = (1, 2);
 
+/// How far the best block may run ahead of finality before authors slow down.
+pub const MAX_UNFINALIZED: u64 = 32;
+
+/// While finality lags, author only every this many own slots.
+const LAGGING_EVERY: u64 = 8;
+
+/// Where an authored block goes after import (the network's block announcement).
+pub type Announce<S> = Arc<dyn Fn(&SignedBlockOf<S>) + Send + Sync>;
+
 /// Runs until `shutdown` turns true.
 pub async fn run<S: StateMachine>(
     client: Arc<Client<S>>,
     key: Pair,
     slots: Arc<SignedSlots>,
+    announce: Announce<S>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let me = key.public();
@@ -55,7 +70,14 @@ pub async fn run<S: StateMachine>(
         if slot_author(slot, &authorities) != Some(&me) {
             continue;
         }
-        if client.best_header().slot >= slot {
+        let best = client.best_header();
+        if best.slot >= slot {
+            continue;
+        }
+        let lag = best.number.saturating_sub(client.finalized().number);
+        if lag > MAX_UNFINALIZED && !(slot / authorities.len() as u64).is_multiple_of(LAGGING_EVERY)
+        {
+            tracing::debug!(target: "aura", slot, lag, "finality lags; skipping the slot");
             continue;
         }
         // The build budget counts from the slot's start, not from when this task woke.
@@ -70,8 +92,9 @@ pub async fn run<S: StateMachine>(
         })
         .await;
         match result {
-            Ok(Ok(Some(at))) => {
-                tracing::debug!(target: "aura", number = at.number, hash = %at.hash.short(), slot, "authored block")
+            Ok(Ok(Some((at, block)))) => {
+                tracing::debug!(target: "aura", number = at.number, hash = %at.hash.short(), slot, "authored block");
+                announce(&block);
             }
             Ok(Ok(None)) => {}
             Ok(Err(e)) => {

@@ -6,10 +6,14 @@
 //!   twice, even after a crash.
 //! - [`author`]: the async worker that wakes every slot and, when it is this node's turn,
 //!   builds, seals and imports a block.
+//! - [`finality`]: the GRANDPA finality gadget as a pure state machine (votes, rounds,
+//!   justifications) and its safety argument; the node drives it.
 //!
 //! Finality: this stage finalizes each block at once when the authority set has a single member
-//! (the dev chain). A multi-authority finality gadget is a later stage.
+//! (the dev chain); the multi-authority gadget is [`finality`].
 
 pub mod author;
+pub mod finality;
 pub mod slashing;
 pub mod slots;
+pub mod voting;

@@ -1,15 +1,19 @@
-//! Slashing protection: the durable record of the last slot each local authority key signed.
+//! Slashing protection: the durable record of the last slot each local authority key signed,
+//! and of its finality votes.
 //!
 //! Kept in its own redb file (`authoring.redb` in the chain's directory), apart from the chain
 //! database, so `purge-chain` keeps it. [`SignedSlots::claim`] commits the slot durably *before*
 //! the caller signs, and refuses any slot at or below the recorded one: after a crash between the
-//! record and the broadcast the slot is lost, never signed twice.
+//! record and the broadcast the slot is lost, never signed twice. [`SignedSlots::save_votes`]
+//! durably replaces the finality voter's record (its round and own votes) before a vote is sent;
+//! [`SignedSlots::load_votes`] gives it back after a restart, so no round is voted twice.
 
 use aitbc_primitives::{blake2_256, AccountId, Hash, Slot};
 use redb::{Database, ReadableDatabase, TableDefinition};
 use std::path::Path;
 
 const LAST_SIGNED: TableDefinition<&[u8; 32], u64> = TableDefinition::new("last_signed_slot");
+const VOTES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("finality_votes");
 
 /// The record of signed slots, for one chain.
 ///
@@ -85,6 +89,35 @@ impl SignedSlots {
     }
 }
 
+impl SignedSlots {
+    /// Durably replaces `who`'s finality-vote record (opaque bytes: the voter's SCALE record).
+    pub fn save_votes(&self, who: &AccountId, record: &[u8]) -> Result<(), SlashingError> {
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(redb::Durability::Immediate)
+            .map_err(db_err)?;
+        txn.open_table(VOTES)
+            .map_err(db_err)?
+            .insert(&self.key(who), record)
+            .map_err(db_err)?;
+        txn.commit().map_err(db_err)?;
+        Ok(())
+    }
+
+    /// `who`'s last finality-vote record.
+    pub fn load_votes(&self, who: &AccountId) -> Result<Option<Vec<u8>>, SlashingError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = match txn.open_table(VOTES) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(db_err(e)),
+        };
+        Ok(table
+            .get(&self.key(who))
+            .map_err(db_err)?
+            .map(|v| v.value().to_vec()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +150,21 @@ mod tests {
         let other = SignedSlots::open(&path, Hash::of(b"chain b")).unwrap();
         assert_eq!(other.last_signed(&alice).unwrap(), None);
         other.claim(&alice, 5).unwrap();
+    }
+
+    #[test]
+    fn vote_record_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("authoring.redb");
+        let alice = dev_pair("alice").public();
+        let g = Hash::of(b"chain a");
+        {
+            let s = SignedSlots::open(&path, g).unwrap();
+            assert_eq!(s.load_votes(&alice).unwrap(), None);
+            s.save_votes(&alice, b"round 1").unwrap();
+            s.save_votes(&alice, b"round 2").unwrap();
+        }
+        let s = SignedSlots::open(&path, g).unwrap();
+        assert_eq!(s.load_votes(&alice).unwrap(), Some(b"round 2".to_vec()));
     }
 }

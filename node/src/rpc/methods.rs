@@ -338,18 +338,25 @@ pub fn get_job<S: StateMachine>(
 }
 
 /// `/health`.
-pub fn health<S: StateMachine>(client: &Client<S>, chain: &str) -> Result<Value, ApiError> {
+pub fn health<S: StateMachine>(
+    client: &Client<S>,
+    chain: &str,
+    network: Option<&crate::network::NetworkHandle>,
+) -> Result<Value, ApiError> {
     let best = client.best_header();
-    Ok(json!({
+    let mut v = json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "chain": chain,
         "genesis_hash": client.genesis_hash(),
-        "peer_id": null,
-        "listen_addrs": [],
-        "peers": 0,
-        "syncing": false,
         "best": best.number,
         "finalized": client.finalized().number,
-    }))
+    });
+    if let (Some(obj), Value::Object(net)) = (
+        v.as_object_mut(),
+        super::p2p::health_fields(network, best.number),
+    ) {
+        obj.extend(net);
+    }
+    Ok(v)
 }

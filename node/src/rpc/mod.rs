@@ -32,6 +32,7 @@ pub mod error;
 pub mod jsonrpc;
 mod layers;
 pub mod methods;
+pub mod p2p;
 pub mod routes;
 mod server;
 pub mod ws;

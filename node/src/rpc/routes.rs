@@ -9,12 +9,13 @@ use super::layers::{
     bytes_response, error_response, json_response, too_large, LimitedRequest, RequestInfo, Resp,
 };
 use super::methods;
+use super::p2p;
 use super::server::RpcContext;
 use super::ws;
 use aitbc_primitives::StateMachine;
 use http_body_util::BodyExt;
 use hyper::body::Bytes;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -72,6 +73,8 @@ pub(super) enum Handler {
     CoordinatorAdd,
     CoordinatorRemove,
     BlockEvents,
+    PeersAdd,
+    Equivocations,
 }
 
 /// One route: method, path template (OpenAPI syntax, `{param}` matches one non-empty segment),
@@ -146,6 +149,12 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Get, "/rpc/metrics", "metrics", Handler::Metrics),
     route(Get, "/rpc/openapi.json", "openapi", Handler::OpenApi),
     route(Get, "/p2p/peers", "peers", Handler::Peers),
+    route(
+        Get,
+        "/rpc/getEquivocations",
+        "getEquivocations",
+        Handler::Equivocations,
+    ),
     route(Get, "/rpc/ws", "websocket", Handler::Websocket),
     route(Post, "/rpc", "jsonrpc", Handler::JsonRpc),
     route(Post, "/rpc/sendTx", "sendTx", Handler::SendTx),
@@ -173,6 +182,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "coordinatorRemove",
         Handler::CoordinatorRemove,
     ),
+    admin_route("/admin/peers/add", "peersAdd", Handler::PeersAdd),
 ];
 
 /// Does `path` match the template `pattern`?
@@ -308,8 +318,20 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
         Handler::Balance => answer(methods::get_balance(c, a)),
         Handler::Receipt => answer(methods::get_receipt(c, a)),
         Handler::Job => answer(methods::get_job(c, a, b)),
-        Handler::Health => answer(methods::health(c, &ctx.config.chain_name)),
-        Handler::Peers => answer(Ok(json!([]))),
+        Handler::Health => answer(methods::health(
+            c,
+            &ctx.config.chain_name,
+            ctx.network.as_ref(),
+        )),
+        Handler::Peers => answer(p2p::peers(ctx.network.as_ref())),
+        Handler::Equivocations => answer(p2p::equivocations(c)),
+        Handler::PeersAdd => {
+            let body = match read_json(req, ctx.config.max_body).await {
+                Ok(v) => v,
+                Err(e) => return error_response(&e),
+            };
+            answer(p2p::add_peer(ctx.network.as_ref(), &body).await)
+        }
         Handler::Metrics => bytes_response(
             200,
             "text/plain; version=0.0.4",

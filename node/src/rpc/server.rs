@@ -81,6 +81,8 @@ pub(super) struct RpcContext<S: StateMachine> {
     pub client: Arc<Client<S>>,
     pub config: RpcConfig,
     pub sudo: Option<Pair>,
+    /// The peer-to-peer service, when the node runs one.
+    pub network: Option<crate::network::NetworkHandle>,
     /// One permit per open websocket connection.
     pub ws_permits: Arc<Semaphore>,
     /// Turns true on node shutdown (websocket sessions watch it).
@@ -138,6 +140,7 @@ pub async fn serve<S: StateMachine>(
     client: Arc<Client<S>>,
     config: RpcConfig,
     sudo: Option<Pair>,
+    network: Option<crate::network::NetworkHandle>,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<RpcHandle> {
     let listener = TcpListener::bind(config.addr).await?;
@@ -167,6 +170,7 @@ pub async fn serve<S: StateMachine>(
             client,
             config,
             sudo,
+            network,
             ws_permits: ws_permits.clone(),
             shutdown: shutdown.clone(),
         }),

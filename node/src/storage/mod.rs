@@ -1,18 +1,33 @@
 //! Chain storage in one redb file.
 //!
 //! Tables:
-//! - `blocks`: block hash -> SCALE `SignedBlock` (header, body, seal, justification);
+//! - `blocks`: block hash -> SCALE `SignedBlock` (header, body, seal; the justification is kept
+//!   apart) for every block this node accepted, on the best chain or on a fork;
+//! - `headers`: block hash -> SCALE `Header` (ancestry walks without decoding bodies);
 //! - `authors`: block hash -> the authority that sealed it (checked at import);
+//! - `justifications`: block hash -> SCALE `Justification` of a block finalized by votes;
+//! - `unfinalized`: block hash -> number, every stored block above the finalized one (the fork
+//!   tree rebuilt at start);
+//! - `undo`: block hash -> SCALE [`UndoLog`] of an executed block that is not final yet;
 //! - `canonical`: block number -> block hash, for the best chain;
-//! - `txs`: transaction hash -> SCALE [`TxRecord`] (block, index, outcome);
+//! - `txs`: transaction hash -> SCALE [`TxRecord`] (block, index, outcome), best chain only;
 //! - `state`: the flat key-value state at the best block;
 //! - `tree`: state-commitment (Jellyfish Merkle tree) nodes, borsh `NodeKey` -> borsh `Node`;
 //! - `meta`: genesis hash, best and finalized block, schema version.
 //!
-//! Invariant: one durable redb write transaction per imported block ([`ChainDb::commit_block`])
-//! writes the block, its index entries, its state changes, its tree nodes and the new head
-//! together, so a crash leaves either the whole block or none of it. The database records the
-//! genesis hash on creation and refuses to open for another chain.
+//! Invariants:
+//! - One durable redb write transaction per executed block ([`ChainDb::commit_block`]) writes the
+//!   block, its index entries, its state changes, its tree nodes, its undo log and the new head
+//!   together, so a crash leaves either the whole block or none of it.
+//! - The flat state and the tree hold exactly the best chain's state. A block that is not final
+//!   keeps an undo log (each changed key's previous value, the tree nodes it added and removed,
+//!   its transactions), so a reorganisation ([`ChainDb::revert`]) rolls the best chain back to a
+//!   common ancestor in one durable write before the other branch is executed on top. Tree nodes
+//!   are versioned by block number; the reverted block's nodes are deleted before a sibling writes
+//!   nodes of the same version.
+//! - Finalization ([`ChainDb::finalize`]) drops the undo logs up to the finalized block and every
+//!   stored block that does not descend from it; a finalized block is never reverted.
+//! - The database records the genesis hash on creation and refuses to open for another chain.
 
 mod state_view;
 
@@ -20,10 +35,14 @@ pub use state_view::DbStateView;
 
 use aitbc_primitives::{AccountId, BlockNumber, CommitmentUpdate, Hash, StateChanges};
 use codec::{Decode, Encode};
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 
 pub(crate) const BLOCKS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("blocks");
+const HEADERS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("headers");
+const JUSTIFICATIONS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("justifications");
+const UNFINALIZED: TableDefinition<&[u8; 32], u64> = TableDefinition::new("unfinalized");
+const UNDO: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undo");
 pub(crate) const AUTHORS: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("authors");
 pub(crate) const CANONICAL: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("canonical");
 pub(crate) const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
@@ -31,7 +50,7 @@ pub(crate) const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("st
 pub(crate) const TREE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tree");
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 const META_SCHEMA: &str = "schema_version";
 const META_GENESIS: &str = "genesis_hash";
 const META_BEST: &str = "best";
@@ -90,18 +109,37 @@ pub struct TxRecord {
     pub outcome: Vec<u8>,
 }
 
-/// Everything one block writes.
-#[derive(Debug)]
-pub struct BlockWrite<'a> {
+/// A stored block's identity: where it is, its header and its author.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredBlock<'a> {
     pub at: BlockRef,
-    /// SCALE `SignedBlock`.
+    /// SCALE `Header`.
+    pub encoded_header: &'a [u8],
+    /// SCALE `SignedBlock` (without justification).
     pub encoded_block: &'a [u8],
     /// The authority whose seal was verified (none for genesis).
     pub author: Option<AccountId>,
+}
+
+/// Everything one executed block writes.
+#[derive(Debug)]
+pub struct BlockWrite<'a> {
+    pub block: StoredBlock<'a>,
     pub txs: Vec<(Hash, TxRecord)>,
     pub changes: &'a StateChanges,
     pub commitment: &'a CommitmentUpdate,
+    /// Final at once (a single-authority chain): no undo log is kept.
     pub finalized: bool,
+}
+
+/// What undoes one executed block: the previous value of every key it changed, the tree nodes
+/// it added and removed, and the transactions it indexed.
+#[derive(Debug, Default, Encode, Decode)]
+struct UndoLog {
+    state: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    tree_added: Vec<Vec<u8>>,
+    tree_removed: Vec<(Vec<u8>, Vec<u8>)>,
+    txs: Vec<Hash>,
 }
 
 /// The chain database.
@@ -153,6 +191,12 @@ impl ChainDb {
         };
         let mut txn = self.db.begin_write()?;
         txn.set_durability(redb::Durability::Immediate)?;
+        // Every table exists from the start, so readers never meet a missing one.
+        txn.open_table(JUSTIFICATIONS)?;
+        txn.open_table(UNDO)?;
+        txn.open_table(UNFINALIZED)?;
+        txn.open_table(AUTHORS)?;
+        txn.open_table(TXS)?;
         {
             let mut meta = txn.open_table(META)?;
             meta.insert(META_SCHEMA, SCHEMA_VERSION.encode().as_slice())?;
@@ -161,9 +205,12 @@ impl ChainDb {
         Self::write_block(
             &txn,
             &BlockWrite {
-                at,
-                encoded_block: g.encoded_block,
-                author: None,
+                block: StoredBlock {
+                    at,
+                    encoded_header: g.encoded_header,
+                    encoded_block: g.encoded_block,
+                    author: None,
+                },
                 txs: Vec::new(),
                 changes: g.changes,
                 commitment: g.commitment,
@@ -185,44 +232,205 @@ impl ChainDb {
     }
 
     fn write_block(txn: &redb::WriteTransaction, w: &BlockWrite<'_>) -> Result<(), StorageError> {
-        txn.open_table(BLOCKS)?
-            .insert(&w.at.hash.0, w.encoded_block)?;
-        if let Some(author) = &w.author {
-            txn.open_table(AUTHORS)?.insert(&w.at.hash.0, &author.0)?;
-        }
-        txn.open_table(CANONICAL)?
-            .insert(w.at.number, &w.at.hash.0)?;
+        let at = w.block.at;
+        Self::store_block(txn, &w.block, !w.finalized)?;
+        let mut undo = UndoLog::default();
+        let keep_undo = !w.finalized;
+        txn.open_table(CANONICAL)?.insert(at.number, &at.hash.0)?;
         {
             let mut txs = txn.open_table(TXS)?;
             for (hash, record) in &w.txs {
                 txs.insert(&hash.0, record.encode().as_slice())?;
             }
+            if keep_undo {
+                undo.txs = w.txs.iter().map(|(h, _)| *h).collect();
+            }
         }
         {
             let mut state = txn.open_table(STATE)?;
             for (k, v) in w.changes {
-                match v {
+                let old = match v {
                     Some(v) => state.insert(k.as_slice(), v.as_slice())?,
                     None => state.remove(k.as_slice())?,
                 };
+                if keep_undo {
+                    undo.state
+                        .push((k.clone(), old.map(|o| o.value().to_vec())));
+                }
             }
         }
         {
             let mut tree = txn.open_table(TREE)?;
             for key in &w.commitment.stale {
-                tree.remove(encode_node_key(key)?.as_slice())?;
+                let key = encode_node_key(key)?;
+                let old = tree.remove(key.as_slice())?;
+                if let (true, Some(old)) = (keep_undo, old) {
+                    undo.tree_removed.push((key, old.value().to_vec()));
+                }
             }
             for (key, node) in &w.commitment.nodes {
                 let node = borsh::to_vec(node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                tree.insert(encode_node_key(key)?.as_slice(), node.as_slice())?;
+                let key = encode_node_key(key)?;
+                let old = tree.insert(key.as_slice(), node.as_slice())?;
+                if keep_undo {
+                    if let Some(old) = old {
+                        undo.tree_removed.push((key.clone(), old.value().to_vec()));
+                    }
+                    undo.tree_added.push(key);
+                }
             }
         }
+        if keep_undo {
+            txn.open_table(UNDO)?
+                .insert(&at.hash.0, undo.encode().as_slice())?;
+        }
         let mut meta = txn.open_table(META)?;
-        meta.insert(META_BEST, w.at.encode().as_slice())?;
+        meta.insert(META_BEST, at.encode().as_slice())?;
         if w.finalized {
-            meta.insert(META_FINALIZED, w.at.encode().as_slice())?;
+            meta.insert(META_FINALIZED, at.encode().as_slice())?;
         }
         Ok(())
+    }
+
+    /// Writes a block's bytes, header and author (and marks it unfinalized when asked).
+    fn store_block(
+        txn: &redb::WriteTransaction,
+        b: &StoredBlock<'_>,
+        unfinalized: bool,
+    ) -> Result<(), StorageError> {
+        txn.open_table(BLOCKS)?
+            .insert(&b.at.hash.0, b.encoded_block)?;
+        txn.open_table(HEADERS)?
+            .insert(&b.at.hash.0, b.encoded_header)?;
+        if let Some(author) = &b.author {
+            txn.open_table(AUTHORS)?.insert(&b.at.hash.0, &author.0)?;
+        }
+        if unfinalized {
+            txn.open_table(UNFINALIZED)?
+                .insert(&b.at.hash.0, b.at.number)?;
+        }
+        Ok(())
+    }
+
+    /// Stores a block that is not executed (yet): a fork block beside the best chain.
+    pub fn store_side_block(&self, block: &StoredBlock<'_>) -> Result<(), StorageError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(redb::Durability::Immediate)?;
+        Self::store_block(&txn, block, true)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Rolls the best chain back to `ancestor` by undoing `blocks` (the best block first, down to
+    /// the child of `ancestor`), in one durable write. Each block must still have its undo log
+    /// (it is not final).
+    pub fn revert(&self, blocks: &[BlockRef], ancestor: BlockRef) -> Result<(), StorageError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(redb::Durability::Immediate)?;
+        {
+            let mut undo_table = txn.open_table(UNDO)?;
+            let mut state = txn.open_table(STATE)?;
+            let mut tree = txn.open_table(TREE)?;
+            let mut txs = txn.open_table(TXS)?;
+            let mut canonical = txn.open_table(CANONICAL)?;
+            for at in blocks {
+                let bytes = undo_table.remove(&at.hash.0)?.ok_or_else(|| {
+                    StorageError::Corrupt(format!("no undo log for block {}", at.hash))
+                })?;
+                let undo = UndoLog::decode(&mut bytes.value())
+                    .map_err(|_| StorageError::Corrupt(format!("undo log {}", at.hash)))?;
+                drop(bytes);
+                for (k, old) in &undo.state {
+                    match old {
+                        Some(v) => state.insert(k.as_slice(), v.as_slice())?,
+                        None => state.remove(k.as_slice())?,
+                    };
+                }
+                for key in &undo.tree_added {
+                    tree.remove(key.as_slice())?;
+                }
+                for (key, node) in &undo.tree_removed {
+                    tree.insert(key.as_slice(), node.as_slice())?;
+                }
+                for h in &undo.txs {
+                    txs.remove(&h.0)?;
+                }
+                canonical.remove(at.number)?;
+            }
+        }
+        txn.open_table(META)?
+            .insert(META_BEST, ancestor.encode().as_slice())?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Makes `to` the finalized block, with its justification if it was finalized by votes:
+    /// drops the undo logs of `newly_final` (the best-chain blocks up to `to`) and deletes the
+    /// `discarded` blocks (forks that do not descend from `to`). One durable write.
+    pub fn finalize(
+        &self,
+        to: BlockRef,
+        justification: Option<&[u8]>,
+        newly_final: &[Hash],
+        discarded: &[Hash],
+    ) -> Result<(), StorageError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(redb::Durability::Immediate)?;
+        {
+            let mut undo = txn.open_table(UNDO)?;
+            let mut unfinalized = txn.open_table(UNFINALIZED)?;
+            for h in newly_final {
+                undo.remove(&h.0)?;
+                unfinalized.remove(&h.0)?;
+            }
+            let mut blocks = txn.open_table(BLOCKS)?;
+            let mut headers = txn.open_table(HEADERS)?;
+            let mut authors = txn.open_table(AUTHORS)?;
+            for h in discarded {
+                undo.remove(&h.0)?;
+                unfinalized.remove(&h.0)?;
+                blocks.remove(&h.0)?;
+                headers.remove(&h.0)?;
+                authors.remove(&h.0)?;
+            }
+        }
+        if let Some(j) = justification {
+            txn.open_table(JUSTIFICATIONS)?.insert(&to.hash.0, j)?;
+        }
+        txn.open_table(META)?
+            .insert(META_FINALIZED, to.encode().as_slice())?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Every stored block above the finalized one (the fork tree), as (hash, number).
+    pub fn unfinalized(&self) -> Result<Vec<(Hash, BlockNumber)>, StorageError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(UNFINALIZED)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            out.push((Hash(*k.value()), v.value()));
+        }
+        Ok(out)
+    }
+
+    /// The SCALE `Header` of a stored block.
+    pub fn header(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn
+            .open_table(HEADERS)?
+            .get(&hash.0)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    /// The SCALE `Justification` of a block finalized by votes.
+    pub fn justification(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn
+            .open_table(JUSTIFICATIONS)?
+            .get(&hash.0)?
+            .map(|v| v.value().to_vec()))
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
@@ -324,6 +532,7 @@ impl ChainDb {
 #[derive(Debug)]
 pub struct GenesisWrite<'a> {
     pub hash: Hash,
+    pub encoded_header: &'a [u8],
     pub encoded_block: &'a [u8],
     pub changes: &'a StateChanges,
     pub commitment: &'a CommitmentUpdate,

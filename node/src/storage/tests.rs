@@ -15,6 +15,7 @@ fn genesis_written_once_and_other_chains_refused() {
     let (changes, commitment, hash) = genesis(b"a");
     let g = GenesisWrite {
         hash,
+        encoded_header: b"header",
         encoded_block: b"block",
         changes: &changes,
         commitment: &commitment,
@@ -30,6 +31,7 @@ fn genesis_written_once_and_other_chains_refused() {
     let (c2, m2, other) = genesis(b"b");
     let g2 = GenesisWrite {
         hash: other,
+        encoded_header: b"header",
         encoded_block: b"block",
         changes: &c2,
         commitment: &m2,
@@ -47,6 +49,7 @@ fn block_commit_updates_state_root_and_proofs() {
         &dir.path().join("c.redb"),
         &GenesisWrite {
             hash,
+            encoded_header: b"gh",
             encoded_block: b"g",
             changes: &changes,
             commitment: &commitment,
@@ -74,9 +77,12 @@ fn block_commit_updates_state_root_and_proofs() {
         outcome: vec![1],
     };
     db.commit_block(&BlockWrite {
-        at,
-        encoded_block: b"b1",
-        author: Some(aitbc_primitives::crypto::dev_pair("alice").public()),
+        block: StoredBlock {
+            at,
+            encoded_header: b"h1",
+            encoded_block: b"b1",
+            author: Some(aitbc_primitives::crypto::dev_pair("alice").public()),
+        },
         txs: vec![(Hash::of(b"tx"), record.clone())],
         changes: &block1,
         commitment: &update,

@@ -44,6 +44,7 @@ pub fn config(spec: ChainSpec, base: &Path, authority: bool) -> NodeConfig {
         },
         pool: PoolLimits::default(),
         name: "test".into(),
+        network: None,
     }
 }
 
@@ -397,3 +398,5 @@ pub async fn open_and_claim(rpc: &mut HttpClient, job_id: u64, genesis: Hash) ->
     assert_eq!(tx["success"], true, "{tx}");
     (id, h)
 }
+
+pub mod net;

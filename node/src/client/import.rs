@@ -1,0 +1,485 @@
+//! Block import, fork choice, reorganisation and finalization.
+//!
+//! [`Client::import_block`] is the one entry for every block (authored here, gossiped, synced):
+//! 1. Known blocks are refused as `AlreadyKnown`; blocks at or below the finalized height, or
+//!    whose parent is not the finalized block or in the fork tree, are refused (`UnknownParent`
+//!    tells the caller to fetch the parent).
+//! 2. The header must follow its parent (number, slot after the parent's, not too far ahead of
+//!    the clock) and carry the seal of the slot's author in the current authority set.
+//! 3. A second block by one author in one slot is an equivocation: both headers are kept as the
+//!    proof and the second block is never chosen by fork choice.
+//! 4. A block on the best block is executed (or its authored execution is taken) and committed
+//!    with its undo log; a block on a fork is stored unexecuted. Then fork choice
+//!    ([`super::tree`]) runs; when another chain is better, the best chain is reverted to the
+//!    common ancestor and the other branch executed block by block. A branch block that fails
+//!    execution is marked bad and fork choice runs again. Transactions of retracted blocks go
+//!    back to the pool.
+//!
+//! [`Client::finalize`] makes a block of the fork tree final: the best chain moves onto it if it
+//! was on a fork, the undo logs up to it and every conflicting fork are dropped, in one durable
+//! write. A single-authority chain finalizes each block at import.
+
+use super::{Client, SignedBlockOf, Xt};
+use crate::consensus::slots::{self, HeaderError};
+use crate::storage::{BlockRef, BlockWrite, StorageError, StoredBlock, TxRecord};
+use crate::util::unix_ms;
+use aitbc_primitives::{
+    AccountId, BlockError, ExecutedBlock, Hash, Header, InvalidTransaction, StateMachine,
+};
+use codec::Encode;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How many equivocation proofs are kept in memory.
+const MAX_EQUIVOCATIONS: usize = 64;
+
+/// Why a block was not imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("block {0} is already known")]
+    AlreadyKnown(Hash),
+    #[error("unknown parent {parent} (best is {best})")]
+    UnknownParent { parent: Hash, best: Hash },
+    #[error("block #{number} is not above the finalized block #{finalized}")]
+    BelowFinalized { number: u64, finalized: u64 },
+    #[error("unknown block {0}")]
+    UnknownBlock(Hash),
+    #[error("block {0} conflicts with the finalized chain")]
+    ConflictsWithFinality(Hash),
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    #[error("bad seal")]
+    BadSeal,
+    #[error("invalid block: {0}")]
+    Execution(#[from] BlockError),
+    #[error("extrinsic {0} has a bad signature: {1}")]
+    Signature(usize, InvalidTransaction),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ImportError {
+    /// Whether the block itself is wrong (its sender misbehaved), as opposed to this node not
+    /// being ready for it or failing locally.
+    pub fn is_bad_block(&self) -> bool {
+        matches!(
+            self,
+            ImportError::Header(_)
+                | ImportError::BadSeal
+                | ImportError::Execution(_)
+                | ImportError::Signature(..)
+        )
+    }
+}
+
+/// Two headers sealed by one author for one slot.
+#[derive(Debug, Clone)]
+pub struct Equivocation {
+    pub author: AccountId,
+    pub slot: u64,
+    pub first: Header,
+    pub second: Header,
+}
+
+impl<S: StateMachine> Client<S> {
+    /// Imports a block (see the module docs). `executed` is the block's execution when this node
+    /// built it on the best block. Returns the block's position.
+    pub fn import_block(
+        &self,
+        block: &SignedBlockOf<S>,
+        executed: Option<ExecutedBlock<S::Event>>,
+    ) -> Result<BlockRef, ImportError> {
+        let checked = executed.is_some();
+        self.import_inner(block, executed, checked)
+    }
+
+    /// Imports blocks in order (a sync batch). The transaction signatures of the next blocks are
+    /// verified on another thread while one block executes.
+    pub fn import_blocks(&self, blocks: &[SignedBlockOf<S>]) -> Vec<Result<BlockRef, ImportError>> {
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(8);
+            let runtime = &self.runtime;
+            scope.spawn(move || {
+                for b in blocks {
+                    if tx
+                        .send(runtime.check_signatures(&b.block.extrinsics))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            blocks
+                .iter()
+                .map(|b| match rx.recv() {
+                    Ok(Ok(())) => self.import_inner(b, None, true),
+                    Ok(Err((i, e))) => Err(ImportError::Signature(i, e)),
+                    Err(_) => self.import_inner(b, None, false),
+                })
+                .collect()
+        })
+    }
+
+    fn import_inner(
+        &self,
+        block: &SignedBlockOf<S>,
+        executed: Option<ExecutedBlock<S::Event>>,
+        signatures_checked: bool,
+    ) -> Result<BlockRef, ImportError> {
+        let _guard = self.import_lock.lock();
+        let hash = block.hash();
+        let header = &block.block.header;
+        let at = BlockRef {
+            number: header.number,
+            hash,
+        };
+        let finalized = self.finalized();
+        if self.tree_read().contains(&hash)
+            || (header.number <= finalized.number && self.db.hash_at(header.number)? == Some(hash))
+        {
+            return Err(ImportError::AlreadyKnown(hash));
+        }
+        if header.number <= finalized.number {
+            return Err(ImportError::BelowFinalized {
+                number: header.number,
+                finalized: finalized.number,
+            });
+        }
+        if !self.tree_read().contains(&header.parent_hash) {
+            return Err(ImportError::UnknownParent {
+                parent: header.parent_hash,
+                best: self.best().hash,
+            });
+        }
+        let parent = self
+            .header(&header.parent_hash)?
+            .ok_or(ImportError::UnknownBlock(header.parent_hash))?;
+        let state = self.state()?;
+        let authorities = self.runtime.authorities(&state);
+        let now = slots::slot_at(unix_ms(), self.runtime.slot_duration_ms(&state));
+        state.check()?;
+        drop(state);
+        let author = *slots::check_header(header, &parent, &authorities, now)?;
+        if !block.seal_is_valid(&author) {
+            return Err(ImportError::BadSeal);
+        }
+        let single = authorities.len() == 1;
+
+        let equivocating = self.tree_read().same_slot(&author, header.slot, &hash);
+        if let Some(first) = equivocating {
+            self.note_equivocation(author, &first, header)?;
+        }
+        let best = self.best();
+        if header.parent_hash == best.hash && equivocating.is_none() {
+            let tx_hashes =
+                self.execute_and_commit(block, at, author, executed, signatures_checked, single)?;
+            self.tree_write().insert(hash, header, author);
+            self.on_new_best(header, at, tx_hashes.clone(), single);
+            self.maintain_pool(&tx_hashes, header.number, Vec::new());
+            return Ok(at);
+        }
+        // A fork block: stored unexecuted; fork choice decides whether to move onto it.
+        let stored = strip_justification(block);
+        self.db.store_side_block(&StoredBlock {
+            at,
+            encoded_header: &header.encode(),
+            encoded_block: &stored,
+            author: Some(author),
+        })?;
+        {
+            let mut tree = self.tree_write();
+            tree.insert(hash, header, author);
+            if equivocating.is_some() {
+                tree.mark_bad(hash);
+            }
+        }
+        let target = self.tree_read().best(&best);
+        if target != best {
+            self.reorg(target)?;
+        }
+        Ok(at)
+    }
+
+    /// Makes `target` final, with its justification if it was finalized by votes (see the module
+    /// docs). Finalizing the finalized block or an ancestor of it is a no-op.
+    pub fn finalize(
+        &self,
+        target: BlockRef,
+        justification: Option<Vec<u8>>,
+    ) -> Result<(), ImportError> {
+        let _guard = self.import_lock.lock();
+        let finalized = self.finalized();
+        if target.number <= finalized.number {
+            return match self.db.hash_at(target.number)? {
+                Some(h) if h == target.hash => Ok(()),
+                _ => Err(ImportError::ConflictsWithFinality(target.hash)),
+            };
+        }
+        if !self.tree_read().contains(&target.hash) {
+            return Err(ImportError::UnknownBlock(target.hash));
+        }
+        // Move the best chain onto the target first (while the undo logs still exist).
+        let best = self.best();
+        if self.tree_read().ancestor_at(&best.hash, target.number) != Some(target.hash) {
+            let head = self
+                .tree_read()
+                .best_from(&target, None)
+                .ok_or(ImportError::ConflictsWithFinality(target.hash))?;
+            self.reorg(head)?;
+            if self
+                .tree_read()
+                .ancestor_at(&self.best().hash, target.number)
+                != Some(target.hash)
+            {
+                return Err(ImportError::ConflictsWithFinality(target.hash));
+            }
+        }
+        let (chain, discarded) = self.tree_write().finalize(target);
+        self.db
+            .finalize(target, justification.as_deref(), &chain, &discarded)?;
+        *self.finalized.write().unwrap_or_else(|p| p.into_inner()) = target;
+        self.metrics
+            .set_heights(self.best_header().number, target.number);
+        let mut pending = self.unfinalized.lock();
+        for hash in &chain {
+            if let Some((header, tx_hashes)) = pending.remove(hash) {
+                let _ = self.events.send(super::ChainEvent::Finalized {
+                    header,
+                    hash: *hash,
+                    tx_hashes,
+                });
+            }
+        }
+        for hash in &discarded {
+            pending.remove(hash);
+        }
+        Ok(())
+    }
+
+    /// Executes (unless already executed) and commits a block on the best block.
+    fn execute_and_commit(
+        &self,
+        block: &SignedBlockOf<S>,
+        at: BlockRef,
+        author: AccountId,
+        executed: Option<ExecutedBlock<S::Event>>,
+        signatures_checked: bool,
+        finalized: bool,
+    ) -> Result<Arc<Vec<Hash>>, ImportError> {
+        let started = Instant::now();
+        let header = &block.block.header;
+        let executed = match executed {
+            Some(e) => e,
+            None => {
+                if !signatures_checked {
+                    self.runtime
+                        .check_signatures(&block.block.extrinsics)
+                        .map_err(|(i, e)| ImportError::Signature(i, e))?;
+                }
+                let state = self.state()?;
+                let e = self.runtime.execute_block(&state, &block.block, true)?;
+                state.check()?;
+                e
+            }
+        };
+        // Each extrinsic's hash and its span in the encoded block (header, then the compact
+        // length of the extrinsic list, then the extrinsics), so a lookup decodes only its own.
+        let extrinsics = &block.block.extrinsics;
+        let mut offset =
+            header.encoded_size() + codec::Compact(extrinsics.len() as u32).encoded_size();
+        let mut tx_hashes = Vec::with_capacity(extrinsics.len());
+        let mut txs = Vec::with_capacity(extrinsics.len());
+        for (i, (xt, outcome)) in extrinsics.iter().zip(&executed.outcomes).enumerate() {
+            let bytes = xt.encode();
+            let hash = Hash::of(&bytes);
+            tx_hashes.push(hash);
+            txs.push((
+                hash,
+                TxRecord {
+                    block: at,
+                    index: i as u32,
+                    offset: offset as u32,
+                    len: bytes.len() as u32,
+                    outcome: outcome.encode(),
+                },
+            ));
+            offset += bytes.len();
+        }
+        let stored = strip_justification(block);
+        self.db.commit_block(&BlockWrite {
+            block: StoredBlock {
+                at,
+                encoded_header: &header.encode(),
+                encoded_block: &stored,
+                author: Some(author),
+            },
+            txs,
+            changes: &executed.changes,
+            commitment: &executed.commitment,
+            finalized,
+        })?;
+        *self.best.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
+        if finalized {
+            *self.finalized.write().unwrap_or_else(|p| p.into_inner()) = at;
+        }
+        self.metrics.block_imported(
+            started.elapsed(),
+            header.number,
+            self.finalized().number,
+            tx_hashes.len(),
+        );
+        Ok(Arc::new(tx_hashes))
+    }
+
+    /// Announces a new best block (and, on a single-authority chain, its finality).
+    fn on_new_best(&self, header: &Header, at: BlockRef, tx_hashes: Arc<Vec<Hash>>, final_: bool) {
+        let _ = self.events.send(super::ChainEvent::NewBest {
+            header: header.clone(),
+            hash: at.hash,
+            tx_hashes: tx_hashes.clone(),
+        });
+        if final_ {
+            self.tree_write().finalize(at);
+            let _ = self.events.send(super::ChainEvent::Finalized {
+                header: header.clone(),
+                hash: at.hash,
+                tx_hashes,
+            });
+        } else {
+            self.unfinalized
+                .lock()
+                .insert(at.hash, (header.clone(), tx_hashes));
+        }
+    }
+
+    /// Moves the best chain to `target` (see the module docs).
+    fn reorg(&self, mut target: BlockRef) -> Result<(), ImportError> {
+        let mut retracted = Vec::new();
+        let mut included = Vec::new();
+        loop {
+            let best = self.best();
+            let route = self
+                .tree_read()
+                .route(&best, &target)
+                .ok_or(ImportError::UnknownBlock(target.hash))?;
+            if !route.retract.is_empty() {
+                for b in &route.retract {
+                    if let Some((block, _)) = self.block(&b.hash)? {
+                        retracted.extend(block.block.extrinsics);
+                    }
+                    self.unfinalized.lock().remove(&b.hash);
+                }
+                self.db.revert(&route.retract, route.ancestor)?;
+                self.metrics.reorg();
+                let ancestor = self
+                    .header(&route.ancestor.hash)?
+                    .ok_or(ImportError::UnknownBlock(route.ancestor.hash))?;
+                *self.best.write().unwrap_or_else(|p| p.into_inner()) = ancestor;
+                tracing::info!(target: "import", from = %best.hash.short(), to = %target.hash.short(),
+                    ancestor = route.ancestor.number, retracted = route.retract.len(), "reorganising");
+            }
+            let mut failed = false;
+            for b in &route.enact {
+                let (block, _) = self
+                    .block(&b.hash)?
+                    .ok_or(ImportError::UnknownBlock(b.hash))?;
+                let author = self
+                    .block_author(&b.hash)?
+                    .ok_or(ImportError::UnknownBlock(b.hash))?;
+                match self.execute_and_commit(&block, *b, author, None, false, false) {
+                    Ok(tx_hashes) => {
+                        included.extend(tx_hashes.iter().copied());
+                        self.on_new_best(&block.block.header, *b, tx_hashes, false);
+                    }
+                    Err(e) if e.is_bad_block() => {
+                        tracing::warn!(target: "import", hash = %b.hash, error = %e, "fork block failed execution");
+                        self.tree_write().mark_bad(b.hash);
+                        failed = true;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if !failed {
+                break;
+            }
+            let best = self.best();
+            target = self.tree_read().best(&best);
+            if target == best {
+                break;
+            }
+        }
+        let best = self.best_header();
+        self.maintain_pool(&included, best.number, retracted);
+        Ok(())
+    }
+
+    fn note_equivocation(
+        &self,
+        author: AccountId,
+        first: &Hash,
+        second: &Header,
+    ) -> Result<(), ImportError> {
+        let first = self
+            .header(first)?
+            .ok_or(ImportError::UnknownBlock(*first))?;
+        tracing::warn!(target: "aura", %author, slot = second.slot, first = %first.hash(),
+            second = %second.hash(), "equivocation: two blocks by one author in one slot");
+        self.metrics.equivocation();
+        let mut list = self.equivocations.lock();
+        if list.len() >= MAX_EQUIVOCATIONS {
+            list.pop_front();
+        }
+        list.push_back(super::Equivocation {
+            author,
+            slot: second.slot,
+            first,
+            second: second.clone(),
+        });
+        Ok(())
+    }
+
+    /// Drops the included transactions, puts the transactions of retracted blocks back, and
+    /// revalidates the rest against the new best state, without holding the pool lock. A
+    /// storage error discards the results (nothing is dropped because of a failed read).
+    pub(super) fn maintain_pool(&self, included: &[Hash], best: u64, retracted: Vec<Xt<S>>) {
+        for xt in retracted {
+            let len = xt.encoded_size();
+            if !included.contains(&xt.hash()) {
+                let _ = self.submit_from_peer(xt, len);
+            }
+        }
+        let pending = self.pool.after_block(included, best);
+        let state = match self.state() {
+            Ok(s) => s,
+            Err(e) => {
+                return tracing::error!(target: "txpool", error = %e, "cannot revalidate the pool")
+            }
+        };
+        let results = pending
+            .into_iter()
+            .map(|(h, xt)| (h, self.runtime.validate_transaction(&state, &xt, true)))
+            .collect();
+        match state.check() {
+            Ok(()) => self.pool.apply_revalidation(results),
+            Err(e) => tracing::error!(target: "txpool", error = %e, "cannot revalidate the pool"),
+        }
+        self.metrics.set_pool(self.pool.status());
+    }
+
+    fn tree_read(&self) -> std::sync::RwLockReadGuard<'_, super::tree::ForkTree> {
+        self.tree.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn tree_write(&self) -> std::sync::RwLockWriteGuard<'_, super::tree::ForkTree> {
+        self.tree.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The block as stored: justifications live in their own table.
+fn strip_justification<X: Encode>(block: &aitbc_primitives::SignedBlock<X>) -> Vec<u8> {
+    if block.justification.is_none() {
+        return block.encode();
+    }
+    (&block.block, &block.seal, None::<()>).encode()
+}

@@ -1,0 +1,342 @@
+//! The bridge between the network and the client: gossip in, blocks and transactions out, and
+//! catching up with peers.
+//!
+//! - Gossiped blocks are decoded and imported; the verdict goes back to gossipsub: `Accept`
+//!   (imported), `Ignore` (already known, below finality, or a parent we do not have yet, which
+//!   starts a catch-up from that peer) or `Reject(InvalidBlock)` (bad seal, wrong author, bad
+//!   roots, failed execution), which charges the forwarding peer. Bytes that do not decode are
+//!   `Reject(Undecodable)`.
+//! - Gossiped transactions go through the same admission as RPC submissions; only a bad
+//!   signature or undecodable bytes are the sender's fault (a stale nonce is ordinary gossip
+//!   lag and is ignored).
+//! - Finality votes and justifications are handed to the finality worker.
+//! - Catch-up: whenever a peer reports a best block above ours, one catch-up task at a time asks
+//!   that peer for `BlocksByRange` from our best block + 1 (from the finalized block + 1 when its
+//!   chain forks below our best), imports them in order (signatures of the next blocks are
+//!   verified on another thread while one executes) and passes on their justifications, until
+//!   it has the peer's best block. A peer that sends an invalid block is charged and the round
+//!   ends.
+//! - [`ClientProvider`] answers peers' sync requests from the database.
+
+use crate::client::{Client, ImportError, SignedBlockOf};
+use crate::network::{
+    Misbehaviour, NetworkEvent, NetworkHandle, PeerId, Status, SyncProvider, SyncRequest,
+    SyncResponse, Topic, Validation, MAX_BLOCKS_PER_REQUEST,
+};
+use crate::pool::PoolError;
+use crate::storage::BlockRef;
+use aitbc_primitives::{decode_exact, Hash, Justification, StateMachine};
+use codec::Encode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// How often peers' best blocks are compared with ours.
+const SYNC_TICK: Duration = Duration::from_millis(250);
+
+/// What the finality worker gets from the network.
+#[derive(Debug)]
+pub enum FinalityInput {
+    /// A gossiped vote, to be validated (the worker answers gossipsub).
+    Vote {
+        peer: PeerId,
+        message_id: crate::network::MessageId,
+        data: Vec<u8>,
+    },
+    /// A justification that came with an imported block.
+    Justification {
+        peer: Option<PeerId>,
+        block: BlockRef,
+        justification: Justification,
+    },
+}
+
+/// Answers peers' sync requests from the client's database.
+pub struct ClientProvider<S: StateMachine> {
+    pub client: Arc<Client<S>>,
+    /// Encoded votes of a finality round (filled by the finality worker).
+    pub votes: Arc<dyn Fn(u64) -> Vec<Vec<u8>> + Send + Sync>,
+}
+
+impl<S: StateMachine> ClientProvider<S> {
+    fn encoded_block(&self, hash: &Hash) -> Option<Vec<u8>> {
+        match self.client.block(hash) {
+            Ok(Some((block, _))) => Some(block.encode()),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(target: "sync", error = %e, "cannot read a block for a peer");
+                None
+            }
+        }
+    }
+}
+
+fn take_within(blocks: impl Iterator<Item = Vec<u8>>, max_bytes: usize) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut total = 0;
+    for b in blocks {
+        if !out.is_empty() && total + b.len() > max_bytes {
+            break;
+        }
+        total += b.len();
+        out.push(b);
+    }
+    out
+}
+
+impl<S: StateMachine> SyncProvider for ClientProvider<S> {
+    fn status(&self) -> Status {
+        let best = self.client.best();
+        let fin = self.client.finalized();
+        Status {
+            genesis: self.client.genesis_hash(),
+            best: (best.number, best.hash),
+            finalized: (fin.number, fin.hash),
+        }
+    }
+
+    fn blocks_by_range(&self, from: u64, count: u32, max_bytes: usize) -> Vec<Vec<u8>> {
+        let client = &self.client;
+        let blocks = (from..from.saturating_add(count as u64))
+            .map_while(|n| client.hash_at(n).ok().flatten())
+            .map_while(|h| self.encoded_block(&h));
+        take_within(blocks, max_bytes)
+    }
+
+    fn blocks_by_hash(&self, hashes: &[Hash], max_bytes: usize) -> Vec<Vec<u8>> {
+        take_within(
+            hashes.iter().filter_map(|h| self.encoded_block(h)),
+            max_bytes,
+        )
+    }
+
+    fn votes(&self, round: u64, max_bytes: usize) -> Vec<Vec<u8>> {
+        take_within((self.votes)(round).into_iter(), max_bytes)
+    }
+}
+
+/// The verdict on a block a peer sent.
+fn verdict(result: &Result<BlockRef, ImportError>) -> Validation {
+    match result {
+        Ok(_) => Validation::Accept,
+        Err(e) if e.is_bad_block() => Validation::Reject(Misbehaviour::InvalidBlock),
+        Err(_) => Validation::Ignore,
+    }
+}
+
+/// Runs the bridge until `shutdown` turns true.
+pub async fn run<S: StateMachine>(
+    client: Arc<Client<S>>,
+    net: NetworkHandle,
+    mut events: mpsc::Receiver<NetworkEvent>,
+    finality: mpsc::Sender<FinalityInput>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let syncing = Arc::new(AtomicBool::new(false));
+    let mut tick = tokio::time::interval(SYNC_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {
+                client.metrics().set_peers(net.peer_count());
+                maybe_catch_up(&client, &net, &finality, &syncing);
+            }
+            event = events.recv() => {
+                let Some(event) = event else { return };
+                match event {
+                    NetworkEvent::Gossip { topic: Topic::Blocks, peer, message_id, data } => {
+                        let (c, n, f, s) = (client.clone(), net.clone(), finality.clone(), syncing.clone());
+                        tokio::spawn(async move {
+                            let v = on_gossip_block(&c, &n, &f, peer, data).await;
+                            n.validation(message_id, peer, v);
+                            if v == Validation::Ignore {
+                                maybe_catch_up(&c, &n, &f, &s);
+                            }
+                        });
+                    }
+                    NetworkEvent::Gossip { topic: Topic::Txs, peer, message_id, data } => {
+                        let v = on_gossip_tx(&client, &data);
+                        net.validation(message_id, peer, v);
+                    }
+                    NetworkEvent::Gossip { topic: Topic::Votes, peer, message_id, data } => {
+                        if finality.try_send(FinalityInput::Vote { peer, message_id: message_id.clone(), data }).is_err() {
+                            net.validation(message_id, peer, Validation::Ignore);
+                        }
+                    }
+                    NetworkEvent::PeerConnected { peer, status } => {
+                        tracing::info!(target: "sync", %peer, best = status.best.0, finalized = status.finalized.0, "peer connected");
+                        client.metrics().set_peers(net.peer_count());
+                        maybe_catch_up(&client, &net, &finality, &syncing);
+                    }
+                    NetworkEvent::PeerDisconnected(peer) => {
+                        tracing::info!(target: "sync", %peer, "peer disconnected");
+                        client.metrics().set_peers(net.peer_count());
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn on_gossip_block<S: StateMachine>(
+    client: &Arc<Client<S>>,
+    net: &NetworkHandle,
+    finality: &mpsc::Sender<FinalityInput>,
+    peer: PeerId,
+    data: Vec<u8>,
+) -> Validation {
+    let block: SignedBlockOf<S> = match decode_exact(&data) {
+        Ok(b) => b,
+        Err(_) => return Validation::Reject(Misbehaviour::Undecodable),
+    };
+    let c = client.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let r = c.import_block(&block, None);
+        (r, block)
+    })
+    .await;
+    let Ok((result, block)) = result else {
+        return Validation::Ignore;
+    };
+    match &result {
+        Ok(at) => {
+            net.note_best(peer, at.number, at.hash);
+            pass_justification::<S>(finality, Some(peer), *at, block);
+        }
+        Err(ImportError::AlreadyKnown(_)) => {}
+        Err(e) => tracing::debug!(target: "sync", %peer, error = %e, "gossiped block not imported"),
+    }
+    verdict(&result)
+}
+
+fn pass_justification<S: StateMachine>(
+    finality: &mpsc::Sender<FinalityInput>,
+    peer: Option<PeerId>,
+    block: BlockRef,
+    signed: SignedBlockOf<S>,
+) {
+    if let Some(justification) = signed.justification {
+        let _ = finality.try_send(FinalityInput::Justification {
+            peer,
+            block,
+            justification,
+        });
+    }
+}
+
+fn on_gossip_tx<S: StateMachine>(client: &Client<S>, data: &[u8]) -> Validation {
+    let xt = match decode_exact(data) {
+        Ok(xt) => xt,
+        Err(_) => return Validation::Reject(Misbehaviour::Undecodable),
+    };
+    match client.submit_from_peer(xt, data.len()) {
+        Ok(_) => Validation::Accept,
+        Err(crate::client::SubmitError::Pool(PoolError::Invalid(
+            aitbc_primitives::InvalidTransaction::BadSignature,
+        ))) => Validation::Reject(Misbehaviour::InvalidTx),
+        Err(_) => Validation::Ignore,
+    }
+}
+
+/// Starts a catch-up round when a peer is ahead and none is running.
+fn maybe_catch_up<S: StateMachine>(
+    client: &Arc<Client<S>>,
+    net: &NetworkHandle,
+    finality: &mpsc::Sender<FinalityInput>,
+    syncing: &Arc<AtomicBool>,
+) {
+    let best = client.best().number;
+    let Some(peer) = net
+        .peers()
+        .into_iter()
+        .filter(|p| p.best_height > best)
+        .max_by_key(|p| p.best_height)
+    else {
+        return;
+    };
+    if syncing.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let (c, n, f, s) = (
+        client.clone(),
+        net.clone(),
+        finality.clone(),
+        syncing.clone(),
+    );
+    tokio::spawn(async move {
+        catch_up(&c, &n, &f, peer.peer_id, peer.best_height).await;
+        s.store(false, Ordering::Release);
+    });
+}
+
+/// Downloads and imports blocks from `peer` until we have its best block (see the module docs).
+async fn catch_up<S: StateMachine>(
+    client: &Arc<Client<S>>,
+    net: &NetworkHandle,
+    finality: &mpsc::Sender<FinalityInput>,
+    peer: PeerId,
+    target: u64,
+) {
+    let mut from = client.best().number + 1;
+    let mut backtracked = false;
+    while from <= target {
+        let request = SyncRequest::BlocksByRange {
+            from,
+            count: MAX_BLOCKS_PER_REQUEST,
+        };
+        let blocks = match net.request(peer, request).await {
+            Ok(SyncResponse::Blocks(b)) if !b.is_empty() => b,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::debug!(target: "sync", %peer, error = %e, "sync request failed");
+                return;
+            }
+        };
+        let mut decoded = Vec::with_capacity(blocks.len());
+        for bytes in &blocks {
+            match decode_exact::<SignedBlockOf<S>>(bytes) {
+                Ok(b) => decoded.push(b),
+                Err(_) => {
+                    net.report(peer, Misbehaviour::Undecodable);
+                    return;
+                }
+            }
+        }
+        let c = client.clone();
+        let Ok(results) = tokio::task::spawn_blocking(move || {
+            let results = c.import_blocks(&decoded);
+            (results, decoded)
+        })
+        .await
+        else {
+            return;
+        };
+        let (results, decoded) = results;
+        let mut last = from;
+        for (result, block) in results.into_iter().zip(decoded) {
+            last = block.block.header.number;
+            match result {
+                Ok(at) => pass_justification::<S>(finality, Some(peer), at, block),
+                Err(ImportError::AlreadyKnown(_) | ImportError::BelowFinalized { .. }) => {}
+                Err(ImportError::UnknownParent { .. }) if !backtracked => {
+                    // The peer's chain forks below our best: fetch from our finalized block.
+                    backtracked = true;
+                    last = client.finalized().number;
+                    break;
+                }
+                Err(e) if e.is_bad_block() => {
+                    tracing::warn!(target: "sync", %peer, error = %e, "peer sent an invalid block");
+                    net.report(peer, Misbehaviour::InvalidBlock);
+                    return;
+                }
+                Err(e) => {
+                    tracing::debug!(target: "sync", %peer, error = %e, "sync import stopped");
+                    return;
+                }
+            }
+        }
+        from = last + 1;
+    }
+}

@@ -1,0 +1,226 @@
+//! Fork choice, reorganisation and finalization on real databases: two clients of a
+//! two-authority chain author competing branches; importing the other branch moves the best
+//! chain (state reverted and re-applied, orphaned transactions back in the pool); finalizing
+//! prunes the losing fork; restart keeps all of it; bad and equivocating blocks are refused.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use aitbc_chain_spec::ChainSpec;
+use aitbc_node::client::{Client, GenesisBlock, ImportError, SignedBlockOf};
+use aitbc_node::metrics::Metrics;
+use aitbc_node::pool::{PoolLimits, TxPool};
+use aitbc_node::storage::BlockRef;
+use aitbc_primitives::crypto::dev_pair;
+use aitbc_primitives::{SignedBlock, SigningContext, StateMachine, StateView};
+use aitbc_runtime::Runtime;
+use codec::Encode;
+use common::transfer;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn two_authorities() -> ChainSpec {
+    let mut spec = ChainSpec::local();
+    spec.genesis.authorities.truncate(2); // alice, bob
+    spec.genesis.slot_duration_ms = 100;
+    spec
+}
+
+fn open(spec: &ChainSpec, dir: &Path) -> Client<Runtime> {
+    let genesis = spec.genesis().unwrap();
+    Client::open(
+        Arc::new(Runtime::new(genesis.hash)),
+        &GenesisBlock {
+            header: genesis.header.clone(),
+            state: genesis.state.clone(),
+        },
+        &dir.join("chain.redb"),
+        TxPool::new(PoolLimits::default()),
+        Arc::new(Metrics::default()),
+    )
+    .unwrap()
+}
+
+/// A past slot authored by `who` (alice even, bob odd), after `after`.
+fn slot_of(who: &str, after: u64) -> u64 {
+    let want = if who == "alice" { 0 } else { 1 };
+    let mut s = after + 1;
+    while s % 2 != want {
+        s += 1;
+    }
+    s
+}
+
+fn base_slot() -> u64 {
+    aitbc_node::util::unix_ms() / 100 - 10_000
+}
+
+fn author(c: &Client<Runtime>, who: &str, slot: u64) -> SignedBlockOf<Runtime> {
+    let (at, block) = c
+        .author_block(
+            slot,
+            Instant::now() + Duration::from_secs(1),
+            &dev_pair(who),
+            |_| Ok(()),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.best(), at);
+    block
+}
+
+fn submit(c: &Client<Runtime>, from: &str, nonce: u64) -> aitbc_primitives::Hash {
+    let xt = transfer(
+        &dev_pair(from),
+        &dev_pair("ferdie").public(),
+        1_000,
+        nonce,
+        c.genesis_hash(),
+    );
+    let len = xt.encoded_size();
+    c.submit_decoded(xt, len).unwrap()
+}
+
+fn root(c: &Client<Runtime>) -> aitbc_primitives::Hash {
+    c.best_header().state_root
+}
+
+fn balance(c: &Client<Runtime>, who: &str) -> u128 {
+    let state = c.state().unwrap();
+    c.runtime().account(&state, &dev_pair(who).public()).balance
+}
+
+#[test]
+fn reorg_to_a_longer_fork_then_finalize_and_restart() {
+    let spec = two_authorities();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = open(&spec, da.path());
+    let b = open(&spec, db.path());
+    let s0 = base_slot();
+
+    // A common block 1 by alice.
+    let b1 = author(&a, "alice", slot_of("alice", s0));
+    b.import_block(&b1, None).unwrap();
+    let s1 = b1.block.header.slot;
+
+    // Fork: A gets 2a (alice, with charlie's transfer); B gets 2b and 3b (bob, dave's transfer).
+    let tx_a = submit(&a, "charlie", 0);
+    let b2a = author(&a, "alice", slot_of("alice", s1));
+    assert_eq!(b2a.block.extrinsics.len(), 1);
+    let tx_b = submit(&b, "dave", 0);
+    let b2b = author(&b, "bob", slot_of("bob", s1));
+    let b3b = author(&b, "bob", slot_of("bob", b2b.block.header.slot + 1));
+    let ferdie_on_b = balance(&b, "ferdie");
+
+    // Equal length: A stays on its own block.
+    a.import_block(&b2b, None).unwrap();
+    assert_eq!(a.best().hash, b2a.hash());
+    // Longer: A reorganises onto B's branch; the state is B's exactly.
+    a.import_block(&b3b, None).unwrap();
+    assert_eq!(a.best().hash, b3b.hash());
+    assert_eq!(root(&a), root(&b));
+    assert_eq!(balance(&a, "ferdie"), ferdie_on_b);
+    assert_eq!(a.hash_at(2).unwrap(), Some(b2b.hash()));
+    // The orphaned transaction is back in the pool; the other one is included.
+    assert!(a.pool().get(&tx_a).is_some(), "orphaned tx re-pooled");
+    assert!(a.tx_status(&tx_b).unwrap().is_some());
+    assert!(matches!(
+        a.tx_status(&tx_a).unwrap(),
+        Some(aitbc_node::client::TxStatus::Pending(_))
+    ));
+    // The re-pooled transaction goes into A's next block on the new branch.
+    let b4 = author(&a, "alice", slot_of("alice", b3b.block.header.slot));
+    assert_eq!(b4.block.extrinsics[0].hash(), tx_a);
+
+    // Re-importing a known block is refused as known.
+    assert!(matches!(
+        a.import_block(&b2a, None),
+        Err(ImportError::AlreadyKnown(_))
+    ));
+
+    // Finalize 2b: the 2a fork is pruned; finalizing 2a now conflicts.
+    let at2b = BlockRef {
+        number: 2,
+        hash: b2b.hash(),
+    };
+    a.finalize(at2b, None).unwrap();
+    assert_eq!(a.finalized(), at2b);
+    assert!(a.block(&b2a.hash()).unwrap().is_none(), "fork pruned");
+    assert!(matches!(
+        a.finalize(
+            BlockRef {
+                number: 2,
+                hash: b2a.hash()
+            },
+            None
+        ),
+        Err(ImportError::ConflictsWithFinality(_))
+    ));
+    assert!(matches!(
+        a.import_block(&b2a, None),
+        Err(ImportError::BelowFinalized { .. })
+    ));
+    let best = a.best();
+    let best_root = root(&a);
+    drop(a);
+
+    // Restart: the same best, finalized block and state; unfinalized blocks can still reorg.
+    let a = open(&spec, da.path());
+    assert_eq!(a.best(), best);
+    assert_eq!(a.finalized(), at2b);
+    assert_eq!(root(&a), best_root);
+    let st = a.state().unwrap();
+    assert_eq!(st.get(b"nonexistent"), None);
+    drop(st);
+    // B extends 3b with two more blocks (without 4): A moves there, reverting 4 after restart.
+    let b4b = author(&b, "bob", slot_of("bob", b4.block.header.slot));
+    let b5b = author(&b, "bob", slot_of("bob", b4b.block.header.slot));
+    a.import_block(&b4b, None).unwrap();
+    a.import_block(&b5b, None).unwrap();
+    assert_eq!(a.best().hash, b5b.hash());
+    assert_eq!(root(&a), root(&b));
+}
+
+#[test]
+fn bad_fork_blocks_are_refused_or_never_chosen() {
+    let spec = two_authorities();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = open(&spec, da.path());
+    let b = open(&spec, db.path());
+    let s0 = base_slot();
+    let b1 = author(&a, "alice", slot_of("alice", s0));
+    b.import_block(&b1, None).unwrap();
+
+    // Wrong author for the slot / bad seal.
+    let b2 = author(&b, "bob", slot_of("bob", b1.block.header.slot));
+    let mut forged = b2.clone();
+    forged.seal = dev_pair("alice").sign(SigningContext::Block, b2.hash().as_bytes());
+    assert!(matches!(
+        a.import_block(&forged, None),
+        Err(ImportError::BadSeal)
+    ));
+    // A block with a wrong state root, correctly sealed by bob: imported on the best block it
+    // fails execution.
+    let mut bad = b2.clone();
+    bad.block.header.state_root = aitbc_primitives::Hash::of(b"wrong");
+    bad.seal = dev_pair("bob").sign(SigningContext::Block, bad.hash().as_bytes());
+    let err = a.import_block(&bad, None).unwrap_err();
+    assert!(err.is_bad_block(), "{err}");
+    assert_eq!(a.best().hash, b1.hash());
+
+    // Equivocation: bob seals a second block for the same slot. The first is followed, the second
+    // is kept as proof and never chosen, even when it would be longer.
+    a.import_block(&b2, None).unwrap();
+    let mut twin: SignedBlock<_> = b2.clone();
+    twin.block.header.state_root = aitbc_primitives::Hash::of(b"twin");
+    twin.seal = dev_pair("bob").sign(SigningContext::Block, twin.hash().as_bytes());
+    a.import_block(&twin, None).unwrap();
+    let eq = a.equivocations();
+    assert_eq!(eq.len(), 1);
+    assert_eq!(eq[0].author, dev_pair("bob").public());
+    assert_eq!(eq[0].first.hash(), b2.hash());
+    assert_eq!(eq[0].second.hash(), twin.hash());
+    assert_eq!(a.best().hash, b2.hash());
+}

@@ -1,0 +1,464 @@
+//! A real network on 127.0.0.1: the four `local` authorities and a full node, libp2p gossip and
+//! sync, authority round with finality. Each test waits on conditions with deadlines.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use aitbc_primitives::crypto::dev_pair;
+use common::net::*;
+use common::*;
+
+const AUTHORITIES: [&str; 4] = ["alice", "bob", "charlie", "dave"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_authorities_and_a_full_node_agree_and_carry_transfers() {
+    let spec = local_spec();
+    let nodes = start_network(&spec, &AUTHORITIES, 1).await;
+    wait_nodes(&nodes, 30, "finality at 3 everywhere", |n| {
+        all_finalized(n, 3)
+    })
+    .await;
+
+    // A transfer sent to the full node lands on every node.
+    let full = &nodes[4];
+    let mut rpc = http(full.node());
+    let to = dev_pair("ferdie").public();
+    let before = balance(&mut rpc, &to).await.0;
+    let xt = transfer(
+        &dev_pair("eve"),
+        &to,
+        12_345,
+        0,
+        full.client().genesis_hash(),
+    );
+    let sent = rpc.post_ok("/rpc/sendTx", &tx_body(&xt)).await.unwrap();
+    let hash = sent["txHash"].as_str().unwrap().to_string();
+    let landed = wait_tx(&mut rpc, &hash, "finalized").await;
+    let height = landed["block_height"].as_u64().unwrap();
+    wait_nodes(&nodes, 30, "the transfer finalized everywhere", |n| {
+        all_finalized(n, height)
+    })
+    .await;
+    for node in &nodes {
+        let mut rpc = http(node.node());
+        assert_eq!(
+            balance(&mut rpc, &to).await.0,
+            before + 12_345,
+            "{}",
+            node.name
+        );
+    }
+    let running: Vec<&TestNode> = nodes.iter().collect();
+    assert_finality_consistent(&running);
+    for mut n in nodes {
+        n.stop().await;
+    }
+}
+
+/// Kill one authority: blocks and finality go on. Restart it: it catches up and votes again.
+/// Kill two of four: finality stops (no 2/3), nothing conflicting is finalized; bring them back:
+/// finality resumes. Finalized blocks never differ between nodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorities_down_and_back() {
+    let spec = local_spec();
+    let mut nodes = start_network(&spec, &AUTHORITIES, 0).await;
+    wait_nodes(&nodes, 30, "finality at 2", |n| all_finalized(n, 2)).await;
+
+    nodes[3].stop().await; // dave
+    let fin = nodes[0].finalized().number;
+    wait_nodes(&nodes, 30, "finality without dave", |n| {
+        all_finalized(n, fin + 4)
+    })
+    .await;
+    nodes[3].start().await;
+    let fin = nodes[0].finalized().number;
+    wait_nodes(&nodes, 30, "dave catches up and finality goes on", |n| {
+        all_finalized(n, fin + 3)
+    })
+    .await;
+
+    nodes[2].stop().await; // charlie
+    nodes[3].stop().await; // dave
+                           // Let the two left run for a while: they may author, never finalize.
+    tokio::time::sleep(std::time::Duration::from_millis(NET_SLOT_MS * 12)).await;
+    let stalled = nodes[0].finalized().number;
+    tokio::time::sleep(std::time::Duration::from_millis(NET_SLOT_MS * 12)).await;
+    assert!(
+        nodes[0].finalized().number <= stalled + 1,
+        "no finality with two of four authorities"
+    );
+    {
+        let running: Vec<&TestNode> = nodes.iter().filter(|n| n.handle.is_some()).collect();
+        assert_finality_consistent(&running);
+    }
+    nodes[2].start().await;
+    nodes[3].start().await;
+    wait_nodes(&nodes, 45, "finality resumes", |n| {
+        all_finalized(n, stalled + 3)
+    })
+    .await;
+    let running: Vec<&TestNode> = nodes.iter().collect();
+    assert_finality_consistent(&running);
+    for n in &mut nodes {
+        n.stop().await;
+    }
+}
+
+/// A partition from the start: alice, bob and charlie (3 of 4, a 2/3 majority) on one side, dave
+/// and a full node on the other. The majority finalizes, the minority never does; after healing
+/// the minority converges on the majority's chain and no finalized block was reverted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partition_minority_never_finalizes_then_converges() {
+    let spec = local_spec();
+    let mut majority = start_network(&spec, &["alice", "bob", "charlie"], 0).await;
+    let mut minority = start_network(&spec, &["dave"], 1).await;
+    wait_nodes(&majority, 30, "majority finalizes", |n| all_finalized(n, 4)).await;
+    wait_nodes(&minority, 10, "minority builds blocks", |n| {
+        n.iter().all(|x| x.best().number >= 1)
+    })
+    .await;
+    for n in &minority {
+        assert_eq!(
+            n.finalized().number,
+            0,
+            "{} finalized without a majority",
+            n.name
+        );
+    }
+    // Heal: the minority dials the majority.
+    let addr = majority[0].p2p_addr();
+    for n in &minority {
+        n.node()
+            .network
+            .as_ref()
+            .unwrap()
+            .add_peer(addr.clone())
+            .await
+            .unwrap();
+    }
+    let target = majority[0].finalized().number + 2;
+    let mut all: Vec<TestNode> = majority.drain(..).chain(minority.drain(..)).collect();
+    wait_nodes(&all, 45, "all converge and finalize", |n| {
+        all_finalized(n, target)
+    })
+    .await;
+    let running: Vec<&TestNode> = all.iter().collect();
+    assert_finality_consistent(&running);
+    for n in &mut all {
+        n.stop().await;
+    }
+}
+
+/// A fresh full node joins a chain of 2,000+ blocks (authored fast into the authority's database
+/// before it starts) and catches up over the network, then follows the head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_node_catches_up_a_long_chain() {
+    use aitbc_node::client::{Client, GenesisBlock};
+    use std::time::{Duration, Instant};
+    const BLOCKS: u64 = 2_100;
+    let spec = spec(true);
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // Author the chain directly on the authority's database, on past slots.
+        let genesis = spec.genesis().unwrap();
+        let db_dir = aitbc_node::service::chain_dir(dir.path(), &spec.id);
+        std::fs::create_dir_all(&db_dir).unwrap();
+        let client = Client::open(
+            std::sync::Arc::new(aitbc_runtime::Runtime::new(genesis.hash)),
+            &GenesisBlock {
+                header: genesis.header.clone(),
+                state: genesis.state.clone(),
+            },
+            &db_dir.join(aitbc_node::service::CHAIN_DB_FILE),
+            aitbc_node::pool::TxPool::new(Default::default()),
+            Default::default(),
+        )
+        .unwrap();
+        let first = aitbc_node::util::unix_ms() / SLOT_MS - BLOCKS - 100;
+        let alice = dev_pair("alice");
+        for i in 0..BLOCKS {
+            if i % 10 == 0 {
+                let xt = transfer(
+                    &dev_pair("bob"),
+                    &alice.public(),
+                    1_000,
+                    i / 10,
+                    genesis.hash,
+                );
+                let len = codec::Encode::encoded_size(&xt);
+                client.submit_decoded(xt, len).unwrap();
+            }
+            client
+                .author_block(
+                    first + i,
+                    Instant::now() + Duration::from_secs(1),
+                    &alice,
+                    |_| Ok(()),
+                )
+                .unwrap()
+                .unwrap();
+        }
+        assert_eq!(client.best().number, BLOCKS);
+    }
+    let mut authority = TestNode {
+        name: "alice".into(),
+        config: net_config(&spec, dir.path(), Some("alice"), vec![]),
+        dir,
+        handle: None,
+    };
+    authority.start().await;
+    let fdir = tempfile::tempdir().unwrap();
+    let mut full = TestNode {
+        name: "full".into(),
+        config: net_config(&spec, fdir.path(), None, vec![authority.p2p_addr()]),
+        dir: fdir,
+        handle: None,
+    };
+    let started = Instant::now();
+    full.start().await;
+    let nodes = [authority, full];
+    wait_nodes(&nodes, 90, "the full node catches up", |n| {
+        n[1].best().number >= BLOCKS
+    })
+    .await;
+    eprintln!("synced {BLOCKS} blocks in {:?}", started.elapsed());
+    // Then it follows the head: the same block at a height both have.
+    let h = nodes[0].best().number + 2;
+    wait_nodes(&nodes, 30, "the full node follows", |n| {
+        n.iter().all(|x| x.best().number >= h)
+            && n[0].client().hash_at(h).unwrap() == n[1].client().hash_at(h).unwrap()
+    })
+    .await;
+    let [mut a, mut b] = nodes;
+    b.stop().await;
+    a.stop().await;
+}
+
+/// A bare libp2p peer of the chain, driven by the test: it publishes what it is told and
+/// ignores what it receives.
+struct Rogue {
+    net: aitbc_node::network::NetworkHandle,
+    _dir: tempfile::TempDir,
+}
+
+struct RogueProvider(aitbc_primitives::Hash);
+
+impl aitbc_node::network::SyncProvider for RogueProvider {
+    fn status(&self) -> aitbc_node::network::Status {
+        aitbc_node::network::Status {
+            genesis: self.0,
+            best: (0, self.0),
+            finalized: (0, self.0),
+        }
+    }
+    fn blocks_by_range(&self, _: u64, _: u32, _: usize) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    fn blocks_by_hash(&self, _: &[aitbc_primitives::Hash], _: usize) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    fn votes(&self, _: u64, _: usize) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+}
+
+async fn rogue(genesis: aitbc_primitives::Hash, boot: &TestNode) -> Rogue {
+    use aitbc_node::network::{NetworkConfig, NetworkEvent, Validation};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NetworkConfig::new(dir.path(), genesis);
+    config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
+    config.bootnodes = vec![boot.p2p_addr()];
+    let (net, mut events, _task) =
+        aitbc_node::network::start(config, std::sync::Arc::new(RogueProvider(genesis)))
+            .await
+            .unwrap();
+    let n = net.clone();
+    tokio::spawn(async move {
+        while let Some(e) = events.recv().await {
+            if let NetworkEvent::Gossip {
+                peer, message_id, ..
+            } = e
+            {
+                n.validation(message_id, peer, Validation::Ignore);
+            }
+        }
+    });
+    let id = net.local_peer_id();
+    let honest = boot.node().network.clone().unwrap();
+    wait_until(20, "the rogue is connected", || {
+        let connected = honest.peers().iter().any(|p| p.peer_id == id);
+        async move { connected.then_some(()) }
+    })
+    .await;
+    Rogue { net, _dir: dir }
+}
+
+/// The next slot (at most two ahead of the clock) that `index` authors in a set of four.
+async fn next_slot_of(index: u64) -> u64 {
+    loop {
+        let now = aitbc_node::util::unix_ms() / NET_SLOT_MS;
+        if let Some(s) = (now..=now + 2).find(|s| s % 4 == index) {
+            return s;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(NET_SLOT_MS / 2)).await;
+    }
+}
+
+/// Peers that send undecodable blocks, blocks with a bad seal, or forged votes are disconnected
+/// and banned; the honest network keeps finalizing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_peers_are_banned() {
+    use aitbc_node::consensus::voting::VoteMessage;
+    use aitbc_node::network::Topic;
+    use aitbc_primitives::{SignedVote, SigningContext, VoteKind, VoteTarget};
+    use codec::Encode;
+    let spec = local_spec();
+    let mut nodes = start_network(&spec, &["alice", "bob", "charlie"], 0).await;
+    wait_nodes(&nodes, 30, "finality at 2", |n| all_finalized(n, 2)).await;
+    let genesis = nodes[0].client().genesis_hash();
+    let honest = nodes[0].node().network.clone().unwrap();
+
+    for kind in ["undecodable", "bad seal", "forged vote"] {
+        let r = rogue(genesis, &nodes[0]).await;
+        let id = r.net.local_peer_id();
+        let mut i = 0u64;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !honest.is_banned(&id) {
+            assert!(std::time::Instant::now() < deadline, "{kind}: not banned");
+            i += 1;
+            let (topic, data) = match kind {
+                "undecodable" => (Topic::Blocks, format!("garbage {i}").into_bytes()),
+                "bad seal" => {
+                    let slot = next_slot_of(3).await;
+                    let (block, _) = nodes[0]
+                        .client()
+                        .build_block(slot, std::time::Instant::now())
+                        .unwrap();
+                    // Sealed by eve, who is no authority.
+                    let seal =
+                        dev_pair("eve").sign(SigningContext::Block, block.header.hash().as_bytes());
+                    let signed = aitbc_primitives::SignedBlock {
+                        block,
+                        seal,
+                        justification: None,
+                    };
+                    (Topic::Blocks, signed.encode())
+                }
+                _ => {
+                    let best = nodes[0].best();
+                    let mut vote = SignedVote::sign(
+                        &dev_pair("alice"),
+                        VoteKind::Prevote,
+                        VoteTarget {
+                            hash: best.hash,
+                            number: best.number,
+                        },
+                        i,
+                        0,
+                        &genesis,
+                    );
+                    vote.signature = dev_pair("eve").sign(SigningContext::Vote, b"forged");
+                    (
+                        Topic::Votes,
+                        VoteMessage {
+                            vote,
+                            resend: i as u32,
+                        }
+                        .encode(),
+                    )
+                }
+            };
+            let _ = r.net.publish(topic, data);
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        wait_until(10, "the banned peer is disconnected", || {
+            let gone = honest.peers().iter().all(|p| p.peer_id != id);
+            async move { gone.then_some(()) }
+        })
+        .await;
+        r.net.shutdown();
+    }
+    let fin = nodes[0].finalized().number;
+    wait_nodes(&nodes, 30, "finality goes on", |n| {
+        all_finalized(n, fin + 2)
+    })
+    .await;
+    for n in &mut nodes {
+        n.stop().await;
+    }
+}
+
+/// An authority that seals two blocks for one slot is caught: the proof (both headers) is kept,
+/// exposed by `/rpc/getEquivocations` and counted in the metrics; the second block is never
+/// followed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn equivocation_is_detected_and_exposed() {
+    use aitbc_node::network::Topic;
+    use aitbc_primitives::{DigestItem, SignedBlock, SigningContext};
+    use codec::Encode;
+    let spec = local_spec();
+    let mut nodes = start_network(&spec, &["alice", "bob", "charlie"], 0).await;
+    wait_nodes(&nodes, 30, "finality at 2", |n| all_finalized(n, 2)).await;
+    let genesis = nodes[0].client().genesis_hash();
+    // Dave (authority index 3) is the rogue.
+    let r = rogue(genesis, &nodes[1]).await;
+    let dave = dev_pair("dave");
+    let seal = |b: &aitbc_primitives::Block<_>| {
+        dave.sign(SigningContext::Block, b.header.hash().as_bytes())
+    };
+    let slot = next_slot_of(3).await;
+    let (block, _) = nodes[1]
+        .client()
+        .build_block(slot, std::time::Instant::now())
+        .unwrap();
+    let first = SignedBlock {
+        seal: seal(&block),
+        block: block.clone(),
+        justification: None,
+    };
+    let mut twin_block = block;
+    twin_block
+        .header
+        .digest
+        .try_push(DigestItem::Other(Default::default()))
+        .unwrap();
+    let twin = SignedBlock {
+        seal: seal(&twin_block),
+        block: twin_block,
+        justification: None,
+    };
+    let _ = r.net.publish(Topic::Blocks, first.encode());
+    let first_hash = first.hash();
+    wait_until(10, "the first block is known", || {
+        let known = nodes[0].client().header(&first_hash).unwrap().is_some();
+        async move { known.then_some(()) }
+    })
+    .await;
+    let _ = r.net.publish(Topic::Blocks, twin.encode());
+    let mut rpc = http(nodes[0].node());
+    let proof = wait_until(10, "the equivocation is exposed", || {
+        let url = rpc.base_url();
+        async move {
+            let mut c = aitbc_node::cli::http::HttpClient::new(&url).unwrap();
+            let v = c.get_ok("/rpc/getEquivocations").await.ok()?;
+            (!v.as_array()?.is_empty()).then_some(v)
+        }
+    })
+    .await;
+    assert_eq!(proof[0]["author"], dave.public().to_string());
+    assert_eq!(proof[0]["slot"], slot);
+    assert_eq!(proof[0]["first"]["hash"], first_hash.to_string());
+    assert_eq!(proof[0]["second"]["hash"], twin.hash().to_string());
+    let (_, metrics) = rpc.get("/metrics").await.unwrap();
+    let metrics = metrics.as_str().unwrap();
+    assert!(metrics.contains("aitbc_equivocations_total 1"), "{metrics}");
+    // The twin is never the best block anywhere.
+    for n in &nodes {
+        assert_ne!(n.best().hash, twin.hash());
+    }
+    r.net.shutdown();
+    for n in &mut nodes {
+        n.stop().await;
+    }
+}
