@@ -16,4 +16,3 @@ pub mod author;
 pub mod finality;
 pub mod slashing;
 pub mod slots;
-pub mod voting;
