@@ -16,3 +16,4 @@ pub mod author;
 pub mod finality;
 pub mod slashing;
 pub mod slots;
+pub mod voting;
