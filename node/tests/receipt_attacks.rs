@@ -427,7 +427,6 @@ async fn attacks_are_refused_at_the_pool() {
 /// before dispatch, as DESIGN.md asks of whatever can be). Today each is included as a failed
 /// call (`not_expired`, `unknown_job`) and pays its fee.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "product bug: a refund before expiry (or of another client's escrow) is a failed call that pays a fee, not invalid"]
 async fn bad_refunds_are_refused_at_the_pool() {
     let dir = tempfile::tempdir().unwrap();
     let node = start(config(spec(false), dir.path(), true)).await;

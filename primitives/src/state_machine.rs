@@ -102,6 +102,8 @@ pub enum ClaimError {
     MintCapExceeded,
     #[error("the mint would overflow the total issuance")]
     IssuanceOverflow,
+    #[error("the escrow has not expired yet: it can be refunded from its expiry block on")]
+    NotExpired,
 }
 
 impl InvalidTransaction {
@@ -162,6 +164,7 @@ impl ClaimError {
             ClaimError::PriceAboveEscrow => "price_above_escrow",
             ClaimError::MintCapExceeded => "mint_cap_exceeded",
             ClaimError::IssuanceOverflow => "issuance_overflow",
+            ClaimError::NotExpired => "not_expired",
         }
     }
 }

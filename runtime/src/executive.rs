@@ -20,7 +20,8 @@
 //! 6. the fee, `base_fee + fee_per_byte * encoded_len + tip` (the sudo key's `sudo.*` calls pay
 //!    only their tip), payable from the current balance
 //!    (`CannotPayFee`);
-//! 7. for a receipt claim, every claim rule ([`crate::receipts::check_claim`], `Claim(..)`);
+//! 7. for a receipt claim, every claim rule ([`crate::receipts::check_claim`], `Claim(..)`); for a
+//!    refund, that the escrow exists, is open and has expired ([`crate::receipts::check_refund`]);
 //! 8. in a block only: the block limits `max_block_txs` and `max_block_bytes`
 //!    (`ExhaustsResources`).
 //!
@@ -143,6 +144,10 @@ impl Runtime {
         }
         for claim in claims_in(&xt.call) {
             receipts::check_claim(s, claim, number, &self.genesis_hash, signatures_checked)
+                .map_err(InvalidTransaction::Claim)?;
+        }
+        if let Call::Receipts(receipts::Call::Refund { job_id }) = &xt.call {
+            receipts::check_refund(s, &xt.signer, *job_id, number)
                 .map_err(InvalidTransaction::Claim)?;
         }
         Ok(Checked { fee, chain_nonce })

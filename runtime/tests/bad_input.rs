@@ -380,9 +380,17 @@ fn claim_just_before_expiry_is_valid() {
 #[test]
 fn refund_before_expiry() {
     let mut chain = with_job();
-    let out = chain.submit(&dev("bob"), Call::refund(1)).unwrap();
-    assert!(!out.success);
-    assert_eq!(out.error.as_deref(), Some("not_expired"));
+    let xt = chain.sign(&dev("bob"), Call::refund(1));
+    assert_eq!(
+        submit_invalid(&mut chain, xt),
+        InvalidTransaction::Claim(ClaimError::NotExpired)
+    );
+    // Another client's escrow: not found under its key.
+    let xt = chain.sign(&dev("charlie"), Call::refund(1));
+    assert_eq!(
+        submit_invalid(&mut chain, xt),
+        InvalidTransaction::Claim(ClaimError::UnknownJob)
+    );
     assert_eq!(
         chain
             .runtime

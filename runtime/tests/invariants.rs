@@ -247,7 +247,7 @@ fn run(blocks: Vec<Vec<Action>>) -> Result<(), TestCaseError> {
                     prop_assert_eq!(&before, &pending.changes);
                     prop_assert_eq!(n_before, pending.outcomes.len());
                     // Well-formed calls by funded signers with the right nonce are never invalid
-                    // unless they are claims (checked before dispatch).
+                    // unless they are claims or refunds (checked before dispatch).
                     if matches!(
                         a,
                         Action::StaleNonce { .. } | Action::BadSignature { .. } | Action::Pauper
@@ -255,8 +255,8 @@ fn run(blocks: Vec<Vec<Action>>) -> Result<(), TestCaseError> {
                         continue;
                     }
                     let funded = chain.balance(&xt.signer) > 1_000_000;
-                    let is_claim = matches!(a, Action::Claim { .. });
-                    prop_assert!(is_claim || !funded, "unexpected invalid {:?}", a);
+                    let checked_early = matches!(a, Action::Claim { .. } | Action::Refund { .. });
+                    prop_assert!(checked_early || !funded, "unexpected invalid {:?}", a);
                 }
             }
         }

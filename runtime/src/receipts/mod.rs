@@ -381,6 +381,27 @@ pub fn claim<S: Storage>(
     Ok(())
 }
 
+/// Checks a refund of `client`'s escrow `job_id` in block `number`: the escrow exists, is open
+/// and has expired. Run before dispatch (an invalid refund never enters a block or pays a fee)
+/// and again by the dispatch itself.
+pub fn check_refund<S: Storage>(
+    s: &S,
+    client: &AccountId,
+    job_id: JobId,
+    number: BlockNumber,
+) -> Result<Job, ClaimError> {
+    let job = storage::JOBS
+        .get(s, &(*client, job_id))
+        .ok_or(ClaimError::UnknownJob)?;
+    if job.status != JobStatus::Open {
+        return Err(ClaimError::AlreadySettled);
+    }
+    if number < job.expires_at {
+        return Err(ClaimError::NotExpired);
+    }
+    Ok(job)
+}
+
 /// `receipts.refund` by `client`.
 pub fn refund<S: Storage>(
     s: &mut S,
@@ -389,15 +410,11 @@ pub fn refund<S: Storage>(
     job_id: JobId,
 ) -> DispatchResult {
     let key = (*client, job_id);
-    let job = storage::JOBS
-        .get(s, &key)
-        .ok_or(DispatchError::UnknownJob)?;
-    if job.status != JobStatus::Open {
-        return Err(DispatchError::JobNotOpen);
-    }
-    if system::block_number(s) < job.expires_at {
-        return Err(DispatchError::NotExpired);
-    }
+    let job = check_refund(s, client, job_id, system::block_number(s)).map_err(|e| match e {
+        ClaimError::UnknownJob => DispatchError::UnknownJob,
+        ClaimError::NotExpired => DispatchError::NotExpired,
+        _ => DispatchError::JobNotOpen,
+    })?;
     balances::deposit(s, client, job.price)?;
     let amount = job.price;
     storage::JOBS.insert(

@@ -111,8 +111,13 @@ fn treasury_share_rounds_down() {
 fn refund_after_expiry_only() {
     let mut chain = TestChain::dev(false);
     let fee = open(&mut chain, "bob", 9, 1_000, 3); // opened in block 1, expires at 4
-    let out = chain.submit(&dev("bob"), Call::refund(9)).unwrap(); // block 2
-    assert_eq!(out.error.as_deref(), Some("not_expired"));
+    let before = chain.balance(&acc("bob"));
+    // Too early: refused before dispatch, so it pays nothing.
+    assert_eq!(
+        chain.submit(&dev("bob"), Call::refund(9)).unwrap_err(),
+        InvalidTransaction::Claim(ClaimError::NotExpired)
+    );
+    assert_eq!(chain.balance(&acc("bob")), before);
     chain.advance_to(3);
     let out = chain.submit(&dev("bob"), Call::refund(9)).unwrap(); // block 4 = expires_at
     assert!(out.success, "{out:?}");
@@ -124,13 +129,17 @@ fn refund_after_expiry_only() {
             .status,
         JobStatus::Refunded
     );
-    let out2 = chain.submit(&dev("bob"), Call::refund(9)).unwrap();
-    assert_eq!(out2.error.as_deref(), Some("job_not_open"));
+    assert_eq!(
+        chain.submit(&dev("bob"), Call::refund(9)).unwrap_err(),
+        InvalidTransaction::Claim(ClaimError::AlreadySettled)
+    );
     // Another client finds no such job.
-    let out3 = chain.submit(&dev("charlie"), Call::refund(9)).unwrap();
-    assert_eq!(out3.error.as_deref(), Some("unknown_job"));
-    let fees = fee + 2 * out.fee + out2.fee;
-    assert!(chain.balance(&acc("bob")) >= ENDOWMENT - fees - 100);
+    assert_eq!(
+        chain.submit(&dev("charlie"), Call::refund(9)).unwrap_err(),
+        InvalidTransaction::Claim(ClaimError::UnknownJob)
+    );
+    assert_eq!(chain.balance(&acc("bob")), before - out.fee + 1_000);
+    assert!(chain.balance(&acc("bob")) >= ENDOWMENT - fee - out.fee - 100);
     chain.check_issuance().unwrap();
 }
 
