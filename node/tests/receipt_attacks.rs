@@ -423,9 +423,8 @@ async fn attacks_are_refused_at_the_pool() {
     node.stop().await;
 }
 
-/// Bad refunds should be refused at the pool like the claim attacks (their rules can be checked
-/// before dispatch, as DESIGN.md asks of whatever can be). Today each is included as a failed
-/// call (`not_expired`, `unknown_job`) and pays its fee.
+/// Bad refunds are refused at the pool like the claim attacks (their rules are checked before
+/// dispatch): nothing is included and no fee is paid.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_refunds_are_refused_at_the_pool() {
     let dir = tempfile::tempdir().unwrap();
