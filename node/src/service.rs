@@ -10,7 +10,7 @@ use crate::pool::{PoolLimits, TxPool};
 use crate::rpc::{self, RpcConfig, RpcHandle};
 use crate::sync;
 use aitbc_chain_spec::ChainSpec;
-use aitbc_primitives::{Pair, StateMachine};
+use aitbc_primitives::Pair;
 use aitbc_runtime::Runtime;
 use anyhow::{anyhow, Context};
 use std::net::SocketAddr;
@@ -232,10 +232,7 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
     let slots = Arc::new(SignedSlots::open(&dir.join(AUTHORING_FILE), genesis.hash)?);
     // Finality by votes runs when the set has more than one authority (otherwise each block is
     // final at import); an authority votes, any other node observes.
-    let multi_authority = {
-        let state = client.state()?;
-        client.runtime().authorities(&state).len() > 1
-    };
+    let multi_authority = client.voter_set().authorities.len() > 1;
     let voter = multi_authority
         .then(|| voting::voter(&client, config.authority.clone(), Some(&slots)))
         .transpose()?;
@@ -297,6 +294,7 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
         tasks.push(tokio::spawn(voting::run(
             client.clone(),
             voter,
+            config.authority.clone(),
             config.authority.is_some().then(|| slots.clone()),
             network.clone(),
             finality_rx,

@@ -462,3 +462,58 @@ async fn equivocation_is_detected_and_exposed() {
         n.stop().await;
     }
 }
+
+/// Root changes the authority set to alice and bob; once the change block is final, the new set
+/// votes alone: with charlie and dave stopped (2 of the old 4, no supermajority), alice and bob
+/// (2 of 2) still finalize. Restarting keeps the new set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authority_set_change_takes_effect_at_finality() {
+    use aitbc_primitives::extrinsic::TxParams;
+    use aitbc_primitives::{BoundedVec, Extrinsic};
+    use aitbc_runtime::Call;
+    let spec = local_spec();
+    let mut nodes = start_network(&spec, &AUTHORITIES, 0).await;
+    wait_nodes(&nodes, 30, "finality at 2", |n| all_finalized(n, 2)).await;
+    let genesis = nodes[0].client().genesis_hash();
+    let new_set =
+        BoundedVec::try_from_vec(vec![dev_pair("alice").public(), dev_pair("bob").public()])
+            .unwrap();
+    let mut rpc = http(nodes[0].node());
+    let nonce = balance(&mut rpc, &dev_pair("alice").public()).await.2;
+    let xt = Extrinsic::sign(
+        &dev_pair("alice"),
+        Call::sudo(Call::set_authorities(new_set)),
+        TxParams {
+            nonce,
+            ..TxParams::default()
+        },
+        genesis,
+    );
+    let sent = rpc.post_ok("/rpc/sendTx", &tx_body(&xt)).await.unwrap();
+    let tx = wait_tx(&mut rpc, sent["txHash"].as_str().unwrap(), "finalized").await;
+    assert_eq!(tx["success"], true, "{tx}");
+    wait_nodes(&nodes, 30, "the new set everywhere", |n| {
+        n.iter().all(|x| x.client().voter_set().id == 1)
+    })
+    .await;
+    assert_eq!(nodes[0].client().voter_set().authorities.len(), 2);
+    nodes[2].stop().await;
+    nodes[3].stop().await;
+    let fin = nodes[0].finalized().number;
+    wait_nodes(&nodes, 30, "alice and bob finalize alone", |n| {
+        all_finalized(n, fin + 3)
+    })
+    .await;
+    // A restart keeps the set.
+    nodes[1].stop().await;
+    nodes[1].start().await;
+    assert_eq!(nodes[1].client().voter_set().id, 1);
+    let fin = nodes[0].finalized().number;
+    wait_nodes(&nodes, 30, "finality after bob's restart", |n| {
+        all_finalized(n, fin + 2)
+    })
+    .await;
+    for n in &mut nodes {
+        n.stop().await;
+    }
+}

@@ -235,8 +235,32 @@ impl<S: StateMachine> Client<S> {
             }
         }
         let (chain, discarded) = self.tree_write().finalize(target);
-        self.db
-            .finalize(target, justification.as_deref(), &chain, &discarded)?;
+        // A change of the authority set takes effect for finality at the finalized block that
+        // signals it (the last one, if several are finalized at once).
+        let mut changed = None;
+        for hash in &chain {
+            if let Some(set) = self
+                .header(hash)?
+                .and_then(|h| h.authorities_change().map(<[_]>::to_vec))
+            {
+                changed = Some(crate::storage::VoterSet {
+                    id: self.voter_set().id + 1,
+                    authorities: set,
+                });
+            }
+        }
+        self.db.finalize(
+            target,
+            justification.as_deref(),
+            &chain,
+            &discarded,
+            changed.as_ref(),
+        )?;
+        if let Some(set) = changed {
+            tracing::info!(target: "finality", set_id = set.id, authorities = set.authorities.len(),
+                at = target.number, "authority set change final");
+            *self.voter_set.write().unwrap_or_else(|p| p.into_inner()) = set;
+        }
         *self.finalized.write().unwrap_or_else(|p| p.into_inner()) = target;
         self.metrics
             .set_heights(self.best_header().number, target.number);

@@ -20,7 +20,9 @@ pub use import::{Equivocation, ImportError};
 
 use crate::metrics::Metrics;
 use crate::pool::{PoolError, TxPool};
-use crate::storage::{BlockRef, ChainDb, DbStateView, GenesisWrite, StorageError, TxRecord};
+use crate::storage::{
+    BlockRef, ChainDb, DbStateView, GenesisWrite, StorageError, TxRecord, VoterSet,
+};
 use crate::util::Mutex;
 use aitbc_primitives::{
     decode_exact, AccountId, Block, BlockNumber, DecodeError, Extrinsic, Hash, Header, SignedBlock,
@@ -106,6 +108,8 @@ pub struct Client<S: StateMachine> {
     /// notifications).
     unfinalized: Mutex<HashMap<Hash, BlockTxs>>,
     equivocations: Mutex<VecDeque<Equivocation>>,
+    /// The finality voter set as of the last finalized block.
+    voter_set: RwLock<VoterSet>,
     /// Publishes a locally submitted transaction to peers (set when the network starts).
     announce_tx: OnceLock<TxAnnouncer>,
     import_lock: Mutex<()>,
@@ -179,6 +183,13 @@ impl<S: StateMachine> Client<S> {
                 tree.insert(hash, &header, author);
             }
         }
+        let voter_set = match db.voter_set()? {
+            Some(set) => set,
+            None => VoterSet {
+                id: 0,
+                authorities: runtime.authorities(&genesis.state),
+            },
+        };
         let (events, _) = broadcast::channel(1024);
         metrics.set_heights(best.number, finalized.number);
         Ok(Client {
@@ -190,6 +201,7 @@ impl<S: StateMachine> Client<S> {
             tree: RwLock::new(tree),
             unfinalized: Mutex::new(HashMap::new()),
             equivocations: Mutex::new(VecDeque::new()),
+            voter_set: RwLock::new(voter_set),
             announce_tx: OnceLock::new(),
             import_lock: Mutex::new(()),
             events,
@@ -290,6 +302,11 @@ impl<S: StateMachine> Client<S> {
     /// The encoded justification of a block finalized by votes.
     pub fn justification(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
         self.db.justification(hash)
+    }
+
+    /// The authorities voting on finality after the last finalized block, with the set's id.
+    pub fn voter_set(&self) -> VoterSet {
+        read(&self.voter_set)
     }
 
     /// Equivocations seen (two blocks by one author in one slot), most recent last.

@@ -18,8 +18,11 @@
 //!   [`Client::finalize`]; a justification this node cannot apply (block unknown yet) is retried
 //!   on the next block.
 //!
-//! Authority-set changes are not handled by this worker yet: the set is the one in the best
-//! state when the node starts (set id 0).
+//! Authority sets: the voter votes for the client's voter set ([`Client::voter_set`]): the
+//! genesis authorities (set 0), replaced by the set a block signals (`AuthoritiesChange` digest)
+//! once that block is finalized, with the next set id, recorded in the same durable write. After
+//! each finalization the worker starts a fresh voter when the set id moved. Justifications of
+//! an older set are ignored, of a newer one kept until the change is final here.
 
 use super::finality::{Action, Chain, PersistedRound, Voter, VoterConfig};
 use super::slashing::SignedSlots;
@@ -84,10 +87,20 @@ pub fn voter<S: StateMachine>(
     key: Option<Pair>,
     record: Option<&SignedSlots>,
 ) -> anyhow::Result<SharedVoter> {
+    Ok(Arc::new(Mutex::new(new_voter(client, key, record)?)))
+}
+
+/// A voter for the client's current voter set, resuming from the durable record when it is of
+/// that set.
+fn new_voter<S: StateMachine>(
+    client: &Client<S>,
+    key: Option<Pair>,
+    record: Option<&SignedSlots>,
+) -> anyhow::Result<Voter> {
     let state = client.state()?;
-    let authorities = client.runtime().authorities(&state);
     let slot_ms = client.runtime().slot_duration_ms(&state);
     drop(state);
+    let set = client.voter_set();
     let restored = match (&key, record) {
         (Some(k), Some(r)) => r
             .load_votes(&k.public())?
@@ -95,10 +108,10 @@ pub fn voter<S: StateMachine>(
         _ => None,
     };
     let fin = client.finalized();
-    let voter = Voter::new(
+    Ok(Voter::new(
         VoterConfig {
-            authorities,
-            set_id: 0,
+            authorities: set.authorities,
+            set_id: set.id,
             key,
             genesis_hash: client.genesis_hash(),
             gossip_duration_ms: slot_ms,
@@ -108,8 +121,7 @@ pub fn voter<S: StateMachine>(
             number: fin.number,
         },
         restored,
-    )?;
-    Ok(Arc::new(Mutex::new(voter)))
+    )?)
 }
 
 /// Encoded votes of `round` (answers peers' `Votes` requests).
@@ -125,6 +137,7 @@ pub fn round_votes(voter: &SharedVoter, round: u64) -> Vec<Vec<u8>> {
 struct Worker<S: StateMachine> {
     client: Arc<Client<S>>,
     voter: SharedVoter,
+    key: Option<Pair>,
     record: Option<Arc<SignedSlots>>,
     net: Option<NetworkHandle>,
     /// False after a failed durable write: observe only.
@@ -139,6 +152,7 @@ struct Worker<S: StateMachine> {
 pub async fn run<S: StateMachine>(
     client: Arc<Client<S>>,
     voter: SharedVoter,
+    key: Option<Pair>,
     record: Option<Arc<SignedSlots>>,
     net: Option<NetworkHandle>,
     mut inputs: mpsc::Receiver<FinalityInput>,
@@ -149,6 +163,7 @@ pub async fn run<S: StateMachine>(
     let mut w = Worker {
         client,
         voter,
+        key,
         record,
         net,
         may_vote: true,
@@ -228,12 +243,16 @@ impl<S: StateMachine> Worker<S> {
     }
 
     async fn on_justification(&mut self, peer: Option<crate::network::PeerId>, j: Justification) {
-        let set_id = self.voter.lock().set_id();
-        let authorities = match self.client.state() {
-            Ok(state) => self.client.runtime().authorities(&state),
-            Err(e) => return tracing::error!(target: "finality", error = %e, "cannot read state"),
-        };
-        if let Err(e) = j.verify(&authorities, set_id, &self.client.genesis_hash()) {
+        let set = self.client.voter_set();
+        if j.set_id < set.id {
+            return; // an older set's: its blocks are final here already
+        }
+        if j.set_id > set.id {
+            // A newer set's: usable once the change is final here.
+            self.pending = Some(j);
+            return;
+        }
+        if let Err(e) = j.verify(&set.authorities, set.id, &self.client.genesis_hash()) {
             tracing::warn!(target: "finality", error = %e, "invalid justification");
             if let (Some(net), Some(peer)) = (&self.net, peer) {
                 net.report(peer, Misbehaviour::BadVote);
@@ -255,7 +274,7 @@ impl<S: StateMachine> Worker<S> {
         }
     }
 
-    async fn finalize(&self, j: &Justification) -> Result<(), crate::client::ImportError> {
+    async fn finalize(&mut self, j: &Justification) -> Result<(), crate::client::ImportError> {
         let client = self.client.clone();
         let target = BlockRef {
             number: j.target.number,
@@ -264,7 +283,26 @@ impl<S: StateMachine> Worker<S> {
         let bytes = j.encode();
         tokio::task::spawn_blocking(move || client.finalize(target, Some(bytes)))
             .await
-            .unwrap_or_else(|_| Err(crate::client::ImportError::UnknownBlock(target.hash)))
+            .unwrap_or_else(|_| Err(crate::client::ImportError::UnknownBlock(target.hash)))?;
+        self.follow_set_change();
+        Ok(())
+    }
+
+    /// Starts a fresh voter when a finalized block changed the voter set.
+    fn follow_set_change(&mut self) {
+        let set_id = self.client.voter_set().id;
+        if set_id == self.voter.lock().set_id() {
+            return;
+        }
+        match new_voter(&self.client, self.key.clone(), self.record.as_deref()) {
+            Ok(v) => {
+                tracing::info!(target: "finality", set_id, "voting with the new authority set");
+                *self.voter.lock() = v;
+            }
+            Err(e) => {
+                tracing::error!(target: "finality", error = %e, "cannot start the new set's voter")
+            }
+        }
     }
 
     async fn apply(&mut self, actions: Vec<Action>) {

@@ -13,7 +13,8 @@
 //! - `txs`: transaction hash -> SCALE [`TxRecord`] (block, index, outcome), best chain only;
 //! - `state`: the flat key-value state at the best block;
 //! - `tree`: state-commitment (Jellyfish Merkle tree) nodes, borsh `NodeKey` -> borsh `Node`;
-//! - `meta`: genesis hash, best and finalized block, schema version.
+//! - `meta`: genesis hash, best and finalized block, schema version, the finality voter set
+//!   (changed in the same write that finalizes the block signalling the change).
 //!
 //! Invariants:
 //! - One durable redb write transaction per executed block ([`ChainDb::commit_block`]) writes the
@@ -55,6 +56,7 @@ const META_SCHEMA: &str = "schema_version";
 const META_GENESIS: &str = "genesis_hash";
 const META_BEST: &str = "best";
 const META_FINALIZED: &str = "finalized";
+const META_VOTER_SET: &str = "voter_set";
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +97,14 @@ from_redb!(
 pub struct BlockRef {
     pub number: BlockNumber,
     pub hash: Hash,
+}
+
+/// The authorities that vote on finality, and the set's id (0 for the genesis set, one more at
+/// each finalized change).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct VoterSet {
+    pub id: u64,
+    pub authorities: Vec<AccountId>,
 }
 
 /// Where an included transaction is, and what it did (the outcome is the state machine's
@@ -373,6 +383,7 @@ impl ChainDb {
         justification: Option<&[u8]>,
         newly_final: &[Hash],
         discarded: &[Hash],
+        voter_set: Option<&VoterSet>,
     ) -> Result<(), StorageError> {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(redb::Durability::Immediate)?;
@@ -397,8 +408,12 @@ impl ChainDb {
         if let Some(j) = justification {
             txn.open_table(JUSTIFICATIONS)?.insert(&to.hash.0, j)?;
         }
-        txn.open_table(META)?
-            .insert(META_FINALIZED, to.encode().as_slice())?;
+        let mut meta = txn.open_table(META)?;
+        meta.insert(META_FINALIZED, to.encode().as_slice())?;
+        if let Some(set) = voter_set {
+            meta.insert(META_VOTER_SET, set.encode().as_slice())?;
+        }
+        drop(meta);
         txn.commit()?;
         Ok(())
     }
@@ -461,6 +476,15 @@ impl ChainDb {
             .meta(key)?
             .ok_or_else(|| StorageError::Corrupt(format!("missing {key}")))?;
         BlockRef::decode(&mut &bytes[..]).map_err(|_| StorageError::Corrupt(key.into()))
+    }
+
+    /// The finality voter set recorded at the last finalized change (none before the first).
+    pub fn voter_set(&self) -> Result<Option<VoterSet>, StorageError> {
+        self.meta(META_VOTER_SET)?
+            .map(|b| {
+                VoterSet::decode(&mut &b[..]).map_err(|_| StorageError::Corrupt("voter set".into()))
+            })
+            .transpose()
     }
 
     /// The best block.
