@@ -40,6 +40,9 @@ pub type Xt<S> = Extrinsic<<S as StateMachine>::Call>;
 /// The signed block type of a state machine.
 pub type SignedBlockOf<S> = SignedBlock<Xt<S>>;
 
+/// An included transaction's location and outcome.
+pub type RecordedTx<S> = (TxRecord, TxOutcome<<S as StateMachine>::Event>);
+
 /// A block's header and the hashes of its transactions.
 type BlockTxs = (Header, Arc<Vec<Hash>>);
 
@@ -395,9 +398,19 @@ impl<S: StateMachine> Client<S> {
         }
     }
 
+    /// Where an included transaction is and what it did (without reading its block).
+    pub fn tx_outcome(&self, hash: &Hash) -> Result<Option<RecordedTx<S>>, StorageError> {
+        let Some(record) = self.db.tx(hash)? else {
+            return Ok(None);
+        };
+        let outcome = decode_exact(&record.outcome)
+            .map_err(|e| StorageError::Corrupt(format!("tx {hash} outcome: {e}")))?;
+        Ok(Some((record, outcome)))
+    }
+
     /// Where a transaction is: pooled, included (with its outcome) or dropped.
     pub fn tx_status(&self, hash: &Hash) -> Result<Option<TxStatus<S>>, StorageError> {
-        if let Some(record) = self.db.tx(hash)? {
+        if let Some((record, outcome)) = self.tx_outcome(hash)? {
             // Decode only this extrinsic, from its span in the stored block.
             let corrupt = |what: &str| StorageError::Corrupt(format!("tx {hash}: {what}"));
             let bytes = self
@@ -410,8 +423,6 @@ impl<S: StateMachine> Client<S> {
                 .ok_or_else(|| corrupt("span out of range"))?;
             let xt: Xt<S> = decode_exact(span).map_err(|e| corrupt(&e.to_string()))?;
             let finalized = record.block.number <= self.finalized().number;
-            let outcome =
-                decode_exact(&record.outcome).map_err(|e| StorageError::Corrupt(e.to_string()))?;
             return Ok(Some(TxStatus::Included(Box::new(IncludedTx {
                 record,
                 xt,

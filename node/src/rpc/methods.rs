@@ -88,10 +88,10 @@ pub fn get_block_events<S: StateMachine>(client: &Client<S>, id: &str) -> Result
     let mut txs = Vec::with_capacity(block.block.extrinsics.len());
     for (index, xt) in block.block.extrinsics.iter().enumerate() {
         let tx_hash = xt.hash();
-        let outcome = match client.tx_status(&tx_hash)? {
-            Some(TxStatus::Included(inc)) if inc.record.block.hash == hash => Some(inc.outcome),
-            _ => None,
-        };
+        let outcome = client
+            .tx_outcome(&tx_hash)?
+            .filter(|(record, _)| record.block.hash == hash)
+            .map(|(_, outcome)| outcome);
         let Some(outcome) = outcome else {
             return Err(ApiError::new(
                 404,
