@@ -18,11 +18,12 @@ pub async fn run<S: StateMachine>(client: Arc<Client<S>>, mut shutdown: watch::R
         let best = client.best_header();
         let fin = client.finalized();
         let pool = client.pool().status();
-        let rate = (best.number - last) as f64 / PERIOD.as_secs_f64();
+        let rate = best.number.saturating_sub(last) as f64 / PERIOD.as_secs_f64();
         last = best.number;
         tracing::info!(
             target: "informant",
-            "idle (0 peers), best #{} ({}), finalized #{} ({}), {:.1} bps, txpool ready {} future {}",
+            "{} peers, best #{} ({}), finalized #{} ({}), {:.1} bps, txpool ready {} future {}",
+            client.metrics().peers(),
             best.number,
             best.hash().short(),
             fin.number,

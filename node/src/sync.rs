@@ -166,12 +166,12 @@ pub async fn run<S: StateMachine>(
                         }
                     }
                     NetworkEvent::PeerConnected { peer, status } => {
-                        tracing::info!(target: "sync", %peer, best = status.best.0, finalized = status.finalized.0, "peer connected");
+                        tracing::debug!(target: "sync", %peer, best = status.best.0, finalized = status.finalized.0, "peer ready");
                         client.metrics().set_peers(net.peer_count());
                         maybe_catch_up(&client, &net, &finality, &syncing);
                     }
                     NetworkEvent::PeerDisconnected(peer) => {
-                        tracing::info!(target: "sync", %peer, "peer disconnected");
+                        tracing::debug!(target: "sync", %peer, "peer gone");
                         client.metrics().set_peers(net.peer_count());
                     }
                 }
