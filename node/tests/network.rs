@@ -517,3 +517,46 @@ async fn authority_set_change_takes_effect_at_finality() {
         n.stop().await;
     }
 }
+
+/// Charlie and dave are gone for good: finality stalls (2 of 4). Root forces the set to alice
+/// and bob; once the change block is buried on the best chain, the new set finalizes alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forced_authority_set_change_revives_finality() {
+    use aitbc_primitives::extrinsic::TxParams;
+    use aitbc_primitives::{BoundedVec, Extrinsic};
+    use aitbc_runtime::Call;
+    let spec = local_spec();
+    let mut nodes = start_network(&spec, &AUTHORITIES, 0).await;
+    wait_nodes(&nodes, 30, "finality at 2", |n| all_finalized(n, 2)).await;
+    nodes[2].stop().await;
+    nodes[3].stop().await;
+    let genesis = nodes[0].client().genesis_hash();
+    let new_set =
+        BoundedVec::try_from_vec(vec![dev_pair("alice").public(), dev_pair("bob").public()])
+            .unwrap();
+    let mut rpc = http(nodes[0].node());
+    let nonce = balance(&mut rpc, &dev_pair("alice").public()).await.2;
+    let xt = Extrinsic::sign(
+        &dev_pair("alice"),
+        Call::sudo(Call::force_set_authorities(new_set)),
+        TxParams {
+            nonce,
+            ..TxParams::default()
+        },
+        genesis,
+    );
+    let sent = rpc.post_ok("/rpc/sendTx", &tx_body(&xt)).await.unwrap();
+    let tx = wait_tx(&mut rpc, sent["txHash"].as_str().unwrap(), "finalized").await;
+    assert_eq!(tx["success"], true, "{tx}");
+    let change_at = tx["block_height"].as_u64().unwrap();
+    wait_nodes(
+        &nodes,
+        30,
+        "alice and bob finalize with the forced set",
+        |n| n.iter().all(|x| x.client().voter_set().id == 1) && all_finalized(n, change_at + 3),
+    )
+    .await;
+    for n in &mut nodes {
+        n.stop().await;
+    }
+}

@@ -34,6 +34,10 @@ pub enum DigestItem {
     /// Reserved for future consensus items. Today's runtime produces none, and import requires the
     /// digest to equal the one the runtime produced, so a block carrying one is refused.
     Other(BoundedVec<u8, MAX_DIGEST_ITEM_BYTES>),
+    /// Root forces the authority set to this list without waiting for finality (more than 1/3
+    /// of the voters are gone): nodes enact it once the block is buried under enough blocks on
+    /// the best chain.
+    ForcedAuthoritiesChange(BoundedVec<AccountId, MAX_AUTHORITIES>),
 }
 
 /// The bounded list of digest items.
@@ -74,7 +78,15 @@ impl Header {
     pub fn authorities_change(&self) -> Option<&[AccountId]> {
         self.digest.iter().find_map(|d| match d {
             DigestItem::AuthoritiesChange(set) => Some(&set[..]),
-            DigestItem::Other(_) => None,
+            DigestItem::Other(_) | DigestItem::ForcedAuthoritiesChange(_) => None,
+        })
+    }
+
+    /// The authority set root forces with this header, if any.
+    pub fn forced_authorities_change(&self) -> Option<&[AccountId]> {
+        self.digest.iter().find_map(|d| match d {
+            DigestItem::ForcedAuthoritiesChange(set) => Some(&set[..]),
+            DigestItem::Other(_) | DigestItem::AuthoritiesChange(_) => None,
         })
     }
 }

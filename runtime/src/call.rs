@@ -16,6 +16,7 @@
 //! | `ADD_COORDINATOR` / `REMOVE_COORDINATOR` | `who` | root |
 //! | `PARAM_SET` | `key` (snake_case name), `value` (decimal) | `params.set` (root) |
 //! | `SET_AUTHORITIES` | `authorities` (list) | `authority.set_authorities` (root) |
+//! | `FORCE_SET_AUTHORITIES` | `authorities` (list) | `authority.force_set_authorities` (root) |
 //! | `SUDO` | `call` (a nested JSON call) | `sudo.sudo` |
 //! | `SET_SUDO_KEY` | `new` | `sudo.set_key` |
 //!
@@ -97,6 +98,9 @@ impl Call {
     }
     pub fn set_authorities(authorities: AuthoritySet) -> Call {
         Call::Authority(authority::Call::SetAuthorities { authorities })
+    }
+    pub fn force_set_authorities(authorities: AuthoritySet) -> Call {
+        Call::Authority(authority::Call::ForceSetAuthorities { authorities })
     }
     /// `sudo.sudo{call}`: dispatch `call` as root.
     pub fn sudo(call: Call) -> Call {
@@ -201,6 +205,9 @@ pub enum JsonCall {
     SetAuthorities {
         authorities: Vec<AccountId>,
     },
+    ForceSetAuthorities {
+        authorities: Vec<AccountId>,
+    },
     Sudo {
         call: Box<JsonCall>,
     },
@@ -259,6 +266,11 @@ impl From<Call> for JsonCall {
                     authorities: authorities.into_inner(),
                 }
             }
+            Call::Authority(authority::Call::ForceSetAuthorities { authorities }) => {
+                JsonCall::ForceSetAuthorities {
+                    authorities: authorities.into_inner(),
+                }
+            }
             Call::Sudo(sudo::Call::Sudo { call }) => JsonCall::Sudo {
                 call: Box::new(JsonCall::from(*call)),
             },
@@ -295,6 +307,9 @@ impl TryFrom<JsonCall> for Call {
             JsonCall::ParamSet { key, value } => Call::set_param(Param::parse(&key, &value)?),
             JsonCall::SetAuthorities { authorities } => {
                 Call::set_authorities(AuthoritySet::try_from_vec(authorities)?)
+            }
+            JsonCall::ForceSetAuthorities { authorities } => {
+                Call::force_set_authorities(AuthoritySet::try_from_vec(authorities)?)
             }
             JsonCall::Sudo { call } => Call::sudo(Call::try_from(*call)?),
             JsonCall::SetSudoKey { new } => Call::set_sudo_key(new),

@@ -155,7 +155,11 @@ pub fn dispatch<S: Storage>(
         }
         Call::Authority(authority::Call::SetAuthorities { authorities }) => {
             ensure_root(&origin)?;
-            authority::set_authorities(s, events, authorities.clone())
+            authority::set_authorities(s, events, authorities.clone(), false)
+        }
+        Call::Authority(authority::Call::ForceSetAuthorities { authorities }) => {
+            ensure_root(&origin)?;
+            authority::set_authorities(s, events, authorities.clone(), true)
         }
         Call::Sudo(inner) => {
             let key = sudo::key(s);

@@ -319,9 +319,14 @@ impl StateMachine for Runtime {
             authority::on_finalize(&mut s)
         };
         let mut digest = Digest::new();
-        if let Some(set) = new_set {
+        if let Some((set, forced)) = new_set {
+            let item = if forced {
+                DigestItem::ForcedAuthoritiesChange(set)
+            } else {
+                DigestItem::AuthoritiesChange(set)
+            };
             digest
-                .try_push(DigestItem::AuthoritiesChange(set))
+                .try_push(item)
                 .map_err(|e| BlockError::TooBig(e.to_string()))?;
         }
         let commitment = state.commit(&changes)?;

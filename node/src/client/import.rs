@@ -18,6 +18,12 @@
 //! [`Client::finalize`] makes a block of the fork tree final: the best chain moves onto it if it
 //! was on a fork, the undo logs up to it and every conflicting fork are dropped, in one durable
 //! write. A single-authority chain finalizes each block at import.
+//!
+//! Authority-set changes: a finalized block signalling `AuthoritiesChange` replaces the voter set
+//! (next set id) in the same write. A block signalling `ForcedAuthoritiesChange` (root, when more
+//! than 1/3 of the voters are gone and nothing can be finalized) is enacted without votes once it
+//! is [`FORCED_CHANGE_DEPTH`] blocks deep on the best chain: this node finalizes it (without a
+//! justification) and the new set votes from there. Root is trusted for this, as in Substrate.
 
 use super::{Client, SignedBlockOf, Xt};
 use crate::consensus::slots::{self, HeaderError};
@@ -29,6 +35,9 @@ use aitbc_primitives::{
 use codec::Encode;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// How deep on the best chain a forced authority-set change must be before it is enacted.
+pub const FORCED_CHANGE_DEPTH: u64 = 4;
 
 /// How many equivocation proofs are kept in memory.
 const MAX_EQUIVOCATIONS: usize = 64;
@@ -176,6 +185,7 @@ impl<S: StateMachine> Client<S> {
             self.tree_write().insert(hash, header, author);
             self.on_new_best(header, at, tx_hashes.clone(), single);
             self.maintain_pool(&tx_hashes, header.number, Vec::new());
+            self.enact_forced_change()?;
             return Ok(at);
         }
         // A fork block: stored unexecuted; fork choice decides whether to move onto it.
@@ -196,8 +206,33 @@ impl<S: StateMachine> Client<S> {
         let target = self.tree_read().best(&best);
         if target != best {
             self.reorg(target)?;
+            self.enact_forced_change()?;
         }
         Ok(at)
+    }
+
+    /// Finalizes the highest block with a forced authority-set change that is at least
+    /// [`FORCED_CHANGE_DEPTH`] blocks deep on the best chain (see the module docs).
+    fn enact_forced_change(&self) -> Result<(), ImportError> {
+        let best = self.best();
+        let fin = self.finalized();
+        let Some(upto) = best.number.checked_sub(FORCED_CHANGE_DEPTH) else {
+            return Ok(());
+        };
+        let mut n = upto;
+        while n > fin.number {
+            let Some(hash) = self.tree_read().ancestor_at(&best.hash, n) else {
+                break;
+            };
+            let header = self.header(&hash)?.ok_or(ImportError::UnknownBlock(hash))?;
+            if header.forced_authorities_change().is_some() {
+                tracing::warn!(target: "finality", number = n, %hash,
+                    "enacting a forced authority-set change: finalizing its block without votes");
+                return self.finalize_locked(BlockRef { number: n, hash }, None);
+            }
+            n -= 1;
+        }
+        Ok(())
     }
 
     /// Makes `target` final, with its justification if it was finalized by votes (see the module
@@ -208,6 +243,15 @@ impl<S: StateMachine> Client<S> {
         justification: Option<Vec<u8>>,
     ) -> Result<(), ImportError> {
         let _guard = self.import_lock.lock();
+        self.finalize_locked(target, justification)
+    }
+
+    /// [`Client::finalize`] with the import lock held.
+    fn finalize_locked(
+        &self,
+        target: BlockRef,
+        justification: Option<Vec<u8>>,
+    ) -> Result<(), ImportError> {
         let finalized = self.finalized();
         if target.number <= finalized.number {
             return match self.db.hash_at(target.number)? {
@@ -239,10 +283,13 @@ impl<S: StateMachine> Client<S> {
         // signals it (the last one, if several are finalized at once).
         let mut changed = None;
         for hash in &chain {
-            if let Some(set) = self
-                .header(hash)?
-                .and_then(|h| h.authorities_change().map(<[_]>::to_vec))
-            {
+            let header = self.header(hash)?;
+            let signalled = header.as_ref().and_then(|h| {
+                h.authorities_change()
+                    .or_else(|| h.forced_authorities_change())
+                    .map(<[_]>::to_vec)
+            });
+            if let Some(set) = signalled {
                 changed = Some(crate::storage::VoterSet {
                     id: self.voter_set().id + 1,
                     authorities: set,

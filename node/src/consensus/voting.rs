@@ -20,8 +20,9 @@
 //!
 //! Authority sets: the voter votes for the client's voter set ([`Client::voter_set`]): the
 //! genesis authorities (set 0), replaced by the set a block signals (`AuthoritiesChange` digest)
-//! once that block is finalized, with the next set id, recorded in the same durable write. After
-//! each finalization the worker starts a fresh voter when the set id moved. Justifications of
+//! once that block is finalized (or a forced change is enacted at import), with the next set id,
+//! recorded in the same durable write. After each finalization and each new best block the
+//! worker starts a fresh voter when the set id moved. Justifications of
 //! an older set are ignored, of a newer one kept until the change is final here.
 
 use super::finality::{Action, Chain, PersistedRound, Voter, VoterConfig};
@@ -185,6 +186,8 @@ pub async fn run<S: StateMachine>(
             event = events.recv() => {
                 match event {
                     Ok(crate::client::ChainEvent::NewBest { .. }) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        // A forced authority-set change is enacted at import.
+                        w.follow_set_change();
                         let actions = w.with_voter(|v, c| v.on_block(c));
                         w.apply(actions).await;
                         if let Some(j) = w.pending.take() {

@@ -8,6 +8,10 @@
 //!   the next block on. (The node may additionally wait for finality before trusting it for
 //!   consensus; the runtime's view changes at the next block.) Several changes in one block: the
 //!   last wins.
+//! - `force_set_authorities{authorities}` (root only) does the same but signals
+//!   `DigestItem::ForcedAuthoritiesChange`: for when more than 1/3 of the voters are gone for good
+//!   and the change could never be finalized. The node enacts it for finality once the block is
+//!   buried on the best chain (see the node's `client::import`).
 
 pub mod storage;
 #[cfg(test)]
@@ -30,6 +34,8 @@ pub type AuthoritySet = BoundedVec<AccountId, MAX_AUTHORITIES>;
 pub enum Call {
     /// Root only: the set that authors from the next block on.
     SetAuthorities { authorities: AuthoritySet },
+    /// Root only: like `SetAuthorities`, but the change is forced (see the module docs).
+    ForceSetAuthorities { authorities: AuthoritySet },
 }
 
 /// Events of the authority module.
@@ -83,24 +89,34 @@ pub fn current_author<S: Storage>(s: &S) -> Option<AccountId> {
     slot_author(&set, crate::system::slot(s)).copied()
 }
 
-/// `authority.set_authorities`: the caller has checked the origin is root.
+/// `authority.set_authorities` (`forced`: `force_set_authorities`): the caller has checked the
+/// origin is root.
 pub fn set_authorities<S: Storage>(
     s: &mut S,
     events: &mut Vec<crate::Event>,
     authorities: AuthoritySet,
+    forced: bool,
 ) -> DispatchResult {
     check_set(&authorities)?;
     storage::PENDING.put(s, &authorities);
+    if forced {
+        storage::PENDING_FORCED.put(s, &true);
+    } else {
+        storage::PENDING_FORCED.kill(s);
+    }
     events.push(crate::Event::Authority(Event::AuthoritiesChanged {
         authorities: authorities.to_vec(),
     }));
     Ok(())
 }
 
-/// End of block: makes a pending set current and returns it (for the header digest).
-pub fn on_finalize<S: Storage>(s: &mut S) -> Option<AuthoritySet> {
+/// End of block: makes a pending set current and returns it with whether it is forced (for the
+/// header digest).
+pub fn on_finalize<S: Storage>(s: &mut S) -> Option<(AuthoritySet, bool)> {
     let pending = storage::PENDING.get(s)?;
+    let forced = storage::PENDING_FORCED.get(s).unwrap_or(false);
     storage::PENDING.kill(s);
+    storage::PENDING_FORCED.kill(s);
     storage::AUTHORITIES.put(s, &pending);
-    Some(pending)
+    Some((pending, forced))
 }

@@ -10,3 +10,5 @@ pub const AUTHORITIES: StorageValue<AuthoritySet> = StorageValue::new(MODULE, "A
 /// A set scheduled by `set_authorities` in the current block; moved to `AUTHORITIES` (and
 /// signalled in the digest) by `finalize_block`.
 pub const PENDING: StorageValue<AuthoritySet> = StorageValue::new(MODULE, "Pending");
+/// Whether the pending set is forced (`force_set_authorities`).
+pub const PENDING_FORCED: StorageValue<bool> = StorageValue::new(MODULE, "PendingForced");

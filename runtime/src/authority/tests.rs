@@ -72,3 +72,29 @@ fn bad_sets_fail_and_direct_calls_are_invalid() {
     );
     assert_eq!(chain.runtime.authorities(&chain.state), vec![acc("alice")]);
 }
+
+#[test]
+fn a_forced_change_is_signalled_as_forced() {
+    let mut chain = TestChain::dev(false);
+    let set = AuthoritySet::try_from_vec(vec![acc("bob")]).unwrap();
+    let xt = chain.sign(
+        &dev("alice"),
+        Call::sudo(Call::force_set_authorities(set.clone())),
+    );
+    let built = chain.build_block(&[xt]);
+    assert!(built.results[0].as_ref().unwrap().success);
+    let header = &built.block.header;
+    assert_eq!(
+        header.digest.to_vec(),
+        vec![DigestItem::ForcedAuthoritiesChange(set.clone())]
+    );
+    assert_eq!(header.forced_authorities_change(), Some(&set[..]));
+    assert_eq!(header.authorities_change(), None);
+    assert_eq!(chain.runtime.authorities(&chain.state), set.to_vec());
+    // A signed (non-root) caller cannot force a change.
+    let xt = chain.sign(&dev("bob"), Call::force_set_authorities(set));
+    assert_eq!(
+        chain.validate(&xt).unwrap_err(),
+        InvalidTransaction::BadOrigin
+    );
+}
