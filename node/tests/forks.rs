@@ -92,17 +92,28 @@ fn balance(c: &Client<Runtime>, who: &str) -> u128 {
     c.runtime().account(&state, &dev_pair(who).public()).balance
 }
 
-#[test]
-fn reorg_to_a_longer_fork_then_finalize_and_restart() {
+/// Two clients of one two-authority chain (each with its own database) that share block 1, by
+/// alice: (spec, dir of A, dir of B, A, B, block 1).
+fn two_clients_sharing_block_1() -> (
+    ChainSpec,
+    tempfile::TempDir,
+    tempfile::TempDir,
+    Client<Runtime>,
+    Client<Runtime>,
+    SignedBlockOf<Runtime>,
+) {
     let spec = two_authorities();
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = open(&spec, da.path());
     let b = open(&spec, db.path());
-    let s0 = base_slot();
-
-    // A common block 1 by alice.
-    let b1 = author(&a, "alice", slot_of("alice", s0));
+    let b1 = author(&a, "alice", slot_of("alice", base_slot()));
     b.import_block(&b1, None).unwrap();
+    (spec, da, db, a, b, b1)
+}
+
+#[test]
+fn reorg_to_a_longer_fork_then_finalize_and_restart() {
+    let (spec, da, _db, a, b, b1) = two_clients_sharing_block_1();
     let s1 = b1.block.header.slot;
 
     // Fork: A gets 2a (alice, with charlie's transfer); B gets 2b and 3b (bob, dave's transfer).
@@ -185,13 +196,7 @@ fn reorg_to_a_longer_fork_then_finalize_and_restart() {
 
 #[test]
 fn bad_fork_blocks_are_refused_or_never_chosen() {
-    let spec = two_authorities();
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = open(&spec, da.path());
-    let b = open(&spec, db.path());
-    let s0 = base_slot();
-    let b1 = author(&a, "alice", slot_of("alice", s0));
-    b.import_block(&b1, None).unwrap();
+    let (_spec, _da, _db, a, b, b1) = two_clients_sharing_block_1();
 
     // Wrong author for the slot / bad seal.
     let b2 = author(&b, "bob", slot_of("bob", b1.block.header.slot));

@@ -463,35 +463,42 @@ async fn equivocation_is_detected_and_exposed() {
     }
 }
 
+/// Signs `call` wrapped in `sudo` by //alice (the local chain's sudo key), sends it to `node` and
+/// waits until it is finalized there; returns the `getTx` answer.
+async fn root_call(node: &TestNode, call: aitbc_runtime::Call) -> serde_json::Value {
+    use aitbc_primitives::extrinsic::TxParams;
+    use aitbc_primitives::Extrinsic;
+    let mut rpc = http(node.node());
+    let nonce = balance(&mut rpc, &dev_pair("alice").public()).await.2;
+    let xt = Extrinsic::sign(
+        &dev_pair("alice"),
+        aitbc_runtime::Call::sudo(call),
+        TxParams {
+            nonce,
+            ..TxParams::default()
+        },
+        node.client().genesis_hash(),
+    );
+    let sent = rpc.post_ok("/rpc/sendTx", &tx_body(&xt)).await.unwrap();
+    let tx = wait_tx(&mut rpc, sent["txHash"].as_str().unwrap(), "finalized").await;
+    assert_eq!(tx["success"], true, "{tx}");
+    tx
+}
+
 /// Root changes the authority set to alice and bob; once the change block is final, the new set
 /// votes alone: with charlie and dave stopped (2 of the old 4, no supermajority), alice and bob
 /// (2 of 2) still finalize. Restarting keeps the new set.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authority_set_change_takes_effect_at_finality() {
-    use aitbc_primitives::extrinsic::TxParams;
-    use aitbc_primitives::{BoundedVec, Extrinsic};
+    use aitbc_primitives::BoundedVec;
     use aitbc_runtime::Call;
     let spec = local_spec();
     let mut nodes = start_network(&spec, &AUTHORITIES, 0).await;
     wait_nodes(&nodes, 30, "finality at 2", |n| all_finalized(n, 2)).await;
-    let genesis = nodes[0].client().genesis_hash();
     let new_set =
         BoundedVec::try_from_vec(vec![dev_pair("alice").public(), dev_pair("bob").public()])
             .unwrap();
-    let mut rpc = http(nodes[0].node());
-    let nonce = balance(&mut rpc, &dev_pair("alice").public()).await.2;
-    let xt = Extrinsic::sign(
-        &dev_pair("alice"),
-        Call::sudo(Call::set_authorities(new_set)),
-        TxParams {
-            nonce,
-            ..TxParams::default()
-        },
-        genesis,
-    );
-    let sent = rpc.post_ok("/rpc/sendTx", &tx_body(&xt)).await.unwrap();
-    let tx = wait_tx(&mut rpc, sent["txHash"].as_str().unwrap(), "finalized").await;
-    assert_eq!(tx["success"], true, "{tx}");
+    root_call(&nodes[0], Call::set_authorities(new_set)).await;
     wait_nodes(&nodes, 30, "the new set everywhere", |n| {
         n.iter().all(|x| x.client().voter_set().id == 1)
     })
@@ -522,32 +529,17 @@ async fn authority_set_change_takes_effect_at_finality() {
 /// and bob; once the change block is buried on the best chain, the new set finalizes alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forced_authority_set_change_revives_finality() {
-    use aitbc_primitives::extrinsic::TxParams;
-    use aitbc_primitives::{BoundedVec, Extrinsic};
+    use aitbc_primitives::BoundedVec;
     use aitbc_runtime::Call;
     let spec = local_spec();
     let mut nodes = start_network(&spec, &AUTHORITIES, 0).await;
     wait_nodes(&nodes, 30, "finality at 2", |n| all_finalized(n, 2)).await;
     nodes[2].stop().await;
     nodes[3].stop().await;
-    let genesis = nodes[0].client().genesis_hash();
     let new_set =
         BoundedVec::try_from_vec(vec![dev_pair("alice").public(), dev_pair("bob").public()])
             .unwrap();
-    let mut rpc = http(nodes[0].node());
-    let nonce = balance(&mut rpc, &dev_pair("alice").public()).await.2;
-    let xt = Extrinsic::sign(
-        &dev_pair("alice"),
-        Call::sudo(Call::force_set_authorities(new_set)),
-        TxParams {
-            nonce,
-            ..TxParams::default()
-        },
-        genesis,
-    );
-    let sent = rpc.post_ok("/rpc/sendTx", &tx_body(&xt)).await.unwrap();
-    let tx = wait_tx(&mut rpc, sent["txHash"].as_str().unwrap(), "finalized").await;
-    assert_eq!(tx["success"], true, "{tx}");
+    let tx = root_call(&nodes[0], Call::force_set_authorities(new_set)).await;
     let change_at = tx["block_height"].as_u64().unwrap();
     wait_nodes(
         &nodes,

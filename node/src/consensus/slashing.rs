@@ -58,8 +58,18 @@ impl SignedSlots {
 
     /// The last slot `who` signed, if any.
     pub fn last_signed(&self, who: &AccountId) -> Result<Option<Slot>, SlashingError> {
+        self.read(LAST_SIGNED, who, |v| v)
+    }
+
+    /// Reads `who`'s entry of `table` (none if the table does not exist yet).
+    fn read<V: redb::Value + 'static, T>(
+        &self,
+        table: TableDefinition<&[u8; 32], V>,
+        who: &AccountId,
+        map: impl FnOnce(V::SelfType<'_>) -> T,
+    ) -> Result<Option<T>, SlashingError> {
         let txn = self.db.begin_read().map_err(db_err)?;
-        let table = match txn.open_table(LAST_SIGNED) {
+        let table = match txn.open_table(table) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
             Err(e) => return Err(db_err(e)),
@@ -67,7 +77,25 @@ impl SignedSlots {
         Ok(table
             .get(&self.key(who))
             .map_err(db_err)?
-            .map(|v| v.value()))
+            .map(|v| map(v.value())))
+    }
+
+    /// Durably writes `who`'s entry of `table`.
+    fn write<V: redb::Value + 'static>(
+        &self,
+        table: TableDefinition<&[u8; 32], V>,
+        who: &AccountId,
+        value: V::SelfType<'_>,
+    ) -> Result<(), SlashingError> {
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(redb::Durability::Immediate)
+            .map_err(db_err)?;
+        txn.open_table(table)
+            .map_err(db_err)?
+            .insert(&self.key(who), value)
+            .map_err(db_err)?;
+        txn.commit().map_err(db_err)?;
+        Ok(())
     }
 
     /// Durably records that `who` signs `slot`; refuses a slot at or below the last one.
@@ -77,44 +105,17 @@ impl SignedSlots {
                 return Err(SlashingError::AlreadySigned { slot, last });
             }
         }
-        let mut txn = self.db.begin_write().map_err(db_err)?;
-        txn.set_durability(redb::Durability::Immediate)
-            .map_err(db_err)?;
-        txn.open_table(LAST_SIGNED)
-            .map_err(db_err)?
-            .insert(&self.key(who), slot)
-            .map_err(db_err)?;
-        txn.commit().map_err(db_err)?;
-        Ok(())
+        self.write(LAST_SIGNED, who, slot)
     }
-}
 
-impl SignedSlots {
     /// Durably replaces `who`'s finality-vote record (opaque bytes: the voter's SCALE record).
     pub fn save_votes(&self, who: &AccountId, record: &[u8]) -> Result<(), SlashingError> {
-        let mut txn = self.db.begin_write().map_err(db_err)?;
-        txn.set_durability(redb::Durability::Immediate)
-            .map_err(db_err)?;
-        txn.open_table(VOTES)
-            .map_err(db_err)?
-            .insert(&self.key(who), record)
-            .map_err(db_err)?;
-        txn.commit().map_err(db_err)?;
-        Ok(())
+        self.write(VOTES, who, record)
     }
 
     /// `who`'s last finality-vote record.
     pub fn load_votes(&self, who: &AccountId) -> Result<Option<Vec<u8>>, SlashingError> {
-        let txn = self.db.begin_read().map_err(db_err)?;
-        let table = match txn.open_table(VOTES) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(db_err(e)),
-        };
-        Ok(table
-            .get(&self.key(who))
-            .map_err(db_err)?
-            .map(|v| v.value().to_vec()))
+        self.read(VOTES, who, |v| v.to_vec())
     }
 }
 
