@@ -1,7 +1,10 @@
 //! Block building and authoring.
 //!
 //! A block is built on the block whose state the database holds (the best block) from ready pool
-//! transactions, stopping at the state machine's limits or at a deadline. Authoring then records
+//! transactions, stopping at the state machine's limits or when the work left after the last
+//! transaction (state root, seal, durable commit) would no longer fit before the deadline: that
+//! work grows with the number of transactions, so the builder keeps a running estimate of its
+//! cost per transaction, learned from the blocks it authored ([`FinishCost`]). Authoring then records
 //! the slot durably (slashing protection), seals the header and imports the block through the
 //! same path as any other block, passing its execution so it is not executed twice.
 
@@ -11,14 +14,64 @@ use aitbc_primitives::{
     Block, BlockContext, ExecutedBlock, InvalidTransaction, Pair, SignedBlock, SigningContext,
     StateMachine,
 };
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Blocks with fewer transactions do not teach the estimate (their fixed costs dominate).
+const LEARN_FROM_TXS: usize = 100;
+
+/// How often (in transactions) the builder checks the clock.
+const CHECK_EVERY: usize = 32;
+
+/// The running estimate of the time, per transaction, that a built block still needs after its
+/// last transaction is applied: state root, sealing and the durable commit.
+#[derive(Debug, Default)]
+pub struct FinishCost {
+    nanos_per_tx: AtomicU64,
+    /// The state-root time of the last block built.
+    last_root_nanos: AtomicU64,
+}
+
+impl FinishCost {
+    /// The time `txs` transactions are expected to add after the apply phase.
+    fn estimate(&self, txs: usize) -> Duration {
+        Duration::from_nanos(
+            self.nanos_per_tx
+                .load(Ordering::Relaxed)
+                .saturating_mul(txs as u64),
+        )
+    }
+
+    fn note_root(&self, took: Duration) {
+        let nanos = took.as_nanos().min(u64::MAX as u128) as u64;
+        self.last_root_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Learns from a block of `txs` transactions whose seal and commit took `took` after its
+    /// state root (noted by the build).
+    fn learn(&self, txs: usize, took: Duration) {
+        if txs < LEARN_FROM_TXS {
+            return;
+        }
+        let total = took.as_nanos() + u128::from(self.last_root_nanos.load(Ordering::Relaxed));
+        let sample = (total / txs as u128).min(u64::MAX as u128) as u64;
+        let old = self.nanos_per_tx.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            sample
+        } else {
+            (old * 3 + sample) / 4
+        };
+        self.nanos_per_tx.store(new, Ordering::Relaxed);
+    }
+}
 
 /// A built, unsealed block and its execution.
 pub type BuiltBlock<S> = (Block<Xt<S>>, ExecutedBlock<<S as StateMachine>::Event>);
 
 impl<S: StateMachine> Client<S> {
     /// Builds a block for `slot` on the best block from ready pool transactions, stopping at the
-    /// block limits or at `deadline`. Returns the unsealed block and its execution.
+    /// block limits or when finishing the block would run past `deadline` (see the module docs).
+    /// Returns the unsealed block and its execution.
     pub fn build_block(&self, slot: u64, deadline: Instant) -> Result<BuiltBlock<S>, ImportError> {
         let state = self.state()?;
         // The parent is the block whose state this snapshot holds, even if the best block moves.
@@ -34,7 +87,10 @@ impl<S: StateMachine> Client<S> {
         let mut extrinsics = Vec::new();
         let mut ready = self.pool.ready();
         while let Some(tx) = ready.next() {
-            if Instant::now() >= deadline {
+            if extrinsics.len() % CHECK_EVERY == 0
+                && Instant::now() + self.finish_cost.estimate(extrinsics.len() + CHECK_EVERY)
+                    >= deadline
+            {
                 break;
             }
             match self
@@ -51,7 +107,9 @@ impl<S: StateMachine> Client<S> {
                 }
             }
         }
+        let root_started = Instant::now();
         let executed = self.runtime.finalize_block(&state, pending)?;
+        self.finish_cost.note_root(root_started.elapsed());
         state.check()?;
         Ok((
             Block {
@@ -74,6 +132,7 @@ impl<S: StateMachine> Client<S> {
         record_slot: impl FnOnce(u64) -> Result<(), String>,
     ) -> Result<Option<(BlockRef, SignedBlock<Xt<S>>)>, ImportError> {
         let (block, executed) = self.build_block(slot, deadline)?;
+        let finishing = Instant::now();
         if let Err(e) = record_slot(slot) {
             tracing::warn!(target: "aura", slot, error = %e, "not signing");
             return Ok(None);
@@ -85,6 +144,8 @@ impl<S: StateMachine> Client<S> {
             justification: None,
         };
         let at = self.import_block(&signed, Some(executed))?;
+        self.finish_cost
+            .learn(signed.block.extrinsics.len(), finishing.elapsed());
         Ok(Some((at, signed)))
     }
 }

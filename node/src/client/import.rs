@@ -164,7 +164,13 @@ impl<S: StateMachine> Client<S> {
             .header(&header.parent_hash)?
             .ok_or(ImportError::UnknownBlock(header.parent_hash))?;
         let state = self.state()?;
-        let authorities = self.runtime.authorities(&state);
+        // The authors of a block are the set in its parent's state: exact when the parent is the
+        // block whose state we hold, else derived from the fork's digests.
+        let authorities = if state.at().hash == header.parent_hash {
+            self.runtime.authorities(&state)
+        } else {
+            self.authorities_after(&header.parent_hash)?
+        };
         let now = slots::slot_at(unix_ms(), self.runtime.slot_duration_ms(&state));
         state.check()?;
         drop(state);
@@ -209,6 +215,28 @@ impl<S: StateMachine> Client<S> {
             self.enact_forced_change()?;
         }
         Ok(at)
+    }
+
+    /// The authority set in the state after block `hash` (in the fork tree or the finalized
+    /// block): the last set signalled on its unfinalized ancestry, else the set after the
+    /// finalized block (the voter set, which follows every finalized change).
+    fn authorities_after(&self, hash: &Hash) -> Result<Vec<AccountId>, ImportError> {
+        let finalized = self.finalized();
+        let mut cur = *hash;
+        while cur != finalized.hash {
+            let header = self.header(&cur)?.ok_or(ImportError::UnknownBlock(cur))?;
+            let signalled = header
+                .authorities_change()
+                .or_else(|| header.forced_authorities_change());
+            if let Some(set) = signalled {
+                return Ok(set.to_vec());
+            }
+            if header.number <= finalized.number {
+                break;
+            }
+            cur = header.parent_hash;
+        }
+        Ok(self.voter_set().authorities)
     }
 
     /// Finalizes the highest block with a forced authority-set change that is at least

@@ -113,6 +113,8 @@ pub struct Client<S: StateMachine> {
     equivocations: Mutex<VecDeque<Equivocation>>,
     /// The finality voter set as of the last finalized block.
     voter_set: RwLock<VoterSet>,
+    /// What finishing a built block costs per transaction (root, seal, commit).
+    finish_cost: build::FinishCost,
     /// Publishes a locally submitted transaction to peers (set when the network starts).
     announce_tx: OnceLock<TxAnnouncer>,
     import_lock: Mutex<()>,
@@ -206,6 +208,7 @@ impl<S: StateMachine> Client<S> {
             equivocations: Mutex::new(VecDeque::new()),
             voter_set: RwLock::new(voter_set),
             announce_tx: OnceLock::new(),
+            finish_cost: build::FinishCost::default(),
             import_lock: Mutex::new(()),
             events,
             pool,

@@ -16,9 +16,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// Share of the slot spent applying transactions; the rest is for sealing, committing and
-/// propagation.
-const BUILD_SHARE: (u64, u64) = (1, 2);
+/// Share of the slot by which the block must be built, its state root computed and committed;
+/// the rest is for propagation and the importers. The builder stops adding transactions early
+/// enough for the root and commit to fit (see `Client::build_block`).
+const BUILD_SHARE: (u64, u64) = (3, 4);
 
 /// How far the best block may run ahead of finality before authors slow down.
 pub const MAX_UNFINALIZED: u64 = 32;
