@@ -172,6 +172,7 @@ async fn sigterm_exits_cleanly_and_purge_keeps_the_authoring_record() {
             "--alice",
         ])
         .args(["--rpc-addr", &format!("127.0.0.1:{port}"), "--log", "warn"])
+        .args(["--p2p-addr", "/ip4/127.0.0.1/tcp/0"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -69,6 +69,8 @@ fn spawn_node(spec_path: &std::path::Path, base: &std::path::Path, port: u16) ->
             "--alice",
             "--log",
             "warn",
+            "--p2p-addr",
+            "/ip4/127.0.0.1/tcp/0",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
