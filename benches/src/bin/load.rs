@@ -4,9 +4,16 @@
 //! 1. Funds N fresh accounts (`//bench//<i>`) with transfers from the dev accounts.
 //! 2. In rounds, each account sends one pre-signed transfer per block: round r+1 is submitted as
 //!    soon as round r is included, so no sender has two transactions in one block.
-//! 3. Reports sustained finalized sTPS over the measured window (included transactions divided by
-//!    the slot time between the window's first and last block), submit->finalized latency
+//! 3. Reports sustained finalized sTPS over the measured window (finalized transactions divided
+//!    by the slot time between the window's first and last block), submit->finalized latency
 //!    percentiles, and the node's RSS. The last line is one JSON object.
+//!
+//! A round is released when the previous one is in the best chain (on a single-authority chain
+//! that is when it is final); the latency and the rate count finalized blocks only.
+//!
+//! Several `--rpc` URLs (comma-separated or repeated; a network's nodes) spread the submissions:
+//! connection i goes to URL i mod n, and each sender always uses the same connection, so its
+//! nonces arrive in order at one node. Funding, heads and blocks are read from the first URL.
 //!
 //! `--mode claims`: the compute-receipt path.
 //! 1. Funds N accounts (`//bench//claims//<i>`) the same way; each opens K job escrows with
@@ -43,9 +50,10 @@ struct Args {
     /// What to send: signed transfers, or compute-receipt claims of pre-opened escrows.
     #[arg(long, value_enum, default_value_t = Mode::Transfers)]
     mode: Mode,
-    /// Node RPC URL.
-    #[arg(long, default_value = "http://127.0.0.1:9080")]
-    rpc: String,
+    /// Node RPC URLs (comma-separated or repeated): submissions are spread over them; the
+    /// first one is followed for blocks and used for funding.
+    #[arg(long, value_delimiter = ',', num_args = 1.., default_value = "http://127.0.0.1:9080")]
+    rpc: Vec<String>,
     /// Sending accounts (transfers: one transaction each per block; claims: miners, each also
     /// the client of its neighbour's escrows).
     #[arg(long, default_value_t = 8000)]
@@ -53,12 +61,12 @@ struct Args {
     /// Seconds to measure.
     #[arg(long, default_value_t = 30)]
     duration: u64,
-    /// Concurrent HTTP connections used to submit.
+    /// Concurrent HTTP connections used to submit (at least one per --rpc URL).
     #[arg(long, default_value_t = 8)]
     connections: usize,
-    /// PID of the node, to report its RSS.
-    #[arg(long)]
-    node_pid: Option<u32>,
+    /// PIDs of the nodes (comma-separated or repeated), to report the largest RSS.
+    #[arg(long, value_delimiter = ',')]
+    node_pid: Vec<u32>,
     /// Claims mode: escrows each account opens (default: enough for 6000 claims/s over the
     /// duration).
     #[arg(long)]
@@ -104,15 +112,18 @@ fn transfer(
     Extrinsic::sign(from, Call::transfer(to, amount), params, genesis)
 }
 
-/// Submits each group over its own keep-alive connection, in order; returns (hash, submit time)
-/// of the accepted transactions.
+/// Submits each group over its own keep-alive connection (group i to `rpcs[i % n]`), in order;
+/// returns (hash, submit time) of the accepted transactions.
 async fn submit_all(
-    rpc: String,
+    rpcs: Vec<String>,
     groups: Vec<Vec<(Hash, Value)>>,
 ) -> anyhow::Result<Vec<(Hash, Instant)>> {
     let mut tasks = Vec::new();
-    for part in groups.into_iter().filter(|g| !g.is_empty()) {
-        let mut http = HttpClient::new(&rpc)?;
+    for (i, part) in groups.into_iter().enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        let mut http = HttpClient::new(&rpcs[i % rpcs.len()])?;
         tasks.push(tokio::spawn(async move {
             let mut out = Vec::with_capacity(part.len());
             let mut refused = 0usize;
@@ -153,8 +164,27 @@ async fn head(http: &mut HttpClient) -> anyhow::Result<Value> {
     http.get_ok("/rpc/getHead").await
 }
 
-fn rss_mib(pid: Option<u32>) -> f64 {
-    let Some(pid) = pid else { return 0.0 };
+/// The largest RSS of `pids`, MiB.
+fn rss_mib(pids: &[u32]) -> f64 {
+    pids.iter().map(|p| rss_one(*p)).fold(0.0, f64::max)
+}
+
+/// CPU seconds (user + system) `pids` used so far, together.
+fn cpu_secs(pids: &[u32]) -> f64 {
+    // /proc/PID/stat: fields 14 and 15 (utime, stime) in clock ticks, counted after the
+    // parenthesised command name. USER_HZ is 100 on Linux.
+    pids.iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).ok())
+        .filter_map(|stat| {
+            let rest = stat.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
+        })
+        .sum::<f64>()
+        / 100.0
+}
+
+fn rss_one(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
@@ -166,8 +196,12 @@ fn rss_mib(pid: Option<u32>) -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let mut http = HttpClient::new(&args.rpc)?;
+    let mut args = Args::parse();
+    if args.rpc.is_empty() {
+        return Err(anyhow!("--rpc: give at least one URL"));
+    }
+    args.connections = args.connections.max(args.rpc.len());
+    let mut http = HttpClient::new(&args.rpc[0])?;
     let health = http
         .get_ok("/health")
         .await
@@ -183,7 +217,7 @@ async fn main() -> anyhow::Result<()> {
 /// Funds `accounts` with `FUND_AMOUNT` each from the dev accounts and waits until finalized.
 async fn fund(
     http: &mut HttpClient,
-    rpc: &str,
+    rpc: &[String],
     genesis: Hash,
     accounts: &[Pair],
 ) -> anyhow::Result<()> {
@@ -217,7 +251,7 @@ async fn fund(
             }
             groups.push(group);
         }
-        last_hashes = submit_all(rpc.to_string(), groups).await?;
+        last_hashes = submit_all(rpc[..1].to_vec(), groups).await?;
         // Wait for this batch before the next (per-sender pool limit).
         if let Some((h, _)) = last_hashes.last() {
             wait_status(http, h, "finalized", Duration::from_secs(60)).await?;
@@ -227,6 +261,15 @@ async fn fund(
         wait_status(http, h, "finalized", Duration::from_secs(60)).await?;
     }
     Ok(())
+}
+
+/// The transaction hashes of a `getBlock` answer.
+fn block_txs(b: &Value) -> impl Iterator<Item = Hash> + '_ {
+    b["transactions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|tx| tx.as_str().and_then(|s| Hash::from_hex(s).ok()))
 }
 
 /// The slot length, from a produced block (genesis has slot 0).
@@ -265,16 +308,19 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
     }
 
     eprintln!("flooding for {} s…", args.duration);
-    let start_head = head(&mut http).await?["height"].as_u64().unwrap_or(0);
+    let h = head(&mut http).await?;
     let started = Instant::now();
-    let mut submitted: HashMap<Hash, Instant> = HashMap::new();
+    // Submitted, not yet finalized: submit time, and whether it is in the best chain already.
+    let mut submitted: HashMap<Hash, (Instant, bool)> = HashMap::new();
     let mut latencies: Vec<f64> = Vec::new();
-    let mut seen_height = start_head;
+    let mut seen_best = h["height"].as_u64().unwrap_or(0);
+    let mut seen_fin = h["finalized_height"].as_u64().unwrap_or(0);
     let mut first_block: Option<u64> = None;
-    let mut last_block = start_head;
+    let mut last_block = seen_fin;
     let mut included_in_window = 0usize;
     let mut window_slots: (u64, u64) = (0, 0);
     let mut rss_peak: f64 = 0.0;
+    let cpu_start = cpu_secs(&args.node_pid);
     let mut round = presigned.into_iter();
     let mut pending_round = 0usize;
     let mut in_flight = round
@@ -283,41 +329,57 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
     while started.elapsed() < Duration::from_secs(args.duration) {
         if let Some(task) = in_flight.take() {
             for (h, t) in task.await?? {
-                submitted.insert(h, t);
+                submitted.insert(h, (t, false));
                 pending_round += 1;
             }
         }
-        // Follow new finalized blocks.
         let h = head(&mut http).await?;
+        let best = h["height"].as_u64().unwrap_or(0);
         let fin = h["finalized_height"].as_u64().unwrap_or(0);
-        while seen_height < fin {
-            seen_height += 1;
-            let b = http.get_ok(&format!("/rpc/getBlock/{seen_height}")).await?;
+        // New best blocks release the next round (a block replaced by a reorg is not re-read:
+        // its transactions are in the new chain soon, and the next round waits in the pool).
+        if best > seen_best && best > fin {
+            for n in seen_best.max(fin) + 1..=best {
+                let b = http.get_ok(&format!("/rpc/getBlock/{n}")).await?;
+                for hash in block_txs(&b) {
+                    if let Some((_, in_best)) = submitted.get_mut(&hash) {
+                        if !*in_best {
+                            *in_best = true;
+                            pending_round = pending_round.saturating_sub(1);
+                        }
+                    }
+                }
+            }
+        }
+        seen_best = seen_best.max(best);
+        // New finalized blocks: latency and the measured window.
+        while seen_fin < fin {
+            seen_fin += 1;
+            let b = http.get_ok(&format!("/rpc/getBlock/{seen_fin}")).await?;
             let now = Instant::now();
             let mut n = 0;
-            for tx in b["transactions"].as_array().into_iter().flatten() {
-                let Some(hash) = tx.as_str().and_then(|s| Hash::from_hex(s).ok()) else {
-                    continue;
-                };
-                if let Some(t) = submitted.remove(&hash) {
+            for hash in block_txs(&b) {
+                if let Some((t, in_best)) = submitted.remove(&hash) {
                     latencies.push(now.duration_since(t).as_secs_f64() * 1000.0);
+                    if !in_best {
+                        pending_round = pending_round.saturating_sub(1);
+                    }
                     n += 1;
                 }
             }
             if n > 0 {
                 let slot = b["slot"].as_u64().unwrap_or(0);
                 if first_block.is_none() {
-                    first_block = Some(seen_height);
+                    first_block = Some(seen_fin);
                     window_slots.0 = slot;
                 } else {
                     included_in_window += n;
                 }
                 window_slots.1 = slot;
-                last_block = seen_height;
-                pending_round = pending_round.saturating_sub(n);
+                last_block = seen_fin;
             }
         }
-        rss_peak = rss_peak.max(rss_mib(args.node_pid));
+        rss_peak = rss_peak.max(rss_mib(&args.node_pid));
         if pending_round == 0 {
             in_flight = round
                 .next()
@@ -335,10 +397,24 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
         secs: window_slots.1.saturating_sub(window_slots.0) as f64 * slot_ms as f64 / 1000.0,
         latencies,
         rss_peak,
-        extra: json!({}),
+        extra: json!({ "nodes": args.rpc.len(),
+                       "node_cpu_s": cpu_used(&args.node_pid, cpu_start),
+                       "flood_s": round2(started.elapsed().as_secs_f64()) }),
     }
     .print();
     Ok(())
+}
+
+/// CPU seconds `pids` used since `start` (JSON null without PIDs).
+fn cpu_used(pids: &[u32], start: f64) -> Value {
+    if pids.is_empty() {
+        return Value::Null;
+    }
+    json!(round2(cpu_secs(pids) - start))
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 /// What a measured run found.
@@ -388,6 +464,15 @@ impl Report {
             pct(0.99)
         );
         println!("| node RSS (peak) | {:.0} MiB |", self.rss_peak);
+        if let (Some(cpu), Some(secs)) = (
+            self.extra["node_cpu_s"].as_f64(),
+            self.extra["flood_s"].as_f64(),
+        ) {
+            println!(
+                "| nodes' CPU during the flood | {cpu:.1} s in {secs:.1} s ({:.0}% of one core) |",
+                100.0 * cpu / secs.max(0.001)
+            );
+        }
         let mut out = json!({ "stps": rate.round(), "p50_ms": pct(0.5).round(), "p99_ms": pct(0.99).round(),
             "rss_mib": self.rss_peak.round(), "first_block": self.first_block, "last_block": self.last_block,
             "txs": self.included, "accounts": self.accounts });
@@ -472,6 +557,7 @@ async fn claims(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::Res
     }
 
     eprintln!("flooding claims for {} s…", args.duration);
+    let (cpu_start, started) = (cpu_secs(&args.node_pid), Instant::now());
     let flood = pump(args, "/rpc/submitReceipt", claims, Some(args.duration)).await?;
     if flood.ran_out {
         eprintln!(
@@ -499,7 +585,10 @@ async fn claims(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::Res
         latencies: flood.latencies,
         rss_peak: flood.rss_peak,
         extra: json!({ "refused": flood.refused, "sample_failed": failed,
-                       "escrows_opened": opened.finalized, "slot_ms": slot_ms }),
+                       "escrows_opened": opened.finalized, "slot_ms": slot_ms,
+                       "nodes": args.rpc.len(),
+                       "node_cpu_s": cpu_used(&args.node_pid, cpu_start),
+                       "flood_s": round2(started.elapsed().as_secs_f64()) }),
     }
     .print();
     if failed > 0 {
@@ -630,7 +719,7 @@ async fn pump(
     let done = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for lane in lanes {
-        let mut http = HttpClient::new(&args.rpc)?;
+        let mut http = HttpClient::new(&args.rpc[tasks.len() % args.rpc.len()])?;
         let (permits, submitted, stop, refused, done) = (
             permits.clone(),
             submitted.clone(),
@@ -660,7 +749,7 @@ async fn pump(
         }));
     }
 
-    let mut http = HttpClient::new(&args.rpc)?;
+    let mut http = HttpClient::new(&args.rpc[0])?;
     let mut out = Flood::default();
     let mut seen = head(&mut http).await?["finalized_height"]
         .as_u64()
@@ -727,7 +816,7 @@ async fn pump(
             last_slot = slot;
             out.last_block = seen;
         }
-        out.rss_peak = out.rss_peak.max(rss_mib(args.node_pid));
+        out.rss_peak = out.rss_peak.max(rss_mib(&args.node_pid));
     }
     stop.store(true, Ordering::Relaxed);
     // Wake submitters waiting for a permit.

@@ -1,0 +1,174 @@
+//! The sync import path: a fresh node importing a chain of full blocks of signed transfers.
+//! - `sync::import_blocks/transfers=N`: `Client::import_blocks` of `BLOCKS` blocks of N transfers
+//!   each into a fresh client (its own redb file): header and seal checks, the transactions'
+//!   signatures batch-verified on a second thread while the previous block executes, execution
+//!   with the state-root check and one durable commit per block. Throughput is in transfers; the
+//!   blocks/s and transfers/s of the run are printed at the end.
+//!
+//! Setup (not timed): one client on a `dev`-like spec (single authority //alice, 1000 ms slots)
+//! whose genesis endows N sender accounts authors `BLOCKS` blocks on past slots; in each block
+//! every sender pays its neighbour (one transaction per sender per block, as `aitbc-load` sends).
+//! Each timed iteration opens a fresh client on a fresh database first, untimed.
+
+use aitbc_chain_spec::{ChainSpec, Endowment};
+use aitbc_node::client::{Client, GenesisBlock, SignedBlockOf};
+use aitbc_node::pool::{PoolLimits, TxPool};
+use aitbc_primitives::crypto::dev_pair;
+use aitbc_primitives::extrinsic::TxParams;
+use aitbc_primitives::{Extrinsic, Pair};
+use aitbc_runtime::{Call, Runtime};
+use codec::Encode;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Transfers per block: a full block (the `max_block_txs` default is 20,000).
+const N: usize = 20_000;
+/// Blocks per import.
+const BLOCKS: usize = 4;
+
+struct Chain {
+    spec: ChainSpec,
+    blocks: Vec<SignedBlockOf<Runtime>>,
+}
+
+fn open(spec: &ChainSpec, dir: &std::path::Path) -> Client<Runtime> {
+    let genesis = spec.genesis().expect("genesis");
+    Client::open(
+        Arc::new(Runtime::new(genesis.hash)),
+        &GenesisBlock {
+            header: genesis.header.clone(),
+            state: genesis.state.clone(),
+        },
+        &dir.join("chain.redb"),
+        TxPool::new(PoolLimits {
+            max_txs: 2 * N,
+            max_bytes: 64 * 1024 * 1024,
+            ..PoolLimits::default()
+        }),
+        Default::default(),
+    )
+    .expect("open client")
+}
+
+/// Authors the chain (see the module docs).
+fn prepare() -> Chain {
+    let senders: Vec<Pair> = (0..N)
+        .map(|i| Pair::from_uri(&format!("//bench//{i}")).expect("uri"))
+        .collect();
+    let mut spec = ChainSpec::dev();
+    spec.id = "bench_sync".into();
+    spec.genesis.balances.extend(
+        senders
+            .iter()
+            .map(|p| Endowment(p.public().to_string(), 1_000_000_000_000)),
+    );
+    let genesis = spec.genesis().expect("genesis").hash;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = open(&spec, dir.path());
+    let alice = dev_pair("alice");
+    let slot_ms = spec.genesis.slot_duration_ms;
+    let now_slot = aitbc_node::util::unix_ms() / slot_ms;
+    // Far enough in the past that the run stays on past slots.
+    let first_slot = now_slot - BLOCKS as u64 - 1_000;
+    let mut blocks = Vec::with_capacity(BLOCKS);
+    for b in 0..BLOCKS {
+        let xts: Vec<Extrinsic<Call>> = std::thread::scope(|scope| {
+            let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
+            let chunk = N.div_ceil(threads);
+            let handles: Vec<_> = (0..N)
+                .step_by(chunk)
+                .map(|start| {
+                    let senders = &senders;
+                    scope.spawn(move || {
+                        (start..(start + chunk).min(N))
+                            .map(|i| {
+                                let params = TxParams {
+                                    nonce: b as u64,
+                                    ..TxParams::default()
+                                };
+                                let to = senders[(i + 1) % N].public();
+                                Extrinsic::sign(&senders[i], Call::transfer(to, 1), params, genesis)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("signing thread"))
+                .collect()
+        });
+        for xt in xts {
+            let len = xt.encoded_size();
+            client.submit_decoded(xt, len).expect("submit");
+        }
+        let (_, signed) = client
+            .author_block(
+                first_slot + b as u64,
+                Instant::now() + Duration::from_secs(600),
+                &alice,
+                |_| Ok(()),
+            )
+            .expect("author")
+            .expect("authored");
+        assert_eq!(
+            signed.block.extrinsics.len(),
+            N,
+            "block {b} is not full: raise the block limits or lower N"
+        );
+        blocks.push(signed);
+    }
+    let bytes: usize = blocks.iter().map(|b| b.encoded_size()).sum();
+    eprintln!(
+        "sync bench: {BLOCKS} blocks of {N} transfers ({:.1} MiB encoded)",
+        bytes as f64 / (1024.0 * 1024.0)
+    );
+    Chain { spec, blocks }
+}
+
+fn import_blocks(c: &mut Criterion) {
+    let chain = prepare();
+    let runs: RefCell<Vec<Duration>> = RefCell::default();
+    let mut group = c.benchmark_group("sync::import_blocks");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(40));
+    group.throughput(Throughput::Elements((N * BLOCKS) as u64));
+    group.bench_function(format!("transfers={N}"), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let client = open(&chain.spec, dir.path());
+                let started = Instant::now();
+                let results = client.import_blocks(&chain.blocks);
+                let took = started.elapsed();
+                for r in results {
+                    r.expect("import");
+                }
+                assert_eq!(client.best().number, BLOCKS as u64);
+                total += took;
+                runs.borrow_mut().push(took);
+            }
+            total
+        })
+    });
+    group.finish();
+    let mut runs = runs.into_inner();
+    runs.sort();
+    if let Some(median) = runs.get(runs.len() / 2) {
+        let secs = median.as_secs_f64();
+        eprintln!(
+            "sync::import_blocks/transfers={N}: median of {} imports of {BLOCKS} blocks: {:.0} ms, \
+             {:.1} blocks/s, {:.0} transfers/s",
+            runs.len(),
+            secs * 1000.0,
+            BLOCKS as f64 / secs,
+            (N * BLOCKS) as f64 / secs
+        );
+    }
+}
+
+criterion_group!(benches, import_blocks);
+criterion_main!(benches);
