@@ -255,10 +255,14 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
                 .context("cannot start the network")?;
             tracing::info!(target: "p2p", peer_id = %net.local_peer_id(),
                 addrs = ?net.listen_addrs(), "listening for peers");
-            let publisher = net.clone();
-            client.set_tx_announcer(Box::new(move |bytes| {
-                let _ = publisher.publish(Topic::Txs, bytes);
-            }));
+            let batcher = Arc::new(sync::TxBatcher::default());
+            let collect = batcher.clone();
+            client.set_tx_announcer(Box::new(move |bytes| collect.push(bytes)));
+            tasks.push(tokio::spawn(sync::publish_transactions(
+                batcher,
+                net.clone(),
+                rx.clone(),
+            )));
             tasks.push(net_task);
             tasks.push(tokio::spawn(sync::run(
                 client.clone(),

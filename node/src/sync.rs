@@ -6,9 +6,12 @@
 //!   starts a catch-up from that peer) or `Reject(InvalidBlock)` (bad seal, wrong author, bad
 //!   roots, failed execution), which charges the forwarding peer. Bytes that do not decode are
 //!   `Reject(Undecodable)`.
-//! - Gossiped transactions go through the same admission as RPC submissions; only a bad
-//!   signature or undecodable bytes are the sender's fault (a stale nonce is ordinary gossip
-//!   lag and is ignored).
+//! - Transactions travel in batches ([`TxBatch`]: the encoded transactions submitted to this
+//!   node in the last [`TX_BATCH_EVERY`], at most [`TX_BATCH_MAX`] or [`TX_BATCH_BYTES`] a
+//!   message), so a flood of transactions is a few messages a second per node and cannot crowd
+//!   blocks and votes out of the peers' send queues. Each gossiped transaction goes through the
+//!   same admission as an RPC submission; only a bad signature or undecodable bytes are the
+//!   sender's fault (a stale nonce is ordinary gossip lag and is ignored).
 //! - Finality votes and justifications are handed to the finality worker.
 //! - Catch-up: whenever a peer reports a best block above ours, one catch-up task at a time asks
 //!   that peer for `BlocksByRange` from our best block + 1 (from the finalized block + 1 when its
@@ -25,7 +28,8 @@ use crate::network::{
 };
 use crate::pool::PoolError;
 use crate::storage::BlockRef;
-use aitbc_primitives::{decode_exact, Hash, Justification, StateMachine};
+use crate::util::Mutex;
+use aitbc_primitives::{decode_exact, BoundedVec, Hash, Justification, StateMachine};
 use codec::Encode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -34,6 +38,72 @@ use tokio::sync::{mpsc, watch};
 
 /// How often peers' best blocks are compared with ours.
 const SYNC_TICK: Duration = Duration::from_millis(250);
+
+/// Transactions in one gossip message at most.
+pub const TX_BATCH_MAX: usize = 2048;
+/// Bytes of transactions in one gossip message at most.
+pub const TX_BATCH_BYTES: usize = 1024 * 1024;
+/// How often the transactions submitted here are published.
+pub const TX_BATCH_EVERY: Duration = Duration::from_millis(50);
+
+/// A message of the transactions topic: SCALE-encoded extrinsics.
+pub type TxBatch = BoundedVec<Vec<u8>, TX_BATCH_MAX>;
+
+/// Collects the encoded transactions submitted to this node until the next batch is published.
+#[derive(Debug, Default)]
+pub struct TxBatcher {
+    pending: Mutex<Vec<Vec<u8>>>,
+}
+
+impl TxBatcher {
+    pub fn push(&self, tx: Vec<u8>) {
+        self.pending.lock().push(tx);
+    }
+
+    /// Splits what is pending into messages within the batch limits.
+    fn take_batches(&self) -> Vec<Vec<u8>> {
+        let txs = std::mem::take(&mut *self.pending.lock());
+        let mut out = Vec::new();
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        for tx in txs {
+            if !batch.is_empty()
+                && (batch.len() == TX_BATCH_MAX || bytes + tx.len() > TX_BATCH_BYTES)
+            {
+                out.push(std::mem::take(&mut batch).encode());
+                bytes = 0;
+            }
+            bytes += tx.len();
+            batch.push(tx);
+        }
+        if !batch.is_empty() {
+            out.push(batch.encode());
+        }
+        out
+    }
+}
+
+/// Publishes the batched transactions every [`TX_BATCH_EVERY`] until `shutdown` turns true.
+pub async fn publish_transactions(
+    batcher: Arc<TxBatcher>,
+    net: NetworkHandle,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(TX_BATCH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {
+                for message in batcher.take_batches() {
+                    if let Err(e) = net.publish(Topic::Txs, message) {
+                        tracing::debug!(target: "sync", error = %e, "cannot publish transactions");
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// What the finality worker gets from the network.
 #[derive(Debug)]
@@ -157,8 +227,13 @@ pub async fn run<S: StateMachine>(
                         });
                     }
                     NetworkEvent::Gossip { topic: Topic::Txs, peer, message_id, data } => {
-                        let v = on_gossip_tx(&client, &data);
-                        net.validation(message_id, peer, v);
+                        let (c, n) = (client.clone(), net.clone());
+                        tokio::spawn(async move {
+                            let v = tokio::task::spawn_blocking(move || on_gossip_txs(&c, &data))
+                                .await
+                                .unwrap_or(Validation::Ignore);
+                            n.validation(message_id, peer, v);
+                        });
                     }
                     NetworkEvent::Gossip { topic: Topic::Votes, peer, message_id, data } => {
                         if finality.try_send(FinalityInput::Vote { peer, message_id: message_id.clone(), data }).is_err() {
@@ -226,18 +301,26 @@ fn pass_justification<S: StateMachine>(
     }
 }
 
-fn on_gossip_tx<S: StateMachine>(client: &Client<S>, data: &[u8]) -> Validation {
-    let xt = match decode_exact(data) {
-        Ok(xt) => xt,
-        Err(_) => return Validation::Reject(Misbehaviour::Undecodable),
+/// Admits a gossiped batch: `Accept` (forward it) when a transaction was new and valid here,
+/// `Reject` when anything in it is undecodable or badly signed, else `Ignore`.
+fn on_gossip_txs<S: StateMachine>(client: &Client<S>, data: &[u8]) -> Validation {
+    let Ok(batch) = decode_exact::<TxBatch>(data) else {
+        return Validation::Reject(Misbehaviour::Undecodable);
     };
-    match client.submit_from_peer(xt, data.len()) {
-        Ok(_) => Validation::Accept,
-        Err(crate::client::SubmitError::Pool(PoolError::Invalid(
-            aitbc_primitives::InvalidTransaction::BadSignature,
-        ))) => Validation::Reject(Misbehaviour::InvalidTx),
-        Err(_) => Validation::Ignore,
+    let mut verdict = Validation::Ignore;
+    for bytes in batch.iter() {
+        let Ok(xt) = decode_exact(bytes) else {
+            return Validation::Reject(Misbehaviour::Undecodable);
+        };
+        match client.submit_from_peer(xt, bytes.len()) {
+            Ok(_) => verdict = Validation::Accept,
+            Err(crate::client::SubmitError::Pool(PoolError::Invalid(
+                aitbc_primitives::InvalidTransaction::BadSignature,
+            ))) => return Validation::Reject(Misbehaviour::InvalidTx),
+            Err(_) => {}
+        }
     }
+    verdict
 }
 
 /// Starts a catch-up round when a peer is ahead and none is running.
@@ -338,5 +421,30 @@ async fn catch_up<S: StateMachine>(
             }
         }
         from = last + 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_keep_to_their_limits_and_decode() {
+        let b = TxBatcher::default();
+        assert!(b.take_batches().is_empty());
+        for i in 0..(TX_BATCH_MAX + 10) {
+            b.push(vec![i as u8; 100]);
+        }
+        let out = b.take_batches();
+        assert_eq!(out.len(), 2, "split at the count limit");
+        let first = decode_exact::<TxBatch>(&out[0]).unwrap();
+        assert_eq!(first.len(), TX_BATCH_MAX);
+        assert_eq!(decode_exact::<TxBatch>(&out[1]).unwrap().len(), 10);
+        // The byte limit: three transactions of 400 KiB do not fit in one 1 MiB message.
+        for _ in 0..3 {
+            b.push(vec![7; 400 * 1024]);
+        }
+        assert_eq!(b.take_batches().len(), 2);
+        assert!(b.take_batches().is_empty(), "taken once");
     }
 }
