@@ -11,8 +11,8 @@
 //! Each timed iteration opens a fresh client on a fresh database first, untimed.
 
 use aitbc_chain_spec::{ChainSpec, Endowment};
-use aitbc_node::client::{Client, GenesisBlock, SignedBlockOf};
-use aitbc_node::pool::{PoolLimits, TxPool};
+use aitbc_node::client::{Client, SignedBlockOf};
+use aitbc_node::pool::PoolLimits;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{Extrinsic, Pair};
@@ -20,7 +20,6 @@ use aitbc_runtime::{Call, Runtime};
 use codec::Encode;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Transfers per block: a full block (the `max_block_txs` default is 20,000).
@@ -34,20 +33,14 @@ struct Chain {
 }
 
 fn open(spec: &ChainSpec, dir: &std::path::Path) -> Client<Runtime> {
-    let genesis = spec.genesis().expect("genesis");
-    Client::open(
-        Arc::new(Runtime::new(genesis.hash)),
-        &GenesisBlock {
-            header: genesis.header.clone(),
-            state: genesis.state.clone(),
-        },
+    aitbc_node::service::open_client(
+        spec,
         &dir.join("chain.redb"),
-        TxPool::new(PoolLimits {
+        PoolLimits {
             max_txs: 2 * N,
             max_bytes: 64 * 1024 * 1024,
             ..PoolLimits::default()
-        }),
-        Default::default(),
+        },
     )
     .expect("open client")
 }

@@ -72,6 +72,26 @@ fn network_from_args(args: &RunArgs, spec: &ChainSpec) -> anyhow::Result<Option<
     Ok(Some(config))
 }
 
+/// Opens (or creates) the chain database at `db_path` for `spec`'s chain, with the AITBC runtime
+/// and a pool with `limits`.
+pub fn open_client(
+    spec: &ChainSpec,
+    db_path: &Path,
+    limits: PoolLimits,
+) -> anyhow::Result<Client<Runtime>> {
+    let genesis = spec.genesis()?;
+    Ok(Client::open(
+        Arc::new(Runtime::new(genesis.hash)),
+        &GenesisBlock {
+            header: genesis.header,
+            state: genesis.state,
+        },
+        db_path,
+        TxPool::new(limits),
+        Arc::new(Metrics::default()),
+    )?)
+}
+
 /// Resolves CLI flags into a [`NodeConfig`]. Returns the temporary directory to keep alive when
 /// the base path is temporary.
 pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<tempfile::TempDir>)> {
@@ -203,19 +223,12 @@ impl NodeHandle {
 /// worker (if it has an authority key) and the informant.
 pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
     let genesis = config.spec.genesis()?;
-    let runtime = Arc::new(Runtime::new(genesis.hash));
     let dir = chain_dir(&config.base_path, &config.spec.id);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let metrics = Arc::new(Metrics::default());
-    let client = Arc::new(Client::open(
-        runtime,
-        &GenesisBlock {
-            header: genesis.header.clone(),
-            state: genesis.state.clone(),
-        },
+    let client = Arc::new(open_client(
+        &config.spec,
         &dir.join(CHAIN_DB_FILE),
-        TxPool::new(config.pool),
-        metrics,
+        config.pool,
     )?);
     let best = client.best_header();
     tracing::info!(

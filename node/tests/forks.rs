@@ -8,9 +8,8 @@
 mod common;
 
 use aitbc_chain_spec::ChainSpec;
-use aitbc_node::client::{Client, GenesisBlock, ImportError, SignedBlockOf};
-use aitbc_node::metrics::Metrics;
-use aitbc_node::pool::{PoolLimits, TxPool};
+use aitbc_node::client::{Client, ImportError, SignedBlockOf};
+use aitbc_node::pool::PoolLimits;
 use aitbc_node::storage::BlockRef;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::{SignedBlock, SigningContext, StateMachine, StateView};
@@ -18,7 +17,6 @@ use aitbc_runtime::Runtime;
 use codec::Encode;
 use common::transfer;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn two_authorities() -> ChainSpec {
@@ -29,18 +27,7 @@ fn two_authorities() -> ChainSpec {
 }
 
 fn open(spec: &ChainSpec, dir: &Path) -> Client<Runtime> {
-    let genesis = spec.genesis().unwrap();
-    Client::open(
-        Arc::new(Runtime::new(genesis.hash)),
-        &GenesisBlock {
-            header: genesis.header.clone(),
-            state: genesis.state.clone(),
-        },
-        &dir.join("chain.redb"),
-        TxPool::new(PoolLimits::default()),
-        Arc::new(Metrics::default()),
-    )
-    .unwrap()
+    aitbc_node::service::open_client(spec, &dir.join("chain.redb"), PoolLimits::default()).unwrap()
 }
 
 /// A past slot authored by `who` (alice even, bob odd), after `after`.

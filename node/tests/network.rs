@@ -154,7 +154,6 @@ async fn partition_minority_never_finalizes_then_converges() {
 /// before it starts) and catches up over the network, then follows the head.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_node_catches_up_a_long_chain() {
-    use aitbc_node::client::{Client, GenesisBlock};
     use std::time::{Duration, Instant};
     const BLOCKS: u64 = 2_100;
     let spec = spec(true);
@@ -164,14 +163,9 @@ async fn fresh_node_catches_up_a_long_chain() {
         let genesis = spec.genesis().unwrap();
         let db_dir = aitbc_node::service::chain_dir(dir.path(), &spec.id);
         std::fs::create_dir_all(&db_dir).unwrap();
-        let client = Client::open(
-            std::sync::Arc::new(aitbc_runtime::Runtime::new(genesis.hash)),
-            &GenesisBlock {
-                header: genesis.header.clone(),
-                state: genesis.state.clone(),
-            },
+        let client = aitbc_node::service::open_client(
+            &spec,
             &db_dir.join(aitbc_node::service::CHAIN_DB_FILE),
-            aitbc_node::pool::TxPool::new(Default::default()),
             Default::default(),
         )
         .unwrap();
