@@ -114,10 +114,9 @@ pub enum FinalityInput {
         message_id: crate::network::MessageId,
         data: Vec<u8>,
     },
-    /// A justification that came with an imported block.
+    /// A justification that came with an imported block (its target names the block).
     Justification {
         peer: Option<PeerId>,
-        block: BlockRef,
         justification: Justification,
     },
 }
@@ -278,7 +277,7 @@ async fn on_gossip_block<S: StateMachine>(
     match &result {
         Ok(at) => {
             net.note_best(peer, at.number, at.hash);
-            pass_justification::<S>(finality, Some(peer), *at, block);
+            pass_justification::<S>(finality, Some(peer), block);
         }
         Err(ImportError::AlreadyKnown(_)) => {}
         Err(e) => tracing::debug!(target: "sync", %peer, error = %e, "gossiped block not imported"),
@@ -289,13 +288,11 @@ async fn on_gossip_block<S: StateMachine>(
 fn pass_justification<S: StateMachine>(
     finality: &mpsc::Sender<FinalityInput>,
     peer: Option<PeerId>,
-    block: BlockRef,
     signed: SignedBlockOf<S>,
 ) {
     if let Some(justification) = signed.justification {
         let _ = finality.try_send(FinalityInput::Justification {
             peer,
-            block,
             justification,
         });
     }
@@ -401,7 +398,7 @@ async fn catch_up<S: StateMachine>(
         for (result, block) in results.into_iter().zip(decoded) {
             last = block.block.header.number;
             match result {
-                Ok(at) => pass_justification::<S>(finality, Some(peer), at, block),
+                Ok(_) => pass_justification::<S>(finality, Some(peer), block),
                 Err(ImportError::AlreadyKnown(_) | ImportError::BelowFinalized { .. }) => {}
                 Err(ImportError::UnknownParent { .. }) if !backtracked => {
                     // The peer's chain forks below our best: fetch from our finalized block.

@@ -12,7 +12,7 @@ use aitbc_node::client::{Client, ImportError, SignedBlockOf};
 use aitbc_node::pool::PoolLimits;
 use aitbc_node::storage::BlockRef;
 use aitbc_primitives::crypto::dev_pair;
-use aitbc_primitives::{SignedBlock, SigningContext, StateMachine, StateView};
+use aitbc_primitives::{SignedBlock, SigningContext, StateMachine};
 use aitbc_runtime::Runtime;
 use codec::Encode;
 use common::transfer;
@@ -169,9 +169,6 @@ fn reorg_to_a_longer_fork_then_finalize_and_restart() {
     assert_eq!(a.best(), best);
     assert_eq!(a.finalized(), at2b);
     assert_eq!(root(&a), best_root);
-    let st = a.state().unwrap();
-    assert_eq!(st.get(b"nonexistent"), None);
-    drop(st);
     // B extends 3b with two more blocks (without 4): A moves there, reverting 4 after restart.
     let b4b = author(&b, "bob", slot_of("bob", b4.block.header.slot));
     let b5b = author(&b, "bob", slot_of("bob", b4b.block.header.slot));

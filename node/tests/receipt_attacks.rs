@@ -423,16 +423,20 @@ async fn attacks_are_refused_at_the_pool() {
     node.stop().await;
 }
 
-/// Bad refunds are refused at the pool like the claim attacks (their rules are checked before
-/// dispatch): nothing is included and no fee is paid.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_refunds_are_refused_at_the_pool() {
+/// A dev node on which //bob has escrowed job 1 for //coordinator: (its base path, the node,
+/// the genesis hash, an RPC client, the keys).
+async fn node_with_escrow() -> (
+    tempfile::TempDir,
+    aitbc_node::service::NodeHandle,
+    Hash,
+    HttpClient,
+    Keys,
+) {
     let dir = tempfile::tempdir().unwrap();
     let node = start(config(spec(false), dir.path(), true)).await;
     let g = node.client.genesis_hash();
     let mut rpc = http(&node);
     let k = Keys::new();
-    let bob = k.bob.public();
     run(
         &mut rpc,
         g,
@@ -440,6 +444,15 @@ async fn bad_refunds_are_refused_at_the_pool() {
         Call::open_job(1, k.coordinator.public(), PRICE, LIFETIME),
     )
     .await;
+    (dir, node, g, rpc, k)
+}
+
+/// Bad refunds are refused at the pool like the claim attacks (their rules are checked before
+/// dispatch): nothing is included and no fee is paid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_refunds_are_refused_at_the_pool() {
+    let (_dir, node, g, mut rpc, k) = node_with_escrow().await;
+    let bob = k.bob.public();
     let escrow = job(&mut rpc, (bob, 1)).await;
     // (name, refunder, expected code)
     let cases = [
@@ -455,7 +468,6 @@ async fn bad_refunds_are_refused_at_the_pool() {
         wait_height(&mut rpc, h + 2).await;
         let (tx_status, tx) = rpc.get(&format!("/rpc/getTx/{}", xt.hash())).await.unwrap();
         let after = account(&mut rpc, &who.public()).await;
-        println!("{name}: submit {status} {v}; getTx {tx_status} {tx}");
         if !(400..500).contains(&status) || error_code(&v) != code {
             failures.push(format!("{name}: expected 4xx {code}, got {status} {v}"));
         }
@@ -475,19 +487,8 @@ async fn bad_refunds_are_refused_at_the_pool() {
 /// other never enters a block and its submitter pays nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_claims_of_one_escrow_in_one_block() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = start(config(spec(false), dir.path(), true)).await;
-    let g = node.client.genesis_hash();
-    let mut rpc = http(&node);
-    let k = Keys::new();
+    let (_dir, node, g, mut rpc, k) = node_with_escrow().await;
     let bob = k.bob.public();
-    run(
-        &mut rpc,
-        g,
-        &k.bob,
-        Call::open_job(1, k.coordinator.public(), PRICE, LIFETIME),
-    )
-    .await;
 
     // Each miner claims with its own receipt (a faulty coordinator attested both).
     let miners = [(&k.charlie, 3u64, 4_000u128), (&k.dave, 4, 4_500)];

@@ -213,7 +213,7 @@ pub async fn run<S: StateMachine>(
                         net.validation(message_id, peer, verdict);
                     }
                 }
-                Some(FinalityInput::Justification { peer, block: _, justification }) => {
+                Some(FinalityInput::Justification { peer, justification }) => {
                     w.on_justification(peer, justification).await;
                 }
             }

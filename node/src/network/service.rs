@@ -580,20 +580,7 @@ impl Worker {
                 message_id,
                 peer,
                 result,
-            } => {
-                let acceptance = match result {
-                    Validation::Accept => MessageAcceptance::Accept,
-                    Validation::Ignore => MessageAcceptance::Ignore,
-                    Validation::Reject(_) => MessageAcceptance::Reject,
-                };
-                self.swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .report_message_validation_result(&message_id, &peer, acceptance);
-                if let Validation::Reject(what) = result {
-                    self.report(peer, what);
-                }
-            }
+            } => self.validate(&message_id, peer, result),
             Command::Report { peer, what } => self.report(peer, what),
             Command::NoteBest { peer, number, hash } => {
                 if let Some(state) = self.peers.get_mut(&peer) {
@@ -739,6 +726,22 @@ impl Worker {
     }
 
     // ---- reputation ----
+
+    /// Tells gossipsub the verdict on a message (forward, drop, or drop and charge `peer`).
+    fn validate(&mut self, message_id: &gossipsub::MessageId, peer: PeerId, result: Validation) {
+        let acceptance = match result {
+            Validation::Accept => MessageAcceptance::Accept,
+            Validation::Ignore => MessageAcceptance::Ignore,
+            Validation::Reject(_) => MessageAcceptance::Reject,
+        };
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(message_id, &peer, acceptance);
+        if let Validation::Reject(what) = result {
+            self.report(peer, what);
+        }
+    }
 
     fn report(&mut self, peer: PeerId, what: Misbehaviour) {
         let (score, ban) = self.reputations.report(peer, what);
@@ -966,14 +969,7 @@ impl Worker {
             return;
         };
         let Some(topic) = self.topics.get(&message.topic).copied() else {
-            self.swarm
-                .behaviour_mut()
-                .gossipsub
-                .report_message_validation_result(
-                    &message_id,
-                    &propagation_source,
-                    MessageAcceptance::Ignore,
-                );
+            self.validate(&message_id, propagation_source, Validation::Ignore);
             return;
         };
         let event = NetworkEvent::Gossip {
@@ -984,14 +980,7 @@ impl Worker {
         };
         if self.events.try_send(event).is_err() {
             tracing::debug!(target: LOG, "event channel full: gossip message dropped");
-            self.swarm
-                .behaviour_mut()
-                .gossipsub
-                .report_message_validation_result(
-                    &message_id,
-                    &propagation_source,
-                    MessageAcceptance::Ignore,
-                );
+            self.validate(&message_id, propagation_source, Validation::Ignore);
         }
     }
 
