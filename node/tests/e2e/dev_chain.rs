@@ -1,12 +1,8 @@
 //! End to end on an in-process dev node: blocks, transfers, fees, statuses, admin routes.
 
-#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
-
-mod common;
-
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_runtime::Runtime;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

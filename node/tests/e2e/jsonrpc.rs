@@ -1,15 +1,11 @@
 //! JSON-RPC 2.0 at `POST /rpc` on an in-process dev node: every method, batches, notifications
 //! and the standard error codes.
 
-#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
-
-mod common;
-
 use aitbc_node::cli::http::HttpClient;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::Hash;
 use aitbc_runtime::{Call, Runtime};
-use common::*;
+use crate::common::*;
 use hyper::Method;
 use serde_json::{json, Value};
 

@@ -7,14 +7,10 @@
 //! `items`, `minItems`, `minimum`, `oneOf`) and rejects any other keyword, so the document
 //! cannot silently use something unchecked.
 
-#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
-
-mod common;
-
 use aitbc_node::rpc::routes::{OPENAPI, ROUTES};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::Hash;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 

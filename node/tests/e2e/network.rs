@@ -1,13 +1,9 @@
 //! A real network on 127.0.0.1: the four `local` authorities and a full node, libp2p gossip and
 //! sync, authority round with finality. Each test waits on conditions with deadlines.
 
-#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
-
-mod common;
-
 use aitbc_primitives::crypto::dev_pair;
-use common::net::*;
-use common::*;
+use crate::common::net::*;
+use crate::common::*;
 
 const AUTHORITIES: [&str; 4] = ["alice", "bob", "charlie", "dave"];
 

@@ -7,10 +7,6 @@
 //!
 //! The RPC does not expose the total issuance, so it is read in-process from the node's state.
 
-#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
-
-mod common;
-
 use aitbc_node::cli::http::HttpClient;
 use aitbc_node::coordinator::{self, Coordinator};
 use aitbc_node::service::NodeHandle;
@@ -20,7 +16,7 @@ use aitbc_runtime::arith::ppm_of;
 use aitbc_runtime::executive::compute_fee;
 use aitbc_runtime::{balances, params, Call, Params};
 use codec::Encode;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// Who is who.

@@ -2,11 +2,7 @@
 //! that trickles its request. Each is refused with its status and JSON error, promptly, while
 //! well-behaved clients are still served.
 
-#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
-
-mod common;
-
-use common::*;
+use crate::common::*;
 use hyper::Method;
 use serde_json::Value;
 use std::net::IpAddr;

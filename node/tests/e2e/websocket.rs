@@ -1,12 +1,8 @@
 //! Websocket subscriptions at `GET /rpc/ws`: heads in order, a transaction's statuses, limits,
 //! unsubscribe, and slow consumers.
 
-#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
-
-mod common;
-
 use aitbc_primitives::crypto::dev_pair;
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use std::time::{Duration, Instant};

@@ -1,13 +1,9 @@
 //! The binary as a user runs it: key and spec commands, `tx transfer` against a node, exit codes,
 //! SIGTERM, purge-chain.
 
-#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
-
-mod common;
-
 use aitbc_chain_spec::ChainSpec;
 use aitbc_primitives::crypto::dev_pair;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
