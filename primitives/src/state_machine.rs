@@ -199,6 +199,10 @@ pub struct PendingBlock<E> {
     pub outcomes: Vec<TxOutcome<E>>,
     /// Total encoded size of the extrinsics applied.
     pub bytes: u64,
+    /// Total weight of the extrinsics applied (runtime-defined units).
+    pub weight: u64,
+    /// The most weight this block's extrinsics may have (fixed at initialization).
+    pub weight_limit: u64,
 }
 
 /// A block executed to its end: the header with both roots, the state writes and the commitment

@@ -17,13 +17,14 @@
 //! 4. the nonce: below the chain's is `StaleNonce`; above it is fine for the pool (a *future*
 //!    transaction that `requires` the tag of its predecessor) and `FutureNonce` for a block;
 //! 5. origin rules ([`crate::dispatch::check_origin`], `BadOrigin`);
-//! 6. the fee, `base_fee + fee_per_byte * encoded_len + tip` (the sudo key's `sudo.*` calls pay
+//! 6. the fee, `base_fee + fee_per_byte * encoded_len + weight_fee + tip` (the weight fee is
+//!    `call_weight * weight_fee_per_ms / 10^6`, [`crate::weight`]; the sudo key's `sudo.*` calls pay
 //!    only their tip), payable from the current balance
 //!    (`CannotPayFee`);
 //! 7. for a receipt claim, every claim rule ([`crate::receipts::check_claim`], `Claim(..)`); for a
 //!    refund, that the escrow exists, is open and has expired ([`crate::receipts::check_refund`]);
-//! 8. in a block only: the block limits `max_block_txs` and `max_block_bytes`
-//!    (`ExhaustsResources`).
+//! 8. in a block only: the block limits `max_block_txs`, `max_block_bytes` and the weight limit
+//!    derived from the slot duration ([`crate::weight::max_block_weight`]) (`ExhaustsResources`).
 //!
 //! ## Applying
 //! In an outer layer the fee is withdrawn and split (author / treasury) and the nonce
@@ -39,7 +40,7 @@
 use crate::dispatch::{check_origin, claims_in, dispatch, Origin};
 use crate::params::{Param, Params};
 use crate::storage::{with_transaction, Overlay, Storage};
-use crate::{authority, balances, params, receipts, sudo, system, Call, Event};
+use crate::{authority, balances, params, receipts, sudo, system, weight, Call, Event};
 use aitbc_primitives::commitment::StateChanges;
 use aitbc_primitives::crypto::{verify_batch, SignatureCheck};
 use aitbc_primitives::{
@@ -72,7 +73,8 @@ struct Checked {
     chain_nonce: Nonce,
 }
 
-/// The fee of a transaction of `len` encoded bytes: `base_fee + fee_per_byte * len + tip`.
+/// The fee of a transaction of `len` encoded bytes:
+/// `base_fee + fee_per_byte * len + call_weight * weight_fee_per_ms / 10^6 + tip`.
 ///
 /// `sudo.*` calls, which only the sudo key may make (checked before the fee), pay just their
 /// tip: whatever root sets the fees to, root can still send the transaction that sets them back.
@@ -83,6 +85,12 @@ pub fn compute_fee(params: &Params, call: &Call, len: u64, tip: Balance) -> Bala
     params
         .base_fee
         .saturating_add(params.fee_per_byte.saturating_mul(Balance::from(len)))
+        .saturating_add(
+            params
+                .weight_fee_per_ms
+                .saturating_mul(Balance::from(weight::call_weight(call)))
+                / 1_000_000,
+        )
         .saturating_add(tip)
 }
 
@@ -268,6 +276,8 @@ impl StateMachine for Runtime {
             extrinsic_hashes: Vec::new(),
             outcomes: Vec::new(),
             bytes: 0,
+            weight: 0,
+            weight_limit: weight::max_block_weight(system::read_slot_duration_ms(state)),
         }
     }
 
@@ -285,13 +295,19 @@ impl StateMachine for Runtime {
             extrinsic_hashes,
             outcomes,
             bytes,
+            weight,
+            weight_limit,
         } = block;
         let mut s = Overlay::new(state, changes);
         let checked =
             self.pre_dispatch(&s, xt, len, context.number, signatures_checked, Mode::Block)?;
         let p = params::current(&s);
         let txs = u64::try_from(outcomes.len()).unwrap_or(u64::MAX);
-        if txs >= u64::from(p.max_block_txs) || bytes.saturating_add(len) > p.max_block_bytes {
+        let new_weight = weight.saturating_add(weight::call_weight(&xt.call));
+        if txs >= u64::from(p.max_block_txs)
+            || bytes.saturating_add(len) > p.max_block_bytes
+            || new_weight > *weight_limit
+        {
             return Err(InvalidTransaction::ExhaustsResources);
         }
         let outcome = self.apply_checked(&mut s, xt, checked.fee)?;
@@ -299,6 +315,7 @@ impl StateMachine for Runtime {
         extrinsic_hashes.push(xt.hash());
         outcomes.push(outcome.clone());
         *bytes = bytes.saturating_add(len);
+        *weight = new_weight;
         Ok(outcome)
     }
 

@@ -33,6 +33,8 @@ pub mod sudo;
 pub mod system;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod weight;
+pub mod weights;
 
 pub use call::{Call, CallJsonError, Event, JsonCall};
 pub use dispatch::Origin;

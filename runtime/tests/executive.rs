@@ -286,7 +286,7 @@ fn pool_answer() {
     assert_eq!(chain.nonce(&acc("bob")), 0);
     assert_eq!(
         chain.runtime.fee(&chain.state, &xt),
-        10 + len as u128 + 1_000
+        10 + len as u128 + u128::from(aitbc_runtime::weights::TRANSFER) / 1_000 + 1_000
     );
 }
 
@@ -303,4 +303,33 @@ fn block_limits_exhaust_resources() {
     assert!(built.results[0].is_ok() && built.results[1].is_ok());
     assert_eq!(built.results[2], Err(InvalidTransaction::ExhaustsResources));
     assert_eq!(chain.runtime.block_limits(&chain.state).max_block_txs, 2);
+}
+
+#[test]
+fn block_weight_limit_follows_the_slot_duration() {
+    use aitbc_runtime::{weight, weights};
+    // A slot just long enough for a few transfers (half a slot is the block's weight budget).
+    let slot_ms = (weights::BLOCK_BASE + 3 * weights::TRANSFER) * 2 / 1_000_000 + 1;
+    let fits = (weight::max_block_weight(slot_ms) / weights::TRANSFER) as usize;
+    assert!((3..200).contains(&fits), "{fits} transfers fit");
+    let mut genesis = aitbc_runtime::testing::dev_genesis(false);
+    genesis.slot_duration_ms = slot_ms;
+    let mut chain = TestChain::new(genesis);
+    let xts: Vec<_> = (0..=fits as u64)
+        .map(|nonce| {
+            let params = TxParams {
+                nonce,
+                ..Default::default()
+            };
+            chain.sign_with(&dev("bob"), Call::transfer(acc("eve"), 5), params)
+        })
+        .collect();
+    let built = chain.build_block(&xts);
+    assert!(built.results[..fits].iter().all(Result::is_ok));
+    assert_eq!(
+        built.results[fits],
+        Err(InvalidTransaction::ExhaustsResources)
+    );
+    // At 1000 ms slots a block holds thousands of transfers.
+    assert!(weight::max_block_weight(1000) / weights::TRANSFER > 1000);
 }

@@ -7,7 +7,7 @@
 
 use crate::ChainSpec;
 
-const DEV_GENESIS_HASH: &str = "0x13e713111e290406c3d6f8cac98909906df907465c9e655bbc8da6d653751f39";
+const DEV_GENESIS_HASH: &str = "0xc2ab1c282c4c42f0b832b8966e299d560c56d97111a51249e4bd98f45b02e5c8";
 
 #[test]
 fn dev_genesis_hash_is_pinned() {

@@ -1,9 +1,9 @@
 //! The binary as a user runs it: key and spec commands, `tx transfer` against a node, exit codes,
 //! SIGTERM, purge-chain.
 
+use crate::common::*;
 use aitbc_chain_spec::ChainSpec;
 use aitbc_primitives::crypto::dev_pair;
-use crate::common::*;
 use serde_json::Value;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

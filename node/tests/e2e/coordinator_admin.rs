@@ -1,10 +1,10 @@
 //! Coordinators managed by root through the admin routes (`/admin/coordinatorRemove`,
 //! `/admin/coordinatorAdd`), and a claim's settlement read back per block (`getBlockEvents`).
 
+use crate::common::*;
 use aitbc_node::cli::http::HttpClient;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_runtime::Call;
-use crate::common::*;
 use serde_json::{json, Value};
 
 /// Posts an admin action with the test token; returns status and body.

@@ -1,8 +1,8 @@
 //! End to end on an in-process dev node: blocks, transfers, fees, statuses, admin routes.
 
+use crate::common::*;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_runtime::Runtime;
-use crate::common::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

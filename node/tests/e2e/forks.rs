@@ -3,6 +3,7 @@
 //! chain (state reverted and re-applied, orphaned transactions back in the pool); finalizing
 //! prunes the losing fork; restart keeps all of it; bad and equivocating blocks are refused.
 
+use crate::common::transfer;
 use aitbc_chain_spec::ChainSpec;
 use aitbc_node::client::{Client, ImportError, SignedBlockOf};
 use aitbc_node::pool::PoolLimits;
@@ -11,7 +12,6 @@ use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::{SignedBlock, SigningContext, StateMachine};
 use aitbc_runtime::Runtime;
 use codec::Encode;
-use crate::common::transfer;
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -1,11 +1,11 @@
 //! JSON-RPC 2.0 at `POST /rpc` on an in-process dev node: every method, batches, notifications
 //! and the standard error codes.
 
+use crate::common::*;
 use aitbc_node::cli::http::HttpClient;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::Hash;
 use aitbc_runtime::{Call, Runtime};
-use crate::common::*;
 use hyper::Method;
 use serde_json::{json, Value};
 

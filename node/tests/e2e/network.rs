@@ -1,9 +1,9 @@
 //! A real network on 127.0.0.1: the four `local` authorities and a full node, libp2p gossip and
 //! sync, authority round with finality. Each test waits on conditions with deadlines.
 
-use aitbc_primitives::crypto::dev_pair;
 use crate::common::net::*;
 use crate::common::*;
+use aitbc_primitives::crypto::dev_pair;
 
 const AUTHORITIES: [&str; 4] = ["alice", "bob", "charlie", "dave"];
 

@@ -7,10 +7,10 @@
 //! `items`, `minItems`, `minimum`, `oneOf`) and rejects any other keyword, so the document
 //! cannot silently use something unchecked.
 
+use crate::common::*;
 use aitbc_node::rpc::routes::{OPENAPI, ROUTES};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::Hash;
-use crate::common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 

@@ -7,6 +7,7 @@
 //!
 //! The RPC does not expose the total issuance, so it is read in-process from the node's state.
 
+use crate::common::*;
 use aitbc_node::cli::http::HttpClient;
 use aitbc_node::coordinator::{self, Coordinator};
 use aitbc_node::service::NodeHandle;
@@ -16,7 +17,6 @@ use aitbc_runtime::arith::ppm_of;
 use aitbc_runtime::executive::compute_fee;
 use aitbc_runtime::{balances, params, Call, Params};
 use codec::Encode;
-use crate::common::*;
 use serde_json::{json, Value};
 
 /// Who is who.

@@ -10,11 +10,11 @@
 //! coordinator of the dev spec), so a test can make the signatures a real coordinator would
 //! refuse to make.
 
+use crate::common::*;
 use aitbc_node::cli::http::HttpClient;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::{AccountId, Balance, ComputeReceipt, Extrinsic, Hash, Pair, ReceiptClaim};
 use aitbc_runtime::{receipts, Call};
-use crate::common::*;
 use serde_json::Value;
 
 const PRICE: Balance = 5_000;

@@ -2,9 +2,9 @@
 //! HTTP service with a real key) attests the miner's receipt, the miner claims it and is paid and
 //! minted; a second claim is refused; an expired escrow is refunded.
 
+use crate::common::*;
 use aitbc_node::coordinator::{self, Coordinator};
 use aitbc_primitives::crypto::dev_pair;
-use crate::common::*;
 use serde_json::Value;
 use std::process::Command;
 

@@ -1,10 +1,10 @@
 //! Restarts: a clean stop and a SIGKILL while authoring both come back with head, balances and
 //! state root intact, continue producing, and never sign a slot twice.
 
+use crate::common::*;
 use aitbc_node::cli::http::HttpClient;
 use aitbc_node::consensus::slashing::SignedSlots;
 use aitbc_primitives::crypto::dev_pair;
-use crate::common::*;
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 

@@ -1,9 +1,9 @@
 //! Bad input over the RPC: each case answers its status and error code, and nothing panics.
 
+use crate::common::*;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::Hash;
 use codec::Encode;
-use crate::common::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,8 @@
 //! Websocket subscriptions at `GET /rpc/ws`: heads in order, a transaction's statuses, limits,
 //! unsubscribe, and slow consumers.
 
-use aitbc_primitives::crypto::dev_pair;
 use crate::common::*;
+use aitbc_primitives::crypto::dev_pair;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use std::time::{Duration, Instant};

@@ -13,7 +13,9 @@ fn transfer_moves_funds_and_pays_fee_to_author_and_treasury() {
     let xt = chain.sign(&bob, Call::transfer(acc("charlie"), 1_000));
     let fee = fee_of(&chain, &xt);
     let len = codec::Encode::encoded_size(&xt) as u128;
-    assert_eq!(fee, 10 + len);
+    // base_fee + fee_per_byte * len + the transfer's weight at weight_fee_per_ms = 1000.
+    let weight_fee = u128::from(crate::weights::TRANSFER) * 1_000 / 1_000_000;
+    assert_eq!(fee, 10 + len + weight_fee);
     let out = chain.apply_one(xt).unwrap();
     assert!(out.success, "{out:?}");
     assert_eq!(out.fee, fee);

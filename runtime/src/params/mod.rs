@@ -6,7 +6,7 @@
 //! changes. The bounds keep every later computation in range:
 //! - ratios are parts per million: each `<= 1_000_000`, and `coordinator_ratio_ppm +
 //!   treasury_ratio_ppm <= 1_000_000` (a receipt never mints more than twice its base mint);
-//! - `base_fee`, `fee_per_byte` and `mint_per_unit` are at most 10^24, and
+//! - `base_fee`, `fee_per_byte`, `weight_fee_per_ms` and `mint_per_unit` are at most 10^24, and
 //!   `max_units_per_receipt` at most 10^12, so fees and mints fit a `u128` with room to spare;
 //! - `1 <= base_fee` (no transaction is free), `1 <= existential_deposit`,
 //!   `1 <= min_job_lifetime <= max_job_lifetime`,
@@ -63,6 +63,9 @@ pub struct Params {
     pub max_block_txs: u32,
     pub max_block_bytes: u64,
     pub max_tx_bytes: u64,
+    /// Fee per millisecond of a call's weight (its measured import cost, [`crate::weight`]).
+    #[serde(with = "serde_balance")]
+    pub weight_fee_per_ms: Balance,
 }
 
 impl Default for Params {
@@ -83,6 +86,7 @@ impl Default for Params {
             max_block_txs: 20_000,
             max_block_bytes: 4 * 1024 * 1024,
             max_tx_bytes: 64 * 1024,
+            weight_fee_per_ms: 1000,
         }
     }
 }
@@ -106,6 +110,7 @@ pub enum Param {
     MaxBlockTxs(u32),
     MaxBlockBytes(u64),
     MaxTxBytes(u64),
+    WeightFeePerMs(#[serde(with = "serde_balance")] Balance),
 }
 
 /// 100% in parts per million.
@@ -128,7 +133,7 @@ pub const MAX_BLOCK_BYTES: u64 = 256 * 1024 * 1024;
 pub const MAX_BLOCK_TXS: u32 = 1_000_000;
 
 /// Every parameter name, in [`Params`] field order.
-pub const PARAM_NAMES: [&str; 15] = [
+pub const PARAM_NAMES: [&str; 16] = [
     "mint_per_unit",
     "coordinator_ratio_ppm",
     "treasury_ratio_ppm",
@@ -144,6 +149,7 @@ pub const PARAM_NAMES: [&str; 15] = [
     "max_block_txs",
     "max_block_bytes",
     "max_tx_bytes",
+    "weight_fee_per_ms",
 ];
 
 /// Why a [`Params`] value is out of bounds.
@@ -211,6 +217,12 @@ impl Params {
         // At least 1: a transaction is never free, so an empty account cannot write state.
         range("base_fee", self.base_fee, 1, MAX_FEE_COMPONENT)?;
         range("fee_per_byte", self.fee_per_byte, 0, MAX_FEE_COMPONENT)?;
+        range(
+            "weight_fee_per_ms",
+            self.weight_fee_per_ms,
+            0,
+            MAX_FEE_COMPONENT,
+        )?;
         range(
             "max_units_per_receipt",
             self.max_units_per_receipt.into(),
@@ -286,6 +298,7 @@ impl Params {
             Param::MaxBlockTxs(v) => self.max_block_txs = v,
             Param::MaxBlockBytes(v) => self.max_block_bytes = v,
             Param::MaxTxBytes(v) => self.max_tx_bytes = v,
+            Param::WeightFeePerMs(v) => self.weight_fee_per_ms = v,
         }
     }
 
@@ -315,6 +328,7 @@ impl Params {
             Param::MaxBlockTxs(self.max_block_txs),
             Param::MaxBlockBytes(self.max_block_bytes),
             Param::MaxTxBytes(self.max_tx_bytes),
+            Param::WeightFeePerMs(self.weight_fee_per_ms),
         ]
     }
 
@@ -364,6 +378,7 @@ impl Param {
             Param::MaxBlockTxs(_) => 12,
             Param::MaxBlockBytes(_) => 13,
             Param::MaxTxBytes(_) => 14,
+            Param::WeightFeePerMs(_) => 15,
         }
     }
 
@@ -374,7 +389,8 @@ impl Param {
             | Param::BaseFee(v)
             | Param::FeePerByte(v)
             | Param::ExistentialDeposit(v)
-            | Param::CoordinatorMintCapPerEpoch(v) => v.to_string(),
+            | Param::CoordinatorMintCapPerEpoch(v)
+            | Param::WeightFeePerMs(v) => v.to_string(),
             Param::CoordinatorRatioPpm(v)
             | Param::TreasuryRatioPpm(v)
             | Param::FeeToAuthorPpm(v)
@@ -409,6 +425,7 @@ impl Param {
             "max_block_txs" => Param::MaxBlockTxs(parse_num(key, value)?),
             "max_block_bytes" => Param::MaxBlockBytes(parse_num(key, value)?),
             "max_tx_bytes" => Param::MaxTxBytes(parse_num(key, value)?),
+            "weight_fee_per_ms" => Param::WeightFeePerMs(parse_num(key, value)?),
             other => return Err(ParamParseError::UnknownParam(other.to_string())),
         };
         Ok(p)

@@ -16,7 +16,10 @@ fn sudo_dispatches_as_root() {
         out.events.last(),
         Some(&Event::Sudo(super::Event::Sudid { success: true }))
     );
-    assert!(chain.runtime.params(&chain.state).len() == 15);
+    assert_eq!(
+        chain.runtime.params(&chain.state).len(),
+        crate::params::PARAM_NAMES.len()
+    );
 }
 
 #[test]
