@@ -43,6 +43,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Tx(cmd)) => tokio_runtime()?.block_on(cli::tx::run(cmd)),
         Some(Command::PurgeChain(args)) => cli::spec::purge_chain(&args),
+        Some(Command::CheckDb(args)) => {
+            println!("{}", cli::check_db::run(&args)?);
+            Ok(())
+        }
         Some(Command::MockCoordinator(args)) => {
             init_logging("info");
             tokio_runtime()?.block_on(cli::coordinator::run(args, wait_for_signal()))
@@ -61,10 +65,23 @@ fn run_node(args: cli::args::RunArgs) -> anyhow::Result<()> {
     let (config, _tmp) = service::config_from_args(&args)?;
     tokio_runtime()?.block_on(async move {
         let node = service::start(config).await?;
-        wait_for_signal().await?;
+        // A failed durable write stops the node (storage module docs): redb refuses every
+        // later operation until the file is reopened, which a restart does.
+        let mut failure = node.client.storage_failure();
+        tokio::select! {
+            r = wait_for_signal() => r?,
+            _ = failure.wait_for(Option::is_some) => {}
+        }
+        let failed = failure.borrow().clone();
         tracing::info!(target: "aitbc", "shutting down");
         node.stop().await;
-        Ok(())
+        match failed {
+            None => Ok(()),
+            Some(e) => Err(anyhow::anyhow!(
+                "the node stopped because a durable write failed ({e}); free disk space or fix \
+                 the disk, then start it again: the database reopens at its last complete write"
+            )),
+        }
     })
 }
 

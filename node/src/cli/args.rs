@@ -35,6 +35,9 @@ pub enum Command {
     PurgeChain(PurgeArgs),
     /// Run the mock coordinator that attests compute receipts.
     MockCoordinator(CoordinatorArgs),
+    /// Check a stopped node's chain database offline: re-execute the best chain from genesis
+    /// against every state root, the txs index, the stored state and total issuance.
+    CheckDb(CheckDbArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -343,6 +346,19 @@ pub struct PurgeArgs {
     /// Do not ask for confirmation.
     #[arg(short = 'y', long)]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckDbArgs {
+    /// The base path whose chain database to check.
+    #[arg(long, env = "AITBC_BASE_PATH", required_unless_present = "db")]
+    pub base_path: Option<PathBuf>,
+    /// `dev`, `local` or a path to a JSON spec.
+    #[arg(long, default_value = "dev")]
+    pub chain: String,
+    /// The database file itself (instead of BASE_PATH/chains/<id>/chain.redb).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
 }
 
 impl RunArgs {

@@ -2,6 +2,7 @@
 //! variable; `.env.example` lists them with their defaults.
 
 pub mod args;
+pub mod check_db;
 pub mod coordinator;
 pub mod http;
 pub mod keys;

@@ -306,7 +306,9 @@ impl<S: StateMachine> Client<S> {
                 return Err(ImportError::ConflictsWithFinality(target.hash));
             }
         }
-        let (chain, discarded) = self.tree_write().finalize(target);
+        // The tree changes only once the write is done (a failed write leaves it as it was).
+        let mut tree = self.tree_read().clone();
+        let (chain, discarded) = tree.finalize(target);
         // A change of the authority set takes effect for finality at the finalized block that
         // signals it (the last one, if several are finalized at once).
         let mut changed = None;
@@ -331,6 +333,7 @@ impl<S: StateMachine> Client<S> {
             &discarded,
             changed.as_ref(),
         )?;
+        *self.tree_write() = tree;
         if let Some(set) = changed {
             tracing::info!(target: "finality", set_id = set.id, authorities = set.authorities.len(),
                 at = target.number, "authority set change final");

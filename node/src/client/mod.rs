@@ -142,6 +142,23 @@ impl<S: StateMachine> Client<S> {
         pool: TxPool<S::Call>,
         metrics: Arc<Metrics>,
     ) -> Result<Self, StorageError> {
+        Self::open_with(
+            runtime,
+            genesis,
+            |g| ChainDb::open(db_path, g),
+            pool,
+            metrics,
+        )
+    }
+
+    /// [`Client::open`] with the database opened by `open_db` (tests: another storage backend).
+    pub fn open_with(
+        runtime: Arc<S>,
+        genesis: &GenesisBlock,
+        open_db: impl FnOnce(&GenesisWrite<'_>) -> Result<ChainDb, StorageError>,
+        pool: TxPool<S::Call>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, StorageError> {
         let genesis_hash = genesis.header.hash();
         let changes: aitbc_primitives::StateChanges = genesis
             .state
@@ -162,16 +179,13 @@ impl<S: StateMachine> Client<S> {
             justification: None,
         }
         .encode();
-        let db = ChainDb::open(
-            db_path,
-            &GenesisWrite {
-                hash: genesis_hash,
-                encoded_header: &encoded_header,
-                encoded_block: &block,
-                changes: &changes,
-                commitment: &commitment,
-            },
-        )?;
+        let db = open_db(&GenesisWrite {
+            hash: genesis_hash,
+            encoded_header: &encoded_header,
+            encoded_block: &block,
+            changes: &changes,
+            commitment: &commitment,
+        })?;
         let best_ref = db.best()?;
         let best = load_header(&db, &best_ref.hash)?;
         let finalized = db.finalized()?;
@@ -323,6 +337,18 @@ impl<S: StateMachine> Client<S> {
     /// Chain events (new best, finalized).
     pub fn subscribe(&self) -> broadcast::Receiver<ChainEvent> {
         self.events.subscribe()
+    }
+
+    /// Why the chain database refuses writes (none while healthy; see the storage module docs).
+    /// The node stops when it changes.
+    pub fn storage_failure(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.db.write_failure()
+    }
+
+    /// Reports a failed durable write beside the chain database (the authoring record): the node
+    /// stops as on a failed chain write.
+    pub fn note_write_failure(&self, what: String) {
+        self.db.note_write_failure(what)
     }
 
     /// A snapshot of the best state.

@@ -20,7 +20,7 @@ struct Node {
 }
 
 /// See the module docs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ForkTree {
     finalized: BlockRef,
     nodes: HashMap<Hash, Node>,

@@ -2,14 +2,17 @@
 //! author, builds a block from the pool within the first part of the slot, records the slot
 //! (slashing protection), seals and imports it, then hands it to `announce` (the network).
 //!
+//! A failed durable write (chain database or authoring record) is logged at error level and
+//! latched by the chain database; the node then stops (see the storage module docs).
+//!
 //! Back-pressure: while the best block is more than [`MAX_UNFINALIZED`] blocks ahead of the last
 //! finalized one, the authority authors only every [`LAGGING_EVERY`]-th of its slots, so
 //! unfinalized state (fork tree, undo logs) stays bounded while finality is stalled, and the chain
 //! still moves once finality returns.
 
-use super::slashing::SignedSlots;
+use super::slashing::{SignedSlots, SlashingError};
 use super::slots::{slot_at, slot_author};
-use crate::client::{Client, SignedBlockOf};
+use crate::client::{Client, ImportError, SignedBlockOf};
 use crate::util::unix_ms;
 use aitbc_primitives::{Pair, StateMachine};
 use std::sync::Arc;
@@ -88,7 +91,13 @@ pub async fn run<S: StateMachine>(
         let (c, k, s) = (client.clone(), key.clone(), slots.clone());
         let result = tokio::task::spawn_blocking(move || {
             c.author_block(slot, deadline, &k, |slot| {
-                s.claim(&k.public(), slot).map_err(|e| e.to_string())
+                s.claim(&k.public(), slot).map_err(|e| {
+                    // A failed write of the record stops the node like a failed chain write.
+                    if let SlashingError::Db(_) = e {
+                        c.note_write_failure(e.to_string());
+                    }
+                    e.to_string()
+                })
             })
         })
         .await;
@@ -98,6 +107,9 @@ pub async fn run<S: StateMachine>(
                 announce(&block);
             }
             Ok(Ok(None)) => {}
+            Ok(Err(e @ ImportError::Storage(_))) => {
+                tracing::error!(target: "aura", slot, error = %e, "cannot store the authored block")
+            }
             Ok(Err(e)) => {
                 tracing::warn!(target: "aura", slot, error = %e, "failed to author block")
             }

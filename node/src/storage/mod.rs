@@ -29,8 +29,30 @@
 //! - Finalization ([`ChainDb::finalize`]) drops the undo logs up to the finalized block and every
 //!   stored block that does not descend from it; a finalized block is never reverted.
 //! - The database records the genesis hash on creation and refuses to open for another chain.
+//!
+//! Crash safety:
+//! - Power loss: every write transaction is committed with `Durability::Immediate` (redb syncs
+//!   before `commit` returns, one sync per commit), and the client updates its in-memory head,
+//!   emits chain events (which the finality voter and the RPC follow) and returns to the author
+//!   (which then announces the block) only after the commit returned. A block or finalization
+//!   the node reported is therefore on disk; a cut before a sync, even with any subset of the
+//!   unsynced pages written, reopens at the last complete commit (`crash_tests`: a cut before
+//!   every sync, clean and torn, through the real client, each image checked with `check-db`).
+//! - Disk faults (a full or failing disk): redb fails the write and from then on refuses every
+//!   operation on that handle (`PreviousIo`) until the file is reopened, and whether the failed
+//!   commit reached the disk is known only after reopening. So the first failed durable write
+//!   latches [`ChainDb::write_failure`]: later writes are refused with
+//!   [`StorageError::WriteFailed`], the error is logged once at error level, and the node stops
+//!   cleanly (exit code 1, with the reason and "free disk space … then start it again"). A
+//!   failed write of the authoring record (`authoring.redb`) does the same. The node does not
+//!   reopen the file in place: its in-memory head, fork tree and pool would have to be rebuilt
+//!   from whatever the failed commit left, which a restart does anyway. A restart once the disk
+//!   has space again opens at the last complete commit and goes on (`crash_tests`).
+//! - `aitbc-node check-db` checks a stopped node's database offline (`cli::check_db`).
 
 mod state_view;
+#[cfg(test)]
+pub(crate) mod test_disk;
 
 pub use state_view::DbStateView;
 
@@ -74,6 +96,10 @@ pub enum StorageError {
     WrongSchema { expected: u32, found: u32 },
     #[error("corrupt database entry: {0}")]
     Corrupt(String),
+    #[error("the chain database failed an earlier write ({0}); restart the node")]
+    WriteFailed(String),
+    #[error("no chain database at {0}")]
+    Missing(String),
 }
 
 macro_rules! from_redb {
@@ -155,6 +181,8 @@ struct UndoLog {
 /// The chain database.
 pub struct ChainDb {
     db: Database,
+    /// The first failed durable write (see the module docs): once set, every write is refused.
+    failed: tokio::sync::watch::Sender<Option<String>>,
 }
 
 impl std::fmt::Debug for ChainDb {
@@ -167,10 +195,59 @@ impl ChainDb {
     /// Opens (or creates) the database at `path` for the chain whose genesis is given. On
     /// creation the genesis block and state are written; on reopen the genesis hash must match.
     pub fn open(path: &Path, genesis: &GenesisWrite<'_>) -> Result<ChainDb, StorageError> {
-        let db = Database::builder()
-            .set_cache_size(256 * 1024 * 1024)
-            .create(path)?;
-        let this = ChainDb { db };
+        Self::init(Self::builder().create(path)?, genesis)
+    }
+
+    /// [`ChainDb::open`] on another storage backend than a file (tests: a disk that loses
+    /// unsynced writes or fails them).
+    pub fn open_with_backend(
+        backend: impl redb::StorageBackend,
+        genesis: &GenesisWrite<'_>,
+    ) -> Result<ChainDb, StorageError> {
+        Self::init(Self::builder().create_with_backend(backend)?, genesis)
+    }
+
+    /// Opens an existing database without creating or initialising anything (`check-db`). redb
+    /// may still repair the file if the node did not shut down cleanly. Refused while a node has
+    /// it open.
+    pub fn open_existing(path: &Path) -> Result<ChainDb, StorageError> {
+        if !path.exists() {
+            return Err(StorageError::Missing(path.display().to_string()));
+        }
+        Self::existing(Self::builder().open(path)?)
+    }
+
+    /// [`ChainDb::open_existing`] on another storage backend.
+    pub fn open_existing_with_backend(
+        backend: impl redb::StorageBackend,
+    ) -> Result<ChainDb, StorageError> {
+        Self::existing(Self::builder().create_with_backend(backend)?)
+    }
+
+    fn existing(db: Database) -> Result<ChainDb, StorageError> {
+        let this = Self::from_db(db);
+        if this.meta_hash(META_GENESIS)?.is_none() {
+            return Err(StorageError::Corrupt("no genesis hash recorded".into()));
+        }
+        this.check_schema()?;
+        Ok(this)
+    }
+
+    fn builder() -> redb::Builder {
+        let mut builder = Database::builder();
+        builder.set_cache_size(256 * 1024 * 1024);
+        builder
+    }
+
+    fn from_db(db: Database) -> ChainDb {
+        ChainDb {
+            db,
+            failed: tokio::sync::watch::channel(None).0,
+        }
+    }
+
+    fn init(db: Database, genesis: &GenesisWrite<'_>) -> Result<ChainDb, StorageError> {
+        let this = Self::from_db(db);
         match this.meta_hash(META_GENESIS)? {
             Some(found) if found != genesis.hash => {
                 return Err(StorageError::WrongGenesis {
@@ -178,20 +255,73 @@ impl ChainDb {
                     found,
                 })
             }
-            Some(_) => {
-                let schema = this
-                    .meta(META_SCHEMA)?
-                    .and_then(|b| u32::decode(&mut &b[..]).ok());
-                if schema != Some(SCHEMA_VERSION) {
-                    return Err(StorageError::WrongSchema {
-                        expected: SCHEMA_VERSION,
-                        found: schema.unwrap_or(0),
-                    });
-                }
-            }
+            Some(_) => this.check_schema()?,
             None => this.write_genesis(genesis)?,
         }
         Ok(this)
+    }
+
+    fn check_schema(&self) -> Result<(), StorageError> {
+        let schema = self
+            .meta(META_SCHEMA)?
+            .and_then(|b| u32::decode(&mut &b[..]).ok());
+        if schema != Some(SCHEMA_VERSION) {
+            return Err(StorageError::WrongSchema {
+                expected: SCHEMA_VERSION,
+                found: schema.unwrap_or(0),
+            });
+        }
+        Ok(())
+    }
+
+    /// The genesis hash recorded at creation.
+    pub fn genesis_hash(&self) -> Result<Hash, StorageError> {
+        self.meta_hash(META_GENESIS)?
+            .ok_or_else(|| StorageError::Corrupt("no genesis hash recorded".into()))
+    }
+
+    /// Why the database refuses writes: the first durable write that failed (none while
+    /// healthy). The receiver sees the change when it happens (the node stops on it).
+    pub fn write_failure(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.failed.subscribe()
+    }
+
+    /// Records a failed durable write of something kept beside the chain database (the
+    /// authoring record): the node stops the same way.
+    pub fn note_write_failure(&self, what: String) {
+        self.failed.send_if_modified(|f| {
+            if f.is_some() {
+                return false;
+            }
+            tracing::error!(target: "db", error = %what, "a durable write failed; the node stops");
+            *f = Some(what);
+            true
+        });
+    }
+
+    /// Runs `f` in one write transaction committed with immediate durability. A redb failure
+    /// (I/O: a full or failing disk) latches: this and every later write is refused, since redb
+    /// itself refuses everything after an I/O error until the file is reopened, and whether
+    /// the failed commit reached the disk is known only after reopening (see the module docs).
+    fn durable_write(
+        &self,
+        what: &str,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        if let Some(e) = self.failed.borrow().clone() {
+            return Err(StorageError::WriteFailed(e));
+        }
+        let result = (|| {
+            let mut txn = self.db.begin_write()?;
+            txn.set_durability(redb::Durability::Immediate)?;
+            f(&txn)?;
+            txn.commit()?;
+            Ok(())
+        })();
+        if let Err(e @ StorageError::Db(_)) = &result {
+            self.note_write_failure(format!("{what}: {e}"));
+        }
+        result
     }
 
     fn write_genesis(&self, g: &GenesisWrite<'_>) -> Result<(), StorageError> {
@@ -199,46 +329,40 @@ impl ChainDb {
             number: 0,
             hash: g.hash,
         };
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(redb::Durability::Immediate)?;
-        // Every table exists from the start, so readers never meet a missing one.
-        txn.open_table(JUSTIFICATIONS)?;
-        txn.open_table(UNDO)?;
-        txn.open_table(UNFINALIZED)?;
-        txn.open_table(AUTHORS)?;
-        txn.open_table(TXS)?;
-        {
-            let mut meta = txn.open_table(META)?;
-            meta.insert(META_SCHEMA, SCHEMA_VERSION.encode().as_slice())?;
-            meta.insert(META_GENESIS, g.hash.0.as_slice())?;
-        }
-        Self::write_block(
-            &txn,
-            &BlockWrite {
-                block: StoredBlock {
-                    at,
-                    encoded_header: g.encoded_header,
-                    encoded_block: g.encoded_block,
-                    author: None,
+        self.durable_write("genesis", |txn| {
+            // Every table exists from the start, so readers never meet a missing one.
+            txn.open_table(JUSTIFICATIONS)?;
+            txn.open_table(UNDO)?;
+            txn.open_table(UNFINALIZED)?;
+            txn.open_table(AUTHORS)?;
+            txn.open_table(TXS)?;
+            {
+                let mut meta = txn.open_table(META)?;
+                meta.insert(META_SCHEMA, SCHEMA_VERSION.encode().as_slice())?;
+                meta.insert(META_GENESIS, g.hash.0.as_slice())?;
+            }
+            Self::write_block(
+                txn,
+                &BlockWrite {
+                    block: StoredBlock {
+                        at,
+                        encoded_header: g.encoded_header,
+                        encoded_block: g.encoded_block,
+                        author: None,
+                    },
+                    txs: Vec::new(),
+                    changes: g.changes,
+                    commitment: g.commitment,
+                    finalized: true,
                 },
-                txs: Vec::new(),
-                changes: g.changes,
-                commitment: g.commitment,
-                finalized: true,
-            },
-        )?;
-        txn.commit()?;
-        Ok(())
+            )
+        })
     }
 
     /// Writes a block and everything it changed in one durable transaction, and makes it the best
     /// (and, if `finalized`, the finalized) block.
     pub fn commit_block(&self, write: &BlockWrite<'_>) -> Result<(), StorageError> {
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(redb::Durability::Immediate)?;
-        Self::write_block(&txn, write)?;
-        txn.commit()?;
-        Ok(())
+        self.durable_write("block commit", |txn| Self::write_block(txn, write))
     }
 
     fn write_block(txn: &redb::WriteTransaction, w: &BlockWrite<'_>) -> Result<(), StorageError> {
@@ -324,54 +448,49 @@ impl ChainDb {
 
     /// Stores a block that is not executed (yet): a fork block beside the best chain.
     pub fn store_side_block(&self, block: &StoredBlock<'_>) -> Result<(), StorageError> {
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(redb::Durability::Immediate)?;
-        Self::store_block(&txn, block, true)?;
-        txn.commit()?;
-        Ok(())
+        self.durable_write("fork block", |txn| Self::store_block(txn, block, true))
     }
 
     /// Rolls the best chain back to `ancestor` by undoing `blocks` (the best block first, down to
     /// the child of `ancestor`), in one durable write. Each block must still have its undo log
     /// (it is not final).
     pub fn revert(&self, blocks: &[BlockRef], ancestor: BlockRef) -> Result<(), StorageError> {
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(redb::Durability::Immediate)?;
-        {
-            let mut undo_table = txn.open_table(UNDO)?;
-            let mut state = txn.open_table(STATE)?;
-            let mut tree = txn.open_table(TREE)?;
-            let mut txs = txn.open_table(TXS)?;
-            let mut canonical = txn.open_table(CANONICAL)?;
-            for at in blocks {
-                let bytes = undo_table.remove(&at.hash.0)?.ok_or_else(|| {
-                    StorageError::Corrupt(format!("no undo log for block {}", at.hash))
-                })?;
-                let undo = UndoLog::decode(&mut bytes.value())
-                    .map_err(|_| StorageError::Corrupt(format!("undo log {}", at.hash)))?;
-                drop(bytes);
-                for (k, old) in &undo.state {
-                    match old {
-                        Some(v) => state.insert(k.as_slice(), v.as_slice())?,
-                        None => state.remove(k.as_slice())?,
-                    };
+        self.durable_write("revert", |txn| {
+            {
+                let mut undo_table = txn.open_table(UNDO)?;
+                let mut state = txn.open_table(STATE)?;
+                let mut tree = txn.open_table(TREE)?;
+                let mut txs = txn.open_table(TXS)?;
+                let mut canonical = txn.open_table(CANONICAL)?;
+                for at in blocks {
+                    let bytes = undo_table.remove(&at.hash.0)?.ok_or_else(|| {
+                        StorageError::Corrupt(format!("no undo log for block {}", at.hash))
+                    })?;
+                    let undo = UndoLog::decode(&mut bytes.value())
+                        .map_err(|_| StorageError::Corrupt(format!("undo log {}", at.hash)))?;
+                    drop(bytes);
+                    for (k, old) in &undo.state {
+                        match old {
+                            Some(v) => state.insert(k.as_slice(), v.as_slice())?,
+                            None => state.remove(k.as_slice())?,
+                        };
+                    }
+                    for key in &undo.tree_added {
+                        tree.remove(key.as_slice())?;
+                    }
+                    for (key, node) in &undo.tree_removed {
+                        tree.insert(key.as_slice(), node.as_slice())?;
+                    }
+                    for h in &undo.txs {
+                        txs.remove(&h.0)?;
+                    }
+                    canonical.remove(at.number)?;
                 }
-                for key in &undo.tree_added {
-                    tree.remove(key.as_slice())?;
-                }
-                for (key, node) in &undo.tree_removed {
-                    tree.insert(key.as_slice(), node.as_slice())?;
-                }
-                for h in &undo.txs {
-                    txs.remove(&h.0)?;
-                }
-                canonical.remove(at.number)?;
             }
-        }
-        txn.open_table(META)?
-            .insert(META_BEST, ancestor.encode().as_slice())?;
-        txn.commit()?;
-        Ok(())
+            txn.open_table(META)?
+                .insert(META_BEST, ancestor.encode().as_slice())?;
+            Ok(())
+        })
     }
 
     /// Makes `to` the finalized block, with its justification if it was finalized by votes:
@@ -385,37 +504,36 @@ impl ChainDb {
         discarded: &[Hash],
         voter_set: Option<&VoterSet>,
     ) -> Result<(), StorageError> {
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(redb::Durability::Immediate)?;
-        {
-            let mut undo = txn.open_table(UNDO)?;
-            let mut unfinalized = txn.open_table(UNFINALIZED)?;
-            for h in newly_final {
-                undo.remove(&h.0)?;
-                unfinalized.remove(&h.0)?;
+        self.durable_write("finalization", |txn| {
+            {
+                let mut undo = txn.open_table(UNDO)?;
+                let mut unfinalized = txn.open_table(UNFINALIZED)?;
+                for h in newly_final {
+                    undo.remove(&h.0)?;
+                    unfinalized.remove(&h.0)?;
+                }
+                let mut blocks = txn.open_table(BLOCKS)?;
+                let mut headers = txn.open_table(HEADERS)?;
+                let mut authors = txn.open_table(AUTHORS)?;
+                for h in discarded {
+                    undo.remove(&h.0)?;
+                    unfinalized.remove(&h.0)?;
+                    blocks.remove(&h.0)?;
+                    headers.remove(&h.0)?;
+                    authors.remove(&h.0)?;
+                }
             }
-            let mut blocks = txn.open_table(BLOCKS)?;
-            let mut headers = txn.open_table(HEADERS)?;
-            let mut authors = txn.open_table(AUTHORS)?;
-            for h in discarded {
-                undo.remove(&h.0)?;
-                unfinalized.remove(&h.0)?;
-                blocks.remove(&h.0)?;
-                headers.remove(&h.0)?;
-                authors.remove(&h.0)?;
+            if let Some(j) = justification {
+                txn.open_table(JUSTIFICATIONS)?.insert(&to.hash.0, j)?;
             }
-        }
-        if let Some(j) = justification {
-            txn.open_table(JUSTIFICATIONS)?.insert(&to.hash.0, j)?;
-        }
-        let mut meta = txn.open_table(META)?;
-        meta.insert(META_FINALIZED, to.encode().as_slice())?;
-        if let Some(set) = voter_set {
-            meta.insert(META_VOTER_SET, set.encode().as_slice())?;
-        }
-        drop(meta);
-        txn.commit()?;
-        Ok(())
+            let mut meta = txn.open_table(META)?;
+            meta.insert(META_FINALIZED, to.encode().as_slice())?;
+            if let Some(set) = voter_set {
+                meta.insert(META_VOTER_SET, set.encode().as_slice())?;
+            }
+            drop(meta);
+            Ok(())
+        })
     }
 
     /// Every stored block above the finalized one (the fork tree), as (hash, number).
@@ -537,6 +655,18 @@ impl ChainDb {
             .map_err(|_| StorageError::Corrupt(format!("tx record {hash}")))
     }
 
+    /// Every entry of the flat state (the best block's), in key order (`check-db`).
+    pub fn state_entries(&self) -> Result<StateEntries, StorageError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(STATE)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
     /// A read-only view of the best block's state (a consistent snapshot).
     pub fn state_view(&self) -> Result<DbStateView, StorageError> {
         let txn = self.db.begin_read()?;
@@ -551,6 +681,9 @@ impl ChainDb {
         DbStateView::new(txn, best)
     }
 }
+
+/// Key-value pairs of the flat state.
+pub type StateEntries = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// The genesis block and state to write into a new database.
 #[derive(Debug)]
@@ -568,5 +701,7 @@ pub(crate) fn encode_node_key(
     borsh::to_vec(key).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 
+#[cfg(test)]
+mod crash_tests;
 #[cfg(test)]
 mod tests;

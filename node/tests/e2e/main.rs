@@ -7,6 +7,7 @@
 
 mod common;
 
+mod check_db;
 mod cli;
 mod coordinator_admin;
 mod dev_chain;

@@ -1,0 +1,247 @@
+//! `check-db`: an offline check of a chain database (the node must be stopped).
+//!
+//! 1. The database opens (redb repairs it first if the node did not stop cleanly), belongs to
+//!    the chain spec's genesis and has the supported schema.
+//! 2. The canonical index runs from genesis to the best block, each block's parent is the block
+//!    before it, and the best and finalized blocks are on it.
+//! 3. Every best-chain block is re-executed from the genesis spec's state, in memory, with the
+//!    runtime's executive (signatures checked again, the author's seal too): each must reach the
+//!    state root in its header.
+//! 4. Every transaction of every best-chain block (finalized or not) is in the `txs` index at
+//!    its block and position, with the outcome the re-execution gave.
+//! 5. The stored flat state equals the re-executed state key by key (so it hashes to the best
+//!    block's state root).
+//! 6. Total issuance equals the sum of all balances plus the open job escrows.
+//!
+//! There is no `--from`: state is only stored at the best block, so checking any block means
+//! re-executing from genesis (about as fast as importing: thousands of transactions a second).
+
+use super::args::CheckDbArgs;
+use crate::service::{chain_dir, CHAIN_DB_FILE};
+use crate::storage::{BlockRef, ChainDb, StorageError};
+use aitbc_chain_spec::ChainSpec;
+use aitbc_primitives::commitment::MemoryState;
+use aitbc_primitives::{decode_exact, Extrinsic, Hash, JobStatus, SignedBlock, StateMachine};
+use aitbc_runtime::balances::storage::{ACCOUNT, TOTAL_ISSUANCE};
+use aitbc_runtime::receipts::storage::JOBS;
+use aitbc_runtime::{Call, Runtime};
+use anyhow::{anyhow, bail, Context};
+use codec::Encode;
+
+/// What a passed check saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Blocks re-executed (genesis excluded).
+    pub blocks: u64,
+    pub best: BlockRef,
+    pub finalized: BlockRef,
+    /// Transactions found in the index.
+    pub txs: u64,
+    pub state_root: Hash,
+    pub issuance: u128,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ok: {} blocks re-executed to best #{} ({}), finalized #{}, {} txs indexed, \
+             state root {}, issuance {} = balances + escrows",
+            self.blocks,
+            self.best.number,
+            self.best.hash.short(),
+            self.finalized.number,
+            self.txs,
+            self.state_root.short(),
+            self.issuance
+        )
+    }
+}
+
+/// The `check-db` command: opens `BASE/chains/<id>/chain.redb` and checks it.
+pub fn run(args: &CheckDbArgs) -> anyhow::Result<Summary> {
+    let spec = ChainSpec::load(&args.chain)?;
+    let path = match (&args.db, &args.base_path) {
+        (Some(p), _) => p.clone(),
+        (None, Some(base)) => chain_dir(base, &spec.id).join(CHAIN_DB_FILE),
+        (None, None) => bail!("give --base-path or --db"),
+    };
+    let db = ChainDb::open_existing(&path).map_err(|e| match e {
+        StorageError::Db(redb::Error::DatabaseAlreadyOpen) => {
+            anyhow!("{} is in use: stop the node first", path.display())
+        }
+        e => anyhow!("cannot open {}: {e}", path.display()),
+    })?;
+    check(&db, &spec)
+}
+
+/// Checks `db` against `spec`'s chain (see the module docs). The error is one line.
+pub fn check(db: &ChainDb, spec: &ChainSpec) -> anyhow::Result<Summary> {
+    let genesis = spec.genesis()?;
+    let found = db.genesis_hash()?;
+    if found != genesis.hash {
+        bail!(
+            "the database is another chain's (genesis {found}, {}'s is {})",
+            spec.id,
+            genesis.hash
+        );
+    }
+    let best = db.best()?;
+    let finalized = db.finalized()?;
+    if finalized.number > best.number {
+        bail!(
+            "finalized #{} is above best #{}",
+            finalized.number,
+            best.number
+        );
+    }
+    for (what, at) in [("best", best), ("finalized", finalized)] {
+        let canonical = db.hash_at(at.number)?;
+        if canonical != Some(at.hash) {
+            bail!(
+                "{what} block #{} {} is not on the canonical index ({canonical:?})",
+                at.number,
+                at.hash
+            );
+        }
+    }
+    if let Some(h) = db.hash_at(best.number + 1)? {
+        bail!("the canonical index goes past best #{}: {h}", best.number);
+    }
+    if db.hash_at(0)? != Some(genesis.hash) {
+        bail!("block #0 is not the genesis block");
+    }
+    for (hash, number) in db.unfinalized()? {
+        if number <= finalized.number {
+            bail!(
+                "block {hash} #{number} is marked unfinalized below finalized #{}",
+                finalized.number
+            );
+        }
+    }
+
+    let runtime = Runtime::new(genesis.hash);
+    let mut state: MemoryState = genesis.state;
+    if state.root() != genesis.header.state_root {
+        bail!("the genesis state does not match the genesis header");
+    }
+    let mut parent = genesis.hash;
+    let mut txs = 0u64;
+    for n in 1..=best.number {
+        let hash = db
+            .hash_at(n)?
+            .ok_or_else(|| anyhow!("block #{n} is missing from the canonical index"))?;
+        let bytes = db
+            .block(&hash)?
+            .ok_or_else(|| anyhow!("block #{n} {hash} is indexed but not stored"))?;
+        let block: SignedBlock<Extrinsic<Call>> =
+            decode_exact(&bytes).map_err(|e| anyhow!("block #{n} {hash} does not decode: {e}"))?;
+        let header = &block.block.header;
+        if header.hash() != hash || header.number != n || header.parent_hash != parent {
+            bail!("block #{n} {hash}: header hash, number or parent does not match the index");
+        }
+        if db.header(&hash)?.as_deref() != Some(header.encode().as_slice()) {
+            bail!("block #{n} {hash}: the stored header differs from the block's");
+        }
+        let author = db
+            .author(&hash)?
+            .ok_or_else(|| anyhow!("block #{n} {hash} has no recorded author"))?;
+        if !block.seal_is_valid(&author) {
+            bail!("block #{n} {hash}: bad seal for its recorded author {author}");
+        }
+        let executed = runtime
+            .execute_block(&state, &block.block, false)
+            .map_err(|e| anyhow!("block #{n} {hash} does not re-execute: {e}"))?;
+        if executed.header.state_root != header.state_root {
+            bail!(
+                "block #{n} {hash}: re-executed state root {} != header's {}",
+                executed.header.state_root,
+                header.state_root
+            );
+        }
+        for (i, (xt, outcome)) in block
+            .block
+            .extrinsics
+            .iter()
+            .zip(&executed.outcomes)
+            .enumerate()
+        {
+            let tx = Hash::of(&xt.encode());
+            let record = db.tx(&tx)?.ok_or_else(|| {
+                anyhow!("tx {tx} of block #{n} (index {i}) is missing from the txs index")
+            })?;
+            if record.block != (BlockRef { number: n, hash }) || record.index as usize != i {
+                bail!(
+                    "tx {tx} of block #{n} index {i} is indexed at #{} index {}",
+                    record.block.number,
+                    record.index
+                );
+            }
+            if record.outcome != outcome.encode() {
+                bail!("tx {tx} of block #{n}: stored outcome differs from the re-executed one");
+            }
+            txs += 1;
+        }
+        state.apply_update(&executed.changes, executed.commitment);
+        parent = hash;
+    }
+
+    let best_header = db
+        .header(&best.hash)?
+        .ok_or_else(|| anyhow!("best block {} has no header", best.hash))?;
+    let best_header: aitbc_primitives::Header =
+        decode_exact(&best_header).map_err(|e| anyhow!("best header does not decode: {e}"))?;
+    if state.root() != best_header.state_root {
+        bail!(
+            "re-executed state root {} != best block's {}",
+            state.root(),
+            best_header.state_root
+        );
+    }
+    let stored = db.state_entries()?;
+    let expected = state.values();
+    if stored.len() != expected.len() {
+        bail!(
+            "stored state has {} keys, the re-executed state {}",
+            stored.len(),
+            expected.len()
+        );
+    }
+    for (k, v) in &stored {
+        if expected.get(k) != Some(v) {
+            bail!(
+                "stored state differs from the re-executed state at key 0x{}",
+                hex::encode(k)
+            );
+        }
+    }
+
+    let issuance = TOTAL_ISSUANCE.read(&state).unwrap_or(0);
+    let mut balances = 0u128;
+    let mut escrows = 0u128;
+    for (k, v) in expected {
+        if let Some((_, b)) = ACCOUNT.decode_entry(k, v) {
+            balances = balances
+                .checked_add(b)
+                .context("the sum of balances overflows")?;
+        }
+        if let Some((_, job)) = JOBS.decode_entry(k, v) {
+            if job.status == JobStatus::Open {
+                escrows = escrows
+                    .checked_add(job.price)
+                    .context("the sum of escrows overflows")?;
+            }
+        }
+    }
+    if balances.checked_add(escrows) != Some(issuance) {
+        bail!("total issuance {issuance} != balances {balances} + open escrows {escrows}");
+    }
+    Ok(Summary {
+        blocks: best.number,
+        best,
+        finalized,
+        txs,
+        state_root: state.root(),
+        issuance,
+    })
+}
