@@ -1,6 +1,7 @@
 //! The `aitbc-node` binary: parses the CLI and dispatches.
 
-use aitbc_node::cli::{self, args::KeyCommand, Cli, Command};
+use aitbc_node::cli::args::{BenchmarkCommand, KeyCommand};
+use aitbc_node::cli::{self, Cli, Command};
 use aitbc_node::service;
 use clap::Parser;
 use std::process::ExitCode;
@@ -47,6 +48,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", cli::check_db::run(&args)?);
             Ok(())
         }
+        Some(Command::Benchmark(BenchmarkCommand::Runtime(args))) => cli::benchmark::run(&args),
         Some(Command::MockCoordinator(args)) => {
             init_logging("info");
             tokio_runtime()?.block_on(cli::coordinator::run(args, wait_for_signal()))

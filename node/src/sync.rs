@@ -304,12 +304,17 @@ fn on_gossip_txs<S: StateMachine>(client: &Client<S>, data: &[u8]) -> Validation
     let Ok(batch) = decode_exact::<TxBatch>(data) else {
         return Validation::Reject(Misbehaviour::Undecodable);
     };
-    let mut verdict = Validation::Ignore;
+    let mut txs = Vec::with_capacity(batch.len());
     for bytes in batch.iter() {
         let Ok(xt) = decode_exact(bytes) else {
             return Validation::Reject(Misbehaviour::Undecodable);
         };
-        match client.submit_from_peer(xt, bytes.len()) {
+        txs.push((xt, bytes.len()));
+    }
+    // One signature batch for the whole message.
+    let mut verdict = Validation::Ignore;
+    for result in client.submit_batch(txs, false) {
+        match result {
             Ok(_) => verdict = Validation::Accept,
             Err(crate::client::SubmitError::Pool(PoolError::Invalid(
                 aitbc_primitives::InvalidTransaction::BadSignature,

@@ -38,6 +38,35 @@ pub enum Command {
     /// Check a stopped node's chain database offline: re-execute the best chain from genesis
     /// against every state root, the txs index, the stored state and total issuance.
     CheckDb(CheckDbArgs),
+    /// Measure the node and write what it learns.
+    #[command(subcommand)]
+    Benchmark(BenchmarkCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchmarkCommand {
+    /// Measure each call's import cost in its worst case and write the runtime's weights file
+    /// (build with --release).
+    Runtime(BenchmarkRuntimeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchmarkRuntimeArgs {
+    /// Block sizes measured per call, evenly spaced up to --max-txs.
+    #[arg(long, default_value_t = 4)]
+    pub steps: usize,
+    /// Blocks measured per block size (the median counts).
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+    /// The largest block measured, in calls.
+    #[arg(long, default_value_t = 2000)]
+    pub max_txs: usize,
+    /// Funded accounts in the state besides the senders.
+    #[arg(long, default_value_t = 100_000)]
+    pub accounts: usize,
+    /// Write the weights file here (e.g. runtime/src/weights.rs) instead of printing it.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

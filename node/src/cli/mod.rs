@@ -2,6 +2,7 @@
 //! variable; `.env.example` lists them with their defaults.
 
 pub mod args;
+pub mod benchmark;
 pub mod check_db;
 pub mod coordinator;
 pub mod http;

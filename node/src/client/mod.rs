@@ -11,10 +11,12 @@
 //! chain finalizes each block at once, otherwise blocks are finalized by [`Client::finalize`]
 //! (the finality gadget or a verified justification).
 
+mod admission;
 mod build;
 mod import;
 pub mod tree;
 
+pub use admission::Admission;
 pub use build::BuiltBlock;
 pub use import::{Equivocation, ImportError};
 
@@ -393,21 +395,92 @@ impl<S: StateMachine> Client<S> {
     /// Validates and pools a decoded transaction of encoded length `len` submitted to this node,
     /// and publishes it to peers.
     pub fn submit_decoded(&self, xt: Xt<S>, len: usize) -> Result<Hash, SubmitError> {
-        self.submit(xt, len, true)
+        let mut results = self.submit_batch(vec![(xt, len)], true);
+        results.pop().unwrap_or(Err(PoolError::Busy.into()))
     }
 
     /// Validates and pools a transaction gossiped by a peer (gossip forwards it further).
     pub fn submit_from_peer(&self, xt: Xt<S>, len: usize) -> Result<Hash, SubmitError> {
-        self.submit(xt, len, false)
+        let mut results = self.submit_batch(vec![(xt, len)], false);
+        results.pop().unwrap_or(Err(PoolError::Busy.into()))
     }
 
-    fn submit(&self, xt: Xt<S>, len: usize, announce: bool) -> Result<Hash, SubmitError> {
-        let hash = xt.hash();
-        self.pool.precheck(&hash)?;
-        let state = self.state()?;
-        let valid = self.runtime.validate_transaction(&state, &xt, false);
-        state.check()?;
-        match valid {
+    /// Validates and pools decoded transactions (each with its encoded length), verifying their
+    /// signatures as one batch, and publishes them to peers when `announce`. One result per
+    /// transaction, in order.
+    ///
+    /// When the batch holds a bad signature, the transactions before it are known good and the
+    /// rest are checked one by one (so a bad transaction costs its batch at most about twice).
+    pub fn submit_batch(
+        &self,
+        txs: Vec<(Xt<S>, usize)>,
+        announce: bool,
+    ) -> Vec<Result<Hash, SubmitError>> {
+        let state = match self.state() {
+            Ok(s) => s,
+            Err(e) => {
+                let message = e.to_string();
+                return txs
+                    .iter()
+                    .map(|_| Err(StorageError::Corrupt(message.clone()).into()))
+                    .collect();
+            }
+        };
+        let mut results: Vec<Option<Result<Hash, SubmitError>>> = Vec::with_capacity(txs.len());
+        let mut xts = Vec::with_capacity(txs.len());
+        let mut meta = Vec::with_capacity(txs.len());
+        for (xt, len) in txs {
+            let hash = xt.hash();
+            match self.pool.precheck(&hash) {
+                Ok(()) => {
+                    results.push(None);
+                    xts.push(xt);
+                    meta.push((len, hash));
+                }
+                Err(e) => results.push(Some(Err(e.into()))),
+            }
+        }
+        let verified = match self.runtime.check_signatures(&xts) {
+            Ok(()) => xts.len(),
+            Err((index, _)) => index,
+        };
+        let mut admitted = xts
+            .into_iter()
+            .zip(meta)
+            .enumerate()
+            .map(|(i, (xt, (len, hash)))| {
+                self.admit(&state, xt, len, hash, i < verified, announce)
+            });
+        for slot in results.iter_mut().filter(|r| r.is_none()) {
+            *slot = admitted.next();
+        }
+        if let Err(e) = state.check() {
+            let message = e.to_string();
+            return results
+                .iter()
+                .map(|_| Err(StorageError::Corrupt(message.clone()).into()))
+                .collect();
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(PoolError::Busy.into())))
+            .collect()
+    }
+
+    /// Validates one transaction against `state` and pools it.
+    fn admit(
+        &self,
+        state: &DbStateView,
+        xt: Xt<S>,
+        len: usize,
+        hash: Hash,
+        signatures_checked: bool,
+        announce: bool,
+    ) -> Result<Hash, SubmitError> {
+        match self
+            .runtime
+            .validate_transaction(state, &xt, signatures_checked)
+        {
             Ok(valid) => {
                 let xt = Arc::new(xt);
                 self.pool

@@ -83,6 +83,8 @@ pub enum PoolError {
     FutureLimit,
     #[error("transaction pool is full")]
     PoolFull,
+    #[error("the node is admitting too many transactions at once; try again")]
+    Busy,
 }
 
 impl PoolError {
@@ -96,6 +98,7 @@ impl PoolError {
             PoolError::SenderLimit(_) => "sender_limit",
             PoolError::FutureLimit => "future_limit",
             PoolError::PoolFull => "pool_full",
+            PoolError::Busy => "pool_busy",
         }
     }
 }

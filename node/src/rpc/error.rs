@@ -72,7 +72,7 @@ impl From<SubmitError> for ApiError {
             SubmitError::Decode(d) => ApiError::bad_request("invalid_encoding", d.to_string()),
             SubmitError::Pool(p) => {
                 let status = match p {
-                    PoolError::PoolFull => 503,
+                    PoolError::PoolFull | PoolError::Busy => 503,
                     PoolError::SenderLimit(_) | PoolError::FutureLimit => 429,
                     PoolError::AlreadyImported | PoolError::ReplacementUnderpriced => 409,
                     PoolError::Invalid(_) | PoolError::TemporarilyBanned => 400,

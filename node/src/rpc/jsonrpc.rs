@@ -262,7 +262,14 @@ fn dispatch<S: StateMachine>(
         }
         "sendTx" | "submitReceipt" => {
             let [tx] = arity(method, params)?;
-            methods::send_tx(c, &tx_param(method, tx)?, method == "submitReceipt")
+            // This runs on the blocking pool (the router runs JSON-RPC off the async workers).
+            let answer = methods::queue_tx(
+                c,
+                &ctx.admission,
+                &tx_param(method, tx)?,
+                method == "submitReceipt",
+            )?;
+            methods::tx_answer(answer.blocking_recv())
         }
         "estimateFee" => {
             let [tx] = arity(method, params)?;

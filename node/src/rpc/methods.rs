@@ -2,7 +2,7 @@
 //! [`ApiError`]. REST routes, JSON-RPC and websocket notifications all call these.
 
 use super::error::ApiError;
-use crate::client::{Client, IncludedTx, TxStatus, Xt};
+use crate::client::{Admission, Client, IncludedTx, SubmitError, TxStatus, Xt};
 use aitbc_primitives::{
     serde_balance, AccountId, Balance, Extrinsic, Hash, Header, JobId, Nonce, Signature,
     StateMachine, StateView,
@@ -270,11 +270,14 @@ pub fn json_tx<S: StateMachine>(xt: &Xt<S>) -> Value {
     out
 }
 
-pub fn send_tx<S: StateMachine>(
+/// Parses a `sendTx`/`submitReceipt` body and queues it for batched admission
+/// ([`Admission`]); the answer arrives on the returned receiver ([`tx_answer`]).
+pub fn queue_tx<S: StateMachine>(
     client: &Client<S>,
+    admission: &Admission<S>,
     body: &Value,
     claims_only: bool,
-) -> Result<Value, ApiError> {
+) -> Result<TxReceiver, ApiError> {
     let (xt, len) = parse_tx_body::<S>(body)?;
     if claims_only && client.runtime().claimed_receipt(&xt.call).is_none() {
         return Err(ApiError::bad_request(
@@ -282,7 +285,17 @@ pub fn send_tx<S: StateMachine>(
             "submitReceipt takes a receipts.claim transaction",
         ));
     }
-    let hash = client.submit_decoded(xt, len)?;
+    Ok(admission.submit(xt, len)?)
+}
+
+/// Where a queued transaction's admission answer arrives.
+pub type TxReceiver = tokio::sync::oneshot::Receiver<Result<Hash, SubmitError>>;
+
+/// The answer to `sendTx`/`submitReceipt` once admission decided.
+pub fn tx_answer(
+    decided: Result<Result<Hash, SubmitError>, tokio::sync::oneshot::error::RecvError>,
+) -> Result<Value, ApiError> {
+    let hash = decided.map_err(|_| ApiError::internal("transaction admission stopped"))??;
     Ok(json!({ "txHash": hash }))
 }
 

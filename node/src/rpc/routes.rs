@@ -372,8 +372,13 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
                 Err(e) => return error_response(&e),
             };
             answer(match route.handler {
-                Handler::SendTx => methods::send_tx(c, &body, false),
-                Handler::SubmitReceipt => methods::send_tx(c, &body, true),
+                Handler::SendTx | Handler::SubmitReceipt => {
+                    let claims_only = route.handler == Handler::SubmitReceipt;
+                    match methods::queue_tx(c, &ctx.admission, &body, claims_only) {
+                        Ok(answer) => methods::tx_answer(answer.await),
+                        Err(e) => Err(e),
+                    }
+                }
                 Handler::EstimateFee => methods::estimate_fee(c, &body),
                 Handler::MintFaucet => admin::mint_faucet(c, ctx.sudo.as_ref(), &body),
                 Handler::CoordinatorAdd => admin::coordinator_add(c, ctx.sudo.as_ref(), &body),

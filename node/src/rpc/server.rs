@@ -8,7 +8,7 @@ use super::layers::{
     RateLimiter, Resp,
 };
 use super::routes::RpcService;
-use crate::client::Client;
+use crate::client::{Admission, Client};
 use aitbc_primitives::{Pair, StateMachine};
 use hyper::body::Incoming;
 use hyper::Request;
@@ -79,6 +79,8 @@ impl Default for RpcConfig {
 /// What every request handler shares.
 pub(super) struct RpcContext<S: StateMachine> {
     pub client: Arc<Client<S>>,
+    /// Batched admission of submitted transactions (its workers stop with the server).
+    pub admission: Admission<S>,
     pub config: RpcConfig,
     pub sudo: Option<Pair>,
     /// The peer-to-peer service, when the node runs one.
@@ -167,6 +169,10 @@ pub async fn serve<S: StateMachine>(
             config.max_concurrent.clamp(1, Semaphore::MAX_PERMITS),
         )),
         ctx: Arc::new(RpcContext {
+            admission: Admission::start(
+                client.clone(),
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )?,
             client,
             config,
             sudo,

@@ -146,7 +146,9 @@ async fn json_form_and_admin_routes() {
         .await
         .unwrap();
     let len = codec::Encode::encoded_size(&transfer(&eve, &fresh, 1, 1, genesis)) as u128;
-    assert_eq!(est["fee"], (11 + 2 * len).to_string());
+    // base_fee + fee_per_byte * len + the transfer's weight fee (weight_fee_per_ms = 1000).
+    let weight_fee = u128::from(aitbc_runtime::weights::TRANSFER) / 1_000;
+    assert_eq!(est["fee"], (11 + 2 * len + weight_fee).to_string());
 
     let (status, v) = admin
         .post("/admin/paramSet", &json!({"key": "nope", "value": 1}))
