@@ -222,7 +222,6 @@ impl NodeHandle {
 /// Starts a node: opens (or creates) its database, then runs the RPC server, the authoring
 /// worker (if it has an authority key) and the informant.
 pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
-    let genesis = config.spec.genesis()?;
     let dir = chain_dir(&config.base_path, &config.spec.id);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let client = Arc::new(open_client(
@@ -230,11 +229,14 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
         &dir.join(CHAIN_DB_FILE),
         config.pool,
     )?);
+    // Not `spec.genesis()` again: building a genesis state costs time and memory (1M accounts:
+    // minutes and gigabytes), and the client already did.
+    let genesis_hash = client.genesis_hash();
     let best = client.best_header();
     tracing::info!(
         target: "aitbc",
         chain = %config.spec.name,
-        genesis = %genesis.hash,
+        genesis = %genesis_hash,
         best = best.number,
         path = %dir.display(),
         "node {} started", config.name
@@ -242,7 +244,7 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
     let (shutdown, rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let (finality_tx, finality_rx) = tokio::sync::mpsc::channel(1024);
-    let slots = Arc::new(SignedSlots::open(&dir.join(AUTHORING_FILE), genesis.hash)?);
+    let slots = Arc::new(SignedSlots::open(&dir.join(AUTHORING_FILE), genesis_hash)?);
     // Finality by votes runs when the set has more than one authority (otherwise each block is
     // final at import); an authority votes, any other node observes.
     let multi_authority = client.voter_set().authorities.len() > 1;
@@ -251,7 +253,7 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
         .transpose()?;
     let network = match config.network.clone() {
         Some(mut net_config) => {
-            net_config.genesis_hash = genesis.hash;
+            net_config.genesis_hash = genesis_hash;
             net_config.base_dir = dir.clone();
             let votes_of = voter.clone();
             let provider = Arc::new(sync::ClientProvider {
