@@ -8,6 +8,8 @@ pub mod cli;
 pub mod client;
 pub mod consensus;
 pub mod coordinator;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod informant;
 pub mod metrics;
 pub mod network;

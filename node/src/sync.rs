@@ -300,7 +300,7 @@ fn pass_justification<S: StateMachine>(
 
 /// Admits a gossiped batch: `Accept` (forward it) when a transaction was new and valid here,
 /// `Reject` when anything in it is undecodable or badly signed, else `Ignore`.
-fn on_gossip_txs<S: StateMachine>(client: &Client<S>, data: &[u8]) -> Validation {
+pub(crate) fn on_gossip_txs<S: StateMachine>(client: &Client<S>, data: &[u8]) -> Validation {
     let Ok(batch) = decode_exact::<TxBatch>(data) else {
         return Validation::Reject(Misbehaviour::Undecodable);
     };

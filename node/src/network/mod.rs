@@ -85,6 +85,8 @@ pub use protocol::{
 };
 pub use reputation::Misbehaviour;
 pub use service::start;
+// The request side of sync without a swarm, for `crate::fuzzing`.
+pub(crate) use service::{answers, serve};
 
 /// Ready peers are asked their `Status` again this often.
 pub const STATUS_REFRESH: Duration = Duration::from_secs(15);

@@ -1258,7 +1258,11 @@ fn dial_addrs(state: &PeerState) -> Vec<Multiaddr> {
 
 /// Answers a decoded request from the provider, enforcing the count caps and the byte budget
 /// whatever the provider returns.
-fn serve(provider: &dyn SyncProvider, request: SyncRequest, budget: usize) -> SyncResponse {
+pub(crate) fn serve(
+    provider: &dyn SyncProvider,
+    request: SyncRequest,
+    budget: usize,
+) -> SyncResponse {
     match request {
         SyncRequest::Status => SyncResponse::Status(provider.status()),
         SyncRequest::BlocksByRange { from, count } => {
@@ -1281,7 +1285,7 @@ fn serve(provider: &dyn SyncProvider, request: SyncRequest, budget: usize) -> Sy
 }
 
 /// Whether `response` is a valid answer to `request` (kind and item count).
-fn answers(request: &SyncRequest, response: &SyncResponse) -> Result<(), &'static str> {
+pub(crate) fn answers(request: &SyncRequest, response: &SyncResponse) -> Result<(), &'static str> {
     match (request, response) {
         (SyncRequest::Status, SyncResponse::Status(_)) => Ok(()),
         (SyncRequest::BlocksByRange { count, .. }, SyncResponse::Blocks(b)) => {

@@ -39,6 +39,71 @@ pub mod ws;
 
 pub use server::{serve, RpcConfig, RpcHandle};
 
+use crate::client::Client;
+use aitbc_primitives::{Pair, StateMachine};
+use std::sync::Arc;
+
+/// The request handlers without the HTTP server around them, for [`crate::fuzzing`]: the
+/// `POST /rpc` body and the bodies of the JSON routes, answered against a client with the
+/// default configuration and no network.
+pub(crate) struct Detached<S: StateMachine> {
+    ctx: server::RpcContext<S>,
+    /// Runs the routes' async handlers.
+    runtime: tokio::runtime::Runtime,
+}
+
+impl<S: StateMachine> Detached<S> {
+    /// With one admission worker.
+    pub(crate) fn new(client: Arc<Client<S>>, sudo: Option<Pair>) -> std::io::Result<Self> {
+        let config = RpcConfig::default();
+        let ws_permits = Arc::new(tokio::sync::Semaphore::new(config.ws_max_connections));
+        Ok(Detached {
+            ctx: server::RpcContext {
+                admission: crate::client::Admission::start(client.clone(), 1)?,
+                client,
+                config,
+                sudo,
+                network: None,
+                ws_permits,
+                shutdown: tokio::sync::watch::channel(false).1,
+            },
+            runtime: tokio::runtime::Builder::new_current_thread().build()?,
+        })
+    }
+
+    /// The answer to a `POST /rpc` body (`None`: 204, nothing to answer).
+    pub(crate) fn jsonrpc(&self, body: &[u8]) -> Option<serde_json::Value> {
+        jsonrpc::handle(&self.ctx, body)
+    }
+
+    /// The answer of every route that takes a JSON body to `body`, with the route's name.
+    pub(crate) fn json_routes(
+        &self,
+        body: &[u8],
+    ) -> Vec<(&'static str, Result<serde_json::Value, error::ApiError>)> {
+        use routes::Handler::*;
+        routes::ROUTES
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.handler,
+                    SendTx
+                        | SubmitReceipt
+                        | EstimateFee
+                        | MintFaucet
+                        | ParamSet
+                        | CoordinatorAdd
+                        | CoordinatorRemove
+                )
+            })
+            .map(|r| {
+                let answer = routes::json_body_route(&self.ctx, r.handler, body);
+                (r.name, self.runtime.block_on(answer))
+            })
+            .collect()
+    }
+}
+
 /// Defaults shared by the CLI flags and [`RpcConfig::default`].
 pub mod defaults {
     /// `--rpc-max-body`: 1 MiB.

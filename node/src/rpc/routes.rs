@@ -367,27 +367,39 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
         | Handler::ParamSet
         | Handler::CoordinatorAdd
         | Handler::CoordinatorRemove => {
-            let body = match read_json(req, ctx.config.max_body).await {
-                Ok(v) => v,
+            let bytes = match read_body(req, ctx.config.max_body).await {
+                Ok(b) => b,
                 Err(e) => return error_response(&e),
             };
-            answer(match route.handler {
-                Handler::SendTx | Handler::SubmitReceipt => {
-                    let claims_only = route.handler == Handler::SubmitReceipt;
-                    match methods::queue_tx(c, &ctx.admission, &body, claims_only) {
-                        Ok(answer) => methods::tx_answer(answer.await),
-                        Err(e) => Err(e),
-                    }
-                }
-                Handler::EstimateFee => methods::estimate_fee(c, &body),
-                Handler::MintFaucet => admin::mint_faucet(c, ctx.sudo.as_ref(), &body),
-                Handler::CoordinatorAdd => admin::coordinator_add(c, ctx.sudo.as_ref(), &body),
-                Handler::CoordinatorRemove => {
-                    admin::coordinator_remove(c, ctx.sudo.as_ref(), &body)
-                }
-                _ => admin::param_set(c, ctx.sudo.as_ref(), &body),
-            })
+            answer(json_body_route(ctx, route.handler, &bytes).await)
         }
+    }
+}
+
+/// Answers a route that takes a JSON body (submit, fee estimate, admin) once its body is read:
+/// `bytes` must be JSON (else 400 `invalid_json`), then the route's method runs.
+pub(super) async fn json_body_route<S: StateMachine>(
+    ctx: &RpcContext<S>,
+    handler: Handler,
+    bytes: &[u8],
+) -> Result<Value, ApiError> {
+    let body = parse_json(bytes)?;
+    let c = &*ctx.client;
+    let sudo = ctx.sudo.as_ref();
+    match handler {
+        Handler::SendTx | Handler::SubmitReceipt => {
+            let claims_only = handler == Handler::SubmitReceipt;
+            let answer = methods::queue_tx(c, &ctx.admission, &body, claims_only)?;
+            methods::tx_answer(answer.await)
+        }
+        Handler::EstimateFee => methods::estimate_fee(c, &body),
+        Handler::MintFaucet => admin::mint_faucet(c, sudo, &body),
+        Handler::ParamSet => admin::param_set(c, sudo, &body),
+        Handler::CoordinatorAdd => admin::coordinator_add(c, sudo, &body),
+        Handler::CoordinatorRemove => admin::coordinator_remove(c, sudo, &body),
+        other => Err(ApiError::internal(format!(
+            "{other:?} is not a JSON body route"
+        ))),
     }
 }
 
@@ -420,8 +432,12 @@ async fn read_body(req: LimitedRequest, max: usize) -> Result<Bytes, ApiError> {
 
 /// Reads a JSON body of at most `max` bytes.
 async fn read_json(req: LimitedRequest, max: usize) -> Result<Value, ApiError> {
-    let bytes = read_body(req, max).await?;
-    serde_json::from_slice(&bytes)
+    parse_json(&read_body(req, max).await?)
+}
+
+/// A request body as JSON: 400 `invalid_json` when it is not.
+fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("malformed JSON: {e}")))
 }
 
