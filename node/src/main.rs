@@ -6,6 +6,11 @@ use aitbc_node::service;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// jemalloc (see node/Cargo.toml for why).
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
