@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client;
 pub mod consensus;
 pub mod coordinator;
+pub mod dev_keys;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod informant;

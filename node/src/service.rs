@@ -117,12 +117,22 @@ pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<te
             ))
         }
     };
-    let authority = args
-        .key_uri()?
-        .map(|uri| Pair::from_uri(&uri).map_err(|e| anyhow!("invalid authority key: {e}")))
-        .transpose()?;
+    // Dev keys are public: refused (and dev accounts in the genesis roles) off dev/local chains.
+    crate::dev_keys::check_spec(&spec)?;
+    let authority = match args.key_uri()? {
+        Some(uri) => {
+            let pair = Pair::from_uri(&uri).map_err(|e| anyhow!("invalid authority key: {e}"))?;
+            crate::dev_keys::refuse_dev_key("authority", &uri, &pair, &spec)?;
+            Some(pair)
+        }
+        None => None,
+    };
     let sudo = match &args.sudo_key {
-        Some(uri) => Some(Pair::from_uri(uri).map_err(|e| anyhow!("invalid --sudo-key: {e}"))?),
+        Some(uri) => {
+            let pair = Pair::from_uri(uri).map_err(|e| anyhow!("invalid --sudo-key: {e}"))?;
+            crate::dev_keys::refuse_dev_key("sudo", uri, &pair, &spec)?;
+            Some(pair)
+        }
         None => authority.clone(),
     };
     let admin_token = match (&args.admin_token, &args.admin_token_file) {
@@ -150,6 +160,7 @@ pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<te
         ws_max_subscriptions: args.rpc_ws_max_subscriptions,
         ws_queue: args.rpc_ws_queue.max(1),
         access_log: args.rpc_access_log,
+        max_connections_per_ip: args.rpc_max_connections_per_ip,
     };
     let pool = PoolLimits {
         max_txs: args.pool_max_txs,

@@ -184,6 +184,14 @@ pub struct RunArgs {
     /// Log one line per RPC request (target `rpc::access`, level info).
     #[arg(long, env = "AITBC_RPC_ACCESS_LOG")]
     pub rpc_access_log: bool,
+    /// Open RPC connections from one client IP at most (IPv6: per /64; loopback included);
+    /// more are closed at accept. 0 = off.
+    #[arg(
+        long,
+        env = "AITBC_RPC_MAX_CONNECTIONS_PER_IP",
+        default_value_t = rpc::defaults::MAX_CONNECTIONS_PER_IP
+    )]
+    pub rpc_max_connections_per_ip: usize,
     /// Most transactions in the pool.
     #[arg(long, env = "AITBC_POOL_MAX_TXS", value_parser = positive, default_value_t = 65_536)]
     pub pool_max_txs: usize,

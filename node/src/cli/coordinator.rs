@@ -4,7 +4,7 @@
 use super::args::CoordinatorArgs;
 use super::http::HttpClient;
 use crate::coordinator::{self, Coordinator};
-use aitbc_chain_spec::ChainSpec;
+use aitbc_chain_spec::{ChainSpec, ChainType};
 use aitbc_primitives::{Hash, Pair};
 use anyhow::{anyhow, Context};
 use std::path::PathBuf;
@@ -25,6 +25,24 @@ async fn genesis_hash(args: &CoordinatorArgs) -> anyhow::Result<Hash> {
     Ok(ChainSpec::load(args.chain.as_deref().unwrap_or("dev"))?
         .genesis()?
         .hash)
+}
+
+/// Refuses a dev `--key` (e.g. the default `//coordinator`) unless the chain is a `Development`
+/// or `Local` one: the `--chain` spec's type, or with `--rpc` a node on the dev or local preset
+/// (the node does not publish its chain type; pass `--chain SPEC` for a custom local spec).
+pub fn check_key(args: &CoordinatorArgs, key: &Pair, genesis: &Hash) -> anyhow::Result<()> {
+    if args.rpc.is_some() {
+        let preset = [ChainSpec::dev(), ChainSpec::local()]
+            .into_iter()
+            .find(|s| s.genesis().is_ok_and(|g| g.hash == *genesis));
+        let (id, chain_type) = match &preset {
+            Some(spec) => (spec.id.clone(), spec.chain_type),
+            None => (format!("genesis {genesis}"), ChainType::Live),
+        };
+        return crate::dev_keys::refuse_on("coordinator", &args.key, key, &id, chain_type);
+    }
+    let spec = ChainSpec::load(args.chain.as_deref().unwrap_or("dev"))?;
+    crate::dev_keys::refuse_dev_key("coordinator", &args.key, key, &spec)
 }
 
 /// Where the coordinator keeps its attestations.
@@ -55,6 +73,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let key = Pair::from_uri(&args.key).map_err(|e| anyhow!("invalid --key: {e}"))?;
     let genesis = genesis_hash(&args).await?;
+    check_key(&args, &key, &genesis)?;
     let state = match memory(&args, &genesis)? {
         Memory::Db(path) => {
             let c = Coordinator::open(key.clone(), genesis, &path)?;

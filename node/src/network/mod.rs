@@ -33,9 +33,20 @@
 //! [`SyncProvider`] on the blocking pool (at most [`MAX_CONCURRENT_SERVES`] at a time, else
 //! `Error("busy")`). A peer may make [`MAX_REQUESTS_PER_WINDOW`] requests per 10 s; beyond that it
 //! is answered `Error("rate limited")` and charged `Flood` once per window. An undecodable request
-//! is answered `Error(..)` and charged `Undecodable`; an over-long one is cut off and charged
-//! `TooLarge`. A response of the wrong kind or with more items than asked is refused and charged
+//! is answered `Error(..)` and charged `Undecodable`; an over-long one is cut off one byte past
+//! the limit, answered `Error("request too large")` and charged `TooLarge`. A response of the wrong kind or with more items than asked is refused and charged
 //! `BadResponse`.
+//!
+//! ## Gossip floods
+//! gossipsub drops repeats of a message id itself. New messages are counted per forwarding peer
+//! in one-second windows: past [`NetworkConfig::max_gossip_per_sec`] they are dropped before
+//! they reach the node (`Ignore`); the first excess message of a window charges `Flood`, and an
+//! excess of half the limit in one window (1.5 times the rate) bans the peer at once (small
+//! charges alone would only get it graylisted by gossipsub at -80, where its messages stop
+//! reaching us and its score decays back). Junk is cheaper still: each undecodable message costs `Undecodable`. A
+//! gossip frame over gossipsub's max transmit size is read at most up to that size, then
+//! refused and its stream closed, so one costs at most that much memory for a moment
+//! (gossipsub reports nothing to charge it for).
 //!
 //! ## Handshake
 //! On a new connection each side asks the other's `Status`. A peer is reported with
@@ -143,6 +154,11 @@ pub struct NetworkConfig {
     pub request_timeout: Duration,
     /// Capacity of the event channel (default 1024); gossip beyond it is dropped (`Ignore`).
     pub event_buffer: usize,
+    /// New gossip messages one peer may forward per second (default 1000: an honest peer
+    /// forwards about 20 transaction batches a second per publishing node, plus blocks and
+    /// votes); beyond it they are dropped before validation and the peer is charged `Flood`,
+    /// and banned at 1.5 times the rate.
+    pub max_gossip_per_sec: usize,
 }
 
 impl NetworkConfig {
@@ -164,6 +180,7 @@ impl NetworkConfig {
             max_response_bytes: 4 * 1024 * 1024,
             request_timeout: Duration::from_secs(20),
             event_buffer: 1024,
+            max_gossip_per_sec: 1000,
         }
     }
 
@@ -191,6 +208,9 @@ impl NetworkConfig {
         }
         if self.event_buffer == 0 {
             return bad("event_buffer must be at least 1");
+        }
+        if self.max_gossip_per_sec == 0 {
+            return bad("max_gossip_per_sec must be at least 1");
         }
         Ok(())
     }

@@ -196,7 +196,15 @@ impl libp2p::request_response::Codec for SyncCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_bounded(io, self.max_request_bytes).await
+        // An over-long request is cut off at `max_request_bytes + 1` and handed on as it is, for
+        // the service to refuse and charge (`TooLarge`): request-response drops a failure of
+        // `read_request` without telling the behaviour, so an `Err` here would cost the peer
+        // nothing.
+        let mut buf = Vec::new();
+        io.take(self.max_request_bytes as u64 + 1)
+            .read_to_end(&mut buf)
+            .await?;
+        Ok(buf)
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>

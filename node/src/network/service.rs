@@ -39,6 +39,8 @@ const LOG: &str = "net";
 const MAX_VOTES_PER_RESPONSE: usize = 4096;
 /// Window of the per-peer request rate limit.
 const REQUEST_WINDOW: Duration = Duration::from_secs(10);
+/// Window of the per-peer gossip rate limit.
+const GOSSIP_WINDOW: Duration = Duration::from_secs(1);
 /// A connection with nothing to do is closed after this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// Dial backoff bounds.
@@ -127,6 +129,7 @@ pub async fn start(
         targets: HashMap::new(),
         dialing: HashMap::new(),
         rates: HashMap::new(),
+        gossip_rates: HashMap::new(),
         topics,
         store: store_tx,
         local_peer_id,
@@ -474,6 +477,8 @@ struct Worker {
     dialing: HashMap<ConnectionId, Target>,
     /// Per-peer inbound request window: start, count, charged already.
     rates: HashMap<PeerId, (Instant, u32, bool)>,
+    /// Per-peer gossip window: start, new messages received in it.
+    gossip_rates: HashMap<PeerId, (Instant, u32)>,
     topics: HashMap<TopicHash, Topic>,
     store: std::sync::mpsc::Sender<StoreOp>,
     local_peer_id: PeerId,
@@ -823,6 +828,8 @@ impl Worker {
             }
             self.rates
                 .retain(|_, (start, _, _)| now.duration_since(*start) < REQUEST_WINDOW);
+            self.gossip_rates
+                .retain(|_, (start, _)| now.duration_since(*start) < GOSSIP_WINDOW);
             self.dirty = true;
         }
         if now.duration_since(self.last_refresh) >= STATUS_REFRESH {
@@ -910,6 +917,7 @@ impl Worker {
                         }
                     }
                     self.rates.remove(&peer_id);
+                    self.gossip_rates.remove(&peer_id);
                     let now = Instant::now();
                     for target in self.targets.values_mut() {
                         if target.peer == Some(peer_id) {
@@ -968,6 +976,10 @@ impl Worker {
         else {
             return;
         };
+        if !self.gossip_within_rate(propagation_source) {
+            self.validate(&message_id, propagation_source, Validation::Ignore);
+            return;
+        }
         let Some(topic) = self.topics.get(&message.topic).copied() else {
             self.validate(&message_id, propagation_source, Validation::Ignore);
             return;
@@ -982,6 +994,36 @@ impl Worker {
             tracing::debug!(target: LOG, "event channel full: gossip message dropped");
             self.validate(&message_id, propagation_source, Validation::Ignore);
         }
+    }
+
+    /// Counts a new gossip message from `peer` against [`NetworkConfig::max_gossip_per_sec`];
+    /// `false` when it is over: the message is dropped unread. The first excess message of a
+    /// window charges `Flood`; an excess of half the limit in one window (a peer at 1.5 times the
+    /// rate) bans at once. Small charges alone could not get a gossip flooder banned: at -80
+    /// gossipsub graylists the peer (its messages no longer reach us, so nothing more is charged)
+    /// and the score decays back before it reaches -100.
+    fn gossip_within_rate(&mut self, peer: PeerId) -> bool {
+        let limit = u32::try_from(self.config.max_gossip_per_sec).unwrap_or(u32::MAX);
+        let now = Instant::now();
+        let window = self.gossip_rates.entry(peer).or_insert((now, 0));
+        if now.duration_since(window.0) >= GOSSIP_WINDOW {
+            *window = (now, 0);
+        }
+        window.1 = window.1.saturating_add(1);
+        let Some(excess) = window.1.checked_sub(limit).filter(|e| *e > 0) else {
+            return true;
+        };
+        if excess == 1 {
+            tracing::debug!(target: LOG, %peer, limit, "gossip over the rate: dropped");
+            self.report(peer, Misbehaviour::Flood);
+        } else if excess == (limit / 2).max(2) {
+            self.gossip_rates.remove(&peer);
+            self.ban(
+                peer,
+                &format!("gossip flood: over 1.5 x {limit} new messages in a second"),
+            );
+        }
+        false
     }
 
     fn on_identify(&mut self, event: identify::Event) {
@@ -1210,6 +1252,12 @@ impl Worker {
             if charge {
                 self.report(peer, Misbehaviour::Flood);
             }
+            return;
+        }
+        if bytes.len() > MAX_REQUEST_BYTES {
+            tracing::debug!(target: LOG, %peer, "over-long request cut off");
+            refuse(&mut self.swarm, channel, "request too large");
+            self.report(peer, Misbehaviour::TooLarge);
             return;
         }
         let request = match SyncRequest::decode_bytes(&bytes) {

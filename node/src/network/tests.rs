@@ -482,6 +482,92 @@ async fn an_undecodable_request_gets_an_error_and_costs_the_sender() {
     b.stop().await;
 }
 
+/// A request over the 16 KiB limit is cut off at the limit (never buffered whole) and costs the
+/// sender `TooLarge`; four ban it, while another peer's requests are answered throughout.
+#[tokio::test]
+async fn oversized_requests_are_cut_off_and_ban_the_sender() {
+    let [da, db, dc] = temp_dirs();
+    let mut a = spawn(da.path(), genesis(1), vec![]).await;
+    let mut b = spawn(db.path(), genesis(1), vec![a.addr()]).await;
+    let mut c = spawn(dc.path(), genesis(1), vec![a.addr()]).await;
+    b.connected_to(a.id()).await;
+    c.connected_to(a.id()).await;
+    a.connected_to(b.id()).await;
+    let big = vec![0u8; protocol::MAX_REQUEST_BYTES + 4096];
+    let answer = within(b.handle.request_raw(a.id(), big.clone())).await;
+    assert_eq!(
+        answer,
+        Err(RequestError::Remote("request too large".into()))
+    );
+    wait_until("the sender is charged", || {
+        reputation_of(&a, b.id()).is_some_and(|s| s < 0)
+    })
+    .await;
+    // The honest peer is served while the abuser keeps going.
+    let status = within(c.handle.request(a.id(), SyncRequest::Status)).await;
+    assert!(matches!(status, Ok(SyncResponse::Status(_))), "{status:?}");
+    for _ in 0..10 {
+        if a.handle.is_banned(&b.id()) {
+            break;
+        }
+        let _ = within(b.handle.request_raw(a.id(), big.clone())).await;
+    }
+    wait_until("the sender is banned", || a.handle.is_banned(&b.id())).await;
+    let status = within(c.handle.request(a.id(), SyncRequest::Status)).await;
+    assert!(matches!(status, Ok(SyncResponse::Status(_))), "{status:?}");
+    for node in [a, b, c] {
+        node.stop().await;
+    }
+}
+
+/// A peer forwarding more new gossip messages a second than `max_gossip_per_sec` has the excess
+/// dropped before the node sees it, is charged `Flood` and soon banned; within the rate nothing
+/// is charged.
+#[tokio::test]
+async fn a_gossip_flood_is_dropped_and_bans_the_sender() {
+    let [da, db] = temp_dirs();
+    let mut cfg = config(da.path(), genesis(1), vec![]);
+    cfg.max_gossip_per_sec = 50;
+    let mut a = spawn_with(cfg).await;
+    let mut b = spawn(db.path(), genesis(1), vec![a.addr()]).await;
+    b.connected_to(a.id()).await;
+    a.connected_to(b.id()).await;
+    // Within the rate: delivered, not charged.
+    publish_until_received(&b, &mut a, Topic::Txs, b"first").await;
+    assert_eq!(reputation_of(&a, b.id()), Some(0));
+    // The node answers every message it is given (Ignore: not forwarded, not charged).
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (handle, counter) = (a.handle.clone(), seen.clone());
+    let mut events = std::mem::replace(&mut a.events, mpsc::channel(1).1);
+    let drain = tokio::spawn(async move {
+        while let Some(e) = events.recv().await {
+            if let NetworkEvent::Gossip {
+                peer, message_id, ..
+            } = e
+            {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                handle.validation(message_id, peer, Validation::Ignore);
+            }
+        }
+    });
+    let mut sent = 0u32;
+    within(async {
+        while !a.handle.is_banned(&b.id()) {
+            for _ in 0..100 {
+                let _ = b.handle.publish(Topic::Txs, sent.to_le_bytes().to_vec());
+                sent += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let seen = seen.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(seen < sent as usize, "{seen} of {sent} reached the node");
+    drain.abort();
+    a.stop().await;
+    b.stop().await;
+}
+
 #[tokio::test]
 async fn known_peers_and_the_node_key_survive_a_restart() {
     let [da, db] = temp_dirs();

@@ -2,7 +2,9 @@
 //! subscriptions at `GET /rpc/ws`, Prometheus metrics, the OpenAPI document and the admin routes.
 //!
 //! # Pipeline
-//! Every request passes one `tower` stack (outermost first; `layers.rs`):
+//! Connections first: one client IP (IPv6 per /64) holds at most `--rpc-max-connections-per-ip`
+//! open TCP connections (256; loopback too; 0 = off); one more is closed at accept, unread.
+//! Every request then passes one `tower` stack (outermost first; `layers.rs`):
 //!
 //! 1. **observe**: resolves the route from the table in [`routes`], records
 //!    `substrate_rpc_requests_total{method,status}` and the latency histogram, logs (`rpc` target;
@@ -118,4 +120,6 @@ pub mod defaults {
     pub const WS_MAX_SUBSCRIPTIONS: usize = 64;
     /// `--rpc-ws-queue`: outbound messages buffered per websocket connection.
     pub const WS_QUEUE: usize = 256;
+    /// `--rpc-max-connections-per-ip`: open TCP connections from one client IP.
+    pub const MAX_CONNECTIONS_PER_IP: usize = 256;
 }

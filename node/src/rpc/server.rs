@@ -4,8 +4,8 @@
 
 use super::defaults;
 use super::layers::{
-    AdminGuardLayer, AdminPolicy, BodyLimitLayer, JsonErrorLayer, ObserveLayer, RateLimitLayer,
-    RateLimiter, Resp,
+    AdminGuardLayer, AdminPolicy, BodyLimitLayer, ConnectionLimiter, JsonErrorLayer, ObserveLayer,
+    RateLimitLayer, RateLimiter, Resp,
 };
 use super::routes::RpcService;
 use crate::client::{Admission, Client};
@@ -54,6 +54,8 @@ pub struct RpcConfig {
     pub ws_queue: usize,
     /// One info line per request on the `rpc::access` target.
     pub access_log: bool,
+    /// Open TCP connections per client IP (closed at accept beyond it); 0 = off.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for RpcConfig {
@@ -72,6 +74,7 @@ impl Default for RpcConfig {
             ws_max_subscriptions: defaults::WS_MAX_SUBSCRIPTIONS,
             ws_queue: defaults::WS_QUEUE,
             access_log: false,
+            max_connections_per_ip: defaults::MAX_CONNECTIONS_PER_IP,
         }
     }
 }
@@ -164,6 +167,7 @@ pub async fn serve<S: StateMachine>(
     let ws_max = config.ws_max_connections.min(Semaphore::MAX_PERMITS);
     let ws_permits = Arc::new(Semaphore::new(ws_max));
     let header_timeout = config.timeout.min(MAX_HEADER_READ);
+    let per_ip = ConnectionLimiter::new(config.max_connections_per_ip);
     let shared = Shared {
         permits: Arc::new(Semaphore::new(
             config.max_concurrent.clamp(1, Semaphore::MAX_PERMITS),
@@ -198,12 +202,18 @@ pub async fn serve<S: StateMachine>(
                 },
                 _ = shutdown.changed() => break,
             };
+            let Some(place) = per_ip.try_acquire(peer.ip()) else {
+                tracing::debug!(target: "rpc", %peer, "connection refused: too many from this IP");
+                drop(stream);
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             let svc = TowerToHyperService::new(stack(&shared, peer));
             let mut stop = shutdown.clone();
             // Reap finished connections so the set does not grow.
             while connections.try_join_next().is_some() {}
             connections.spawn(async move {
+                let _place = place;
                 let conn = hyper::server::conn::http1::Builder::new()
                     .timer(hyper_util::rt::TokioTimer::new())
                     .header_read_timeout(header_timeout)

@@ -55,7 +55,13 @@ async fn oversized_bodies_get_413_without_being_read() {
         .await
         .unwrap();
     let chunk = format!("2000\r\n{}\r\n", "0".repeat(0x2000));
-    for _ in 0..10 {
+    for _ in 0..4 {
+        s.write_all(chunk.as_bytes()).await.unwrap();
+    }
+    // Half-way through the abusive body (32 of 64 KiB), an honest client is served.
+    let (status, _) = http_raw(&node, Method::GET, "/rpc/getHead", None).await;
+    assert_eq!(status, 200, "honest client while a body is streaming");
+    for _ in 0..6 {
         s.write_all(chunk.as_bytes()).await.unwrap();
     }
     let (status, body) = read_response(&mut s, 5).await.expect("an answer");
@@ -64,6 +70,7 @@ async fn oversized_bodies_get_413_without_being_read() {
     // The node is fine.
     let (status, _) = http_raw(&node, Method::GET, "/rpc/getHead", None).await;
     assert_eq!(status, 200);
+    report_rss("oversized bodies", 1024.0);
     node.stop().await;
 }
 
@@ -102,6 +109,7 @@ async fn a_rate_limited_client_gets_429_while_others_are_served() {
     .await;
     let metrics = metrics_text(&node).await;
     assert!(metrics.contains("substrate_rpc_requests_total{method=\"getHead\",status=\"429\"}"));
+    report_rss("a rate-limited client", 1024.0);
     node.stop().await;
 
     // Without --rpc-rate-limit-loopback, local tools are never throttled.
@@ -174,6 +182,9 @@ async fn a_client_sending_a_byte_a_second_is_cut_off() {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
+    // While the trickle goes on, an honest client is served.
+    let (status, _) = http_raw(&node, Method::GET, "/rpc/getHead", None).await;
+    assert_eq!(status, 200, "honest client during a trickled body");
     let started = Instant::now();
     let (status, body) = read_response(&mut rd, 8).await.expect("an answer");
     assert_eq!((status, code_of(&body).as_str()), (408, "timeout"));
@@ -200,6 +211,8 @@ async fn a_client_sending_a_byte_a_second_is_cut_off() {
         }
     });
     let started = Instant::now();
+    let (status, _) = http_raw(&node, Method::GET, "/rpc/getHead", None).await;
+    assert_eq!(status, 200, "honest client during trickled headers");
     wait_closed(&mut rd, 8).await;
     assert!(started.elapsed() < Duration::from_secs(5));
     trickle.abort();
@@ -207,5 +220,204 @@ async fn a_client_sending_a_byte_a_second_is_cut_off() {
     // Others are served meanwhile and after.
     let (status, _) = http_raw(&node, Method::GET, "/rpc/getHead", None).await;
     assert_eq!(status, 200);
+    report_rss("slow clients", 1024.0);
+    node.stop().await;
+}
+
+/// Opens a TCP connection to `node` from the local address `from`.
+async fn connect_from(node: std::net::SocketAddr, from: IpAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(std::net::SocketAddr::new(from, 0)).unwrap();
+    socket.connect(node).await.unwrap()
+}
+
+/// Whether a GET on an open connection is answered 200.
+async fn served_on(s: &mut TcpStream) -> bool {
+    let req = b"GET /rpc/getHead HTTP/1.1\r\nHost: n\r\n\r\n";
+    if s.write_all(req).await.is_err() {
+        return false;
+    }
+    matches!(read_response(s, 5).await, Some((200, _)))
+}
+
+/// One IP holding its `--rpc-max-connections-per-ip` connections gets every further one closed at
+/// accept, unread, however many it opens; another client (and the abuser's existing
+/// connections) are served meanwhile; closing one frees a place. A JSON-RPC batch over the cap is
+/// refused while an honest call on another connection is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_per_ip_cap_are_closed_while_others_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(spec(false), dir.path(), true);
+    cfg.rpc.max_connections_per_ip = 8;
+    cfg.rpc.timeout = Duration::from_secs(30);
+    let node = start(cfg).await;
+    let abuser: IpAddr = [127, 0, 0, 2].into();
+    let honest: IpAddr = [127, 0, 0, 1].into();
+
+    // Eight connections, each proven accepted by an answer.
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let mut s = connect_from(node.rpc_addr, abuser).await;
+        assert!(served_on(&mut s).await, "one of the first 8 was refused");
+        held.push(s);
+    }
+    // Then a flood of 300 more: every one is closed without an answer.
+    let mut extra = Vec::new();
+    for _ in 0..300 {
+        extra.push(connect_from(node.rpc_addr, abuser).await);
+    }
+    for s in &mut extra {
+        let _ = s
+            .write_all(b"GET /rpc/getHead HTTP/1.1\r\nHost: n\r\n\r\n")
+            .await;
+        assert_eq!(read_response(s, 5).await, None, "served past the cap");
+    }
+    drop(extra);
+    // Meanwhile the honest client, and the abuser's own 8 connections, are served.
+    let (status, _, _) = http_from(node.rpc_addr, honest, Method::GET, "/rpc/getHead", None).await;
+    assert_eq!(status, 200, "honest client while the abuser is at its cap");
+    for s in &mut held {
+        assert!(
+            served_on(s).await,
+            "an accepted connection stopped being served"
+        );
+    }
+    // A batch over the JSON-RPC cap is refused; a call beside it is answered.
+    let big: Vec<Value> = (0..=aitbc_node::rpc::jsonrpc::MAX_BATCH)
+        .map(|i| serde_json::json!({"jsonrpc": "2.0", "id": i, "method": "getHead"}))
+        .collect();
+    let big = serde_json::to_vec(&Value::Array(big)).unwrap();
+    let one = serde_json::to_vec(&serde_json::json!(
+        {"jsonrpc": "2.0", "id": 1, "method": "getHead"}
+    ))
+    .unwrap();
+    let (refused, answered) = tokio::join!(
+        http_from(node.rpc_addr, honest, Method::POST, "/rpc", Some(big)),
+        http_from(node.rpc_addr, honest, Method::POST, "/rpc", Some(one)),
+    );
+    assert_eq!(refused.2["error"]["code"], -32600, "{:?}", refused.2);
+    assert!(answered.2["result"]["height"].is_u64(), "{:?}", answered.2);
+
+    // Closing one of the eight frees a place for the abuser.
+    drop(held.pop());
+    wait_until(10, "a freed place", || async {
+        let mut s = connect_from(node.rpc_addr, abuser).await;
+        served_on(&mut s).await.then_some(())
+    })
+    .await;
+    report_rss("a connection flood from one IP", 1024.0);
+    node.stop().await;
+}
+
+/// One account flooding the pool is capped at `--pool-max-per-sender` (429 `sender_limit`) and
+/// cannot fill it: an honest sender paying the same fee is admitted and finalized meanwhile. When
+/// many accounts do fill the pool, a newcomer paying more evicts the cheapest last transaction of
+/// another sender (no gap opens), and one paying the same is refused with the pool untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_account_cannot_fill_the_pool() {
+    use aitbc_primitives::crypto::dev_pair;
+    use aitbc_primitives::extrinsic::TxParams;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(spec(false), dir.path(), true);
+    cfg.pool.max_txs = 64;
+    cfg.pool.max_per_sender = 16;
+    let node = start(cfg).await;
+    let genesis = node.client.genesis_hash();
+    let (eve, bob) = (dev_pair("eve"), dev_pair("bob"));
+    let to = dev_pair("ferdie").public();
+    let url = format!("http://{}", node.rpc_addr);
+
+    // Eve floods 200 transactions while bob sends one.
+    let flood = {
+        let url = url.clone();
+        let eve = eve.clone();
+        tokio::spawn(async move {
+            let mut rpc = aitbc_node::cli::http::HttpClient::new(&url).unwrap();
+            let mut codes = std::collections::BTreeMap::<String, usize>::new();
+            for nonce in 0..200 {
+                let (status, v) = rpc
+                    .post(
+                        "/rpc/sendTx",
+                        &tx_body(&transfer(&eve, &to, 1, nonce, genesis)),
+                    )
+                    .await
+                    .unwrap();
+                let code = if status == 200 { "ok" } else { error_code(&v) };
+                *codes.entry(code.to_string()).or_default() += 1;
+            }
+            codes
+        })
+    };
+    let mut rpc = http(&node);
+    let h = rpc
+        .post_ok("/rpc/sendTx", &tx_body(&transfer(&bob, &to, 7, 0, genesis)))
+        .await
+        .unwrap();
+    let codes = flood.await.unwrap();
+    // Refused only for her own limits (pending per sender, future per sender), never because
+    // the pool was full.
+    assert!(codes.get("ok").copied().unwrap_or(0) >= 16, "{codes:?}");
+    assert!(
+        codes.get("sender_limit").copied().unwrap_or(0) > 0,
+        "{codes:?}"
+    );
+    assert!(
+        codes
+            .keys()
+            .all(|c| ["ok", "sender_limit", "future_limit"].contains(&c.as_str())),
+        "{codes:?}"
+    );
+    let tx = wait_tx(&mut rpc, h["txHash"].as_str().unwrap(), "finalized").await;
+    assert_eq!(tx["success"], true);
+    assert!(
+        node.client.pool().status().ready <= 16,
+        "eve holds at most her cap"
+    );
+    report_rss("a pool flood from one account", 1024.0);
+    node.stop().await;
+
+    // Many accounts fill a pool that nothing drains (no authority).
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(spec(false), dir.path(), false);
+    cfg.pool.max_txs = 64;
+    cfg.pool.max_per_sender = 16;
+    let node = start(cfg).await;
+    let mut rpc = http(&node);
+    for who in ["alice", "charlie", "dave", "eve"] {
+        for nonce in 0..16 {
+            rpc.post_ok(
+                "/rpc/sendTx",
+                &tx_body(&transfer(&dev_pair(who), &to, 1, nonce, genesis)),
+            )
+            .await
+            .unwrap();
+        }
+    }
+    let same_fee = transfer(&bob, &to, 1, 0, genesis);
+    let (status, v) = rpc.post("/rpc/sendTx", &tx_body(&same_fee)).await.unwrap();
+    assert_eq!((status, error_code(&v)), (503, "pool_full"));
+    assert_eq!(node.client.pool().status().ready, 64);
+    let tipped = aitbc_primitives::Extrinsic::sign(
+        &bob,
+        aitbc_runtime::Call::transfer(to, 1),
+        TxParams {
+            nonce: 0,
+            tip: 1_000_000,
+            valid_until: None,
+        },
+        genesis,
+    );
+    rpc.post_ok("/rpc/sendTx", &tx_body(&tipped)).await.unwrap();
+    let status = node.client.pool().status();
+    assert_eq!(
+        status.ready + status.future,
+        64,
+        "one evicted for one admitted"
+    );
+    // The victim was the last of some sender's queue: every sender's pooled nonces are gapless.
+    for who in ["alice", "charlie", "dave", "eve"] {
+        let (_, _, next) = balance(&mut rpc, &dev_pair(who).public()).await;
+        assert!(next == 15 || next == 16, "{who}: next nonce {next}");
+    }
     node.stop().await;
 }

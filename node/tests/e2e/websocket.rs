@@ -125,7 +125,7 @@ async fn limits_refuse_connections_and_subscriptions() {
     cfg.rpc.ws_max_subscriptions = 2;
     let node = start(cfg).await;
     let mut a = ws_connect(&node).await.unwrap();
-    let _b = ws_connect(&node).await.unwrap();
+    let mut b = ws_connect(&node).await.unwrap();
     match ws_connect(&node).await {
         Err(WsError::Http(resp)) => {
             assert_eq!(resp.status(), 503);
@@ -143,6 +143,13 @@ async fn limits_refuse_connections_and_subscriptions() {
         ),
     }
 
+    // With every websocket place taken, plain HTTP clients are still served.
+    let (status, _) = http_raw(&node, hyper::Method::GET, "/rpc/getHead", None).await;
+    assert_eq!(
+        status, 200,
+        "an HTTP client while the websocket places are full"
+    );
+
     ws_subscribe(&mut a, json!({"subscribe": "newHeads"})).await;
     ws_subscribe(&mut a, json!({"subscribe": "finalizedHeads"})).await;
     ws_send(&mut a, json!({"subscribe": "newHeads", "id": 3})).await;
@@ -153,6 +160,10 @@ async fn limits_refuse_connections_and_subscriptions() {
         .as_str()
         .unwrap()
         .contains("at most 2"));
+    // The cap is per connection: the other one subscribes and is notified meanwhile.
+    let heads = ws_subscribe(&mut b, json!({"subscribe": "newHeads"})).await;
+    ws_next_of(&mut b, heads, 10).await;
+    drop(b);
 
     // Closing a connection frees its place.
     a.close(None).await.unwrap();
@@ -162,6 +173,7 @@ async fn limits_refuse_connections_and_subscriptions() {
     })
     .await;
     drop(c);
+    report_rss("websocket connection and subscription caps", 1024.0);
     node.stop().await;
 }
 
@@ -228,6 +240,18 @@ async fn a_slow_consumer_is_disconnected() {
         sent < 500_000,
         "the server kept up with a client that never reads"
     );
+    // An honest websocket client is answered while the slow one's queue is full (or after it
+    // was cut off), and so is plain HTTP.
+    let mut honest = ws_connect(&node).await.unwrap();
+    ws_send(&mut honest, json!({"unsubscribe": 7})).await;
+    let reply = ws_reply(&mut honest).await;
+    assert!(
+        reply.get("error").is_some() || reply.get("unsubscribed").is_some(),
+        "{reply}"
+    );
+    let (status, _) = http_raw(&node, hyper::Method::GET, "/rpc/getHead", None).await;
+    assert_eq!(status, 200);
+    drop(honest);
     assert!(started.elapsed() < Duration::from_secs(15));
     // Reading now: the replies that made it, then the end of the connection (the close frame
     // says why when it got through).
@@ -257,5 +281,6 @@ async fn a_slow_consumer_is_disconnected() {
             .then_some(())
     })
     .await;
+    report_rss("a websocket client that never reads", 1024.0);
     node.stop().await;
 }

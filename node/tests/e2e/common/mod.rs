@@ -319,6 +319,44 @@ pub async fn ws_reply(ws: &mut Ws) -> Value {
     }
 }
 
+/// This process's peak resident set (VmHWM in /proc/self/status) in MiB: with in-process nodes,
+/// the node and the test's clients together. `None` where /proc is missing.
+pub fn peak_rss_mib() -> Option<f64> {
+    rss_field("VmHWM:")
+}
+
+/// The current resident set (VmRSS) in MiB.
+pub fn rss_mib() -> Option<f64> {
+    rss_field("VmRSS:")
+}
+
+fn rss_field(name: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Prints the peak RSS after an abuse test (`what`) and checks it against a generous bound
+/// (`max_mib`): the point is that memory stays bounded, not a tight figure.
+pub fn report_rss(what: &str, max_mib: f64) {
+    match (peak_rss_mib(), rss_mib()) {
+        (Some(peak), Some(now)) => {
+            eprintln!("peak RSS after {what}: {peak:.1} MiB (now {now:.1} MiB)");
+            assert!(
+                peak < max_mib,
+                "{what}: peak RSS {peak:.1} MiB over {max_mib} MiB"
+            );
+        }
+        _ => eprintln!("peak RSS after {what}: unavailable (no /proc)"),
+    }
+}
+
 /// The node's `/metrics` text.
 pub async fn metrics_text(node: &NodeHandle) -> String {
     let (_, v) = http_raw(node, hyper::Method::GET, "/metrics", None).await;

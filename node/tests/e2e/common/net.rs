@@ -175,3 +175,83 @@ pub fn assert_finality_consistent(nodes: &[&TestNode]) {
         }
     }
 }
+
+/// A bare libp2p peer of the chain, driven by the test: it publishes what it is told and
+/// ignores what it receives.
+pub struct Rogue {
+    pub net: aitbc_node::network::NetworkHandle,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct RogueProvider(pub aitbc_primitives::Hash);
+
+impl aitbc_node::network::SyncProvider for RogueProvider {
+    fn status(&self) -> aitbc_node::network::Status {
+        aitbc_node::network::Status {
+            genesis: self.0,
+            best: (0, self.0),
+            finalized: (0, self.0),
+        }
+    }
+    fn blocks_by_range(&self, _: u64, _: u32, _: usize) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    fn blocks_by_hash(&self, _: &[aitbc_primitives::Hash], _: usize) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    fn votes(&self, _: u64, _: usize) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+}
+
+pub async fn rogue(genesis: aitbc_primitives::Hash, boot: &TestNode) -> Rogue {
+    rogue_with(genesis, boot, |_| {}).await
+}
+
+/// [`rogue`] with its network settings changed by `tweak` first.
+pub async fn rogue_with(
+    genesis: aitbc_primitives::Hash,
+    boot: &TestNode,
+    tweak: impl FnOnce(&mut NetworkConfig),
+) -> Rogue {
+    use aitbc_node::network::{NetworkEvent, Validation};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NetworkConfig::new(dir.path(), genesis);
+    config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
+    config.bootnodes = vec![boot.p2p_addr()];
+    tweak(&mut config);
+    let (net, mut events, _task) =
+        aitbc_node::network::start(config, std::sync::Arc::new(RogueProvider(genesis)))
+            .await
+            .unwrap();
+    let n = net.clone();
+    tokio::spawn(async move {
+        while let Some(e) = events.recv().await {
+            if let NetworkEvent::Gossip {
+                peer, message_id, ..
+            } = e
+            {
+                n.validation(message_id, peer, Validation::Ignore);
+            }
+        }
+    });
+    let id = net.local_peer_id();
+    let honest = boot.node().network.clone().unwrap();
+    wait_until(20, "the rogue is connected", || {
+        let connected = honest.peers().iter().any(|p| p.peer_id == id);
+        async move { connected.then_some(()) }
+    })
+    .await;
+    Rogue { net, dir }
+}
+
+/// The next slot (at most two ahead of the clock) that `index` authors in a set of four.
+pub async fn next_slot_of(index: u64) -> u64 {
+    loop {
+        let now = aitbc_node::util::unix_ms() / NET_SLOT_MS;
+        if let Some(s) = (now..=now + 2).find(|s| s % 4 == index) {
+            return s;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(NET_SLOT_MS / 2)).await;
+    }
+}

@@ -1,0 +1,379 @@
+//! Hostile peers against a real network on 127.0.0.1 (150 ms slots): a gossip flood of
+//! transactions, blocks with a bad state root or by the wrong author, oversized gossip, and a sync
+//! request for a million blocks. Each abuser is dropped, charged and (where it is misbehaviour)
+//! banned while the honest nodes keep finalizing; each test prints the process's peak RSS.
+
+use crate::common::net::*;
+use crate::common::*;
+use aitbc_chain_spec::ChainSpec;
+use aitbc_node::network::{SyncRequest, SyncResponse, Topic};
+use aitbc_node::service::NodeConfig;
+use aitbc_primitives::crypto::dev_pair;
+use aitbc_primitives::{SignedBlock, SigningContext};
+use codec::{Decode, Encode};
+use std::time::{Duration, Instant};
+
+/// Like [`start_network`], with every node's settings changed by `tweak` before it starts.
+async fn start_network_with(
+    spec: &ChainSpec,
+    authorities: &[&str],
+    tweak: impl Fn(&mut NodeConfig),
+) -> Vec<TestNode> {
+    let mut nodes: Vec<TestNode> = Vec::new();
+    for key in authorities {
+        let dir = tempfile::tempdir().unwrap();
+        let boot = nodes
+            .first()
+            .map(|n| vec![n.p2p_addr()])
+            .unwrap_or_default();
+        let mut config = net_config(spec, dir.path(), Some(key), boot);
+        tweak(&mut config);
+        let mut node = TestNode {
+            name: key.to_string(),
+            dir,
+            config,
+            handle: None,
+        };
+        node.start().await;
+        nodes.push(node);
+    }
+    nodes
+}
+
+async fn stop_all(nodes: &mut [TestNode]) {
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+/// Waits until `honest` has banned the rogue and dropped its connection.
+async fn wait_banned(honest: &aitbc_node::network::NetworkHandle, rogue: &Rogue, secs: u64) {
+    let id = rogue.net.local_peer_id();
+    wait_until(secs, "the rogue to be banned", || {
+        let done = honest.is_banned(&id) && honest.peers().iter().all(|p| p.peer_id != id);
+        async move { done.then_some(()) }
+    })
+    .await;
+}
+
+/// A peer publishing a flood of distinct, well-formed transaction batches (re-sends of a spent
+/// nonce, each new to gossipsub's duplicate filter, each merely `Ignore`d by validation) goes over
+/// the per-peer gossip rate: the excess is dropped before validation, the peer is charged
+/// `Flood` and banned; the honest nodes keep finalizing and carrying transactions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gossip_flood_of_duplicate_transactions_is_dropped_and_banned() {
+    let spec = local_spec();
+    let mut nodes = start_network_with(&spec, &["alice", "bob", "charlie"], |c| {
+        if let Some(net) = c.network.as_mut() {
+            net.max_gossip_per_sec = 200;
+        }
+    })
+    .await;
+    wait_nodes(&nodes, 30, "finality at 2", |n| all_finalized(n, 2)).await;
+    let genesis = nodes[0].client().genesis_hash();
+    let honest = nodes[0].node().network.clone().unwrap();
+    let (eve, ferdie) = (dev_pair("eve"), dev_pair("ferdie").public());
+    let mut rpc = http(nodes[0].node());
+    let spent = rpc
+        .post_ok(
+            "/rpc/sendTx",
+            &tx_body(&transfer(&eve, &ferdie, 1, 0, genesis)),
+        )
+        .await
+        .unwrap();
+    wait_tx(&mut rpc, spent["txHash"].as_str().unwrap(), "finalized").await;
+
+    let r = rogue(genesis, &nodes[0]).await;
+    // Distinct batches of re-sent nonce-0 transfers (all stale now): new message ids, valid
+    // signatures, nothing to reject. Published in rounds of 2,000 (the first may go out before
+    // the rogue has learnt who subscribes) until the ban.
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(40);
+    let id = r.net.local_peer_id();
+    let mut sent = 0u128;
+    while !honest.is_banned(&id) {
+        assert!(
+            Instant::now() < deadline,
+            "not banned after {sent} messages"
+        );
+        for _ in 0..2_000 {
+            let xt = transfer(&eve, &ferdie, 2 + sent, 0, genesis).encode();
+            let batch = aitbc_node::sync::TxBatch::try_from_vec(vec![xt]).unwrap();
+            let _ = r.net.publish(Topic::Txs, batch.encode());
+            sent += 1;
+            if sent.is_multiple_of(100) {
+                tokio::task::yield_now().await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "gossip flood: banned after {sent} messages published in {:?}",
+        started.elapsed()
+    );
+    wait_banned(&honest, &r, 10).await;
+    r.net.shutdown();
+    // The honest network goes on: a new transfer is finalized everywhere.
+    let (_, _, nonce) = balance(&mut rpc, &eve.public()).await;
+    let h = rpc
+        .post_ok(
+            "/rpc/sendTx",
+            &tx_body(&transfer(&eve, &ferdie, 5, nonce, genesis)),
+        )
+        .await
+        .unwrap();
+    wait_tx(&mut rpc, h["txHash"].as_str().unwrap(), "finalized").await;
+    let fin = nodes[0].finalized().number;
+    wait_nodes(&nodes, 30, "finality goes on", |n| {
+        all_finalized(n, fin + 2)
+    })
+    .await;
+    report_rss("a gossip flood", 2048.0);
+    stop_all(&mut nodes).await;
+}
+
+/// Blocks that pass decoding but not import: a bad state root sealed by the slot's rightful
+/// author, and a block sealed by an authority whose slot it is not. Each costs the peer
+/// `InvalidBlock` (two ban); the honest nodes never adopt them and keep finalizing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_with_a_bad_state_root_or_the_wrong_author_ban_the_peer() {
+    let spec = local_spec();
+    let mut nodes = start_network(&spec, &["alice", "bob", "charlie"], 0).await;
+    wait_nodes(&nodes, 30, "finality at 2", |n| all_finalized(n, 2)).await;
+    let genesis = nodes[0].client().genesis_hash();
+    let honest = nodes[0].node().network.clone().unwrap();
+    let mut bad_hashes = Vec::new();
+    for kind in ["bad state root", "wrong author"] {
+        let r = rogue(genesis, &nodes[0]).await;
+        let id = r.net.local_peer_id();
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while !honest.is_banned(&id) {
+            assert!(Instant::now() < deadline, "{kind}: not banned");
+            // Dave's slot (dave is not running), built when it starts so it extends the best
+            // block and is executed at import.
+            let slot = next_slot_of(3).await;
+            while aitbc_node::util::unix_ms() / NET_SLOT_MS < slot {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let (mut block, _) = nodes[0].client().build_block(slot, Instant::now()).unwrap();
+            let signer = match kind {
+                "bad state root" => {
+                    block.header.state_root = aitbc_primitives::Hash::of(b"not the state");
+                    dev_pair("dave") // the slot's author: the seal is right, the root is not
+                }
+                _ => dev_pair("bob"), // an authority, but not this slot's
+            };
+            let seal = signer.sign(SigningContext::Block, block.header.hash().as_bytes());
+            bad_hashes.push((block.header.number, block.header.hash()));
+            let signed = SignedBlock {
+                block,
+                seal,
+                justification: None,
+            };
+            let _ = r.net.publish(Topic::Blocks, signed.encode());
+            tokio::time::sleep(Duration::from_millis(NET_SLOT_MS)).await;
+        }
+        wait_banned(&honest, &r, 10).await;
+        r.net.shutdown();
+    }
+    let fin = nodes[0].finalized().number;
+    wait_nodes(&nodes, 30, "finality goes on", |n| {
+        all_finalized(n, fin + 2)
+    })
+    .await;
+    for n in &nodes {
+        for (number, hash) in &bad_hashes {
+            let on_chain = n.client().hash_at(*number).unwrap();
+            assert_ne!(on_chain, Some(*hash), "{}: adopted a bad block", n.name);
+        }
+    }
+    report_rss("invalid blocks", 2048.0);
+    stop_all(&mut nodes).await;
+}
+
+/// A gossip message over gossipsub's max transmit size (8 MiB + framing) is read at most up to
+/// that size, refused and never reaches the node; large junk within the limit costs `Undecodable`
+/// (four ban). The network keeps finalizing and memory stays bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_and_junk_gossip_is_refused() {
+    let spec = local_spec();
+    let mut nodes = start_network(&spec, &["alice", "bob", "charlie"], 0).await;
+    wait_nodes(&nodes, 30, "finality at 2", |n| all_finalized(n, 2)).await;
+    let genesis = nodes[0].client().genesis_hash();
+    let honest = nodes[0].node().network.clone().unwrap();
+    let r = rogue_with(genesis, &nodes[0], |c| {
+        c.max_message_bytes = 32 * 1024 * 1024
+    })
+    .await;
+    let before = rss_mib();
+    for i in 0..4u8 {
+        let mut huge = vec![i; 12 * 1024 * 1024];
+        huge[0] = 0xff;
+        r.net.publish(Topic::Blocks, huge).unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let fin = nodes[0].finalized().number;
+    wait_nodes(&nodes, 30, "finality goes on", |n| {
+        all_finalized(n, fin + 2)
+    })
+    .await;
+    eprintln!(
+        "after four 12 MiB gossip messages: RSS {:?} -> {:?} MiB",
+        before,
+        rss_mib()
+    );
+    r.net.shutdown();
+
+    // Junk of 1 MiB (within the limit, not a block): charged until banned.
+    let r = rogue(genesis, &nodes[0]).await;
+    let id = r.net.local_peer_id();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut i = 0u32;
+    while !honest.is_banned(&id) {
+        assert!(Instant::now() < deadline, "junk sender not banned");
+        let mut junk = vec![0xffu8; 1024 * 1024];
+        junk[..4].copy_from_slice(&i.to_le_bytes());
+        let _ = r.net.publish(Topic::Blocks, junk);
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_banned(&honest, &r, 10).await;
+    r.net.shutdown();
+    let fin = nodes[0].finalized().number;
+    wait_nodes(&nodes, 30, "finality goes on", |n| {
+        all_finalized(n, fin + 2)
+    })
+    .await;
+    report_rss("oversized and junk gossip", 2048.0);
+    stop_all(&mut nodes).await;
+}
+
+/// A peer asking for a million blocks gets at most 128 of them within the response budget (here
+/// 64 KiB, to make the byte cap bite on a short chain), nothing past the head or for a range that
+/// would overflow, and once it makes more than 200 requests in 10 s it is answered "rate
+/// limited" and charged. The node keeps authoring and serving RPC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_request_for_a_million_blocks_gets_the_cap() {
+    const EMPTY: u64 = 200;
+    const FULL: u64 = 60;
+    let spec = spec(true);
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // 200 empty blocks, then 60 of 20 transfers each, authored on past slots.
+        let genesis = spec.genesis().unwrap();
+        let db_dir = aitbc_node::service::chain_dir(dir.path(), &spec.id);
+        std::fs::create_dir_all(&db_dir).unwrap();
+        let client = aitbc_node::service::open_client(
+            &spec,
+            &db_dir.join(aitbc_node::service::CHAIN_DB_FILE),
+            Default::default(),
+        )
+        .unwrap();
+        let first = aitbc_node::util::unix_ms() / SLOT_MS - EMPTY - FULL - 100;
+        let (alice, bob) = (dev_pair("alice"), dev_pair("bob"));
+        for i in 0..EMPTY + FULL {
+            if i >= EMPTY {
+                for k in 0..20 {
+                    let nonce = (i - EMPTY) * 20 + k;
+                    let xt = transfer(&bob, &alice.public(), 1, nonce, genesis.hash);
+                    let len = xt.encoded_size();
+                    client.submit_decoded(xt, len).unwrap();
+                }
+            }
+            client
+                .author_block(
+                    first + i,
+                    Instant::now() + Duration::from_secs(5),
+                    &alice,
+                    |_| Ok(()),
+                )
+                .unwrap()
+                .unwrap();
+        }
+        assert_eq!(client.best().number, EMPTY + FULL);
+    }
+    let mut config = net_config(&spec, dir.path(), Some("alice"), vec![]);
+    if let Some(net) = config.network.as_mut() {
+        net.max_response_bytes = 64 * 1024;
+    }
+    let mut node = TestNode {
+        name: "alice".into(),
+        config,
+        dir,
+        handle: None,
+    };
+    node.start().await;
+    let genesis = node.client().genesis_hash();
+    let server = node.node().network.clone().unwrap();
+    let server_id = server.local_peer_id();
+    let r = rogue(genesis, &node).await;
+    let ask = |from: u64, count: u32| {
+        r.net
+            .request(server_id, SyncRequest::BlocksByRange { from, count })
+    };
+    let blocks = |resp: SyncResponse| match resp {
+        SyncResponse::Blocks(b) => b,
+        other => panic!("not blocks: {other:?}"),
+    };
+    let numbers = |bs: &[Vec<u8>]| -> Vec<u64> {
+        bs.iter()
+            .map(|b| {
+                SignedBlock::<aitbc_primitives::Extrinsic<aitbc_runtime::Call>>::decode(&mut &b[..])
+                    .unwrap()
+                    .block
+                    .header
+                    .number
+            })
+            .collect()
+    };
+
+    // Small blocks: the count cap.
+    let got = blocks(ask(1, 1_000_000).await.unwrap());
+    assert_eq!(numbers(&got), (1..=128).collect::<Vec<_>>());
+    let bytes: usize = got.iter().map(Vec::len).sum();
+    eprintln!(
+        "1,000,000 asked from 1: {} blocks, {bytes} bytes",
+        got.len()
+    );
+    // Large blocks: the byte budget (every block but the first must fit in it).
+    let got = blocks(ask(EMPTY + 1, u32::MAX).await.unwrap());
+    let bytes: usize = got.iter().map(Vec::len).sum();
+    eprintln!(
+        "u32::MAX asked from {}: {} blocks, {bytes} bytes",
+        EMPTY + 1,
+        got.len()
+    );
+    assert!(got.len() > 1 && got.len() < FULL as usize, "{}", got.len());
+    assert!(bytes <= 64 * 1024, "{bytes} bytes");
+    assert_eq!(numbers(&got)[0], EMPTY + 1);
+    // Past the head, and a range that would overflow: nothing.
+    assert!(blocks(ask(10_000_000, 1_000_000).await.unwrap()).is_empty());
+    assert!(blocks(ask(u64::MAX - 5, u32::MAX).await.unwrap()).is_empty());
+
+    // A request flood: "rate limited" past 200 in the window, and the peer is charged.
+    let mut limited = 0;
+    for _ in 0..220 {
+        if let Err(aitbc_node::network::RequestError::Remote(reason)) =
+            r.net.request(server_id, SyncRequest::Status).await
+        {
+            assert_eq!(reason, "rate limited");
+            limited += 1;
+        }
+    }
+    assert!(limited >= 10, "{limited} refused");
+    let rogue_id = r.net.local_peer_id();
+    let score = server
+        .peers()
+        .iter()
+        .find(|p| p.peer_id == rogue_id)
+        .map(|p| p.reputation);
+    assert!(score.is_some_and(|s| s < 0), "score {score:?}");
+
+    // The node is healthy: it keeps authoring and answering RPC.
+    let best = node.best().number;
+    let mut rpc = http(node.node());
+    wait_height(&mut rpc, best + 3).await;
+    report_rss("a million-block sync request and a request flood", 2048.0);
+    r.net.shutdown();
+    node.stop().await;
+}
