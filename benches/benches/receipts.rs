@@ -1,7 +1,7 @@
 //! The compute-receipt claim path: the pool's check of one claim and full blocks of claims.
-//! - `receipts::validate_claim`: `validate_transaction` of one claim with its three signatures
-//!   (transaction, miner, attestation): the pool's admission cost per claim.
-//! - `receipts::validate_claim/signatures_checked`: the same without the signatures (the pool's
+//! - `receipts::validate_claim/signatures=3`: `validate_transaction` of one claim with its three
+//!   signatures (transaction, miner, attestation): the pool's admission cost per claim.
+//! - `receipts::validate_claim/signatures=0`: the same without the signatures (the pool's
 //!   revalidation after each block).
 //! - `receipts::build_block/claims=N`: initialize, apply N pre-verified claims (each settles an
 //!   escrow, pays the miner, returns the rest to the client, mints to miner and coordinator and
@@ -18,7 +18,7 @@ use aitbc_primitives::{
     Block, BlockContext, ComputeReceipt, Extrinsic, Hash, Pair, ReceiptClaim, StateMachine,
 };
 use aitbc_runtime::{Call, GenesisConfig, Params, Runtime};
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 const N: usize = 1_000;
 const JOB: u64 = 1;
@@ -139,25 +139,32 @@ fn setup() -> Setup {
 
 fn bench(c: &mut Criterion) {
     let Setup { rt, state, claims } = setup();
-    let mut g = c.benchmark_group("receipts");
-    g.bench_function("validate_claim", |b| {
+    let mut g = c.benchmark_group("receipts::validate_claim");
+    g.bench_function("signatures=3", |b| {
         b.iter(|| {
             rt.validate_transaction(&state, &claims[0], false)
                 .expect("valid claim")
         })
     });
-    g.bench_function("validate_claim/signatures_checked", |b| {
+    g.bench_function("signatures=0", |b| {
         b.iter(|| {
             rt.validate_transaction(&state, &claims[0], true)
                 .expect("valid claim")
         })
     });
+    g.finish();
+    let mut g = c.benchmark_group("receipts::build_block");
     g.sample_size(10);
-    g.bench_function(format!("build_block/claims={N}"), |b| {
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function(format!("claims={N}"), |b| {
         b.iter(|| build(&rt, &state, 2, &claims))
     });
+    g.finish();
     let (block, _) = build(&rt, &state, 2, &claims);
-    g.bench_function(format!("import_block/claims={N}"), |b| {
+    let mut g = c.benchmark_group("receipts::import_block");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function(format!("claims={N}"), |b| {
         b.iter(|| {
             rt.check_signatures(&block.extrinsics)
                 .expect("valid signatures");

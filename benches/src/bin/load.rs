@@ -25,6 +25,18 @@
 //!    connection, so its nonces arrive in order), keeping at most `--max-in-flight` claims
 //!    submitted but not yet finalized, and reports finalized claims/s over the window the same
 //!    way (plus a check that a sample of the claims succeeded).
+//!
+//! `--mode reads`: RPC read throughput. Opens `--connections` keep-alive HTTP/1.1 connections
+//! and on each sends `GET /rpc/getBalance/{address}` back to back (one request in flight per
+//! connection) over random funded addresses (`//bench//<i>`, i < `--accounts`, funded first if
+//! they are not; or the claims accounts when those are the funded ones) for `--duration`
+//! seconds after a one-second warm-up. Reports requests/s, latency p50/p99 and the node's CPU.
+//! The client is a minimal HTTP/1.1 writer/reader (no JSON parsing of the answers; the status
+//! line must be 200) so it takes as little of the shared cores as it can.
+//!
+//! In every mode the JSON line also carries `blocks_per_s` (finalized blocks per second of slot
+//! time in the window) and `cpu_pct` (the nodes' user+system CPU over the measured wall time, %
+//! of one core, from /proc/PID/stat).
 
 use aitbc_node::cli::http::HttpClient;
 use aitbc_primitives::crypto::dev_pair;
@@ -61,9 +73,10 @@ struct Args {
     /// Seconds to measure.
     #[arg(long, default_value_t = 30)]
     duration: u64,
-    /// Concurrent HTTP connections used to submit (at least one per --rpc URL).
-    #[arg(long, default_value_t = 8)]
-    connections: usize,
+    /// Concurrent HTTP connections used to submit (at least one per --rpc URL); reads mode:
+    /// keep-alive connections hammering getBalance (default 64 there).
+    #[arg(long)]
+    connections: Option<usize>,
     /// PIDs of the nodes (comma-separated or repeated), to report the largest RSS.
     #[arg(long, value_delimiter = ',')]
     node_pid: Vec<u32>,
@@ -76,10 +89,19 @@ struct Args {
     max_in_flight: usize,
 }
 
+impl Args {
+    /// `--connections` after `main` resolved its default.
+    fn connections(&self) -> usize {
+        self.connections.unwrap_or(8).max(1)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Mode {
     Transfers,
     Claims,
+    /// `GET /rpc/getBalance` throughput over keep-alive connections.
+    Reads,
 }
 
 /// Claims per second the default number of escrows is sized for.
@@ -200,7 +222,12 @@ async fn main() -> anyhow::Result<()> {
     if args.rpc.is_empty() {
         return Err(anyhow!("--rpc: give at least one URL"));
     }
-    args.connections = args.connections.max(args.rpc.len());
+    let default_connections = if args.mode == Mode::Reads { 64 } else { 8 };
+    args.connections = Some(
+        args.connections
+            .unwrap_or(default_connections)
+            .max(args.rpc.len()),
+    );
     let mut http = HttpClient::new(&args.rpc[0])?;
     let health = http
         .get_ok("/health")
@@ -211,6 +238,7 @@ async fn main() -> anyhow::Result<()> {
     match args.mode {
         Mode::Transfers => transfers(&args, http, genesis).await,
         Mode::Claims => claims(&args, http, genesis).await,
+        Mode::Reads => reads::run(&args, http, genesis).await,
     }
 }
 
@@ -325,7 +353,7 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
     let mut pending_round = 0usize;
     let mut in_flight = round
         .next()
-        .map(|r| tokio::spawn(submit_all(args.rpc.clone(), split(r, args.connections))));
+        .map(|r| tokio::spawn(submit_all(args.rpc.clone(), split(r, args.connections()))));
     while started.elapsed() < Duration::from_secs(args.duration) {
         if let Some(task) = in_flight.take() {
             for (h, t) in task.await?? {
@@ -383,7 +411,7 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
         if pending_round == 0 {
             in_flight = round
                 .next()
-                .map(|r| tokio::spawn(submit_all(args.rpc.clone(), split(r, args.connections))));
+                .map(|r| tokio::spawn(submit_all(args.rpc.clone(), split(r, args.connections()))));
         } else {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -450,8 +478,20 @@ impl Report {
             0.0
         };
         let (what, rate_name) = match self.mode {
-            Mode::Transfers => ("txs", "sustained sTPS"),
             Mode::Claims => ("claims", "sustained claims/s"),
+            Mode::Transfers | Mode::Reads => ("txs", "sustained sTPS"),
+        };
+        let blocks_per_s = if self.secs > 0.0 {
+            self.last_block.saturating_sub(self.first_block) as f64 / self.secs
+        } else {
+            0.0
+        };
+        let cpu_pct = match (
+            self.extra["node_cpu_s"].as_f64(),
+            self.extra["flood_s"].as_f64(),
+        ) {
+            (Some(cpu), Some(secs)) if secs > 0.0 => Some(100.0 * cpu / secs),
+            _ => None,
         };
         println!("| metric | value |\n|---|---|");
         println!("| accounts | {} |", self.accounts);
@@ -463,6 +503,7 @@ impl Report {
             pct(0.5),
             pct(0.99)
         );
+        println!("| finalized blocks/s (slot time) | {blocks_per_s:.2} |");
         println!("| node RSS (peak) | {:.0} MiB |", self.rss_peak);
         if let (Some(cpu), Some(secs)) = (
             self.extra["node_cpu_s"].as_f64(),
@@ -475,7 +516,9 @@ impl Report {
         }
         let mut out = json!({ "stps": rate.round(), "p50_ms": pct(0.5).round(), "p99_ms": pct(0.99).round(),
             "rss_mib": self.rss_peak.round(), "first_block": self.first_block, "last_block": self.last_block,
-            "txs": self.included, "accounts": self.accounts });
+            "txs": self.included, "accounts": self.accounts,
+            "blocks_per_s": round2(blocks_per_s), "cpu_pct": cpu_pct.map(|c| c.round()),
+            "finalized_total": self.latencies.len() });
         if self.mode == Mode::Claims {
             out["mode"] = json!("claims");
             out["claims_per_s"] = json!(rate.round());
@@ -699,7 +742,7 @@ async fn pump(
     txs: Vec<Vec<Signed>>,
     duration: Option<u64>,
 ) -> anyhow::Result<Flood> {
-    let conns = args.connections.max(1);
+    let conns = args.connections().max(1);
     let mut lanes: Vec<Vec<Signed>> = vec![Vec::new(); conns];
     let rounds = txs.iter().map(Vec::len).max().unwrap_or(0);
     let mut per_sender: Vec<std::vec::IntoIter<Signed>> =
@@ -836,4 +879,241 @@ async fn pump(
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+mod reads {
+    //! `--mode reads`: see the module docs.
+
+    use super::{cpu_secs, fund, round2, Args};
+    use crate::HttpClient;
+    use aitbc_primitives::{Hash, Pair};
+    use anyhow::{anyhow, Context};
+    use serde_json::json;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    const WARM_UP: Duration = Duration::from_secs(1);
+
+    /// The funded accounts to read: the transfer accounts if funded, else the claims accounts
+    /// if funded, else the transfer accounts after funding them.
+    async fn funded(
+        args: &Args,
+        http: &mut HttpClient,
+        genesis: Hash,
+    ) -> anyhow::Result<Vec<Pair>> {
+        let n = args.accounts.max(1);
+        for prefix in ["//bench//", "//bench//claims//"] {
+            let last = Pair::from_uri(&format!("{prefix}{}", n - 1)).expect("valid uri");
+            let v = http
+                .get_ok(&format!("/rpc/getBalance/{}", last.public()))
+                .await?;
+            if v["balance"].as_str().is_some_and(|b| b != "0") {
+                eprintln!("reading {n} funded accounts {prefix}<i>");
+                return Ok(derive(prefix, n));
+            }
+        }
+        let accounts = derive("//bench//", n);
+        fund(http, &args.rpc, genesis, &accounts).await?;
+        Ok(accounts)
+    }
+
+    fn derive(prefix: &str, n: usize) -> Vec<Pair> {
+        let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
+        let chunk = n.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .step_by(chunk)
+                .map(|start| {
+                    scope.spawn(move || {
+                        (start..(start + chunk).min(n))
+                            .map(|i| Pair::from_uri(&format!("{prefix}{i}")).expect("valid uri"))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("derive thread"))
+                .collect()
+        })
+    }
+
+    /// One keep-alive HTTP/1.1 connection sending GETs one at a time.
+    struct Conn {
+        stream: TcpStream,
+        buf: Vec<u8>,
+        host: String,
+    }
+
+    impl Conn {
+        async fn open(authority: &str) -> anyhow::Result<Conn> {
+            let stream = TcpStream::connect(authority)
+                .await
+                .with_context(|| format!("connect {authority}"))?;
+            stream.set_nodelay(true)?;
+            Ok(Conn {
+                stream,
+                buf: Vec::with_capacity(4096),
+                host: authority.to_string(),
+            })
+        }
+
+        /// GET `path`; returns the status. Reads exactly the answer (Content-Length framing).
+        async fn get(&mut self, path: &str) -> anyhow::Result<u16> {
+            let req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", self.host);
+            self.stream.write_all(req.as_bytes()).await?;
+            self.buf.clear();
+            let mut chunk = [0u8; 4096];
+            let header_end = loop {
+                let n = self.stream.read(&mut chunk).await?;
+                if n == 0 {
+                    return Err(anyhow!("connection closed by the node"));
+                }
+                self.buf.extend_from_slice(&chunk[..n]);
+                if let Some(i) = find(&self.buf, b"\r\n\r\n") {
+                    break i + 4;
+                }
+            };
+            let head = std::str::from_utf8(&self.buf[..header_end])?;
+            let status: u16 = head
+                .get(9..12)
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| anyhow!("bad status line"))?;
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .ok_or_else(|| anyhow!("answer without Content-Length"))?;
+            let mut have = self.buf.len() - header_end;
+            while have < len {
+                let n = self.stream.read(&mut chunk).await?;
+                if n == 0 {
+                    return Err(anyhow!("connection closed mid-answer"));
+                }
+                have += n;
+            }
+            Ok(status)
+        }
+    }
+
+    fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+        hay.windows(needle.len()).position(|w| w == needle)
+    }
+
+    /// What one connection measured after the warm-up.
+    #[derive(Default)]
+    struct Tally {
+        latencies_us: Vec<u32>,
+        errors: usize,
+    }
+
+    pub(super) async fn run(
+        args: &Args,
+        mut http: HttpClient,
+        genesis: Hash,
+    ) -> anyhow::Result<()> {
+        let accounts = funded(args, &mut http, genesis).await?;
+        let paths: Arc<Vec<String>> = Arc::new(
+            accounts
+                .iter()
+                .map(|a| format!("/rpc/getBalance/{}", a.public()))
+                .collect(),
+        );
+        let conns = args.connections();
+        let authorities: Vec<String> = args
+            .rpc
+            .iter()
+            .map(|u| {
+                u.trim_end_matches('/')
+                    .trim_start_matches("http://")
+                    .to_string()
+            })
+            .collect();
+        eprintln!(
+            "reads: {conns} keep-alive connections, getBalance over {} accounts for {} s…",
+            paths.len(),
+            args.duration
+        );
+        let start = Instant::now();
+        let measure_from = start + WARM_UP;
+        let end = measure_from + Duration::from_secs(args.duration.max(1));
+        let mut tasks = Vec::new();
+        for c in 0..conns {
+            let mut conn = Conn::open(&authorities[c % authorities.len()]).await?;
+            let paths = paths.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut t = Tally::default();
+                // xorshift64*: a random address per request without a shared RNG.
+                let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ ((c as u64 + 1) << 17);
+                loop {
+                    x ^= x >> 12;
+                    x ^= x << 25;
+                    x ^= x >> 27;
+                    let i = (x.wrapping_mul(0x2545_F491_4F6C_DD1D) % paths.len() as u64) as usize;
+                    let sent = Instant::now();
+                    if sent >= end {
+                        break;
+                    }
+                    let status = conn.get(&paths[i]).await?;
+                    if sent >= measure_from {
+                        if status == 200 {
+                            t.latencies_us.push(sent.elapsed().as_micros() as u32);
+                        } else {
+                            t.errors += 1;
+                        }
+                    }
+                }
+                Ok::<_, anyhow::Error>(t)
+            }));
+        }
+        tokio::time::sleep_until(measure_from.into()).await;
+        let cpu_start = cpu_secs(&args.node_pid);
+        tokio::time::sleep_until(end.into()).await;
+        let cpu = cpu_secs(&args.node_pid) - cpu_start;
+        let mut lat: Vec<u32> = Vec::new();
+        let mut errors = 0;
+        for t in tasks {
+            let t = t.await??;
+            lat.extend(t.latencies_us);
+            errors += t.errors;
+        }
+        let secs = end.duration_since(measure_from).as_secs_f64();
+        lat.sort_unstable();
+        let pct = |p: f64| {
+            lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+                .map_or(0.0, |us| *us as f64 / 1000.0)
+        };
+        let rps = lat.len() as f64 / secs;
+        let cpu_pct = (!args.node_pid.is_empty()).then(|| (100.0 * cpu / secs).round());
+        println!("| metric | value |\n|---|---|");
+        println!("| connections (keep-alive) | {conns} |");
+        println!(
+            "| getBalance requests (200) in {secs:.1} s | {} ({errors} not 200) |",
+            lat.len()
+        );
+        println!("| getBalance req/s | {rps:.0} |");
+        println!(
+            "| latency p50 / p99 | {:.2} ms / {:.2} ms |",
+            pct(0.5),
+            pct(0.99)
+        );
+        if let Some(c) = cpu_pct {
+            println!("| node CPU | {c:.0}% of one core |");
+        }
+        println!(
+            "{}",
+            json!({ "mode": "reads", "get_balance_rps": rps.round(), "requests": lat.len(),
+                    "errors": errors, "connections": conns, "p50_ms": round2(pct(0.5)),
+                    "p99_ms": round2(pct(0.99)), "cpu_pct": cpu_pct, "secs": round2(secs) })
+        );
+        if errors > 0 {
+            return Err(anyhow!("{errors} getBalance requests did not answer 200"));
+        }
+        Ok(())
+    }
 }

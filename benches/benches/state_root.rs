@@ -1,10 +1,12 @@
-//! State commitment: the cost of a block's root (jmt over blake2b-256) on a large state.
-//! `commitment::update/keys=K,updates=U` applies U changed keys to a state of K keys and computes
-//! the new root (the per-block cost the node pays); `commitment::prove` makes and checks a proof.
+//! The state commitment: a block's state root (jmt over blake2b-256) on a large state.
+//! - `state_root::update/keys=K,updates=U`: applies U changed keys to a state of K keys and
+//!   computes the new root (the per-block cost the node pays; a full block of 20,000 neighbour
+//!   transfers changes ~20,000 account keys plus a few totals).
+//! - `state_root::prove_verify/keys=K`: makes an inclusion proof and checks it.
 
 use aitbc_primitives::commitment::{verify_proof, MemoryState, StateChanges};
 use aitbc_primitives::StateView;
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 fn key(i: u64) -> Vec<u8> {
     aitbc_primitives::blake2_256(&i.to_le_bytes()).to_vec()
@@ -26,9 +28,10 @@ fn bench(c: &mut Criterion) {
     const KEYS: u64 = 200_000;
     const UPDATES: u64 = 10_000;
     let base = state(KEYS);
-    let mut g = c.benchmark_group("commitment");
+    let mut g = c.benchmark_group("state_root::update");
     g.sample_size(10);
-    g.bench_function(format!("update/keys={KEYS},updates={UPDATES}"), |b| {
+    g.throughput(Throughput::Elements(UPDATES));
+    g.bench_function(format!("keys={KEYS},updates={UPDATES}"), |b| {
         b.iter_batched(
             || {
                 (0..UPDATES)
@@ -39,9 +42,11 @@ fn bench(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    g.finish();
     let root = base.root();
     let k = key(42);
-    g.bench_function(format!("prove+verify/keys={KEYS}"), |b| {
+    let mut g = c.benchmark_group("state_root::prove_verify");
+    g.bench_function(format!("keys={KEYS}"), |b| {
         b.iter(|| {
             let (v, proof) = base.prove(&k).expect("prove");
             assert!(verify_proof(&root, &k, v.as_deref(), &proof));
