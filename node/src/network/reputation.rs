@@ -26,7 +26,7 @@ pub enum Misbehaviour {
     /// A vote with a bad signature, an unknown voter or an equivocation. 4 strikes ban.
     BadVote,
     /// A transaction with a bad signature or malformed content (not a merely stale nonce).
-    /// 10 strikes ban.
+    /// 4 strikes ban.
     InvalidTx,
     /// Bytes that do not decode. 4 strikes ban.
     Undecodable,
@@ -44,7 +44,7 @@ impl Misbehaviour {
         match self {
             Misbehaviour::InvalidBlock => 50,
             Misbehaviour::BadVote => 25,
-            Misbehaviour::InvalidTx => 10,
+            Misbehaviour::InvalidTx => 25,
             Misbehaviour::Undecodable => 25,
             Misbehaviour::TooLarge => 25,
             Misbehaviour::Flood => 10,
@@ -160,11 +160,39 @@ mod tests {
         let strikes = |m: Misbehaviour| (-BAN_THRESHOLD + m.cost() - 1) / m.cost();
         assert_eq!(strikes(Misbehaviour::InvalidBlock), 2);
         assert_eq!(strikes(Misbehaviour::BadVote), 4);
-        assert_eq!(strikes(Misbehaviour::InvalidTx), 10);
+        assert_eq!(strikes(Misbehaviour::InvalidTx), 4);
         assert_eq!(strikes(Misbehaviour::Undecodable), 4);
         assert_eq!(strikes(Misbehaviour::TooLarge), 4);
         assert_eq!(strikes(Misbehaviour::Flood), 10);
         assert_eq!(strikes(Misbehaviour::BadResponse), 5);
+    }
+
+    /// gossipsub graylists a peer at -80 (our score is its application score): its messages stop
+    /// reaching the node, so nothing more is charged. Repeated charges for a gossip offence must
+    /// therefore jump from above -80 to the ban, never stop in between (floods have their own
+    /// ban, in the service's gossip rate).
+    #[test]
+    fn gossip_offences_ban_before_the_graylist() {
+        const GRAYLIST: i32 = -80;
+        for m in [
+            Misbehaviour::InvalidBlock,
+            Misbehaviour::BadVote,
+            Misbehaviour::InvalidTx,
+            Misbehaviour::Undecodable,
+        ] {
+            let peer = PeerId::random();
+            let mut r = Reputations::default();
+            loop {
+                let (score, ban) = r.report(peer, m);
+                if ban {
+                    break;
+                }
+                assert!(
+                    score > GRAYLIST,
+                    "{m:?} stops at {score}, graylisted but not banned"
+                );
+            }
+        }
     }
 
     #[test]

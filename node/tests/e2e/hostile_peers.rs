@@ -1,6 +1,6 @@
 //! Hostile peers against a real network on 127.0.0.1 (150 ms slots): a gossip flood of
-//! transactions, blocks with a bad state root or by the wrong author, oversized gossip, and a sync
-//! request for a million blocks. Each abuser is dropped, charged and (where it is misbehaviour)
+//! transactions, badly signed transactions, blocks with a bad state root or by the wrong author,
+//! oversized gossip, and a sync request for a million blocks. Each abuser is dropped, charged and (where it is misbehaviour)
 //! banned while the honest nodes keep finalizing; each test prints the process's peak RSS.
 
 use crate::common::net::*;
@@ -376,4 +376,41 @@ async fn a_sync_request_for_a_million_blocks_gets_the_cap() {
     report_rss("a million-block sync request and a request flood", 2048.0);
     r.net.shutdown();
     node.stop().await;
+}
+
+/// Transaction batches with a forged signature cost the forwarding peer `InvalidTx` each (four
+/// ban, before gossipsub's graylist at -80 would stop charging it); the network goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn badly_signed_transactions_ban_the_peer() {
+    let spec = local_spec();
+    let mut nodes = start_network(&spec, &["alice", "bob", "charlie"], 0).await;
+    wait_nodes(&nodes, 30, "finality at 2", |n| all_finalized(n, 2)).await;
+    let genesis = nodes[0].client().genesis_hash();
+    let honest = nodes[0].node().network.clone().unwrap();
+    let r = rogue(genesis, &nodes[0]).await;
+    let id = r.net.local_peer_id();
+    let (eve, ferdie) = (dev_pair("eve"), dev_pair("ferdie").public());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut i = 0u128;
+    while !honest.is_banned(&id) {
+        assert!(
+            Instant::now() < deadline,
+            "not banned after {i} forged batches"
+        );
+        let mut xt = transfer(&eve, &ferdie, 1 + i, 0, genesis);
+        xt.signature = dev_pair("ferdie").sign(SigningContext::Transaction, b"forged");
+        let batch = aitbc_node::sync::TxBatch::try_from_vec(vec![xt.encode()]).unwrap();
+        let _ = r.net.publish(Topic::Txs, batch.encode());
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    wait_banned(&honest, &r, 10).await;
+    r.net.shutdown();
+    let fin = nodes[0].finalized().number;
+    wait_nodes(&nodes, 30, "finality goes on", |n| {
+        all_finalized(n, fin + 2)
+    })
+    .await;
+    report_rss("badly signed transactions", 2048.0);
+    stop_all(&mut nodes).await;
 }
