@@ -11,10 +11,11 @@
 //! Weights are used twice, deterministically (they are constants of the runtime, the same on
 //! every machine):
 //! - **Block limit**: the extrinsics of a block weigh at most [`max_block_weight`], which is
-//!   [`BLOCK_WEIGHT_SHARE_PPM`] (3/4) of the slot duration minus the fixed per-block cost. A full
-//!   block therefore imports within 3/4 of its slot on the reference machine on one core; the
-//!   node checks a block's signatures on the second core while it executes, which brings a full
-//!   block's import to about half its slot. `apply_extrinsic`
+//!   [`BLOCK_WEIGHT_SHARE_PPM`] (3/4) of the slot duration. A full block's extrinsics therefore
+//!   import within 3/4 of its slot on the reference machine on one core; the fixed per-block
+//!   cost ([`crate::weights::BLOCK_BASE`]: commit, empty root) fits the last quarter of a 1000 ms
+//!   slot, and the node checks a block's signatures on the second core while it executes, which
+//!   brings a full block's import to about half its slot. `apply_extrinsic`
 //!   refuses an extrinsic that would pass the limit with `ExhaustsResources`, and an imported
 //!   block over it is invalid.
 //! - **Fees**: `weight_fee = weight_ns * weight_fee_per_ms / 10^6` is part of every fee
@@ -31,11 +32,10 @@ pub const BLOCK_WEIGHT_SHARE_PPM: u64 = 750_000;
 
 /// The weight a block of `slot_duration_ms` slots may spend on extrinsics.
 pub fn max_block_weight(slot_duration_ms: u64) -> Weight {
-    let share = slot_duration_ms
+    slot_duration_ms
         .saturating_mul(1_000_000)
         .saturating_mul(BLOCK_WEIGHT_SHARE_PPM)
-        / 1_000_000;
-    share.saturating_sub(weights::BLOCK_BASE)
+        / 1_000_000
 }
 
 /// The weight of one extrinsic carrying `call`: its call's measured import cost.
