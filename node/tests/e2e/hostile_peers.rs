@@ -258,40 +258,14 @@ async fn a_sync_request_for_a_million_blocks_gets_the_cap() {
     const FULL: u64 = 60;
     let spec = spec(true);
     let dir = tempfile::tempdir().unwrap();
-    {
-        // 200 empty blocks, then 60 of 20 transfers each, authored on past slots.
-        let genesis = spec.genesis().unwrap();
-        let db_dir = aitbc_node::service::chain_dir(dir.path(), &spec.id);
-        std::fs::create_dir_all(&db_dir).unwrap();
-        let client = aitbc_node::service::open_client(
-            &spec,
-            &db_dir.join(aitbc_node::service::CHAIN_DB_FILE),
-            Default::default(),
-        )
-        .unwrap();
-        let first = aitbc_node::util::unix_ms() / SLOT_MS - EMPTY - FULL - 100;
-        let (alice, bob) = (dev_pair("alice"), dev_pair("bob"));
-        for i in 0..EMPTY + FULL {
-            if i >= EMPTY {
-                for k in 0..20 {
-                    let nonce = (i - EMPTY) * 20 + k;
-                    let xt = transfer(&bob, &alice.public(), 1, nonce, genesis.hash);
-                    let len = xt.encoded_size();
-                    client.submit_decoded(xt, len).unwrap();
-                }
-            }
-            client
-                .author_block(
-                    first + i,
-                    Instant::now() + Duration::from_secs(5),
-                    &alice,
-                    |_| Ok(()),
-                )
-                .unwrap()
-                .unwrap();
+    // 200 empty blocks, then 60 of 20 transfers each, authored on past slots.
+    author_offline(&spec, dir.path(), SLOT_MS, EMPTY + FULL, |i| {
+        if i >= EMPTY {
+            20
+        } else {
+            0
         }
-        assert_eq!(client.best().number, EMPTY + FULL);
-    }
+    });
     let mut config = net_config(&spec, dir.path(), Some("alice"), vec![]);
     if let Some(net) = config.network.as_mut() {
         net.max_response_bytes = 64 * 1024;

@@ -150,47 +150,14 @@ async fn partition_minority_never_finalizes_then_converges() {
 /// before it starts) and catches up over the network, then follows the head.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_node_catches_up_a_long_chain() {
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
     const BLOCKS: u64 = 2_100;
     let spec = spec(true);
     let dir = tempfile::tempdir().unwrap();
-    {
-        // Author the chain directly on the authority's database, on past slots.
-        let genesis = spec.genesis().unwrap();
-        let db_dir = aitbc_node::service::chain_dir(dir.path(), &spec.id);
-        std::fs::create_dir_all(&db_dir).unwrap();
-        let client = aitbc_node::service::open_client(
-            &spec,
-            &db_dir.join(aitbc_node::service::CHAIN_DB_FILE),
-            Default::default(),
-        )
-        .unwrap();
-        let first = aitbc_node::util::unix_ms() / SLOT_MS - BLOCKS - 100;
-        let alice = dev_pair("alice");
-        for i in 0..BLOCKS {
-            if i % 10 == 0 {
-                let xt = transfer(
-                    &dev_pair("bob"),
-                    &alice.public(),
-                    1_000,
-                    i / 10,
-                    genesis.hash,
-                );
-                let len = codec::Encode::encoded_size(&xt);
-                client.submit_decoded(xt, len).unwrap();
-            }
-            client
-                .author_block(
-                    first + i,
-                    Instant::now() + Duration::from_secs(1),
-                    &alice,
-                    |_| Ok(()),
-                )
-                .unwrap()
-                .unwrap();
-        }
-        assert_eq!(client.best().number, BLOCKS);
-    }
+    // The chain, authored directly on the authority's database: a transfer every 10th block.
+    author_offline(&spec, dir.path(), SLOT_MS, BLOCKS, |i| {
+        u64::from(i % 10 == 0)
+    });
     let mut authority = TestNode {
         name: "alice".into(),
         config: net_config(&spec, dir.path(), Some("alice"), vec![]),

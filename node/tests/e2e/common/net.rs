@@ -16,6 +16,49 @@ pub fn local_spec() -> ChainSpec {
     spec
 }
 
+/// Authors `blocks` blocks as //alice on past slots of `slot_ms`, directly on the chain database
+/// under base path `dir` (no node runs on it yet); block `i` carries `transfers(i)` transfers
+/// from //bob to //alice.
+pub fn author_offline(
+    spec: &ChainSpec,
+    dir: &Path,
+    slot_ms: u64,
+    blocks: u64,
+    transfers: impl Fn(u64) -> u64,
+) {
+    use std::time::{Duration, Instant};
+    let db_dir = aitbc_node::service::chain_dir(dir, &spec.id);
+    std::fs::create_dir_all(&db_dir).unwrap();
+    let client = aitbc_node::service::open_client(
+        spec,
+        &db_dir.join(aitbc_node::service::CHAIN_DB_FILE),
+        Default::default(),
+    )
+    .unwrap();
+    let genesis = client.genesis_hash();
+    let first = aitbc_node::util::unix_ms() / slot_ms - blocks - 100;
+    let (alice, bob) = (dev_pair("alice"), dev_pair("bob"));
+    let mut nonce = 0;
+    for i in 0..blocks {
+        for _ in 0..transfers(i) {
+            let xt = transfer(&bob, &alice.public(), 1_000, nonce, genesis);
+            nonce += 1;
+            let len = codec::Encode::encoded_size(&xt);
+            client.submit_decoded(xt, len).unwrap();
+        }
+        client
+            .author_block(
+                first + i,
+                Instant::now() + Duration::from_secs(5),
+                &alice,
+                |_| Ok(()),
+            )
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(client.best().number, blocks);
+}
+
 /// One node of a test network: its settings (kept for restarts) and, while running, its handle.
 pub struct TestNode {
     pub name: String,
