@@ -38,10 +38,11 @@
 //! time in the window) and `cpu_pct` (the nodes' user+system CPU over the measured wall time, %
 //! of one core, from /proc/PID/stat).
 
+use aitbc_benches::fixture::transfer;
 use aitbc_node::cli::http::HttpClient;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
-use aitbc_primitives::{AccountId, Extrinsic, Hash, Pair};
+use aitbc_primitives::{Extrinsic, Hash, Pair};
 use aitbc_primitives::{ComputeReceipt, ReceiptClaim};
 use aitbc_runtime::Call;
 use anyhow::{anyhow, Context};
@@ -118,20 +119,6 @@ const FUND_AMOUNT: u128 = 1_000_000_000_000;
 
 fn body(xt: &Extrinsic<Call>) -> Value {
     json!({ "tx": format!("0x{}", hex::encode(xt.encode())) })
-}
-
-fn transfer(
-    from: &Pair,
-    to: AccountId,
-    amount: u128,
-    nonce: u64,
-    genesis: Hash,
-) -> Extrinsic<Call> {
-    let params = TxParams {
-        nonce,
-        ..TxParams::default()
-    };
-    Extrinsic::sign(from, Call::transfer(to, amount), params, genesis)
 }
 
 /// Submits each group over its own keep-alive connection (group i to `rpcs[i % n]`), in order;
