@@ -30,6 +30,9 @@ pub type Weight = u64;
 /// single-core import time (see the module docs).
 pub const BLOCK_WEIGHT_SHARE_PPM: u64 = 750_000;
 
+// The fixed per-block cost fits the quarter of a 1000 ms slot that the limit leaves.
+const _: () = assert!(weights::BLOCK_BASE < 250_000_000);
+
 /// The weight a block of `slot_duration_ms` slots may spend on extrinsics.
 pub fn max_block_weight(slot_duration_ms: u64) -> Weight {
     slot_duration_ms
