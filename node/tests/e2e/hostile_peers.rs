@@ -123,11 +123,7 @@ async fn a_gossip_flood_of_duplicate_transactions_is_dropped_and_banned() {
         .await
         .unwrap();
     wait_tx(&mut rpc, h["txHash"].as_str().unwrap(), "finalized").await;
-    let fin = nodes[0].finalized().number;
-    wait_nodes(&nodes, 30, "finality goes on", |n| {
-        all_finalized(n, fin + 2)
-    })
-    .await;
+    wait_finality_goes_on(&nodes).await;
     report_rss("a gossip flood", 2048.0);
     stop_all(&mut nodes).await;
 }
@@ -176,11 +172,7 @@ async fn blocks_with_a_bad_state_root_or_the_wrong_author_ban_the_peer() {
         wait_banned(&honest, &r, 10).await;
         r.net.shutdown();
     }
-    let fin = nodes[0].finalized().number;
-    wait_nodes(&nodes, 30, "finality goes on", |n| {
-        all_finalized(n, fin + 2)
-    })
-    .await;
+    wait_finality_goes_on(&nodes).await;
     for n in &nodes {
         for (number, hash) in &bad_hashes {
             let on_chain = n.client().hash_at(*number).unwrap();
@@ -212,11 +204,7 @@ async fn oversized_and_junk_gossip_is_refused() {
         r.net.publish(Topic::Blocks, huge).unwrap();
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let fin = nodes[0].finalized().number;
-    wait_nodes(&nodes, 30, "finality goes on", |n| {
-        all_finalized(n, fin + 2)
-    })
-    .await;
+    wait_finality_goes_on(&nodes).await;
     eprintln!(
         "after four 12 MiB gossip messages: RSS {:?} -> {:?} MiB",
         before,
@@ -239,11 +227,7 @@ async fn oversized_and_junk_gossip_is_refused() {
     }
     wait_banned(&honest, &r, 10).await;
     r.net.shutdown();
-    let fin = nodes[0].finalized().number;
-    wait_nodes(&nodes, 30, "finality goes on", |n| {
-        all_finalized(n, fin + 2)
-    })
-    .await;
+    wait_finality_goes_on(&nodes).await;
     report_rss("oversized and junk gossip", 2048.0);
     stop_all(&mut nodes).await;
 }
@@ -380,11 +364,7 @@ async fn badly_signed_transactions_ban_the_peer() {
     }
     wait_banned(&honest, &r, 10).await;
     r.net.shutdown();
-    let fin = nodes[0].finalized().number;
-    wait_nodes(&nodes, 30, "finality goes on", |n| {
-        all_finalized(n, fin + 2)
-    })
-    .await;
+    wait_finality_goes_on(&nodes).await;
     report_rss("badly signed transactions", 2048.0);
     stop_all(&mut nodes).await;
 }

@@ -266,11 +266,7 @@ async fn misbehaving_peers_are_banned() {
         .await;
         r.net.shutdown();
     }
-    let fin = nodes[0].finalized().number;
-    wait_nodes(&nodes, 30, "finality goes on", |n| {
-        all_finalized(n, fin + 2)
-    })
-    .await;
+    wait_finality_goes_on(&nodes).await;
     for n in &mut nodes {
         n.stop().await;
     }

@@ -183,6 +183,12 @@ pub async fn wait_nodes(
     }
 }
 
+/// Waits until every running node finalizes two blocks past what the first has finalized now.
+pub async fn wait_finality_goes_on(nodes: &[TestNode]) {
+    let fin = nodes[0].finalized().number;
+    wait_nodes(nodes, 30, "finality goes on", |n| all_finalized(n, fin + 2)).await;
+}
+
 /// Whether every running node has finalized at least `n`, and they agree on the block at `n`.
 pub fn all_finalized(nodes: &[&TestNode], n: u64) -> bool {
     let mut hash = None;
