@@ -50,30 +50,8 @@ fn prepare(
         justification: None,
     };
     let header = &signed.block.header;
-    // As `Client` records them: each extrinsic's span in the encoded block and its outcome.
-    let mut offset =
-        header.encoded_size() + codec::Compact(signed.block.extrinsics.len() as u32).encoded_size();
-    let mut txs = Vec::new();
-    for (i, (xt, outcome)) in signed
-        .block
-        .extrinsics
-        .iter()
-        .zip(&executed.outcomes)
-        .enumerate()
-    {
-        let bytes = xt.encode();
-        txs.push((
-            Hash::of(&bytes),
-            TxRecord {
-                block: at,
-                index: i as u32,
-                offset: offset as u32,
-                len: bytes.len() as u32,
-                outcome: outcome.encode(),
-            },
-        ));
-        offset += bytes.len();
-    }
+    // As `Client` records them.
+    let txs = TxRecord::for_block(at, header, &signed.block.extrinsics, &executed.outcomes);
     Prepared {
         encoded_header: header.encode(),
         encoded_block: signed.encode(),

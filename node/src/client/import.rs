@@ -384,29 +384,8 @@ impl<S: StateMachine> Client<S> {
                 e
             }
         };
-        // Each extrinsic's hash and its span in the encoded block (header, then the compact
-        // length of the extrinsic list, then the extrinsics), so a lookup decodes only its own.
-        let extrinsics = &block.block.extrinsics;
-        let mut offset =
-            header.encoded_size() + codec::Compact(extrinsics.len() as u32).encoded_size();
-        let mut tx_hashes = Vec::with_capacity(extrinsics.len());
-        let mut txs = Vec::with_capacity(extrinsics.len());
-        for (i, (xt, outcome)) in extrinsics.iter().zip(&executed.outcomes).enumerate() {
-            let bytes = xt.encode();
-            let hash = Hash::of(&bytes);
-            tx_hashes.push(hash);
-            txs.push((
-                hash,
-                TxRecord {
-                    block: at,
-                    index: i as u32,
-                    offset: offset as u32,
-                    len: bytes.len() as u32,
-                    outcome: outcome.encode(),
-                },
-            ));
-            offset += bytes.len();
-        }
+        let txs = TxRecord::for_block(at, header, &block.block.extrinsics, &executed.outcomes);
+        let tx_hashes: Vec<Hash> = txs.iter().map(|(hash, _)| *hash).collect();
         let stored = strip_justification(block);
         self.db.commit_block(&BlockWrite {
             block: StoredBlock {

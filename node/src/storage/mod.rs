@@ -56,7 +56,7 @@ pub(crate) mod test_disk;
 
 pub use state_view::DbStateView;
 
-use aitbc_primitives::{AccountId, BlockNumber, CommitmentUpdate, Hash, StateChanges};
+use aitbc_primitives::{AccountId, BlockNumber, CommitmentUpdate, Hash, Header, StateChanges};
 use codec::{Decode, Encode};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
@@ -143,6 +143,37 @@ pub struct TxRecord {
     pub offset: u32,
     pub len: u32,
     pub outcome: Vec<u8>,
+}
+
+impl TxRecord {
+    /// The records of a block's extrinsics, in order, with their hashes: each one's span in the
+    /// encoded `SignedBlock` (the header, then the compact length of the extrinsic list, then
+    /// the extrinsics), so a lookup decodes only its own, and its SCALE-encoded outcome.
+    pub fn for_block<X: Encode, O: Encode>(
+        at: BlockRef,
+        header: &Header,
+        extrinsics: &[X],
+        outcomes: &[O],
+    ) -> Vec<(Hash, TxRecord)> {
+        let mut offset =
+            header.encoded_size() + codec::Compact(extrinsics.len() as u32).encoded_size();
+        let mut txs = Vec::with_capacity(extrinsics.len());
+        for (i, (xt, outcome)) in extrinsics.iter().zip(outcomes).enumerate() {
+            let bytes = xt.encode();
+            txs.push((
+                Hash::of(&bytes),
+                TxRecord {
+                    block: at,
+                    index: i as u32,
+                    offset: offset as u32,
+                    len: bytes.len() as u32,
+                    outcome: outcome.encode(),
+                },
+            ));
+            offset += bytes.len();
+        }
+        txs
+    }
 }
 
 /// A stored block's identity: where it is, its header and its author.
