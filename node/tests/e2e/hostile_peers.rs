@@ -5,40 +5,11 @@
 
 use crate::common::net::*;
 use crate::common::*;
-use aitbc_chain_spec::ChainSpec;
 use aitbc_node::network::{SyncRequest, SyncResponse, Topic};
-use aitbc_node::service::NodeConfig;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::{SignedBlock, SigningContext};
 use codec::{Decode, Encode};
 use std::time::{Duration, Instant};
-
-/// Like [`start_network`], with every node's settings changed by `tweak` before it starts.
-async fn start_network_with(
-    spec: &ChainSpec,
-    authorities: &[&str],
-    tweak: impl Fn(&mut NodeConfig),
-) -> Vec<TestNode> {
-    let mut nodes: Vec<TestNode> = Vec::new();
-    for key in authorities {
-        let dir = tempfile::tempdir().unwrap();
-        let boot = nodes
-            .first()
-            .map(|n| vec![n.p2p_addr()])
-            .unwrap_or_default();
-        let mut config = net_config(spec, dir.path(), Some(key), boot);
-        tweak(&mut config);
-        let mut node = TestNode {
-            name: key.to_string(),
-            dir,
-            config,
-            handle: None,
-        };
-        node.start().await;
-        nodes.push(node);
-    }
-    nodes
-}
 
 async fn stop_all(nodes: &mut [TestNode]) {
     for n in nodes {
@@ -63,7 +34,7 @@ async fn wait_banned(honest: &aitbc_node::network::NetworkHandle, rogue: &Rogue,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gossip_flood_of_duplicate_transactions_is_dropped_and_banned() {
     let spec = local_spec();
-    let mut nodes = start_network_with(&spec, &["alice", "bob", "charlie"], |c| {
+    let mut nodes = start_network_with(&spec, &["alice", "bob", "charlie"], 0, |c| {
         if let Some(net) = c.network.as_mut() {
             net.max_gossip_per_sec = 200;
         }

@@ -126,6 +126,16 @@ pub fn net_config(
 /// Starts the given authorities (dev key names) and `full` full nodes; every node boots from the
 /// first one. Returns them in order (authorities first).
 pub async fn start_network(spec: &ChainSpec, authorities: &[&str], full: usize) -> Vec<TestNode> {
+    start_network_with(spec, authorities, full, |_| {}).await
+}
+
+/// [`start_network`], with every node's settings changed by `tweak` before it starts.
+pub async fn start_network_with(
+    spec: &ChainSpec,
+    authorities: &[&str],
+    full: usize,
+    tweak: impl Fn(&mut NodeConfig),
+) -> Vec<TestNode> {
     let mut nodes: Vec<TestNode> = Vec::new();
     let names: Vec<Option<&str>> = authorities
         .iter()
@@ -138,7 +148,8 @@ pub async fn start_network(spec: &ChainSpec, authorities: &[&str], full: usize) 
             .first()
             .map(|n| vec![n.p2p_addr()])
             .unwrap_or_default();
-        let config = net_config(spec, dir.path(), key, boot);
+        let mut config = net_config(spec, dir.path(), key, boot);
+        tweak(&mut config);
         let mut node = TestNode {
             name: key.map(str::to_string).unwrap_or(format!("full{i}")),
             dir,
