@@ -190,4 +190,29 @@ mod tests {
         }
         assert_eq!(client.pool().status().ready, 200);
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stopped_node_answers_busy_and_drops_pending_answers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let client = client(dir.path());
+        let admission = Admission::start(client.clone(), 1).expect("start");
+        let xts = transfers(&client, 2);
+        drop(client);
+        // The worker finds the client gone: the submitter's answer channel closes unanswered.
+        let pending = admission
+            .submit(xts[0].clone(), xts[0].encoded_size())
+            .expect("queued");
+        assert!(pending.await.is_err());
+        // With the worker gone, new submissions are refused at once.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match admission.submit(xts[1].clone(), xts[1].encoded_size()) {
+                Err(SubmitError::Pool(PoolError::Busy)) => break,
+                Ok(answer) => assert!(answer.await.is_err()),
+                Err(e) => panic!("unexpected {e}"),
+            }
+            assert!(std::time::Instant::now() < deadline, "never refused");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
 }
