@@ -373,13 +373,8 @@ impl<S: StateMachine> Client<S> {
         let executed = match executed {
             Some(e) => e,
             None => {
-                if !signatures_checked {
-                    self.runtime
-                        .check_signatures(&block.block.extrinsics)
-                        .map_err(|(i, e)| ImportError::Signature(i, e))?;
-                }
                 let state = self.state()?;
-                let e = self.runtime.execute_block(&state, &block.block, true)?;
+                let e = self.execute(&state, &block.block, signatures_checked)?;
                 state.check()?;
                 e
             }
@@ -410,6 +405,43 @@ impl<S: StateMachine> Client<S> {
             tx_hashes.len(),
         );
         Ok(Arc::new(tx_hashes))
+    }
+
+    /// Executes a block on `state`. Unless its signatures were checked already, they are
+    /// batch-verified on a second thread while the block executes: execution does not depend on
+    /// them, so the import costs the longer of the two instead of their sum. A bad signature
+    /// is reported before whatever the execution found. Small blocks are checked inline, where a
+    /// thread would cost more than it saves.
+    fn execute(
+        &self,
+        state: &crate::storage::DbStateView,
+        block: &aitbc_primitives::Block<Xt<S>>,
+        signatures_checked: bool,
+    ) -> Result<ExecutedBlock<S::Event>, ImportError> {
+        /// Below this many extrinsics the signatures are checked on the importing thread.
+        const OVERLAP_MIN_EXTRINSICS: usize = 32;
+        let check = |runtime: &S| {
+            runtime
+                .check_signatures(&block.extrinsics)
+                .map_err(|(i, e)| ImportError::Signature(i, e))
+        };
+        if signatures_checked {
+            return Ok(self.runtime.execute_block(state, block, true)?);
+        }
+        if block.extrinsics.len() < OVERLAP_MIN_EXTRINSICS {
+            check(&self.runtime)?;
+            return Ok(self.runtime.execute_block(state, block, true)?);
+        }
+        let runtime = &self.runtime;
+        std::thread::scope(|scope| {
+            let signatures = scope.spawn(|| check(runtime));
+            let executed = runtime.execute_block(state, block, true);
+            match signatures.join() {
+                Ok(checked) => checked?,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            Ok(executed?)
+        })
     }
 
     /// Announces a new best block (and, on a single-authority chain, its finality).

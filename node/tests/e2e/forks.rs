@@ -209,3 +209,45 @@ fn bad_fork_blocks_are_refused_or_never_chosen() {
     assert_eq!(eq[0].second.hash(), twin.hash());
     assert_eq!(a.best().hash, b2.hash());
 }
+
+#[test]
+fn a_bad_signature_refuses_the_block_whether_checked_inline_or_beside_execution() {
+    let (_spec, _da, _db, a, b, b1) = two_clients_sharing_block_1();
+    // Blocks of 3 and of 40 transfers: below and above the size at which import verifies the
+    // signatures on a second thread while the block executes.
+    for (count, bad) in [(3u64, 1usize), (40, 33)] {
+        let senders = ["alice", "charlie", "dave", "eve"];
+        for i in 0..count {
+            let from = senders[(i % 4) as usize];
+            submit(
+                &b,
+                from,
+                i / 4
+                    + a.runtime()
+                        .account(&a.state().unwrap(), &dev_pair(from).public())
+                        .nonce,
+            );
+        }
+        let good = author(&b, "bob", slot_of("bob", a.best_header().slot));
+        assert_eq!(good.block.extrinsics.len() as u64, count);
+        let mut forged = good.clone();
+        let xt = &mut forged.block.extrinsics[bad];
+        xt.signature = dev_pair("ferdie").sign(SigningContext::Transaction, b"not this payload");
+        forged.seal = dev_pair("bob").sign(SigningContext::Block, forged.hash().as_bytes());
+        let err = a.import_block(&forged, None).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ImportError::Signature(i, aitbc_primitives::InvalidTransaction::BadSignature) if i == bad
+            ),
+            "{count} transfers: {err}"
+        );
+        assert!(err.is_bad_block());
+        assert_ne!(a.best().hash, forged.hash());
+        // The genuine block still imports.
+        a.import_block(&good, None).unwrap();
+        assert_eq!(a.best().hash, good.hash());
+        assert_eq!(root(&a), root(&b));
+    }
+    assert!(a.best().number > b1.block.header.number);
+}
