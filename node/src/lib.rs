@@ -15,6 +15,7 @@ pub mod informant;
 pub mod metrics;
 pub mod network;
 pub mod pool;
+pub mod pruner;
 pub mod rpc;
 pub mod service;
 pub mod storage;

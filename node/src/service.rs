@@ -346,6 +346,7 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
             rx.clone(),
         )));
     }
+    tasks.push(tokio::spawn(crate::pruner::run(client.clone(), rx.clone())));
     tasks.push(tokio::spawn(crate::informant::run(client.clone(), rx)));
     Ok(NodeHandle {
         client,

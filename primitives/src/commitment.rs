@@ -186,6 +186,16 @@ impl MemoryState {
         &self.values
     }
 
+    /// How many tree nodes the current version consists of.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The tree nodes of the current version.
+    pub fn nodes(&self) -> impl Iterator<Item = (&NodeKey, &Node)> {
+        self.nodes.iter()
+    }
+
     /// Applies `changes` with the commitment `update` computed for them.
     pub fn apply_update(&mut self, changes: &StateChanges, update: CommitmentUpdate) {
         for (k, v) in changes {

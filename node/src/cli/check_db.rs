@@ -12,13 +12,15 @@
 //! 5. The stored flat state equals the re-executed state key by key (so it hashes to the best
 //!    block's state root).
 //! 6. Total issuance equals the sum of all balances plus the open job escrows.
+//! 7. The stored state tree holds every node of the re-executed tree, byte for byte, and any
+//!    other node it holds is recorded as stale (replaced, waiting for the pruner).
 //!
 //! There is no `--from`: state is only stored at the best block, so checking any block means
 //! re-executing from genesis (about as fast as importing: thousands of transactions a second).
 
 use super::args::CheckDbArgs;
 use crate::service::{chain_dir, CHAIN_DB_FILE};
-use crate::storage::{BlockRef, ChainDb, StorageError};
+use crate::storage::{encode_node_key, BlockRef, ChainDb, StorageError};
 use aitbc_chain_spec::ChainSpec;
 use aitbc_primitives::commitment::MemoryState;
 use aitbc_primitives::{decode_exact, Extrinsic, Hash, JobStatus, SignedBlock, StateMachine};
@@ -216,6 +218,8 @@ pub fn check(db: &ChainDb, spec: &ChainSpec) -> anyhow::Result<Summary> {
         }
     }
 
+    check_tree(db, &state)?;
+
     let issuance = TOTAL_ISSUANCE.read(&state).unwrap_or(0);
     let mut balances = 0u128;
     let mut escrows = 0u128;
@@ -244,4 +248,36 @@ pub fn check(db: &ChainDb, spec: &ChainSpec) -> anyhow::Result<Summary> {
         state_root: state.root(),
         issuance,
     })
+}
+
+/// Step 7 (see the module docs).
+fn check_tree(db: &ChainDb, state: &MemoryState) -> anyhow::Result<()> {
+    let mut live = std::collections::BTreeMap::new();
+    for (key, node) in state.nodes() {
+        live.insert(encode_node_key(key)?, borsh::to_vec(node)?);
+    }
+    let stale = db.stale_keys()?;
+    let mut found = 0usize;
+    for (k, v) in db.tree_entries()? {
+        match live.get(&k) {
+            Some(node) if *node == v => found += 1,
+            Some(_) => bail!(
+                "stored tree node 0x{} differs from the re-executed one",
+                hex::encode(&k)
+            ),
+            None if stale.contains(&k) => {}
+            None => bail!(
+                "stored tree node 0x{} is neither in the best state's tree nor recorded as stale",
+                hex::encode(&k)
+            ),
+        }
+    }
+    if found != live.len() {
+        bail!(
+            "the stored tree lacks {} of the best state's {} nodes",
+            live.len() - found,
+            live.len()
+        );
+    }
+    Ok(())
 }

@@ -336,6 +336,16 @@ impl<S: StateMachine> Client<S> {
         self.equivocations.lock().iter().cloned().collect()
     }
 
+    /// Deletes tree nodes that finalized blocks made stale, if at least `min_keys` wait (see
+    /// [`ChainDb::prune`] and [`crate::pruner`]); returns how many it deleted.
+    pub fn prune_stale_nodes(
+        &self,
+        min_keys: usize,
+        max_keys: usize,
+    ) -> Result<usize, StorageError> {
+        self.db.prune(min_keys, max_keys)
+    }
+
     /// Chain events (new best, finalized).
     pub fn subscribe(&self) -> broadcast::Receiver<ChainEvent> {
         self.events.subscribe()

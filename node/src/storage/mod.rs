@@ -13,6 +13,8 @@
 //! - `txs`: transaction hash -> SCALE [`TxRecord`] (block, index, outcome), best chain only;
 //! - `state`: the flat key-value state at the best block;
 //! - `tree`: state-commitment (Jellyfish Merkle tree) nodes, borsh `NodeKey` -> borsh `Node`;
+//! - `stale`: block number -> SCALE list of the tree keys that best-chain block made unreachable
+//!   and that are not pruned yet;
 //! - `meta`: genesis hash, best and finalized block, schema version, the finality voter set
 //!   (changed in the same write that finalizes the block signalling the change).
 //!
@@ -26,6 +28,13 @@
 //!   common ancestor in one durable write before the other branch is executed on top. Tree nodes
 //!   are versioned by block number; the reverted block's nodes are deleted before a sibling writes
 //!   nodes of the same version.
+//! - Tree nodes a block makes unreachable are not deleted by its commit: the commit records their
+//!   keys under the block's number in `stale`, so a revert only deletes the nodes the block added
+//!   (the old ones are still there) and drops the record. Once the block is final its stale nodes
+//!   can never be read again, and [`ChainDb::prune`] deletes them, many blocks' worth in one
+//!   write, in key order, off the import path. Deleting them in each block's commit was a fifth of
+//!   a full block's import time (14,600 random deletes for 2,000 transfers), and the undo log had
+//!   to keep a copy of every deleted node.
 //! - Finalization ([`ChainDb::finalize`]) drops the undo logs up to the finalized block and every
 //!   stored block that does not descend from it; a finalized block is never reverted.
 //! - The database records the genesis hash on creation and refuses to open for another chain.
@@ -71,9 +80,10 @@ pub(crate) const CANONICAL: TableDefinition<u64, &[u8; 32]> = TableDefinition::n
 pub(crate) const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
 pub(crate) const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 pub(crate) const TREE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tree");
+const STALE: TableDefinition<u64, &[u8]> = TableDefinition::new("stale");
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 const META_SCHEMA: &str = "schema_version";
 const META_GENESIS: &str = "genesis_hash";
 const META_BEST: &str = "best";
@@ -200,12 +210,11 @@ pub struct BlockWrite<'a> {
 }
 
 /// What undoes one executed block: the previous value of every key it changed, the tree nodes
-/// it added and removed, and the transactions it indexed.
+/// it added (the nodes it made stale are still stored) and the transactions it indexed.
 #[derive(Debug, Default, Encode, Decode)]
 struct UndoLog {
     state: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     tree_added: Vec<Vec<u8>>,
-    tree_removed: Vec<(Vec<u8>, Vec<u8>)>,
     txs: Vec<Hash>,
 }
 
@@ -367,6 +376,7 @@ impl ChainDb {
             txn.open_table(UNFINALIZED)?;
             txn.open_table(AUTHORS)?;
             txn.open_table(TXS)?;
+            txn.open_table(STALE)?;
             {
                 let mut meta = txn.open_table(META)?;
                 meta.insert(META_SCHEMA, SCHEMA_VERSION.encode().as_slice())?;
@@ -426,24 +436,31 @@ impl ChainDb {
         }
         {
             let mut tree = txn.open_table(TREE)?;
-            for key in &w.commitment.stale {
-                let key = encode_node_key(key)?;
-                let old = tree.remove(key.as_slice())?;
-                if let (true, Some(old)) = (keep_undo, old) {
-                    undo.tree_removed.push((key, old.value().to_vec()));
-                }
-            }
             for (key, node) in &w.commitment.nodes {
                 let node = borsh::to_vec(node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                 let key = encode_node_key(key)?;
-                let old = tree.insert(key.as_slice(), node.as_slice())?;
+                if tree.insert(key.as_slice(), node.as_slice())?.is_some() {
+                    // Versions are block numbers and a reverted block's nodes are deleted, so a
+                    // new node never meets a stored one.
+                    return Err(StorageError::Corrupt(format!(
+                        "tree node of block #{} already stored",
+                        at.number
+                    )));
+                }
                 if keep_undo {
-                    if let Some(old) = old {
-                        undo.tree_removed.push((key.clone(), old.value().to_vec()));
-                    }
                     undo.tree_added.push(key);
                 }
             }
+        }
+        if !w.commitment.stale.is_empty() {
+            let stale = w
+                .commitment
+                .stale
+                .iter()
+                .map(encode_node_key)
+                .collect::<Result<Vec<_>, _>>()?;
+            txn.open_table(STALE)?
+                .insert(at.number, stale.encode().as_slice())?;
         }
         if keep_undo {
             txn.open_table(UNDO)?
@@ -491,6 +508,7 @@ impl ChainDb {
                 let mut undo_table = txn.open_table(UNDO)?;
                 let mut state = txn.open_table(STATE)?;
                 let mut tree = txn.open_table(TREE)?;
+                let mut stale = txn.open_table(STALE)?;
                 let mut txs = txn.open_table(TXS)?;
                 let mut canonical = txn.open_table(CANONICAL)?;
                 for at in blocks {
@@ -509,9 +527,7 @@ impl ChainDb {
                     for key in &undo.tree_added {
                         tree.remove(key.as_slice())?;
                     }
-                    for (key, node) in &undo.tree_removed {
-                        tree.insert(key.as_slice(), node.as_slice())?;
-                    }
+                    stale.remove(at.number)?;
                     for h in &undo.txs {
                         txs.remove(&h.0)?;
                     }
@@ -565,6 +581,46 @@ impl ChainDb {
             drop(meta);
             Ok(())
         })
+    }
+
+    /// Deletes the tree nodes made stale by finalized blocks (see the module docs), oldest block
+    /// first, in one durable write, and returns how many it deleted. Does nothing (returns 0)
+    /// while fewer than `min_keys` are waiting, so that each write deletes many; stops after the
+    /// block that reaches `max_keys`, so that one write stays short.
+    pub fn prune(&self, min_keys: usize, max_keys: usize) -> Result<usize, StorageError> {
+        let finalized = self.finalized()?.number;
+        let mut pending = Vec::new();
+        {
+            let txn = self.db.begin_read()?;
+            for entry in txn.open_table(STALE)?.range(..=finalized)? {
+                let (number, keys) = entry?;
+                let keys = Vec::<Vec<u8>>::decode(&mut keys.value()).map_err(|_| {
+                    StorageError::Corrupt(format!("stale list of block #{}", number.value()))
+                })?;
+                pending.push((number.value(), keys));
+                if pending.iter().map(|(_, k)| k.len()).sum::<usize>() >= max_keys {
+                    break;
+                }
+            }
+        }
+        let mut keys: Vec<Vec<u8>> = pending.iter().flat_map(|(_, k)| k.clone()).collect();
+        if keys.is_empty() || keys.len() < min_keys {
+            return Ok(0);
+        }
+        // In key order: neighbours share pages, so each page is rewritten once.
+        keys.sort_unstable();
+        self.durable_write("prune", |txn| {
+            let mut tree = txn.open_table(TREE)?;
+            for key in &keys {
+                tree.remove(key.as_slice())?;
+            }
+            let mut stale = txn.open_table(STALE)?;
+            for (number, _) in &pending {
+                stale.remove(*number)?;
+            }
+            Ok(())
+        })?;
+        Ok(keys.len())
     }
 
     /// Every stored block above the finalized one (the fork tree), as (hash, number).
@@ -698,6 +754,31 @@ impl ChainDb {
         Ok(out)
     }
 
+    /// Every stored tree node (encoded key, encoded node), in key order (`check-db`).
+    pub fn tree_entries(&self) -> Result<StateEntries, StorageError> {
+        let txn = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for entry in txn.open_table(TREE)?.iter()? {
+            let (k, v) = entry?;
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The keys of the stored tree nodes recorded as stale and not pruned yet (`check-db`).
+    pub fn stale_keys(&self) -> Result<std::collections::BTreeSet<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read()?;
+        let mut out = std::collections::BTreeSet::new();
+        for entry in txn.open_table(STALE)?.iter()? {
+            let (number, keys) = entry?;
+            let keys = Vec::<Vec<u8>>::decode(&mut keys.value()).map_err(|_| {
+                StorageError::Corrupt(format!("stale list of block #{}", number.value()))
+            })?;
+            out.extend(keys);
+        }
+        Ok(out)
+    }
+
     /// A read-only view of the best block's state (a consistent snapshot).
     pub fn state_view(&self) -> Result<DbStateView, StorageError> {
         let txn = self.db.begin_read()?;
@@ -726,7 +807,8 @@ pub struct GenesisWrite<'a> {
     pub commitment: &'a CommitmentUpdate,
 }
 
-pub(crate) fn encode_node_key(
+/// The stored form of a tree node's key.
+pub fn encode_node_key(
     key: &aitbc_primitives::commitment::TreeNodeKey,
 ) -> Result<Vec<u8>, StorageError> {
     borsh::to_vec(key).map_err(|e| StorageError::Corrupt(e.to_string()))

@@ -1,6 +1,7 @@
 use super::*;
 use aitbc_primitives::commitment::MemoryState;
 use aitbc_primitives::StateView;
+use redb::ReadableTableMetadata;
 
 fn genesis(seed: &[u8]) -> (StateChanges, CommitmentUpdate, Hash) {
     let changes: StateChanges = [(b"k".to_vec(), Some(seed.to_vec()))].into_iter().collect();
@@ -116,4 +117,123 @@ fn block_commit_updates_state_root_and_proofs() {
         None,
         &proof
     ));
+}
+
+fn tree_len(db: &ChainDb) -> u64 {
+    db.db
+        .begin_read()
+        .unwrap()
+        .open_table(TREE)
+        .unwrap()
+        .len()
+        .unwrap()
+}
+
+fn key(i: u32) -> Vec<u8> {
+    format!("key-{i}").into_bytes()
+}
+
+#[test]
+fn stale_nodes_stay_until_final_then_prune_leaves_exactly_the_live_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let genesis_changes: StateChanges = (0..300).map(|i| (key(i), Some(vec![0u8; 8]))).collect();
+    let mut mirror = MemoryState::new();
+    let genesis_update = mirror.commit(&genesis_changes).unwrap();
+    mirror.apply_update(&genesis_changes, genesis_update.clone());
+    let db = ChainDb::open(
+        &dir.path().join("c.redb"),
+        &GenesisWrite {
+            hash: Hash::of(b"g"),
+            encoded_header: b"gh",
+            encoded_block: b"g",
+            changes: &genesis_changes,
+            commitment: &genesis_update,
+        },
+    )
+    .unwrap();
+    assert_eq!(tree_len(&db), mirror.node_count() as u64);
+
+    // Blocks 1..=3, not final, each rewriting 60 keys (and block 3 deleting one).
+    let mut roots = vec![mirror.root()];
+    let mut refs = Vec::new();
+    for n in 1..=3u64 {
+        let mut changes: StateChanges = (0..60)
+            .map(|i| (key(i * 5 + n as u32), Some(vec![n as u8; 8])))
+            .collect();
+        if n == 3 {
+            changes.insert(key(299), None);
+        }
+        let update = db.state_view().unwrap().commit(&changes).unwrap();
+        let at = BlockRef {
+            number: n,
+            hash: Hash::of(&n.to_le_bytes()),
+        };
+        db.commit_block(&BlockWrite {
+            block: StoredBlock {
+                at,
+                encoded_header: b"h",
+                encoded_block: b"b",
+                author: None,
+            },
+            txs: Vec::new(),
+            changes: &changes,
+            commitment: &update,
+            finalized: false,
+        })
+        .unwrap();
+        assert_eq!(update.root, mirror.apply(&changes).unwrap());
+        roots.push(update.root);
+        refs.push(at);
+    }
+    // Nothing is final: nothing may be pruned, and every replaced node is still stored.
+    assert_eq!(db.prune(0, usize::MAX).unwrap(), 0);
+    assert!(tree_len(&db) > mirror.node_count() as u64);
+
+    // Reverting block 3 needs the nodes it made stale: the state proves block 2's root again.
+    db.revert(&refs[2..], refs[1]).unwrap();
+    let view = db.state_view().unwrap();
+    for i in [0, 16, 299] {
+        let (value, proof) = view.prove(&key(i)).unwrap();
+        assert!(
+            aitbc_primitives::commitment::verify_proof(
+                &roots[2],
+                &key(i),
+                value.as_deref(),
+                &proof
+            ),
+            "key {i} against block 2's root"
+        );
+    }
+    drop(view);
+    let mut mirror = MemoryState::new();
+    mirror.apply(&genesis_changes).unwrap();
+    for n in 1..=2u64 {
+        let changes: StateChanges = (0..60)
+            .map(|i| (key(i * 5 + n as u32), Some(vec![n as u8; 8])))
+            .collect();
+        mirror.apply(&changes).unwrap();
+    }
+    assert_eq!(mirror.root(), roots[2]);
+
+    // Blocks 1 and 2 become final. The floor holds a small backlog back; the cap stops after
+    // the first block's list; then the rest goes and exactly the live tree is left.
+    db.finalize(refs[1], None, &[refs[0].hash, refs[1].hash], &[], None)
+        .unwrap();
+    assert_eq!(db.prune(1_000_000, usize::MAX).unwrap(), 0);
+    let first = db.prune(0, 1).unwrap();
+    assert!(first > 0);
+    let second = db.prune(0, usize::MAX).unwrap();
+    assert!(second > 0);
+    assert_eq!(db.prune(0, usize::MAX).unwrap(), 0);
+    assert_eq!(tree_len(&db), mirror.node_count() as u64);
+    let view = db.state_view().unwrap();
+    for i in 0..300 {
+        let (value, proof) = view.prove(&key(i)).unwrap();
+        assert!(aitbc_primitives::commitment::verify_proof(
+            &roots[2],
+            &key(i),
+            value.as_deref(),
+            &proof
+        ));
+    }
 }

@@ -12,6 +12,7 @@ use std::process::{Command, Output};
 
 const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
+const TREE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tree");
 
 fn check_db(spec: &Path, db: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aitbc-node"))
@@ -137,6 +138,44 @@ async fn check_db_passes_a_written_chain_and_catches_damage() {
         &check_db(&spec_path, &tampered),
         "missing from the txs index",
     );
+
+    // A state-tree node deleted (a pruner that deletes a live node), or an unrecorded one left.
+    for (name, what) in [
+        ("tree-missing.redb", "the stored tree lacks 1 of"),
+        (
+            "tree-extra.redb",
+            "neither in the best state's tree nor recorded as stale",
+        ),
+    ] {
+        let tampered = dir.path().join(name);
+        std::fs::copy(&db, &tampered).unwrap();
+        // A live node: one not recorded as stale.
+        let (key, node) = {
+            let db = aitbc_node::storage::ChainDb::open_existing(&tampered).unwrap();
+            let stale = db.stale_keys().unwrap();
+            db.tree_entries()
+                .unwrap()
+                .into_iter()
+                .rev()
+                .find(|(k, _)| !stale.contains(k))
+                .unwrap()
+        };
+        let d = redb::Database::open(&tampered).unwrap();
+        let w = d.begin_write().unwrap();
+        {
+            let mut t = w.open_table(TREE).unwrap();
+            if name == "tree-missing.redb" {
+                t.remove(key.as_slice()).unwrap();
+            } else {
+                let mut other = key.clone();
+                other[0] ^= 0x80; // the same node under a version no block wrote
+                t.insert(other.as_slice(), node.as_slice()).unwrap();
+            }
+        }
+        w.commit().unwrap();
+        drop(d);
+        assert_fails(&check_db(&spec_path, &tampered), what);
+    }
 
     // No database at all.
     assert_fails(
