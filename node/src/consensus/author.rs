@@ -103,7 +103,7 @@ pub async fn run<S: StateMachine>(
         .await;
         match result {
             Ok(Ok(Some((at, block)))) => {
-                tracing::debug!(target: "aura", number = at.number, hash = %at.hash.short(), slot, "authored block");
+                tracing::debug!(target: "aura", number = at.number, hash = %at.hash.short(), slot, txs = block.block.extrinsics.len(), "authored block");
                 announce(&block);
             }
             Ok(Ok(None)) => {}
