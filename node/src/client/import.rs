@@ -410,25 +410,39 @@ impl<S: StateMachine> Client<S> {
     /// Executes a block on `state`. Unless its signatures were checked already, they are
     /// batch-verified on a second thread while the block executes: execution does not depend on
     /// them, so the import costs the longer of the two instead of their sum. A bad signature
-    /// is reported before whatever the execution found. Small blocks are checked inline, where a
-    /// thread would cost more than it saves.
+    /// is reported before whatever the execution found. Small batches are checked inline, where
+    /// a thread would cost more than it saves.
+    ///
+    /// Transactions this node's pool holds are not checked again: their signatures were checked
+    /// when they were admitted, and the hash they are pooled under covers the signature. On a
+    /// network most of a block arrived by gossip first, so an importer verifies little twice.
     fn execute(
         &self,
         state: &crate::storage::DbStateView,
         block: &aitbc_primitives::Block<Xt<S>>,
         signatures_checked: bool,
     ) -> Result<ExecutedBlock<S::Event>, ImportError> {
-        /// Below this many extrinsics the signatures are checked on the importing thread.
+        /// Below this many unchecked extrinsics the signatures are checked on the importing
+        /// thread.
         const OVERLAP_MIN_EXTRINSICS: usize = 32;
-        let check = |runtime: &S| {
-            runtime
-                .check_signatures(&block.extrinsics)
-                .map_err(|(i, e)| ImportError::Signature(i, e))
-        };
         if signatures_checked {
             return Ok(self.runtime.execute_block(state, block, true)?);
         }
-        if block.extrinsics.len() < OVERLAP_MIN_EXTRINSICS {
+        let hashes: Vec<Hash> = block.extrinsics.iter().map(|xt| xt.hash()).collect();
+        let (unchecked, indices): (Vec<Xt<S>>, Vec<usize>) = self
+            .pool
+            .pooled(&hashes)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, pooled)| !pooled)
+            .map(|(i, _)| (block.extrinsics[i].clone(), i))
+            .unzip();
+        let check = |runtime: &S| {
+            runtime
+                .check_signatures(&unchecked)
+                .map_err(|(i, e)| ImportError::Signature(indices[i], e))
+        };
+        if unchecked.len() < OVERLAP_MIN_EXTRINSICS {
             check(&self.runtime)?;
             return Ok(self.runtime.execute_block(state, block, true)?);
         }

@@ -299,6 +299,12 @@ impl<C> TxPool<C> {
         self.inner.lock().txs.contains_key(hash)
     }
 
+    /// Which of `hashes` are pooled (one lock for all).
+    pub fn pooled(&self, hashes: &[Hash]) -> Vec<bool> {
+        let inner = self.inner.lock();
+        hashes.iter().map(|h| inner.txs.contains_key(h)).collect()
+    }
+
     /// Why a transaction was dropped, if it was (and is still remembered).
     pub fn dropped(&self, hash: &Hash) -> Option<Dropped> {
         self.inner.lock().dropped.get(hash).cloned()

@@ -214,19 +214,29 @@ fn bad_fork_blocks_are_refused_or_never_chosen() {
 fn a_bad_signature_refuses_the_block_whether_checked_inline_or_beside_execution() {
     let (_spec, _da, _db, a, b, b1) = two_clients_sharing_block_1();
     // Blocks of 3 and of 40 transfers: below and above the size at which import verifies the
-    // signatures on a second thread while the block executes.
-    for (count, bad) in [(3u64, 1usize), (40, 33)] {
+    // signatures on a second thread while the block executes. The last time the importer's
+    // pool holds the block's transactions too (as after gossip): those are not checked again,
+    // and the forged one, which it does not hold, still is.
+    for (count, bad, gossiped) in [(3u64, 1usize, false), (40, 33, false), (40, 5, true)] {
         let senders = ["alice", "charlie", "dave", "eve"];
         for i in 0..count {
             let from = senders[(i % 4) as usize];
-            submit(
-                &b,
-                from,
-                i / 4
-                    + a.runtime()
-                        .account(&a.state().unwrap(), &dev_pair(from).public())
-                        .nonce,
+            let nonce = i / 4
+                + a.runtime()
+                    .account(&a.state().unwrap(), &dev_pair(from).public())
+                    .nonce;
+            let xt = transfer(
+                &dev_pair(from),
+                &dev_pair("ferdie").public(),
+                1_000,
+                nonce,
+                b.genesis_hash(),
             );
+            let len = xt.encoded_size();
+            b.submit_decoded(xt.clone(), len).unwrap();
+            if gossiped {
+                a.submit_decoded(xt, len).unwrap();
+            }
         }
         let good = author(&b, "bob", slot_of("bob", a.best_header().slot));
         assert_eq!(good.block.extrinsics.len() as u64, count);
