@@ -13,9 +13,7 @@
 use aitbc_benches::fixture::{self, FULL_BLOCK};
 use aitbc_node::storage::{BlockRef, BlockWrite, ChainDb, GenesisWrite, StoredBlock, TxRecord};
 use aitbc_primitives::commitment::MemoryState;
-use aitbc_primitives::{
-    AccountId, ExecutedBlock, Extrinsic, Hash, Signature, SignedBlock, StateChanges, StateView,
-};
+use aitbc_primitives::{AccountId, ExecutedBlock, Extrinsic, Hash, Signature, SignedBlock};
 use aitbc_runtime::{Call, Event};
 use codec::Encode;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
@@ -35,8 +33,7 @@ struct Genesis {
     hash: Hash,
     encoded_header: Vec<u8>,
     encoded_block: Vec<u8>,
-    changes: StateChanges,
-    commitment: aitbc_primitives::CommitmentUpdate,
+    state: MemoryState,
 }
 
 fn prepare(
@@ -69,12 +66,6 @@ fn setup() -> (Genesis, Vec<Prepared>, usize) {
         &state,
         &fixture::neighbour_transfers(&senders, 0, genesis_hash),
     );
-    let changes: StateChanges = state
-        .values()
-        .iter()
-        .map(|(k, v)| (k.clone(), Some(v.clone())))
-        .collect();
-    let commitment = MemoryState::new().commit(&changes).expect("genesis root");
     let genesis_header = aitbc_primitives::Header {
         parent_hash: Hash::ZERO,
         number: 0,
@@ -95,8 +86,7 @@ fn setup() -> (Genesis, Vec<Prepared>, usize) {
         hash: genesis_header.hash(),
         encoded_header: genesis_header.encode(),
         encoded_block: genesis_block.encode(),
-        changes,
-        commitment,
+        state: state.clone(),
     };
     let mut parent = genesis.hash;
     let mut blocks = Vec::new();
@@ -123,8 +113,7 @@ fn open(g: &Genesis) -> (tempfile::TempDir, ChainDb) {
             hash: g.hash,
             encoded_header: &g.encoded_header,
             encoded_block: &g.encoded_block,
-            changes: &g.changes,
-            commitment: &g.commitment,
+            state: &g.state,
         },
     )
     .expect("open db");

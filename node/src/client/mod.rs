@@ -28,7 +28,7 @@ use crate::storage::{
 use crate::util::Mutex;
 use aitbc_primitives::{
     decode_exact, AccountId, Block, BlockNumber, DecodeError, Extrinsic, Hash, Header, SignedBlock,
-    StateMachine, StateView, TxOutcome,
+    StateMachine, TxOutcome,
 };
 use codec::Encode;
 use std::collections::{HashMap, VecDeque};
@@ -162,15 +162,6 @@ impl<S: StateMachine> Client<S> {
         metrics: Arc<Metrics>,
     ) -> Result<Self, StorageError> {
         let genesis_hash = genesis.header.hash();
-        let changes: aitbc_primitives::StateChanges = genesis
-            .state
-            .values()
-            .iter()
-            .map(|(k, v)| (k.clone(), Some(v.clone())))
-            .collect();
-        let commitment = aitbc_primitives::commitment::MemoryState::new()
-            .commit(&changes)
-            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
         let encoded_header = genesis.header.encode();
         let block = SignedBlock::<Xt<S>> {
             block: Block {
@@ -185,8 +176,7 @@ impl<S: StateMachine> Client<S> {
             hash: genesis_hash,
             encoded_header: &encoded_header,
             encoded_block: &block,
-            changes: &changes,
-            commitment: &commitment,
+            state: &genesis.state,
         })?;
         let best_ref = db.best()?;
         let best = load_header(&db, &best_ref.hash)?;

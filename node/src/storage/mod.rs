@@ -65,6 +65,7 @@ pub(crate) mod test_disk;
 
 pub use state_view::DbStateView;
 
+use aitbc_primitives::commitment::MemoryState;
 use aitbc_primitives::{AccountId, BlockNumber, CommitmentUpdate, Hash, Header, StateChanges};
 use codec::{Decode, Encode};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -382,21 +383,37 @@ impl ChainDb {
                 meta.insert(META_SCHEMA, SCHEMA_VERSION.encode().as_slice())?;
                 meta.insert(META_GENESIS, g.hash.0.as_slice())?;
             }
-            Self::write_block(
+            // The state and its tree straight from the genesis build: nothing is copied or
+            // hashed again (1M accounts: the tree took a minute and a gigabyte to rebuild).
+            Self::store_block(
                 txn,
-                &BlockWrite {
-                    block: StoredBlock {
-                        at,
-                        encoded_header: g.encoded_header,
-                        encoded_block: g.encoded_block,
-                        author: None,
-                    },
-                    txs: Vec::new(),
-                    changes: g.changes,
-                    commitment: g.commitment,
-                    finalized: true,
+                &StoredBlock {
+                    at,
+                    encoded_header: g.encoded_header,
+                    encoded_block: g.encoded_block,
+                    author: None,
                 },
-            )
+                false,
+            )?;
+            txn.open_table(CANONICAL)?.insert(0, &g.hash.0)?;
+            {
+                let mut state = txn.open_table(STATE)?;
+                for (k, v) in g.state.values() {
+                    state.insert(k.as_slice(), v.as_slice())?;
+                }
+            }
+            {
+                let mut tree = txn.open_table(TREE)?;
+                for (key, node) in g.state.nodes() {
+                    let node =
+                        borsh::to_vec(node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                    tree.insert(encode_node_key(key)?.as_slice(), node.as_slice())?;
+                }
+            }
+            let mut meta = txn.open_table(META)?;
+            meta.insert(META_BEST, at.encode().as_slice())?;
+            meta.insert(META_FINALIZED, at.encode().as_slice())?;
+            Ok(())
         })
     }
 
@@ -803,8 +820,8 @@ pub struct GenesisWrite<'a> {
     pub hash: Hash,
     pub encoded_header: &'a [u8],
     pub encoded_block: &'a [u8],
-    pub changes: &'a StateChanges,
-    pub commitment: &'a CommitmentUpdate,
+    /// The genesis state and its tree (version 0), as the chain spec built it.
+    pub state: &'a MemoryState,
 }
 
 /// The stored form of a tree node's key.

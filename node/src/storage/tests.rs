@@ -3,23 +3,23 @@ use aitbc_primitives::commitment::MemoryState;
 use aitbc_primitives::StateView;
 use redb::ReadableTableMetadata;
 
-fn genesis(seed: &[u8]) -> (StateChanges, CommitmentUpdate, Hash) {
+fn genesis(seed: &[u8]) -> (MemoryState, Hash) {
     let changes: StateChanges = [(b"k".to_vec(), Some(seed.to_vec()))].into_iter().collect();
-    let commitment = MemoryState::new().commit(&changes).unwrap();
-    (changes, commitment, Hash::of(seed))
+    let mut state = MemoryState::new();
+    state.apply(&changes).unwrap();
+    (state, Hash::of(seed))
 }
 
 #[test]
 fn genesis_written_once_and_other_chains_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chain.redb");
-    let (changes, commitment, hash) = genesis(b"a");
+    let (state, hash) = genesis(b"a");
     let g = GenesisWrite {
         hash,
         encoded_header: b"header",
         encoded_block: b"block",
-        changes: &changes,
-        commitment: &commitment,
+        state: &state,
     };
     {
         let db = ChainDb::open(&path, &g).unwrap();
@@ -29,13 +29,12 @@ fn genesis_written_once_and_other_chains_refused() {
     let db = ChainDb::open(&path, &g).unwrap();
     assert_eq!(db.finalized().unwrap().hash, hash);
     drop(db);
-    let (c2, m2, other) = genesis(b"b");
+    let (s2, other) = genesis(b"b");
     let g2 = GenesisWrite {
         hash: other,
         encoded_header: b"header",
         encoded_block: b"block",
-        changes: &c2,
-        commitment: &m2,
+        state: &s2,
     };
     let err = ChainDb::open(&path, &g2).unwrap_err();
     assert!(matches!(err, StorageError::WrongGenesis { .. }), "{err}");
@@ -45,21 +44,19 @@ fn genesis_written_once_and_other_chains_refused() {
 #[test]
 fn block_commit_updates_state_root_and_proofs() {
     let dir = tempfile::tempdir().unwrap();
-    let (changes, commitment, hash) = genesis(b"a");
+    let (state, hash) = genesis(b"a");
     let db = ChainDb::open(
         &dir.path().join("c.redb"),
         &GenesisWrite {
             hash,
             encoded_header: b"gh",
             encoded_block: b"g",
-            changes: &changes,
-            commitment: &commitment,
+            state: &state,
         },
     )
     .unwrap();
     // Mirror the writes in memory: the roots must agree.
-    let mut mirror = MemoryState::new();
-    mirror.apply(&changes).unwrap();
+    let mut mirror = state.clone();
     let block1: StateChanges = [(b"k".to_vec(), None), (b"x".to_vec(), Some(b"1".to_vec()))]
         .into_iter()
         .collect();
@@ -138,16 +135,14 @@ fn stale_nodes_stay_until_final_then_prune_leaves_exactly_the_live_tree() {
     let dir = tempfile::tempdir().unwrap();
     let genesis_changes: StateChanges = (0..300).map(|i| (key(i), Some(vec![0u8; 8]))).collect();
     let mut mirror = MemoryState::new();
-    let genesis_update = mirror.commit(&genesis_changes).unwrap();
-    mirror.apply_update(&genesis_changes, genesis_update.clone());
+    mirror.apply(&genesis_changes).unwrap();
     let db = ChainDb::open(
         &dir.path().join("c.redb"),
         &GenesisWrite {
             hash: Hash::of(b"g"),
             encoded_header: b"gh",
             encoded_block: b"g",
-            changes: &genesis_changes,
-            commitment: &genesis_update,
+            state: &mirror,
         },
     )
     .unwrap();
