@@ -11,7 +11,7 @@
 //! and a node-batch API that maps onto one write transaction per block; see `benches/` for figures.
 
 use crate::hashing::{Blake2b256, Hash};
-use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use std::collections::BTreeMap;
 
@@ -103,7 +103,11 @@ pub fn compute_update<S: NodeSource + ?Sized>(
         ),
     }
     .map_err(|e| CommitmentError(e.to_string()))?;
-    Ok(CommitmentUpdate {
+    Ok(update_of(version, root, batch))
+}
+
+fn update_of(version: Version, root: jmt::RootHash, batch: TreeUpdateBatch) -> CommitmentUpdate {
+    CommitmentUpdate {
         version,
         root: Hash(root.0),
         nodes: batch
@@ -117,7 +121,7 @@ pub fn compute_update<S: NodeSource + ?Sized>(
             .into_iter()
             .map(|s| s.node_key)
             .collect(),
-    })
+    }
 }
 
 /// The root of the empty state (no keys).
@@ -288,21 +292,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (KeyHash(key_hash(k)), v.clone()));
         let (root, batch) = tree.put_value_set(values, s.next_version()).unwrap();
-        CommitmentUpdate {
-            version: s.next_version(),
-            root: Hash(root.0),
-            nodes: batch
-                .node_batch
-                .nodes()
-                .iter()
-                .map(|(k, n)| (k.clone(), n.clone()))
-                .collect(),
-            stale: batch
-                .stale_node_index_batch
-                .into_iter()
-                .map(|s| s.node_key)
-                .collect(),
-        }
+        update_of(s.next_version(), root, batch)
     }
 
     #[test]

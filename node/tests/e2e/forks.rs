@@ -54,16 +54,24 @@ fn author(c: &Client<Runtime>, who: &str, slot: u64) -> SignedBlockOf<Runtime> {
     block
 }
 
-fn submit(c: &Client<Runtime>, from: &str, nonce: u64) -> aitbc_primitives::Hash {
+/// Signs a transfer of 1,000 from `from` to ferdie and submits it to each of `clients`.
+fn submit_to(clients: &[&Client<Runtime>], from: &str, nonce: u64) -> aitbc_primitives::Hash {
     let xt = transfer(
         &dev_pair(from),
         &dev_pair("ferdie").public(),
         1_000,
         nonce,
-        c.genesis_hash(),
+        clients[0].genesis_hash(),
     );
     let len = xt.encoded_size();
-    c.submit_decoded(xt, len).unwrap()
+    for c in clients {
+        c.submit_decoded(xt.clone(), len).unwrap();
+    }
+    xt.hash()
+}
+
+fn submit(c: &Client<Runtime>, from: &str, nonce: u64) -> aitbc_primitives::Hash {
+    submit_to(&[c], from, nonce)
 }
 
 fn root(c: &Client<Runtime>) -> aitbc_primitives::Hash {
@@ -225,17 +233,10 @@ fn a_bad_signature_refuses_the_block_whether_checked_inline_or_beside_execution(
                 + a.runtime()
                     .account(&a.state().unwrap(), &dev_pair(from).public())
                     .nonce;
-            let xt = transfer(
-                &dev_pair(from),
-                &dev_pair("ferdie").public(),
-                1_000,
-                nonce,
-                b.genesis_hash(),
-            );
-            let len = xt.encoded_size();
-            b.submit_decoded(xt.clone(), len).unwrap();
             if gossiped {
-                a.submit_decoded(xt, len).unwrap();
+                submit_to(&[&b, &a], from, nonce);
+            } else {
+                submit(&b, from, nonce);
             }
         }
         let good = author(&b, "bob", slot_of("bob", a.best_header().slot));
