@@ -606,21 +606,18 @@ impl ChainDb {
     /// block that reaches `max_keys`, so that one write stays short.
     pub fn prune(&self, min_keys: usize, max_keys: usize) -> Result<usize, StorageError> {
         let finalized = self.finalized()?.number;
-        let mut pending = Vec::new();
+        let (mut numbers, mut keys) = (Vec::new(), Vec::new());
         {
             let txn = self.db.begin_read()?;
             for entry in txn.open_table(STALE)?.range(..=finalized)? {
-                let (number, keys) = entry?;
-                let keys = Vec::<Vec<u8>>::decode(&mut keys.value()).map_err(|_| {
-                    StorageError::Corrupt(format!("stale list of block #{}", number.value()))
-                })?;
-                pending.push((number.value(), keys));
-                if pending.iter().map(|(_, k)| k.len()).sum::<usize>() >= max_keys {
+                let (number, list) = entry?;
+                keys.extend(decode_stale(number.value(), list.value())?);
+                numbers.push(number.value());
+                if keys.len() >= max_keys {
                     break;
                 }
             }
         }
-        let mut keys: Vec<Vec<u8>> = pending.iter().flat_map(|(_, k)| k.clone()).collect();
         if keys.is_empty() || keys.len() < min_keys {
             return Ok(0);
         }
@@ -632,7 +629,7 @@ impl ChainDb {
                 tree.remove(key.as_slice())?;
             }
             let mut stale = txn.open_table(STALE)?;
-            for (number, _) in &pending {
+            for number in &numbers {
                 stale.remove(*number)?;
             }
             Ok(())
@@ -761,21 +758,18 @@ impl ChainDb {
 
     /// Every entry of the flat state (the best block's), in key order (`check-db`).
     pub fn state_entries(&self) -> Result<StateEntries, StorageError> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(STATE)?;
-        let mut out = Vec::new();
-        for entry in table.iter()? {
-            let (k, v) = entry?;
-            out.push((k.value().to_vec(), v.value().to_vec()));
-        }
-        Ok(out)
+        self.entries(STATE)
     }
 
     /// Every stored tree node (encoded key, encoded node), in key order (`check-db`).
     pub fn tree_entries(&self) -> Result<StateEntries, StorageError> {
+        self.entries(TREE)
+    }
+
+    fn entries(&self, table: TableDefinition<&[u8], &[u8]>) -> Result<StateEntries, StorageError> {
         let txn = self.db.begin_read()?;
         let mut out = Vec::new();
-        for entry in txn.open_table(TREE)?.iter()? {
+        for entry in txn.open_table(table)?.iter()? {
             let (k, v) = entry?;
             out.push((k.value().to_vec(), v.value().to_vec()));
         }
@@ -787,11 +781,8 @@ impl ChainDb {
         let txn = self.db.begin_read()?;
         let mut out = std::collections::BTreeSet::new();
         for entry in txn.open_table(STALE)?.iter()? {
-            let (number, keys) = entry?;
-            let keys = Vec::<Vec<u8>>::decode(&mut keys.value()).map_err(|_| {
-                StorageError::Corrupt(format!("stale list of block #{}", number.value()))
-            })?;
-            out.extend(keys);
+            let (number, list) = entry?;
+            out.extend(decode_stale(number.value(), list.value())?);
         }
         Ok(out)
     }
@@ -822,6 +813,12 @@ pub struct GenesisWrite<'a> {
     pub encoded_block: &'a [u8],
     /// The genesis state and its tree (version 0), as the chain spec built it.
     pub state: &'a MemoryState,
+}
+
+/// The stale-node list recorded by block `number`.
+fn decode_stale(number: BlockNumber, bytes: &[u8]) -> Result<Vec<Vec<u8>>, StorageError> {
+    Vec::<Vec<u8>>::decode(&mut &bytes[..])
+        .map_err(|_| StorageError::Corrupt(format!("stale list of block #{number}")))
 }
 
 /// The stored form of a tree node's key.
