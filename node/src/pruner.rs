@@ -13,7 +13,7 @@ use aitbc_primitives::StateMachine;
 use std::sync::Arc;
 use tokio::sync::{broadcast, watch};
 
-/// Fewest stale nodes worth a prune write (a full block of transfers leaves ~7 per transfer).
+/// Fewest stale nodes worth a prune write (a block of transfers leaves 3-7 per transfer).
 pub const MIN_KEYS: usize = 16_384;
 /// About the most stale nodes one prune write deletes.
 pub const MAX_KEYS: usize = 65_536;
