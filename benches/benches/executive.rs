@@ -10,7 +10,7 @@
 //! let into one block (`fixture::full_block_len`), what the dev node fills.
 
 use aitbc_benches::fixture::{self, FULL_BLOCK};
-use aitbc_primitives::{Hash, StateMachine};
+use aitbc_primitives::Hash;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn bench(c: &mut Criterion) {
@@ -34,11 +34,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function(format!("transfers={n}"), |b| {
-        b.iter(|| {
-            rt.check_signatures(&block.extrinsics)
-                .expect("valid signatures");
-            rt.execute_block(&state, &block, true).expect("valid block")
-        })
+        b.iter(|| fixture::import_block(&rt, &state, &block))
     });
     g.finish();
 }

@@ -165,11 +165,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(N as u64));
     g.bench_function(format!("claims={N}"), |b| {
-        b.iter(|| {
-            rt.check_signatures(&block.extrinsics)
-                .expect("valid signatures");
-            rt.execute_block(&state, &block, true).expect("valid block")
-        })
+        b.iter(|| aitbc_benches::fixture::import_block(&rt, &state, &block))
     });
     g.finish();
 }

@@ -16,7 +16,6 @@
 //! is large enough for every transaction the bench sends.
 
 use aitbc_benches::fixture;
-use aitbc_chain_spec::{ChainSpec, Endowment};
 use aitbc_node::cli::http::HttpClient;
 use aitbc_node::client::Client;
 use aitbc_node::pool::PoolLimits;
@@ -33,13 +32,7 @@ const SENDERS: usize = 2_000;
 
 fn bench(c: &mut Criterion) {
     let senders = fixture::senders(SENDERS);
-    let mut spec = ChainSpec::dev();
-    spec.id = "bench_rpc".into();
-    spec.genesis.balances.extend(
-        senders
-            .iter()
-            .map(|p| Endowment(p.public().to_string(), 1_000_000_000_000)),
-    );
+    let spec = fixture::dev_spec("bench_rpc", &senders);
     let genesis = spec.genesis().expect("genesis").hash;
     let dir = tempfile::tempdir().expect("tempdir");
     let client: Arc<Client<Runtime>> = Arc::new(

@@ -12,7 +12,7 @@
 //! Each timed iteration opens a fresh client on a fresh database first, untimed.
 
 use aitbc_benches::fixture;
-use aitbc_chain_spec::{ChainSpec, Endowment};
+use aitbc_chain_spec::ChainSpec;
 use aitbc_node::client::{Client, SignedBlockOf};
 use aitbc_node::pool::PoolLimits;
 use aitbc_primitives::crypto::dev_pair;
@@ -56,13 +56,7 @@ fn prepare() -> Chain {
         fixture::full_block_len(&rt, &state, &xts)
     };
     senders.truncate(n);
-    let mut spec = ChainSpec::dev();
-    spec.id = "bench_sync".into();
-    spec.genesis.balances.extend(
-        senders
-            .iter()
-            .map(|p| Endowment(p.public().to_string(), 1_000_000_000_000)),
-    );
+    let spec = fixture::dev_spec("bench_sync", &senders);
     let genesis = spec.genesis().expect("genesis").hash;
     let dir = tempfile::tempdir().expect("tempdir");
     let client = open(&spec, dir.path(), n);

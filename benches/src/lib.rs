@@ -118,6 +118,19 @@ pub mod fixture {
         }
     }
 
+    /// The dev chain spec, named `id`, with every sender endowed as in [`genesis_config`]
+    /// (benches that run a real client from a spec).
+    pub fn dev_spec(id: &str, senders: &[Pair]) -> aitbc_chain_spec::ChainSpec {
+        let mut spec = aitbc_chain_spec::ChainSpec::dev();
+        spec.id = id.into();
+        spec.genesis.balances.extend(
+            senders
+                .iter()
+                .map(|p| aitbc_chain_spec::Endowment(p.public().to_string(), 1_000_000_000_000)),
+        );
+        spec
+    }
+
     /// A runtime and the in-memory genesis state of [`genesis_config`].
     pub fn genesis_state(senders: &[Pair]) -> (Runtime, MemoryState, Hash) {
         let mut state = MemoryState::new();
@@ -153,5 +166,17 @@ pub mod fixture {
             extrinsics: xts.to_vec(),
         };
         (block, executed)
+    }
+
+    /// What an importer does with `block` on `state`, without storage: batch-verifies its
+    /// signatures, then re-executes it with the state-root check.
+    pub fn import_block(
+        rt: &Runtime,
+        state: &MemoryState,
+        block: &Block<Extrinsic<Call>>,
+    ) -> ExecutedBlock<Event> {
+        rt.check_signatures(&block.extrinsics)
+            .expect("valid signatures");
+        rt.execute_block(state, block, true).expect("valid block")
     }
 }

@@ -198,33 +198,9 @@ async fn admin_routes_need_the_token_and_a_loopback_bind() {
     let admin: Vec<&str> = ROUTES.iter().filter(|r| r.admin).map(|r| r.path).collect();
     assert!(admin.len() >= 5, "{admin:?}");
     let call = |addr: std::net::SocketAddr, path: &'static str, token: Option<&'static str>| async move {
-        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .unwrap();
-        tokio::spawn(conn);
-        let mut req = hyper::Request::builder()
-            .method(Method::POST)
-            .uri(path)
-            .header(hyper::header::HOST, "n")
-            .header(hyper::header::CONTENT_TYPE, "application/json");
-        if let Some(t) = token {
-            req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let resp = sender
-            .send_request(
-                req.body(http_body_util::Full::new(hyper::body::Bytes::from_static(
-                    b"{}",
-                )))
-                .unwrap(),
-            )
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        use http_body_util::BodyExt;
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        let localhost = [127, 0, 0, 1].into();
+        let body = Some(b"{}".to_vec());
+        let (status, _, v) = http_with(addr, localhost, Method::POST, path, token, body).await;
         (status, error_code(&v).to_string())
     };
 

@@ -148,6 +148,18 @@ pub async fn http_from(
     path: &str,
     body: Option<Vec<u8>>,
 ) -> (u16, hyper::HeaderMap, Value) {
+    http_with(node, from, method, path, None, body).await
+}
+
+/// [`http_from`] with an `Authorization: Bearer` token when `token` is given.
+pub async fn http_with(
+    node: std::net::SocketAddr,
+    from: std::net::IpAddr,
+    method: hyper::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Vec<u8>>,
+) -> (u16, hyper::HeaderMap, Value) {
     use http_body_util::{BodyExt, Full};
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind(std::net::SocketAddr::new(from, 0)).unwrap();
@@ -163,6 +175,9 @@ pub async fn http_from(
         .header(hyper::header::HOST, node.to_string());
     if body.is_some() {
         req = req.header(hyper::header::CONTENT_TYPE, "application/json");
+    }
+    if let Some(t) = token {
+        req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {t}"));
     }
     let req = req
         .body(Full::new(hyper::body::Bytes::from(
