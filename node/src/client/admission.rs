@@ -7,7 +7,9 @@
 //! transaction without checking them again ([`Client::submit_batch`]). Nothing waits for a batch
 //! to fill: under light load a batch is one transaction, under a flood batches grow by
 //! themselves while the workers are busy. Signatures are checked once, here; the author never
-//! checks them again.
+//! checks them again. Workers run side by side, so a sender's transactions submitted at the
+//! same moment may be admitted out of nonce order: the later ones wait in the pool's future
+//! queue (up to its per-sender limit) until the earlier ones arrive.
 //!
 //! A full queue answers `busy` at once ([`PoolError::Busy`]) rather than making the caller wait.
 //! The workers stop when the [`Admission`] is dropped. They hold the client weakly, so a node
@@ -123,18 +125,23 @@ mod tests {
         )
     }
 
-    fn transfers(client: &Client<Runtime>, n: u64) -> Vec<Extrinsic<Call>> {
+    /// `n` transfers from `sender`, nonces 0 to n - 1.
+    fn transfers_from(client: &Client<Runtime>, sender: &str, n: u64) -> Vec<Extrinsic<Call>> {
         let genesis = client.runtime().genesis_hash();
-        let to = dev_pair("ferdie").public();
+        let (from, to) = (dev_pair(sender), dev_pair("ferdie").public());
         (0..n)
             .map(|nonce| {
                 let params = TxParams {
                     nonce,
                     ..TxParams::default()
                 };
-                Extrinsic::sign(&dev_pair("bob"), Call::transfer(to, 5), params, genesis)
+                Extrinsic::sign(&from, Call::transfer(to, 5), params, genesis)
             })
             .collect()
+    }
+
+    fn transfers(client: &Client<Runtime>, n: u64) -> Vec<Extrinsic<Call>> {
+        transfers_from(client, "bob", n)
     }
 
     #[test]
@@ -176,7 +183,15 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let client = client(dir.path());
         let admission = Admission::start(client.clone(), 2).expect("start");
-        let xts = transfers(&client, 200);
+        // Two workers may admit a sender's later nonces before its earlier ones; each sender
+        // stays within the pool's future limit per sender, so every order is admitted.
+        let per_sender = 50;
+        assert!(per_sender <= PoolLimits::default().max_future_per_sender as u64);
+        let xts: Vec<_> = ["alice", "bob", "charlie", "dave"]
+            .iter()
+            .flat_map(|s| transfers_from(&client, s, per_sender))
+            .collect();
+        assert_eq!(xts.len(), 200);
         let receivers: Vec<_> = xts
             .iter()
             .map(|xt| {
