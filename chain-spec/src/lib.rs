@@ -34,6 +34,8 @@
 //!   `GenesisConfig::build`, the single place where the genesis rules (non-empty authority set
 //!   without duplicates, slot duration > 0, ratios ≤ 1 000 000 ppm, endowments ≥ the existential
 //!   deposit, no account endowed twice, …) are checked; this crate adds only JSON-level checks.
+//!   The genesis built there is kept for the spec's first [`ChainSpec::genesis`] call (if the
+//!   `genesis` section is unchanged), so a node builds a large genesis once per start.
 //! - The genesis is a pure function of the `genesis` section: `name`, `id`, `boot_nodes` and
 //!   `properties` do not change the genesis hash.
 //! - JSON -> spec -> JSON is the identity on specs this crate writes.

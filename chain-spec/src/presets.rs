@@ -59,6 +59,7 @@ fn preset(
             params: Params::default(),
         },
         genesis_raw: None,
+        loaded: Default::default(),
     }
 }
 

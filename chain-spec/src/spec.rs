@@ -13,6 +13,7 @@ use aitbc_primitives::{address, serde_balance, serde_u64_lenient, AccountId, Bal
 use aitbc_runtime::{GenesisConfig, Params};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// A chain spec: the identity of a chain and the configuration of its genesis block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +35,39 @@ pub struct ChainSpec {
     /// recomputes it rather than copying this field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub genesis_raw: Option<RawGenesis>,
+    /// The genesis that loading built to validate the spec, kept for the first
+    /// [`ChainSpec::genesis`] call (a node builds it once per start, not twice).
+    #[serde(skip)]
+    pub(crate) loaded: LoadedGenesis,
+}
+
+/// A genesis kept from loading; at most one taker gets it. Clones of a spec share it. Not part
+/// of the spec's value: every two are equal.
+#[derive(Clone, Default)]
+pub(crate) struct LoadedGenesis(Arc<Mutex<Option<Genesis>>>);
+
+impl LoadedGenesis {
+    pub(crate) fn keep(&self, genesis: Genesis) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(genesis);
+    }
+
+    pub(crate) fn take(&self) -> Option<Genesis> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl PartialEq for LoadedGenesis {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for LoadedGenesis {}
+
+impl std::fmt::Debug for LoadedGenesis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoadedGenesis")
+    }
 }
 
 /// What kind of network a spec describes.
@@ -142,6 +176,7 @@ impl ChainSpec {
         if let Some(raw) = &spec.genesis_raw {
             raw.check(&genesis)?;
         }
+        spec.loaded.keep(genesis);
         Ok(spec)
     }
 
@@ -207,9 +242,15 @@ impl ChainSpec {
         })
     }
 
-    /// Validates the spec and builds its genesis state, header and hash.
+    /// Validates the spec and builds its genesis state, header and hash. The first call after
+    /// loading a file returns the genesis that loading built, if the spec's genesis section is
+    /// still the one it was built from.
     pub fn genesis(&self) -> Result<Genesis, ChainSpecError> {
-        Genesis::build(self.genesis_config()?)
+        let config = self.genesis_config()?;
+        match self.loaded.take() {
+            Some(genesis) if genesis.config == config => Ok(genesis),
+            _ => Genesis::build(config),
+        }
     }
 }
 

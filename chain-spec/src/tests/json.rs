@@ -195,3 +195,28 @@ fn custom_spec_with_fast_slots_loads_from_a_file() {
         "{err:?}"
     );
 }
+
+#[test]
+fn the_genesis_built_at_load_is_handed_out_once_and_never_stale() {
+    let mut spec = ChainSpec::dev();
+    spec.id = "handed_out".into();
+    let loaded = ChainSpec::from_json_str(&spec.to_json(false).unwrap()).unwrap();
+    let expected = ChainSpec::dev().genesis().unwrap();
+    let kept = loaded
+        .loaded
+        .take()
+        .expect("loading keeps the genesis it built");
+    assert_eq!(kept.hash, expected.hash);
+    loaded.loaded.keep(kept);
+    // The kept genesis, then a fresh build: the same block both times.
+    assert_eq!(loaded.genesis().unwrap().hash, expected.hash);
+    assert!(loaded.loaded.take().is_none(), "handed out once");
+    assert_eq!(loaded.genesis().unwrap().hash, expected.hash);
+
+    // A genesis section changed after loading is built anew, not answered from the kept one.
+    let mut changed = ChainSpec::from_json_str(&spec.to_json(false).unwrap()).unwrap();
+    changed.genesis.slot_duration_ms = 250;
+    let genesis = changed.genesis().unwrap();
+    assert_eq!(genesis.config.slot_duration_ms, 250);
+    assert_ne!(genesis.hash, expected.hash);
+}
