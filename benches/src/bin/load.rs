@@ -2,14 +2,16 @@
 //!
 //! `--mode transfers` (default; Parity's sTPS method):
 //! 1. Funds N fresh accounts (`//bench//<i>`) with transfers from the dev accounts.
-//! 2. In rounds, each account sends one pre-signed transfer per block: round r+1 is submitted as
-//!    soon as round r is included, so no sender has two transactions in one block.
+//! 2. Each account sends one pre-signed transfer at a time: its next one is submitted as soon
+//!    as the block holding its last one is read (best or finalized), so no sender has two
+//!    transactions in one block, and the pool always holds the other senders' transfers for
+//!    the next block (no account waits for a whole round to be included).
 //! 3. Reports sustained finalized sTPS over the measured window (finalized transactions divided
 //!    by the slot time between the window's first and last block), submit->finalized latency
-//!    percentiles, and the node's RSS. The last line is one JSON object.
+//!    percentiles, the node's RSS and how many submissions were refused. The last line is one
+//!    JSON object.
 //!
-//! A round is released when the previous one is in the best chain (on a single-authority chain
-//! that is when it is final); the latency and the rate count finalized blocks only.
+//! The latency and the rate count finalized blocks only.
 //!
 //! Several `--rpc` URLs (comma-separated or repeated; a network's nodes) spread the submissions:
 //! connection i goes to URL i mod n, and each sender always uses the same connection, so its
@@ -158,17 +160,6 @@ async fn submit_all(
     Ok(all)
 }
 
-/// Splits `items` into `n` nearly equal groups.
-fn split<T>(mut items: Vec<T>, n: usize) -> Vec<Vec<T>> {
-    let size = items.len().div_ceil(n.max(1)).max(1);
-    let mut groups = Vec::new();
-    while !items.is_empty() {
-        let rest = items.split_off(size.min(items.len()));
-        groups.push(std::mem::replace(&mut items, rest));
-    }
-    groups
-}
-
 async fn head(http: &mut HttpClient) -> anyhow::Result<Value> {
     http.get_ok("/rpc/getHead").await
 }
@@ -297,6 +288,73 @@ async fn slot_ms(http: &mut HttpClient) -> anyhow::Result<u64> {
     Ok((h["timestamp_ms"].as_u64().unwrap_or(0) / slot).max(1))
 }
 
+/// The transfer flood's submitters: one keep-alive connection per lane (lane i to
+/// `--rpc[i mod n]`), sender s always on lane s mod lanes, so its nonces arrive in order at one
+/// node. Records when each accepted transaction was submitted.
+struct Lanes {
+    queues: Vec<tokio::sync::mpsc::UnboundedSender<(Hash, Value)>>,
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    submitted: Arc<Mutex<HashMap<Hash, Instant>>>,
+    refused: Arc<AtomicUsize>,
+}
+
+impl Lanes {
+    fn start(args: &Args) -> anyhow::Result<Lanes> {
+        let submitted: Arc<Mutex<HashMap<Hash, Instant>>> = Arc::default();
+        let refused = Arc::new(AtomicUsize::new(0));
+        let (mut queues, mut tasks) = (Vec::new(), Vec::new());
+        for i in 0..args.connections() {
+            let (queue, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Hash, Value)>();
+            let mut http = HttpClient::new(&args.rpc[i % args.rpc.len()])?;
+            let (submitted, refused) = (submitted.clone(), refused.clone());
+            tasks.push(tokio::spawn(async move {
+                while let Some((hash, body)) = rx.recv().await {
+                    lock(&submitted).insert(hash, Instant::now());
+                    let (status, v) = http.post("/rpc/sendTx", &body).await?;
+                    if status != 200 {
+                        lock(&submitted).remove(&hash);
+                        if refused.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!("refused: {status} {v}");
+                        }
+                    }
+                }
+                Ok(())
+            }));
+            queues.push(queue);
+        }
+        Ok(Lanes {
+            queues,
+            tasks,
+            submitted,
+            refused,
+        })
+    }
+
+    fn send(&self, sender: usize, hash: Hash, body: Value) {
+        // A lane that ended failed: `stop` reports its error.
+        let _ = self.queues[sender % self.queues.len()].send((hash, body));
+    }
+
+    /// When `hash` was submitted, if it is ours and not yet reported.
+    fn finalized(&self, hash: &Hash) -> Option<Instant> {
+        lock(&self.submitted).remove(hash)
+    }
+
+    /// Stops submitting; returns how many transactions the node refused, or the error that
+    /// ended a lane (a lost connection).
+    async fn stop(self) -> anyhow::Result<usize> {
+        for t in &self.tasks {
+            t.abort();
+        }
+        for t in self.tasks {
+            if let Ok(Err(e)) = t.await {
+                return Err(e.context("submitting transfers"));
+            }
+        }
+        Ok(self.refused.load(Ordering::Relaxed))
+    }
+}
+
 /// `--mode transfers`: see the module docs.
 async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::Result<()> {
     eprintln!("signing {} accounts…", args.accounts);
@@ -323,10 +381,29 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
     }
 
     eprintln!("flooding for {} s…", args.duration);
+    let lanes = Lanes::start(args)?;
+    // Which sender and round each pre-signed transfer is; the round each sender has out.
+    let origin: HashMap<Hash, (usize, usize)> = presigned
+        .iter()
+        .enumerate()
+        .flat_map(|(r, round)| {
+            round
+                .iter()
+                .enumerate()
+                .map(move |(s, (h, _))| (*h, (s, r)))
+        })
+        .collect();
+    let mut out_round = vec![0usize; accounts.len()];
+    let release = |sender: usize, round: usize, presigned: &mut Vec<Vec<(Hash, Value)>>| {
+        if let Some((hash, body)) = presigned.get_mut(round).map(|r| &mut r[sender]) {
+            lanes.send(sender, *hash, std::mem::take(body));
+        }
+    };
     let h = head(&mut http).await?;
     let started = Instant::now();
-    // Submitted, not yet finalized: submit time, and whether it is in the best chain already.
-    let mut submitted: HashMap<Hash, (Instant, bool)> = HashMap::new();
+    for s in 0..accounts.len() {
+        release(s, 0, &mut presigned);
+    }
     let mut latencies: Vec<f64> = Vec::new();
     let mut seen_best = h["height"].as_u64().unwrap_or(0);
     let mut seen_fin = h["finalized_height"].as_u64().unwrap_or(0);
@@ -336,33 +413,26 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
     let mut window_slots: (u64, u64) = (0, 0);
     let mut rss_peak: f64 = 0.0;
     let cpu_start = cpu_secs(&args.node_pid);
-    let mut round = presigned.into_iter();
-    let mut pending_round = 0usize;
-    let mut in_flight = round
-        .next()
-        .map(|r| tokio::spawn(submit_all(args.rpc.clone(), split(r, args.connections()))));
-    while started.elapsed() < Duration::from_secs(args.duration) {
-        if let Some(task) = in_flight.take() {
-            for (h, t) in task.await?? {
-                submitted.insert(h, (t, false));
-                pending_round += 1;
+    // A sender's next transfer goes out when its last one is in a block: the first time that
+    // block is read, as best or as finalized (a block replaced by a reorg is not re-read: its
+    // transactions are in the new chain soon, and the next ones wait in the pool meanwhile).
+    let mut included = |hash: &Hash, presigned: &mut Vec<Vec<(Hash, Value)>>| {
+        if let Some(&(s, r)) = origin.get(hash) {
+            if out_round[s] == r {
+                out_round[s] = r + 1;
+                release(s, r + 1, presigned);
             }
         }
+    };
+    while started.elapsed() < Duration::from_secs(args.duration) {
         let h = head(&mut http).await?;
         let best = h["height"].as_u64().unwrap_or(0);
         let fin = h["finalized_height"].as_u64().unwrap_or(0);
-        // New best blocks release the next round (a block replaced by a reorg is not re-read:
-        // its transactions are in the new chain soon, and the next round waits in the pool).
         if best > seen_best && best > fin {
             for n in seen_best.max(fin) + 1..=best {
                 let b = http.get_ok(&format!("/rpc/getBlock/{n}")).await?;
                 for hash in block_txs(&b) {
-                    if let Some((_, in_best)) = submitted.get_mut(&hash) {
-                        if !*in_best {
-                            *in_best = true;
-                            pending_round = pending_round.saturating_sub(1);
-                        }
-                    }
+                    included(&hash, &mut presigned);
                 }
             }
         }
@@ -374,11 +444,9 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
             let now = Instant::now();
             let mut n = 0;
             for hash in block_txs(&b) {
-                if let Some((t, in_best)) = submitted.remove(&hash) {
+                included(&hash, &mut presigned);
+                if let Some(t) = lanes.finalized(&hash) {
                     latencies.push(now.duration_since(t).as_secs_f64() * 1000.0);
-                    if !in_best {
-                        pending_round = pending_round.saturating_sub(1);
-                    }
                     n += 1;
                 }
             }
@@ -395,14 +463,11 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
             }
         }
         rss_peak = rss_peak.max(rss_mib(&args.node_pid));
-        if pending_round == 0 {
-            in_flight = round
-                .next()
-                .map(|r| tokio::spawn(submit_all(args.rpc.clone(), split(r, args.connections()))));
-        } else {
+        if seen_best == best && seen_fin == fin {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+    let refused = lanes.stop().await?;
     Report {
         mode: Mode::Transfers,
         accounts: args.accounts,
@@ -412,7 +477,7 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
         secs: window_slots.1.saturating_sub(window_slots.0) as f64 * slot_ms as f64 / 1000.0,
         latencies,
         rss_peak,
-        extra: json!({ "nodes": args.rpc.len(),
+        extra: json!({ "nodes": args.rpc.len(), "refused": refused,
                        "node_cpu_s": cpu_used(&args.node_pid, cpu_start),
                        "flood_s": round2(started.elapsed().as_secs_f64()) }),
     }
