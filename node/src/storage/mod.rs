@@ -219,6 +219,12 @@ struct UndoLog {
     txs: Vec<Hash>,
 }
 
+/// redb's page cache. A miss reads from the OS page cache, so a larger one buys little and
+/// costs resident memory: going from 256 MiB to 64 MiB took a dev node's peak under a 10k sTPS
+/// flood from 694 to 409 MiB, and with 1M accounts in state the flood's rate barely moved
+/// (4.9k -> 4.6k sTPS; benches/RESULTS.md).
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 /// The chain database.
 pub struct ChainDb {
     db: Database,
@@ -276,7 +282,7 @@ impl ChainDb {
 
     fn builder() -> redb::Builder {
         let mut builder = Database::builder();
-        builder.set_cache_size(256 * 1024 * 1024);
+        builder.set_cache_size(CACHE_BYTES);
         builder
     }
 
