@@ -69,10 +69,11 @@ struct Args {
     /// first one is followed for blocks and used for funding.
     #[arg(long, value_delimiter = ',', num_args = 1.., default_value = "http://127.0.0.1:9080")]
     rpc: Vec<String>,
-    /// Sending accounts (transfers: one transaction each per block; claims: miners, each also
-    /// the client of its neighbour's escrows).
-    #[arg(long, default_value_t = 8000)]
-    accounts: usize,
+    /// Sending accounts (transfers, default 20,000: one transaction each per block, about two
+    /// full blocks' worth; claims, default 8,000: miners, each also the client of its
+    /// neighbour's escrows; reads: the funded accounts to read).
+    #[arg(long)]
+    accounts: Option<usize>,
     /// Seconds to measure.
     #[arg(long, default_value_t = 30)]
     duration: u64,
@@ -96,6 +97,15 @@ impl Args {
     /// `--connections` after `main` resolved its default.
     fn connections(&self) -> usize {
         self.connections.unwrap_or(8).max(1)
+    }
+
+    /// `--accounts`, or the mode's default.
+    fn accounts(&self) -> usize {
+        let default = match self.mode {
+            Mode::Transfers => 20_000,
+            Mode::Claims | Mode::Reads => 8_000,
+        };
+        self.accounts.unwrap_or(default)
     }
 }
 
@@ -355,13 +365,26 @@ impl Lanes {
     }
 }
 
+/// Each account's next nonce (a chain benchmarked before has used some).
+async fn next_nonces(http: &mut HttpClient, accounts: &[Pair]) -> anyhow::Result<Vec<u64>> {
+    let mut nonces = Vec::with_capacity(accounts.len());
+    for a in accounts {
+        let v = http
+            .get_ok(&format!("/rpc/getBalance/{}", a.public()))
+            .await?;
+        nonces.push(v["next_nonce"].as_u64().unwrap_or(0));
+    }
+    Ok(nonces)
+}
+
 /// `--mode transfers`: see the module docs.
 async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::Result<()> {
-    eprintln!("signing {} accounts…", args.accounts);
-    let accounts: Vec<Pair> = (0..args.accounts)
+    eprintln!("signing {} accounts…", args.accounts());
+    let accounts: Vec<Pair> = (0..args.accounts())
         .map(|i| Pair::from_uri(&format!("//bench//{i}")).expect("valid uri"))
         .collect();
     fund(&mut http, &args.rpc, genesis, &accounts).await?;
+    let nonces = next_nonces(&mut http, &accounts).await?;
     let slot_ms = slot_ms(&mut http).await?;
     eprintln!("pre-signing rounds…");
     let rounds = (args.duration * 1000 / slot_ms + 4) as usize;
@@ -373,7 +396,7 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
                 .enumerate()
                 .map(|(i, a)| {
                     let to = accounts[(i + 1) % accounts.len()].public();
-                    let xt = transfer(a, to, 1, r as u64, genesis);
+                    let xt = transfer(a, to, 1, nonces[i] + r as u64, genesis);
                     (xt.hash(), body(&xt))
                 })
                 .collect(),
@@ -470,7 +493,7 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
     let refused = lanes.stop().await?;
     Report {
         mode: Mode::Transfers,
-        accounts: args.accounts,
+        accounts: args.accounts(),
         first_block: first_block.unwrap_or(0),
         last_block,
         included: included_in_window,
@@ -612,7 +635,7 @@ type Signed = (Hash, Value);
 
 /// `--mode claims`: see the module docs.
 async fn claims(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::Result<()> {
-    let n = args.accounts.max(2);
+    let n = args.accounts().max(2);
     let accounts: Vec<Pair> = (0..n)
         .map(|i| Pair::from_uri(&format!("//bench//claims//{i}")).expect("valid uri"))
         .collect();
@@ -624,13 +647,7 @@ async fn claims(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::Res
     });
     // Job ids are the opening transaction's nonce + 1: unique per client even on a chain that
     // ran this before (nonces only grow).
-    let mut nonces = Vec::with_capacity(n);
-    for a in &accounts {
-        let v = http
-            .get_ok(&format!("/rpc/getBalance/{}", a.public()))
-            .await?;
-        nonces.push(v["next_nonce"].as_u64().unwrap_or(0));
-    }
+    let nonces = next_nonces(&mut http, &accounts).await?;
     eprintln!("signing {} escrows and their claims…", n * k);
     let (opens, claims) = sign_claims(&accounts, &nonces, k, genesis);
 
@@ -955,7 +972,7 @@ mod reads {
         http: &mut HttpClient,
         genesis: Hash,
     ) -> anyhow::Result<Vec<Pair>> {
-        let n = args.accounts.max(1);
+        let n = args.accounts().max(1);
         for prefix in ["//bench//", "//bench//claims//"] {
             let last = Pair::from_uri(&format!("{prefix}{}", n - 1)).expect("valid uri");
             let v = http
