@@ -49,6 +49,10 @@ if [ "$network" = 1 ] && [ -n "$rpc" ]; then
   echo "bench.sh: --network starts its own network; it does not take --rpc" >&2
   exit 2
 fi
+# A network block holds under half of a dev block (votes, gossip and import share the
+# slot): 6,000 senders keep about two blocks in its pools, as 20,000 (aitbc-load's default)
+# do for a dev node.
+if [ "$network" = 1 ] && [ "$mode" = transfers ] && [ -z "$accounts" ]; then accounts=6000; fi
 
 [ "$no_build" = 1 ] || cargo build --release -q -p aitbc-node -p aitbc-benches
 bin="${CARGO_TARGET_DIR:-target}/release"
