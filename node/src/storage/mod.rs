@@ -219,11 +219,11 @@ struct UndoLog {
     txs: Vec<Hash>,
 }
 
-/// redb's page cache. A miss reads from the OS page cache, so a larger one buys little and
-/// costs resident memory: going from 256 MiB to 64 MiB took a dev node's peak under a 10k sTPS
-/// flood from 694 to 409 MiB, and with 1M accounts in state the flood's rate barely moved
-/// (4.9k -> 4.6k sTPS; benches/RESULTS.md).
-const CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// redb's page cache: resident memory against reads served from the OS page cache. Measured
+/// (benches/RESULTS.md, session 4): 256 MiB -> claims 5.1k/s, dev flood peak ~560-690 MiB;
+/// 128 MiB -> 4.6k/s, a 1M-account flood peaks at 404 MiB; 96 MiB -> 4.3k/s, 347 MiB;
+/// 64 MiB -> 4.0k/s, 284 MiB. Transfers ran at 10.3-10.8k sTPS with each.
+const CACHE_BYTES: usize = 96 * 1024 * 1024;
 
 /// The chain database.
 pub struct ChainDb {
