@@ -486,9 +486,7 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
             }
         }
         rss_peak = rss_peak.max(rss_mib(&args.node_pid));
-        if seen_best == best && seen_fin == fin {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let refused = lanes.stop().await?;
     Report {
