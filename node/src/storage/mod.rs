@@ -222,7 +222,7 @@ struct UndoLog {
 /// redb's page cache: resident memory against reads served from the OS page cache. Measured
 /// (benches/RESULTS.md, session 4): 256 MiB -> claims 5.1k/s, dev flood peak ~560-690 MiB;
 /// 128 MiB -> 4.6k/s, a 1M-account flood peaks at 404 MiB; 96 MiB -> 4.3k/s, 347 MiB;
-/// 64 MiB -> 4.0k/s, 284 MiB. Transfers ran at 10.3-10.8k sTPS with each.
+/// 64 MiB -> 4.0k/s, 284 MiB. Transfers: 10.6k sTPS at 64 MiB, 10.8k at 96 and at 128.
 const CACHE_BYTES: usize = 96 * 1024 * 1024;
 
 /// The chain database.
