@@ -163,6 +163,7 @@ fn bench(c: &mut Criterion) {
                     changes: &p.executed.changes,
                     commitment: &p.executed.commitment,
                     finalized: true,
+                    voter_set: None,
                 };
                 let t = Instant::now();
                 db.commit_block(&write).expect("commit");

@@ -37,9 +37,9 @@ pub enum ChainSpecError {
         column: usize,
         message: String,
     },
-    /// The spec `id` is empty or holds characters other than ASCII letters, digits, `-` and `_`
-    /// (nodes use it in file paths).
-    #[error("chain spec id {0:?} is invalid: use ASCII letters, digits, '-' and '_' only")]
+    /// The spec `id` is empty, longer than 64 bytes or holds characters other than ASCII
+    /// letters, digits, `-` and `_` (nodes use it in file paths; the genesis hash covers it).
+    #[error("chain spec id {0:?} is invalid: use 1 to 64 ASCII letters, digits, '-' and '_'")]
     InvalidId(String),
     /// An address field does not hold a valid `ait1…` address.
     #[error("chain spec field `{field}`: bad address {address:?}: {source}")]

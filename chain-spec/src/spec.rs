@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+/// The longest spec `id`, in bytes.
+pub const MAX_ID_LEN: usize = 64;
+
 /// A chain spec: the identity of a chain and the configuration of its genesis block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -198,8 +201,10 @@ impl ChainSpec {
 
     /// The runtime's genesis configuration. Checks the JSON-level facts (the id, every address);
     /// the rest is checked by `GenesisConfig::build`, which [`ChainSpec::genesis`] runs.
+    /// (The id is at most [`MAX_ID_LEN`] bytes: it is bound into the genesis header.)
     pub fn genesis_config(&self) -> Result<GenesisConfig, ChainSpecError> {
         if self.id.is_empty()
+            || self.id.len() > MAX_ID_LEN
             || !self
                 .id
                 .chars()
@@ -248,8 +253,8 @@ impl ChainSpec {
     pub fn genesis(&self) -> Result<Genesis, ChainSpecError> {
         let config = self.genesis_config()?;
         match self.loaded.take() {
-            Some(genesis) if genesis.config == config => Ok(genesis),
-            _ => Genesis::build(config),
+            Some(genesis) if genesis.config == config && genesis.chain_id == self.id => Ok(genesis),
+            _ => Genesis::build(&self.id, config),
         }
     }
 }

@@ -136,13 +136,12 @@ pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<te
         None => authority.clone(),
     };
     let admin_token = match (&args.admin_token, &args.admin_token_file) {
-        (Some(t), _) => Some(t.clone()),
-        (None, Some(path)) => Some(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read --admin-token-file {}", path.display()))?
-                .trim()
-                .to_string(),
-        ),
+        (Some(t), _) => Some(checked_admin_token(t, "--admin-token")?),
+        (None, Some(path)) => Some(checked_admin_token(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read --admin-token-file {}", path.display()))?,
+            &format!("--admin-token-file {}", path.display()),
+        )?),
         (None, None) if args.dev => Some(write_random_token(&base_path)?),
         (None, None) => None,
     };
@@ -185,6 +184,24 @@ pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<te
         },
         tmp,
     ))
+}
+
+/// Admin tokens shorter than this are allowed but warned about.
+const MIN_ADMIN_TOKEN_LEN: usize = 16;
+
+/// The admin token from `source`, trimmed. An empty (or whitespace) token would let anyone use
+/// the admin routes (every request's empty bearer would match), so it is refused.
+fn checked_admin_token(token: &str, source: &str) -> anyhow::Result<String> {
+    let token = token.trim();
+    if token.is_empty() {
+        anyhow::bail!(
+            "{source} is empty: an empty admin token would open the admin routes to anyone"
+        );
+    }
+    if token.chars().count() < MIN_ADMIN_TOKEN_LEN {
+        tracing::warn!(target: "rpc", "the admin token from {source} is shorter than {MIN_ADMIN_TOKEN_LEN} characters: easy to guess");
+    }
+    Ok(token.to_string())
 }
 
 fn write_random_token(base: &Path) -> anyhow::Result<String> {

@@ -5,7 +5,8 @@
 //!   (imported), `Ignore` (already known, below finality, or a parent we do not have yet, which
 //!   starts a catch-up from that peer) or `Reject(InvalidBlock)` (bad seal, wrong author, bad
 //!   roots, failed execution), which charges the forwarding peer. Bytes that do not decode are
-//!   `Reject(Undecodable)`.
+//!   `Reject(Undecodable)`; a third block of one author for one slot is
+//!   `Reject(ExcessEquivocation)` (not forwarded).
 //! - Transactions travel in batches ([`TxBatch`]: the encoded transactions submitted to this
 //!   node in the last [`TX_BATCH_EVERY`], at most [`TX_BATCH_MAX`] or [`TX_BATCH_BYTES`] a
 //!   message), so a flood of transactions is a few messages a second per node and cannot crowd
@@ -13,12 +14,14 @@
 //!   same admission as an RPC submission; only a bad signature or undecodable bytes are the
 //!   sender's fault (a stale nonce is ordinary gossip lag and is ignored).
 //! - Finality votes and justifications are handed to the finality worker.
-//! - Catch-up: whenever a peer reports a best block above ours, one catch-up task at a time asks
-//!   that peer for `BlocksByRange` from our best block + 1 (from the finalized block + 1 when its
-//!   chain forks below our best), imports them in order (signatures of the next blocks are
+//! - Catch-up: whenever peers report a best block above ours, one catch-up task at a time asks
+//!   one of them for `BlocksByRange` from our best block + 1 (from the finalized block + 1 when
+//!   its chain forks below our best), imports them in order (signatures of the next blocks are
 //!   verified on another thread while one executes) and passes on their justifications, until
-//!   it has the peer's best block. A peer that sends an invalid block is charged and the round
-//!   ends.
+//!   it has the peer's best block. The peers ahead are taken in turn (not always the highest
+//!   claim), so one peer's false claim cannot hold sync. A peer that sends an invalid block is
+//!   charged and the round ends; a peer whose answer stops short of the best block it claimed
+//!   is charged `FalseStatus` and its claim lowered to what it served.
 //! - [`ClientProvider`] answers peers' sync requests from the database.
 
 use crate::client::{Client, ImportError, SignedBlockOf};
@@ -31,7 +34,7 @@ use crate::storage::BlockRef;
 use crate::util::Mutex;
 use aitbc_primitives::{decode_exact, BoundedVec, Hash, Justification, StateMachine};
 use codec::Encode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -190,6 +193,9 @@ fn verdict(result: &Result<BlockRef, ImportError>) -> Validation {
     match result {
         Ok(_) => Validation::Accept,
         Err(e) if e.is_bad_block() => Validation::Reject(Misbehaviour::InvalidBlock),
+        Err(ImportError::ExcessEquivocation { .. }) => {
+            Validation::Reject(Misbehaviour::ExcessEquivocation)
+        }
         Err(_) => Validation::Ignore,
     }
 }
@@ -202,7 +208,7 @@ pub async fn run<S: StateMachine>(
     finality: mpsc::Sender<FinalityInput>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let syncing = Arc::new(AtomicBool::new(false));
+    let syncing = Arc::new(CatchUp::default());
     let mut tick = tokio::time::interval(SYNC_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -325,25 +331,32 @@ pub(crate) fn on_gossip_txs<S: StateMachine>(client: &Client<S>, data: &[u8]) ->
     verdict
 }
 
+/// The catch-up task's state: whether a round runs, and whose turn is next.
+#[derive(Debug, Default)]
+struct CatchUp {
+    running: AtomicBool,
+    turn: AtomicUsize,
+}
+
 /// Starts a catch-up round when a peer is ahead and none is running.
 fn maybe_catch_up<S: StateMachine>(
     client: &Arc<Client<S>>,
     net: &NetworkHandle,
     finality: &mpsc::Sender<FinalityInput>,
-    syncing: &Arc<AtomicBool>,
+    syncing: &Arc<CatchUp>,
 ) {
     let best = client.best().number;
-    let Some(peer) = net
+    let mut ahead: Vec<_> = net
         .peers()
         .into_iter()
         .filter(|p| p.best_height > best)
-        .max_by_key(|p| p.best_height)
-    else {
-        return;
-    };
-    if syncing.swap(true, Ordering::AcqRel) {
+        .collect();
+    if ahead.is_empty() || syncing.running.swap(true, Ordering::AcqRel) {
         return;
     }
+    ahead.sort_by_key(|p| p.peer_id);
+    let turn = syncing.turn.fetch_add(1, Ordering::Relaxed);
+    let peer = ahead.swap_remove(turn % ahead.len());
     let (c, n, f, s) = (
         client.clone(),
         net.clone(),
@@ -352,7 +365,7 @@ fn maybe_catch_up<S: StateMachine>(
     );
     tokio::spawn(async move {
         catch_up(&c, &n, &f, peer.peer_id, peer.best_height).await;
-        s.store(false, Ordering::Release);
+        s.running.store(false, Ordering::Release);
     });
 }
 
@@ -373,7 +386,13 @@ async fn catch_up<S: StateMachine>(
         };
         let blocks = match net.request(peer, request).await {
             Ok(SyncResponse::Blocks(b)) if !b.is_empty() => b,
-            Ok(_) => return,
+            Ok(_) => {
+                // It claimed `target` but has nothing at `from`.
+                tracing::debug!(target: "sync", %peer, from, target, "peer's best block claim did not pan out");
+                net.report(peer, Misbehaviour::FalseStatus);
+                net.lower_best(peer, from);
+                return;
+            }
             Err(e) => {
                 tracing::debug!(target: "sync", %peer, error = %e, "sync request failed");
                 return;
@@ -414,6 +433,10 @@ async fn catch_up<S: StateMachine>(
                 Err(e) if e.is_bad_block() => {
                     tracing::warn!(target: "sync", %peer, error = %e, "peer sent an invalid block");
                     net.report(peer, Misbehaviour::InvalidBlock);
+                    return;
+                }
+                Err(ImportError::ExcessEquivocation { .. }) => {
+                    net.report(peer, Misbehaviour::ExcessEquivocation);
                     return;
                 }
                 Err(e) => {

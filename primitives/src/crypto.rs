@@ -180,8 +180,15 @@ pub struct SignatureCheck<'a> {
 /// `true` only if every signature is valid; on `false` the caller checks them one by one to find
 /// the bad ones.
 ///
-/// The random weights of the batch equation are derived from the transcripts
-/// (`verify_batch_deterministic`), so verification reads no OS randomness.
+/// Consensus-critical: the verdict must be the same as checking each signature alone, whatever
+/// the batch. The batch equation `sum z_i (s_i B - R_i - k_i A_i) = 0` is weighted by 128-bit
+/// scalars `z_i` drawn from the OS RNG (`schnorrkel::verify_batch`). Weights derived from the
+/// transcripts alone (`verify_batch_deterministic`) never see the `s` values, so anyone holding
+/// two valid signatures could shift them (`s1 += z2 d`, `s2 -= z1 d`) into a pair that is each
+/// invalid but passes in exactly that batch, and nodes batching differently (pool, import,
+/// sync) would disagree on one block. With secret random weights such a pair passes with
+/// probability 2^-128, so the verdict is a function of the signatures alone: deterministic in
+/// everything but that negligible chance, which is what the runtime's determinism needs.
 pub fn verify_batch(checks: &[SignatureCheck<'_>]) -> bool {
     if checks.is_empty() {
         return true;
@@ -204,7 +211,7 @@ pub fn verify_batch(checks: &[SignatureCheck<'_>]) -> bool {
     let transcripts = checks
         .iter()
         .map(|c| schnorrkel::signing_context(c.context.label()).bytes(c.message));
-    schnorrkel::verify_batch_deterministic(transcripts, &sigs, &publics, false).is_ok()
+    schnorrkel::verify_batch(transcripts, &sigs, &publics, false).is_ok()
 }
 
 /// Why a secret URI was refused.
@@ -388,5 +395,148 @@ mod tests {
         assert!(verify_batch(&checks));
         checks[3].message = &msgs[4];
         assert!(!verify_batch(&checks));
+    }
+
+    /// Valid vote signatures by `n` distinct keys over distinct messages.
+    fn signed(n: usize) -> (Vec<Pair>, Vec<Vec<u8>>, Vec<Signature>) {
+        let pairs: Vec<Pair> = (0..n).map(|i| dev_pair(&format!("u{i}"))).collect();
+        let msgs: Vec<Vec<u8>> = (0..n).map(|i| vec![i as u8; 10]).collect();
+        let sigs = pairs
+            .iter()
+            .zip(&msgs)
+            .map(|(p, m)| p.sign(SigningContext::Vote, m))
+            .collect();
+        (pairs, msgs, sigs)
+    }
+
+    fn checks<'a>(
+        pairs: &[Pair],
+        msgs: &'a [Vec<u8>],
+        sigs: &[Signature],
+    ) -> Vec<SignatureCheck<'a>> {
+        pairs
+            .iter()
+            .zip(msgs)
+            .zip(sigs)
+            .map(|((p, m), s)| SignatureCheck {
+                context: SigningContext::Vote,
+                message: m,
+                signer: p.public(),
+                signature: *s,
+            })
+            .collect()
+    }
+
+    fn one_by_one(checks: &[SignatureCheck<'_>]) -> bool {
+        checks
+            .iter()
+            .all(|c| c.signature.verify(c.context, c.message, &c.signer))
+    }
+
+    #[test]
+    fn a_shifted_pair_passes_deterministic_weights_but_not_verify_batch() {
+        let (pairs, msgs, mut sigs) = signed(2);
+        let valid = checks(&pairs, &msgs, &sigs);
+        let (a, b) = crate::batch_forgery::shifted_pair(&valid[0], &valid[1]);
+        sigs = vec![a, b];
+        let forged = checks(&pairs, &msgs, &sigs);
+        assert!(!forged[0].signature.verify(
+            forged[0].context,
+            forged[0].message,
+            &forged[0].signer
+        ));
+        assert!(!forged[1].signature.verify(
+            forged[1].context,
+            forged[1].message,
+            &forged[1].signer
+        ));
+        // The forgery is real: transcript-derived weights accept the pair.
+        let publics: Vec<PublicKey> = pairs
+            .iter()
+            .map(|p| public_key(&p.public()).unwrap())
+            .collect();
+        let schnorr: Vec<schnorrkel::Signature> = sigs
+            .iter()
+            .map(|s| schnorrkel::Signature::from_bytes(&s.0).unwrap())
+            .collect();
+        let transcripts = msgs
+            .iter()
+            .map(|m| schnorrkel::signing_context(SigningContext::Vote.label()).bytes(m));
+        assert!(
+            schnorrkel::verify_batch_deterministic(transcripts, &schnorr, &publics, false).is_ok()
+        );
+        // Random weights refuse it, every time.
+        for _ in 0..64 {
+            assert!(!verify_batch(&forged));
+        }
+    }
+
+    /// How a generated batch is tampered with.
+    #[derive(Debug, Clone)]
+    enum Tamper {
+        None,
+        /// Flip one bit of one signature (R or s half).
+        FlipBit {
+            index: usize,
+            bit: usize,
+        },
+        /// Swap the signatures of two entries.
+        Swap {
+            a: usize,
+            b: usize,
+        },
+        /// Shift the `s` values of two entries so deterministic weights would still pass.
+        Shift {
+            a: usize,
+            b: usize,
+        },
+        /// One entry claims another signer.
+        WrongSigner {
+            index: usize,
+            other: usize,
+        },
+    }
+
+    fn tamper() -> impl proptest::strategy::Strategy<Value = Tamper> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Tamper::None),
+            (0usize..64, 0usize..512).prop_map(|(index, bit)| Tamper::FlipBit { index, bit }),
+            (0usize..64, 0usize..64).prop_map(|(a, b)| Tamper::Swap { a, b }),
+            (0usize..64, 0usize..64).prop_map(|(a, b)| Tamper::Shift { a, b }),
+            (0usize..64, 0usize..64)
+                .prop_map(|(index, other)| Tamper::WrongSigner { index, other }),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Consensus-critical: a batch verdict equals the one-by-one verdict, whatever the
+        /// batch and whatever was tampered with.
+        #[test]
+        fn batch_and_one_by_one_agree(n in 1usize..10, tampers in proptest::collection::vec(tamper(), 1..3)) {
+            let (pairs, msgs, mut sigs) = signed(n);
+            let mut signers: Vec<AccountId> = pairs.iter().map(Pair::public).collect();
+            for t in tampers {
+                match t {
+                    Tamper::None => {}
+                    Tamper::FlipBit { index, bit } => sigs[index % n].0[bit / 8] ^= 1 << (bit % 8),
+                    Tamper::Swap { a, b } => sigs.swap(a % n, b % n),
+                    Tamper::Shift { a, b } if a % n != b % n => {
+                        let c = checks(&pairs, &msgs, &sigs);
+                        let (x, y) = crate::batch_forgery::shifted_pair(&c[a % n], &c[b % n]);
+                        sigs[a % n] = x;
+                        sigs[b % n] = y;
+                    }
+                    Tamper::Shift { .. } => {}
+                    Tamper::WrongSigner { index, other } => signers[index % n] = signers[other % n],
+                }
+            }
+            let mut all = checks(&pairs, &msgs, &sigs);
+            for (c, s) in all.iter_mut().zip(&signers) {
+                c.signer = *s;
+            }
+            proptest::prop_assert_eq!(verify_batch(&all), one_by_one(&all));
+        }
     }
 }

@@ -14,6 +14,8 @@
 //! - nothing here does I/O, reads a clock or uses randomness (except explicit key generation).
 
 pub mod address;
+#[cfg(any(test, feature = "testing"))]
+pub mod batch_forgery;
 pub mod block;
 pub mod codec_util;
 pub mod commitment;

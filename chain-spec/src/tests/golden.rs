@@ -2,12 +2,12 @@
 //!
 //! A change of this constant is a consensus-visible format change: the genesis state layout, a
 //! storage key or value encoding, the state commitment, the header encoding or hash, the `dev`
-//! preset or a parameter default changed, and every existing dev database, signed transaction and
+//! preset, its id (bound into the genesis digest) or a parameter default changed, and every existing dev database, signed transaction and
 //! receipt is invalidated. Update it only on purpose, and say so in the commit.
 
 use crate::ChainSpec;
 
-const DEV_GENESIS_HASH: &str = "0xc2ab1c282c4c42f0b832b8966e299d560c56d97111a51249e4bd98f45b02e5c8";
+const DEV_GENESIS_HASH: &str = "0xcad687a70e91e1f72deed88f1b24c009da8132f2f98f51c8067dfae22fb6a615";
 
 #[test]
 fn dev_genesis_hash_is_pinned() {

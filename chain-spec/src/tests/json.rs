@@ -201,7 +201,7 @@ fn the_genesis_built_at_load_is_handed_out_once_and_never_stale() {
     let mut spec = ChainSpec::dev();
     spec.id = "handed_out".into();
     let loaded = ChainSpec::from_json_str(&spec.to_json(false).unwrap()).unwrap();
-    let expected = ChainSpec::dev().genesis().unwrap();
+    let expected = spec.genesis().unwrap();
     let kept = loaded
         .loaded
         .take()
@@ -219,4 +219,29 @@ fn the_genesis_built_at_load_is_handed_out_once_and_never_stale() {
     let genesis = changed.genesis().unwrap();
     assert_eq!(genesis.config.slot_duration_ms, 250);
     assert_ne!(genesis.hash, expected.hash);
+    // So is one whose id changed.
+    let mut renamed = ChainSpec::from_json_str(&spec.to_json(false).unwrap()).unwrap();
+    renamed.id = "renamed".into();
+    assert_ne!(renamed.genesis().unwrap().hash, expected.hash);
+}
+
+/// Two networks launched from one genesis configuration under different ids have different
+/// genesis hashes, so neither accepts the other's transactions, receipts, votes or peers (every
+/// signature covers the genesis hash; peers compare it at the handshake).
+#[test]
+fn the_genesis_hash_covers_the_chain_id() {
+    let dev = ChainSpec::dev();
+    let mut twin = ChainSpec::dev();
+    twin.id = "dev_twin".into();
+    let (a, b) = (dev.genesis().unwrap(), twin.genesis().unwrap());
+    assert_eq!(a.header.state_root, b.header.state_root, "the same genesis state");
+    assert_ne!(a.hash, b.hash);
+    let pair = aitbc_primitives::crypto::dev_pair("alice");
+    let msg = [b"payload".as_slice(), a.hash.as_bytes()].concat();
+    let sig = pair.sign(aitbc_primitives::SigningContext::Transaction, &msg);
+    let other = [b"payload".as_slice(), b.hash.as_bytes()].concat();
+    assert!(!sig.verify(aitbc_primitives::SigningContext::Transaction, &other, &pair.public()));
+    // Ids too long to bind are refused.
+    twin.id = "x".repeat(crate::spec::MAX_ID_LEN + 1);
+    assert!(matches!(twin.genesis(), Err(ChainSpecError::InvalidId(_))));
 }

@@ -33,7 +33,13 @@ fn dev_builds() {
     assert_eq!(g.header.slot, 0);
     assert_eq!(g.header.state_root, g.state.root());
     assert_eq!(g.header.extrinsics_root, extrinsics_root(&[]));
-    assert!(g.header.digest.is_empty());
+    assert_eq!(
+        g.header.digest.to_vec(),
+        vec![aitbc_primitives::DigestItem::Other(
+            aitbc_primitives::BoundedVec::try_from_vec(b"chain-id:dev".to_vec()).unwrap()
+        )],
+        "the genesis digest names the chain"
+    );
     assert_eq!(g.hash, g.header.hash());
     assert_eq!(g.state.next_version(), 1, "genesis state is version 0");
     assert!(!g.state.values().is_empty());
@@ -67,10 +73,12 @@ fn genesis_is_deterministic_and_ignores_metadata() {
 
     let mut renamed = ChainSpec::dev();
     renamed.name = "Another name".into();
-    renamed.id = "other".into();
     renamed.boot_nodes = vec!["/ip4/127.0.0.1/tcp/7070".into()];
     renamed.properties.token_decimals = 12;
     assert_eq!(renamed.genesis().unwrap().hash, a.hash);
+    // The id is not metadata: it is bound into the genesis hash.
+    renamed.id = "other".into();
+    assert_ne!(renamed.genesis().unwrap().hash, a.hash);
 
     let mut changed = ChainSpec::dev();
     changed.genesis.balances[0].1 += 1;

@@ -405,9 +405,7 @@ impl RunArgs {
             return Ok(Some(k.clone()));
         }
         if let Some(path) = &self.key_file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("cannot read --key-file {}: {e}", path.display()))?;
-            return Ok(Some(text.trim().to_string()));
+            return read_secret_file(path, "--key-file").map(Some);
         }
         let shortcuts = [
             (self.alice, "//alice"),
@@ -442,6 +440,27 @@ fn positive(text: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// Reads a secret key file, refusing one that group or others may read (as ssh refuses a
+/// private key with such modes): the secret would already be exposed to other users.
+pub fn read_secret_file(path: &std::path::Path, flag: &str) -> anyhow::Result<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {flag} {}: {e}", path.display()))?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            anyhow::bail!(
+                "{flag} {} is readable by others (mode {mode:o}): run chmod 600 on it",
+                path.display()
+            );
+        }
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {flag} {}: {e}", path.display()))?;
+    Ok(text.trim().to_string())
 }
 
 #[cfg(test)]

@@ -94,6 +94,10 @@ pub async fn run(
             Coordinator::new(key.clone(), genesis)
         }
     };
+    let state = match &args.rpc {
+        Some(rpc) => state.with_chain(rpc),
+        None => state,
+    };
     let (stop, rx) = watch::channel(false);
     let handle = coordinator::serve(state, args.addr, rx)
         .await

@@ -5,9 +5,16 @@
 //!    whose parent is not the finalized block or in the fork tree, are refused (`UnknownParent`
 //!    tells the caller to fetch the parent).
 //! 2. The header must follow its parent (number, slot after the parent's, not too far ahead of
-//!    the clock) and carry the seal of the slot's author in the current authority set.
+//!    the clock) and carry the seal of the slot's author in the authority set of the parent's
+//!    state. That set is read from executed state only: the best state, or the set signalled by
+//!    the nearest *executed* ancestor that signals one (its digests were checked against its
+//!    execution), else the voter set. A side block whose unexecuted ancestry signals a change
+//!    cannot be checked and is refused without blame (`UnverifiedAuthorities`): one authority
+//!    cannot seal a fork that claims the set is itself.
 //! 3. A second block by one author in one slot is an equivocation: both headers are kept as the
-//!    proof and the second block is never chosen by fork choice.
+//!    proof and the second block is never chosen by fork choice. At most one such extra block is
+//!    stored per (author, slot); any further one is refused (`ExcessEquivocation`, the sender is
+//!    charged and the block not forwarded).
 //! 4. A block on the best block is executed (or its authored execution is taken) and committed
 //!    with its undo log; a block on a fork is stored unexecuted. Then fork choice
 //!    ([`super::tree`]) runs; when another chain is better, the best chain is reverted to the
@@ -17,17 +24,23 @@
 //!
 //! [`Client::finalize`] makes a block of the fork tree final: the best chain moves onto it if it
 //! was on a fork, the undo logs up to it and every conflicting fork are dropped, in one durable
-//! write. A single-authority chain finalizes each block at import.
+//! write.
+//!
+//! Single voter: when the *finality voter set* (not the block's authority set) has one member,
+//! each block imported onto the best chain is final at once, with the set change it signals
+//! applied in the same write (the fast path when its parent is the finalized block; otherwise
+//! through [`Client::finalize`]). So 1 -> n enacts the new set at the change block, and n -> 1
+//! finalizes nothing without the old set's votes until the change block itself is final.
 //!
 //! Authority-set changes: a finalized block signalling `AuthoritiesChange` replaces the voter set
-//! (next set id) in the same write. A block signalling `ForcedAuthoritiesChange` (root, when more
+//! (next set id) in the same write, on every path that finalizes. A block signalling `ForcedAuthoritiesChange` (root, when more
 //! than 1/3 of the voters are gone and nothing can be finalized) is enacted without votes once it
 //! is [`FORCED_CHANGE_DEPTH`] blocks deep on the best chain: this node finalizes it (without a
 //! justification) and the new set votes from there. Root is trusted for this, as in Substrate.
 
 use super::{Client, SignedBlockOf, Xt};
 use crate::consensus::slots::{self, HeaderError};
-use crate::storage::{BlockRef, BlockWrite, StorageError, StoredBlock, TxRecord};
+use crate::storage::{BlockRef, BlockWrite, StorageError, StoredBlock, TxRecord, VoterSet};
 use crate::util::unix_ms;
 use aitbc_primitives::{
     AccountId, BlockError, ExecutedBlock, Hash, Header, InvalidTransaction, StateMachine,
@@ -59,6 +72,10 @@ pub enum ImportError {
     Header(#[from] HeaderError),
     #[error("bad seal")]
     BadSeal,
+    #[error("the authorities after {0} depend on an unexecuted authority-set change")]
+    UnverifiedAuthorities(Hash),
+    #[error("{author} sealed a third block for slot {slot}")]
+    ExcessEquivocation { author: AccountId, slot: u64 },
     #[error("invalid block: {0}")]
     Execution(#[from] BlockError),
     #[error("extrinsic {0} has a bad signature: {1}")]
@@ -178,19 +195,41 @@ impl<S: StateMachine> Client<S> {
         if !block.seal_is_valid(&author) {
             return Err(ImportError::BadSeal);
         }
-        let single = authorities.len() == 1;
 
         let equivocating = self.tree_read().same_slot(&author, header.slot, &hash);
-        if let Some(first) = equivocating {
-            self.note_equivocation(author, &first, header)?;
+        if equivocating.len() > 1 {
+            return Err(ImportError::ExcessEquivocation {
+                author,
+                slot: header.slot,
+            });
+        }
+        if let Some(first) = equivocating.first() {
+            self.note_equivocation(author, first, header)?;
         }
         let best = self.best();
-        if header.parent_hash == best.hash && equivocating.is_none() {
+        if header.parent_hash == best.hash && equivocating.is_empty() {
+            let single_voter = self.voter_set().authorities.len() == 1;
+            // The fast path: final in the block's own write, with the set change it signals.
+            let final_at_import = single_voter && header.parent_hash == finalized.hash;
+            let changed = final_at_import
+                .then(|| self.next_voter_set(header))
+                .flatten();
+            let finality = final_at_import.then_some(changed.as_ref());
             let tx_hashes =
-                self.execute_and_commit(block, at, author, executed, signatures_checked, single)?;
-            self.tree_write().insert(hash, header, author);
-            self.on_new_best(header, at, tx_hashes.clone(), single);
+                self.execute_and_commit(block, at, author, executed, signatures_checked, finality)?;
+            {
+                let mut tree = self.tree_write();
+                tree.insert(hash, header, author);
+                tree.mark_executed(hash);
+            }
+            if let Some(set) = changed {
+                self.enact_voter_set(set, at);
+            }
+            self.on_new_best(header, at, tx_hashes.clone(), final_at_import);
             self.maintain_pool(&tx_hashes, header.number, Vec::new());
+            if single_voter && !final_at_import {
+                self.finalize_locked(at, None)?;
+            }
             self.enact_forced_change()?;
             return Ok(at);
         }
@@ -205,7 +244,7 @@ impl<S: StateMachine> Client<S> {
         {
             let mut tree = self.tree_write();
             tree.insert(hash, header, author);
-            if equivocating.is_some() {
+            if !equivocating.is_empty() {
                 tree.mark_bad(hash);
             }
         }
@@ -219,7 +258,9 @@ impl<S: StateMachine> Client<S> {
 
     /// The authority set in the state after block `hash` (in the fork tree or the finalized
     /// block): the last set signalled on its unfinalized ancestry, else the set after the
-    /// finalized block (the voter set, which follows every finalized change).
+    /// finalized block (the voter set, which follows every finalized change). Only executed
+    /// blocks' digests are believed: a change signalled by an unexecuted block is
+    /// `UnverifiedAuthorities` (see the module docs).
     fn authorities_after(&self, hash: &Hash) -> Result<Vec<AccountId>, ImportError> {
         let finalized = self.finalized();
         let mut cur = *hash;
@@ -229,6 +270,9 @@ impl<S: StateMachine> Client<S> {
                 .authorities_change()
                 .or_else(|| header.forced_authorities_change());
             if let Some(set) = signalled {
+                if !self.tree_read().is_executed(&cur) {
+                    return Err(ImportError::UnverifiedAuthorities(cur));
+                }
                 return Ok(set.to_vec());
             }
             if header.number <= finalized.number {
@@ -313,17 +357,8 @@ impl<S: StateMachine> Client<S> {
         // signals it (the last one, if several are finalized at once).
         let mut changed = None;
         for hash in &chain {
-            let header = self.header(hash)?;
-            let signalled = header.as_ref().and_then(|h| {
-                h.authorities_change()
-                    .or_else(|| h.forced_authorities_change())
-                    .map(<[_]>::to_vec)
-            });
-            if let Some(set) = signalled {
-                changed = Some(crate::storage::VoterSet {
-                    id: self.voter_set().id + 1,
-                    authorities: set,
-                });
+            if let Some(header) = self.header(hash)? {
+                changed = self.next_voter_set(&header).or(changed);
             }
         }
         self.db.finalize(
@@ -335,9 +370,7 @@ impl<S: StateMachine> Client<S> {
         )?;
         *self.tree_write() = tree;
         if let Some(set) = changed {
-            tracing::info!(target: "finality", set_id = set.id, authorities = set.authorities.len(),
-                at = target.number, "authority set change final");
-            *self.voter_set.write().unwrap_or_else(|p| p.into_inner()) = set;
+            self.enact_voter_set(set, target);
         }
         *self.finalized.write().unwrap_or_else(|p| p.into_inner()) = target;
         self.metrics
@@ -358,7 +391,27 @@ impl<S: StateMachine> Client<S> {
         Ok(())
     }
 
-    /// Executes (unless already executed) and commits a block on the best block.
+    /// The voter set that follows finalizing `header`: the next set id with the set it signals
+    /// (plain or forced change), `None` if it signals none.
+    fn next_voter_set(&self, header: &Header) -> Option<VoterSet> {
+        let set = header
+            .authorities_change()
+            .or_else(|| header.forced_authorities_change())?;
+        Some(VoterSet {
+            id: self.voter_set().id + 1,
+            authorities: set.to_vec(),
+        })
+    }
+
+    /// Makes `set` the voter set in memory (its durable write is done), finalized at `at`.
+    fn enact_voter_set(&self, set: VoterSet, at: BlockRef) {
+        tracing::info!(target: "finality", set_id = set.id, authorities = set.authorities.len(),
+            at = at.number, "authority set change final");
+        *self.voter_set.write().unwrap_or_else(|p| p.into_inner()) = set;
+    }
+
+    /// Executes (unless already executed) and commits a block on the best block. `finality`:
+    /// `Some` when the block is final at import, with the voter set it enacts if any.
     fn execute_and_commit(
         &self,
         block: &SignedBlockOf<S>,
@@ -366,8 +419,9 @@ impl<S: StateMachine> Client<S> {
         author: AccountId,
         executed: Option<ExecutedBlock<S::Event>>,
         signatures_checked: bool,
-        finalized: bool,
+        finality: Option<Option<&VoterSet>>,
     ) -> Result<Arc<Vec<Hash>>, ImportError> {
+        let finalized = finality.is_some();
         let started = Instant::now();
         let header = &block.block.header;
         let executed = match executed {
@@ -393,6 +447,7 @@ impl<S: StateMachine> Client<S> {
             changes: &executed.changes,
             commitment: &executed.commitment,
             finalized,
+            voter_set: finality.flatten(),
         })?;
         *self.best.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
         if finalized {
@@ -513,8 +568,9 @@ impl<S: StateMachine> Client<S> {
                 let author = self
                     .block_author(&b.hash)?
                     .ok_or(ImportError::UnknownBlock(b.hash))?;
-                match self.execute_and_commit(&block, *b, author, None, false, false) {
+                match self.execute_and_commit(&block, *b, author, None, false, None) {
                     Ok(tx_hashes) => {
+                        self.tree_write().mark_executed(b.hash);
                         included.extend(tx_hashes.iter().copied());
                         self.on_new_best(&block.block.header, *b, tx_hashes, false);
                     }

@@ -194,6 +194,13 @@ impl<S: StateMachine> Client<S> {
                 tree.insert(hash, &header, author);
             }
         }
+        // The flat state is the best block's: the best chain is executed; side blocks count as
+        // unexecuted again (even those a reorg had executed before the restart).
+        let mut cur = best_ref.hash;
+        while cur != finalized.hash && tree.number(&cur).is_some() {
+            tree.mark_executed(cur);
+            cur = load_header(&db, &cur)?.parent_hash;
+        }
         let voter_set = match db.voter_set()? {
             Some(set) => set,
             None => VoterSet {
@@ -293,8 +300,8 @@ impl<S: StateMachine> Client<S> {
         self.db.hash_at(number).ok().flatten()
     }
 
-    /// The best block that descends from `base` (or `base`), `None` if `base` is unknown or
-    /// conflicts with finality.
+    /// The best executed block that descends from `base` (or `base`): what a voter may vote
+    /// for. `None` if `base` is unknown, unexecuted or conflicts with finality.
     pub fn best_containing(&self, base: &Hash) -> Option<BlockRef> {
         let number = self.header(base).ok().flatten()?.number;
         let best = self.best();
@@ -308,7 +315,7 @@ impl<S: StateMachine> Client<S> {
         self.tree
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .best_from(&base, None)
+            .best_executed_from(&base)
     }
 
     /// The encoded justification of a block finalized by votes.

@@ -6,6 +6,12 @@
 //! equally long chains the current best stays best (first seen wins), otherwise the lowest hash.
 //! The tree is bounded by finality: [`ForkTree::finalize`] drops every block at or below the new
 //! finalized block and every fork that does not descend from it.
+//!
+//! Executed blocks: a block is *executed* once it was imported as valid on the best chain (its
+//! state root, digests and signatures checked); fork blocks are stored unexecuted until a reorg
+//! executes them. Only executed blocks are trusted for what their headers claim beyond the seal
+//! (authority-set digests) and only they are voted for ([`ForkTree::best_executed_from`]). An
+//! executed block's ancestors are executed.
 
 use crate::storage::BlockRef;
 use aitbc_primitives::{AccountId, BlockNumber, Hash, Header, Slot};
@@ -26,6 +32,7 @@ pub struct ForkTree {
     nodes: HashMap<Hash, Node>,
     leaves: BTreeSet<Hash>,
     bad: HashSet<Hash>,
+    executed: HashSet<Hash>,
 }
 
 /// How to move the best chain from one block to another: undo `retract` (highest first), then
@@ -44,6 +51,7 @@ impl ForkTree {
             nodes: HashMap::new(),
             leaves: BTreeSet::new(),
             bad: HashSet::new(),
+            executed: HashSet::new(),
         }
     }
 
@@ -67,6 +75,18 @@ impl ForkTree {
         if !has_child {
             self.leaves.insert(hash);
         }
+    }
+
+    /// Records that `hash` was executed and found valid (see the module docs).
+    pub fn mark_executed(&mut self, hash: Hash) {
+        if self.nodes.contains_key(&hash) {
+            self.executed.insert(hash);
+        }
+    }
+
+    /// Whether `hash` is the finalized block or an executed block of the tree.
+    pub fn is_executed(&self, hash: &Hash) -> bool {
+        *hash == self.finalized.hash || self.executed.contains(hash)
     }
 
     /// Whether a block can be built on: the finalized block or a block in the tree.
@@ -108,12 +128,14 @@ impl ForkTree {
         }
     }
 
-    /// Another block by the same author in the same slot (an equivocation), if one is stored.
-    pub fn same_slot(&self, author: &AccountId, slot: Slot, except: &Hash) -> Option<Hash> {
+    /// The stored blocks by `author` for `slot` other than `except` (more than none is an
+    /// equivocation), in no particular order.
+    pub fn same_slot(&self, author: &AccountId, slot: Slot, except: &Hash) -> Vec<Hash> {
         self.nodes
             .iter()
-            .find(|(h, n)| n.slot == slot && n.author == *author && *h != except)
+            .filter(|(h, n)| n.slot == slot && n.author == *author && *h != except)
             .map(|(h, _)| *h)
+            .collect()
     }
 
     /// Never choose a chain containing `hash` again.
@@ -140,17 +162,38 @@ impl ForkTree {
     /// The head of the best chain containing `base` (see the module docs); `current` wins ties.
     /// `None` if `base` is neither the finalized block nor a good block in the tree.
     pub fn best_from(&self, base: &BlockRef, current: Option<&BlockRef>) -> Option<BlockRef> {
+        self.best_from_where(base, current, false)
+    }
+
+    /// The head of the best chain of executed blocks containing `base` (what a voter may vote
+    /// for); `None` if `base` is not an executed good block (or the finalized block).
+    pub fn best_executed_from(&self, base: &BlockRef) -> Option<BlockRef> {
+        if !self.is_executed(&base.hash) {
+            return None;
+        }
+        self.best_from_where(base, None, true)
+    }
+
+    fn best_from_where(
+        &self,
+        base: &BlockRef,
+        current: Option<&BlockRef>,
+        executed_only: bool,
+    ) -> Option<BlockRef> {
         if base.hash != self.finalized.hash && !self.chain_is_good(base.hash) {
             return None;
         }
         let mut best = *base;
         for leaf in &self.leaves {
-            // A leaf may be bad while its good prefix is still a candidate: walk down to it.
+            // A leaf may be bad (or unexecuted) while its good prefix is still a candidate:
+            // walk down to it.
             let mut at = BlockRef {
                 number: self.number(leaf)?,
                 hash: *leaf,
             };
-            while at.number > base.number && !self.chain_is_good(at.hash) {
+            while at.number > base.number
+                && (!self.chain_is_good(at.hash) || (executed_only && !self.is_executed(&at.hash)))
+            {
                 at = self.parent(&at)?;
             }
             if at.number <= base.number
@@ -227,6 +270,7 @@ impl ForkTree {
         self.nodes.retain(|h, _| keep.contains(h));
         self.leaves.retain(|h| keep.contains(h));
         self.bad.retain(|h| keep.contains(h));
+        self.executed.retain(|h| keep.contains(h));
         self.finalized = to;
         (chain, discarded)
     }
@@ -328,8 +372,33 @@ mod tests {
         t.insert(h1.hash(), &h1, dev_pair("alice").public());
         assert_eq!(
             t.same_slot(&dev_pair("alice").public(), 7, &h2.hash()),
-            Some(h1.hash())
+            vec![h1.hash()]
         );
-        assert_eq!(t.same_slot(&dev_pair("bob").public(), 7, &h2.hash()), None);
+        assert!(t
+            .same_slot(&dev_pair("bob").public(), 7, &h2.hash())
+            .is_empty());
+    }
+
+    #[test]
+    fn votes_go_only_to_executed_blocks() {
+        let mut t = ForkTree::new(genesis());
+        let a = chain(&mut t, genesis(), 2, 0);
+        let b = chain(&mut t, genesis(), 4, 100);
+        for x in &a {
+            t.mark_executed(x.hash);
+        }
+        t.mark_executed(b[0].hash);
+        // Fork choice sees the longer unexecuted fork; a voter only the executed chain.
+        assert_eq!(t.best(&a[1]), b[3]);
+        assert_eq!(t.best_executed_from(&genesis()), Some(a[1]));
+        assert_eq!(t.best_executed_from(&b[0]), Some(b[0]));
+        assert_eq!(t.best_executed_from(&b[1]), None, "an unexecuted base");
+        t.mark_executed(b[1].hash);
+        let tie = if a[1].hash < b[1].hash { a[1] } else { b[1] };
+        assert_eq!(
+            t.best_executed_from(&genesis()),
+            Some(tie),
+            "equal length: lowest hash"
+        );
     }
 }

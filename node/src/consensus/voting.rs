@@ -23,7 +23,9 @@
 //! once that block is finalized (or a forced change is enacted at import), with the next set id,
 //! recorded in the same durable write. After each finalization and each new best block the
 //! worker starts a fresh voter when the set id moved. Justifications of
-//! an older set are ignored, of a newer one kept until the change is final here.
+//! an older set are ignored, of a newer one checked as far as it can be without the set
+//! (signatures, duplicates, ancestry; a failure charges the sender) and kept until the change is
+//! final here.
 
 use super::finality::{Action, Chain, PersistedRound, Voter, VoterConfig};
 use super::slashing::SignedSlots;
@@ -259,16 +261,24 @@ impl<S: StateMachine> Worker<S> {
         if j.set_id < set.id {
             return; // an older set's: its blocks are final here already
         }
-        if j.set_id > set.id {
-            // A newer set's: usable once the change is final here.
-            self.pending = Some(j);
-            return;
-        }
-        if let Err(e) = j.verify(&set.authorities, set.id, &self.client.genesis_hash()) {
+        // A newer set's is usable once the change is final here. Until then its membership and
+        // supermajority cannot be checked, but everything else can: each precommit's signature,
+        // no voter twice, the ancestry. A justification failing those is the sender's fault and
+        // is never kept.
+        let members = if j.set_id > set.id {
+            j.precommits.iter().map(|p| p.voter).collect()
+        } else {
+            set.authorities
+        };
+        if let Err(e) = j.verify(&members, j.set_id, &self.client.genesis_hash()) {
             tracing::warn!(target: "finality", error = %e, "invalid justification");
             if let (Some(net), Some(peer)) = (&self.net, peer) {
                 net.report(peer, Misbehaviour::BadVote);
             }
+            return;
+        }
+        if j.set_id > set.id {
+            self.pending = Some(j);
             return;
         }
         if j.target.number <= self.client.finalized().number {

@@ -7,10 +7,16 @@
 //!   attestation}`. The attestation is the coordinator's signature (context
 //!   `aitbc-receipt-attest`) over the receipt bytes followed by the chain's genesis hash, exactly
 //!   what `receipts.claim` verifies on chain.
-//! - Deterministic bookkeeping: job ids `1..=1_000_000` exist and are paid; others get
-//!   `exists: false` and no attestation. At most one receipt is attested per (client, job_id): the
-//!   same receipt again gets the same attestation, a different one `not_double_spent: false` and
-//!   no attestation.
+//! - Escrows: with a node to ask (`mock-coordinator --rpc URL`), the chain decides, read at the
+//!   node's best block before each attestation ([`Escrow`]): no escrow for (client, job_id) is
+//!   `exists: false`, an escrow not open any more (claimed or refunded) `paid: false`, both
+//!   without attestation; an escrow that names another coordinator (409
+//!   `not_escrow_coordinator`), whose price is below the receipt's (409 `price_exceeds_escrow`),
+//!   or a receipt over the chain's `max_units_per_receipt` (400 `too_many_units`) is refused; a
+//!   node that cannot be read is 503 `chain_unavailable`. Without a node (tests, offline use):
+//!   job ids `1..=1_000_000` exist and are paid; others get `exists: false`.
+//! - At most one receipt is attested per (client, job_id): the same receipt again gets the same
+//!   attestation, a different one `not_double_spent: false` and no attestation.
 //! - `GET /health`.
 //!
 //! Memory of attested receipts: in memory ([`Coordinator::new`], gone on exit) or in a redb file
@@ -25,7 +31,9 @@ mod server;
 
 pub use server::{serve, CoordinatorHandle};
 
-use aitbc_primitives::{AccountId, ComputeReceipt, Hash, JobId, Pair, Signature};
+use aitbc_primitives::{
+    AccountId, Balance, ComputeReceipt, Hash, JobId, JobInfo, JobStatus, Pair, Signature,
+};
 use codec::{Decode, Encode};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde_json::{json, Value};
@@ -51,6 +59,12 @@ pub enum AttestError {
     WrongCoordinator { named: AccountId, me: AccountId },
     #[error("the mock coordinator has attested its limit of {MAX_ATTESTED} receipts")]
     Full,
+    #[error("the escrow names coordinator {named}, not this one ({me})")]
+    NotEscrowCoordinator { named: AccountId, me: AccountId },
+    #[error("the receipt's price {receipt} exceeds the escrowed {escrow}")]
+    PriceExceedsEscrow { receipt: Balance, escrow: Balance },
+    #[error("{units} compute units exceed the chain's max_units_per_receipt of {max}")]
+    TooManyUnits { units: u64, max: u64 },
     /// The database failed: nothing was attested.
     #[error("coordinator database error: {0}")]
     Storage(String),
@@ -85,6 +99,13 @@ pub fn db_file_name(genesis_hash: &Hash) -> String {
 }
 
 type Entry = (ComputeReceipt, Signature);
+
+/// What the chain holds for a receipt: its escrow (if any) and the chain's unit cap.
+#[derive(Debug, Clone)]
+pub struct Escrow {
+    pub job: Option<JobInfo>,
+    pub max_units_per_receipt: u64,
+}
 
 /// Where attested receipts are remembered.
 enum Store {
@@ -237,6 +258,8 @@ pub struct Coordinator {
     key: Pair,
     genesis_hash: Hash,
     store: Store,
+    /// The node whose chain decides which escrows exist (`http://host:port`).
+    chain_rpc: Option<String>,
 }
 
 impl std::fmt::Debug for Coordinator {
@@ -252,7 +275,20 @@ impl Coordinator {
             key,
             genesis_hash,
             store: Store::Memory(HashMap::new()),
+            chain_rpc: None,
         }
+    }
+
+    /// Attests only what the chain of the node at `rpc` (`http://host:port`) holds (see the
+    /// module docs).
+    pub fn with_chain(mut self, rpc: &str) -> Self {
+        self.chain_rpc = Some(rpc.to_string());
+        self
+    }
+
+    /// The node asked about escrows, if any.
+    pub fn chain_rpc(&self) -> Option<&str> {
+        self.chain_rpc.as_deref()
     }
 
     /// A coordinator that remembers its attestations in the redb file at `path` (created with
@@ -267,6 +303,7 @@ impl Coordinator {
                 path: path.to_path_buf(),
                 count,
             },
+            chain_rpc: None,
         })
     }
 
@@ -291,9 +328,14 @@ impl Coordinator {
         }
     }
 
-    /// Answers one attestation request (see the module docs). A new attestation is remembered
-    /// (durably, with a database) before it is returned.
-    pub fn attest(&mut self, receipt: ComputeReceipt) -> Result<Value, AttestError> {
+    /// Answers one attestation request (see the module docs), given what the chain holds for
+    /// it (`None`: no node to ask). A new attestation is remembered (durably, with a database)
+    /// before it is returned.
+    pub fn attest(
+        &mut self,
+        receipt: ComputeReceipt,
+        escrow: Option<&Escrow>,
+    ) -> Result<Value, AttestError> {
         let me = self.key.public();
         if receipt.coordinator != me {
             return Err(AttestError::WrongCoordinator {
@@ -302,8 +344,39 @@ impl Coordinator {
             });
         }
         let receipt_id = receipt.id();
-        let exists = KNOWN_JOBS.contains(&receipt.job_id);
-        let (not_double_spent, attestation) = if !exists {
+        let (exists, paid) = match escrow {
+            None => {
+                let known = KNOWN_JOBS.contains(&receipt.job_id);
+                (known, known)
+            }
+            Some(escrow) => {
+                if receipt.compute_units > escrow.max_units_per_receipt {
+                    return Err(AttestError::TooManyUnits {
+                        units: receipt.compute_units,
+                        max: escrow.max_units_per_receipt,
+                    });
+                }
+                match &escrow.job {
+                    None => (false, false),
+                    Some(job) => {
+                        if job.coordinator != me {
+                            return Err(AttestError::NotEscrowCoordinator {
+                                named: job.coordinator,
+                                me,
+                            });
+                        }
+                        if job.price < receipt.price {
+                            return Err(AttestError::PriceExceedsEscrow {
+                                receipt: receipt.price,
+                                escrow: job.price,
+                            });
+                        }
+                        (true, job.status == JobStatus::Open)
+                    }
+                }
+            }
+        };
+        let (not_double_spent, attestation) = if !(exists && paid) {
             (true, None)
         } else {
             match self.store.get(&me, &receipt.client, receipt.job_id)? {
@@ -319,7 +392,7 @@ impl Coordinator {
         };
         Ok(json!({
             "exists": exists,
-            "paid": exists,
+            "paid": paid,
             "not_double_spent": not_double_spent,
             "coordinator": me,
             "receipt_id": receipt_id,
@@ -351,7 +424,7 @@ mod tests {
         let g = Hash::of(b"genesis");
         let mut c = Coordinator::new(dev_pair("coordinator"), g);
         let r = receipt(7, 3);
-        let a = c.attest(r.clone()).unwrap();
+        let a = c.attest(r.clone(), None).unwrap();
         assert_eq!(a["exists"], true);
         assert_eq!(a["receipt_id"], r.id().to_string());
         let sig = Signature::from_hex(a["attestation"].as_str().unwrap()).unwrap();
@@ -364,12 +437,12 @@ mod tests {
         assert_eq!(claim.signatures_valid(&Hash::of(b"other")), (false, false));
 
         // Same receipt: same attestation. A different one for the same job: refused.
-        assert_eq!(c.attest(r).unwrap()["attestation"], a["attestation"]);
-        let other = c.attest(receipt(7, 4)).unwrap();
+        assert_eq!(c.attest(r, None).unwrap()["attestation"], a["attestation"]);
+        let other = c.attest(receipt(7, 4), None).unwrap();
         assert_eq!(other["not_double_spent"], false);
         assert!(other["attestation"].is_null());
 
-        let unknown = c.attest(receipt(2_000_000, 1)).unwrap();
+        let unknown = c.attest(receipt(2_000_000, 1), None).unwrap();
         assert_eq!(
             (unknown["exists"].clone(), unknown["attestation"].clone()),
             (json!(false), Value::Null)
@@ -377,7 +450,7 @@ mod tests {
         let mut wrong = receipt(8, 1);
         wrong.coordinator = dev_pair("alice").public();
         assert!(matches!(
-            c.attest(wrong),
+            c.attest(wrong, None),
             Err(AttestError::WrongCoordinator { .. })
         ));
     }
@@ -391,7 +464,7 @@ mod tests {
         let first = {
             let mut c = Coordinator::open(dev_pair("coordinator"), g, &path).unwrap();
             assert_eq!(c.db_path(), Some(path.as_path()));
-            let a = c.attest(r.clone()).unwrap();
+            let a = c.attest(r.clone(), None).unwrap();
             assert!(a["attestation"].is_string());
             a
         }; // dropped: the database is closed, as by a crash after the answer
@@ -399,12 +472,15 @@ mod tests {
         let mut c = Coordinator::open(dev_pair("coordinator"), g, &path).unwrap();
         assert_eq!(c.attested(), 1);
         // The same receipt: the same attestation. A different one for that (client, job): refused.
-        assert_eq!(c.attest(r).unwrap()["attestation"], first["attestation"]);
-        let other = c.attest(receipt(7, 4)).unwrap();
+        assert_eq!(
+            c.attest(r, None).unwrap()["attestation"],
+            first["attestation"]
+        );
+        let other = c.attest(receipt(7, 4), None).unwrap();
         assert_eq!(other["not_double_spent"], false);
         assert!(other["attestation"].is_null());
         // Another job is attested as usual, and counted.
-        assert!(c.attest(receipt(8, 1)).unwrap()["attestation"].is_string());
+        assert!(c.attest(receipt(8, 1), None).unwrap()["attestation"].is_string());
         assert_eq!(c.attested(), 2);
 
         // One process per database.
@@ -422,5 +498,63 @@ mod tests {
         // Still intact for its own chain.
         let c = Coordinator::open(dev_pair("coordinator"), g, &path).unwrap();
         assert_eq!(c.attested(), 2);
+    }
+
+    #[test]
+    fn with_a_chain_only_open_escrows_of_this_coordinator_are_attested() {
+        let g = Hash::of(b"genesis");
+        let mut c = Coordinator::new(dev_pair("coordinator"), g);
+        let r = receipt(7, 3);
+        let job = |coordinator: &str, price: Balance, status: JobStatus| JobInfo {
+            job_id: 7,
+            client: r.client,
+            coordinator: dev_pair(coordinator).public(),
+            price,
+            expires_at: 100,
+            status,
+        };
+        let escrow = |job: Option<JobInfo>| Escrow {
+            job,
+            max_units_per_receipt: 5,
+        };
+        // No escrow: not attested, whatever the job id.
+        let none = c.attest(r.clone(), Some(&escrow(None))).unwrap();
+        assert_eq!(
+            (none["exists"].clone(), none["paid"].clone()),
+            (json!(false), json!(false))
+        );
+        assert!(none["attestation"].is_null());
+        // Settled already: exists, not paid, not attested.
+        let claimed = escrow(Some(job("coordinator", 10, JobStatus::Claimed)));
+        let settled = c.attest(r.clone(), Some(&claimed)).unwrap();
+        assert_eq!(
+            (settled["exists"].clone(), settled["paid"].clone()),
+            (json!(true), json!(false))
+        );
+        assert!(settled["attestation"].is_null());
+        // Another coordinator's escrow, a price above the escrow, units above the cap: refused.
+        let other = escrow(Some(job("alice", 10, JobStatus::Open)));
+        assert!(matches!(
+            c.attest(r.clone(), Some(&other)),
+            Err(AttestError::NotEscrowCoordinator { .. })
+        ));
+        let cheap = escrow(Some(job("coordinator", 9, JobStatus::Open)));
+        assert!(matches!(
+            c.attest(r.clone(), Some(&cheap)),
+            Err(AttestError::PriceExceedsEscrow {
+                receipt: 10,
+                escrow: 9
+            })
+        ));
+        let open = escrow(Some(job("coordinator", 10, JobStatus::Open)));
+        assert!(matches!(
+            c.attest(receipt(7, 6), Some(&open)),
+            Err(AttestError::TooManyUnits { units: 6, max: 5 })
+        ));
+        assert_eq!(c.attested(), 0, "nothing remembered for a refusal");
+        // An open escrow of this coordinator that covers the price: attested.
+        let ok = c.attest(r, Some(&open)).unwrap();
+        assert!(ok["attestation"].is_string());
+        assert_eq!(c.attested(), 1);
     }
 }

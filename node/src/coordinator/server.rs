@@ -1,9 +1,10 @@
 //! The mock coordinator's HTTP server.
 
-use super::{AttestError, Coordinator};
+use super::{AttestError, Coordinator, Escrow};
+use crate::cli::http::HttpClient;
 use crate::rpc::error::ApiError;
 use crate::util::Mutex;
-use aitbc_primitives::ComputeReceipt;
+use aitbc_primitives::{ComputeReceipt, JobInfo};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response};
@@ -100,16 +101,42 @@ async fn handle(state: &Arc<Mutex<Coordinator>>, req: Request<Incoming>) -> Resp
                 Ok(r) => r,
                 Err(e) => return error(ApiError::bad_request("invalid_receipt", e.to_string())),
             };
+            let chain = state.lock().chain_rpc().map(str::to_string);
+            let escrow = match chain {
+                None => None,
+                Some(url) => match read_escrow(&url, &receipt).await {
+                    Ok(e) => Some(e),
+                    Err(e) => {
+                        return error(ApiError::new(
+                            503,
+                            "chain_unavailable",
+                            format!("cannot read the escrow from the node at {url}: {e:#}"),
+                        ))
+                    }
+                },
+            };
             // A new attestation is committed durably (an fsync) before it is answered: off the
             // async workers.
             let state = state.clone();
-            let attested = tokio::task::spawn_blocking(move || state.lock().attest(receipt))
-                .await
-                .unwrap_or_else(|e| Err(AttestError::Storage(format!("attest task failed: {e}"))));
+            let attested =
+                tokio::task::spawn_blocking(move || state.lock().attest(receipt, escrow.as_ref()))
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(AttestError::Storage(format!("attest task failed: {e}")))
+                    });
             match attested {
                 Ok(v) => respond(200, &v),
                 Err(e @ AttestError::WrongCoordinator { .. }) => {
                     error(ApiError::bad_request("wrong_coordinator", e.to_string()))
+                }
+                Err(e @ AttestError::NotEscrowCoordinator { .. }) => {
+                    error(ApiError::new(409, "not_escrow_coordinator", e.to_string()))
+                }
+                Err(e @ AttestError::PriceExceedsEscrow { .. }) => {
+                    error(ApiError::new(409, "price_exceeds_escrow", e.to_string()))
+                }
+                Err(e @ AttestError::TooManyUnits { .. }) => {
+                    error(ApiError::bad_request("too_many_units", e.to_string()))
                 }
                 Err(e @ AttestError::Full) => {
                     error(ApiError::new(503, "coordinator_full", e.to_string()))
@@ -126,4 +153,30 @@ async fn handle(state: &Arc<Mutex<Coordinator>>, req: Request<Incoming>) -> Resp
             format!("no route {path}"),
         )),
     }
+}
+
+/// Reads the receipt's escrow and the chain's unit cap from the node at `url`, at its best
+/// block (`GET /rpc/getJob/{client}/{job}`: 404 means no escrow; `GET /rpc/getParams`).
+async fn read_escrow(url: &str, receipt: &ComputeReceipt) -> anyhow::Result<Escrow> {
+    let mut rpc = HttpClient::new(url)?;
+    let (status, job) = rpc
+        .get(&format!(
+            "/rpc/getJob/{}/{}",
+            receipt.client, receipt.job_id
+        ))
+        .await?;
+    let job = match status {
+        200 => Some(serde_json::from_value::<JobInfo>(job)?),
+        404 => None,
+        _ => anyhow::bail!("getJob answered {status}: {job}"),
+    };
+    let params = rpc.get_ok("/rpc/getParams").await?;
+    let max_units_per_receipt = params["params"]["max_units_per_receipt"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("getParams has no max_units_per_receipt"))?;
+    Ok(Escrow {
+        job,
+        max_units_per_receipt,
+    })
 }

@@ -368,6 +368,10 @@ pub(crate) enum Command {
         number: u64,
         hash: Hash,
     },
+    LowerBest {
+        peer: PeerId,
+        number: u64,
+    },
     Request {
         peer: PeerId,
         /// The encoded request and what a valid answer looks like (`None`: raw test bytes).
@@ -473,6 +477,13 @@ impl NetworkHandle {
     /// imported; raises its `best_height` (never lowers it).
     pub fn note_best(&self, peer: PeerId, number: u64, hash: Hash) {
         let _ = self.send(Command::NoteBest { peer, number, hash });
+    }
+
+    /// Records that `peer` could not serve block `number` although it claimed a best block at
+    /// or above it: its `best_height` drops to `number - 1` (a later status or announcement
+    /// raises it again).
+    pub fn lower_best(&self, peer: PeerId, number: u64) {
+        let _ = self.send(Command::LowerBest { peer, number });
     }
 
     /// Sends a sync request to a connected peer and waits for its answer (at most the

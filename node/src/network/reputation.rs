@@ -36,6 +36,14 @@ pub enum Misbehaviour {
     Flood,
     /// A response that does not answer the request (wrong kind, too many items). 5 strikes ban.
     BadResponse,
+    /// A third block by one author for one slot (only the first and one extra are kept and
+    /// forwarded). Light, as an honest node may forward its own first extra while we keep
+    /// another: 10 strikes ban.
+    ExcessEquivocation,
+    /// A best block claimed (status or announcement) but not served when asked for: the sync
+    /// answer stopped short. Light, as an honest peer may reorganise to a shorter chain while
+    /// we ask: 10 strikes ban.
+    FalseStatus,
 }
 
 impl Misbehaviour {
@@ -49,6 +57,8 @@ impl Misbehaviour {
             Misbehaviour::TooLarge => 25,
             Misbehaviour::Flood => 10,
             Misbehaviour::BadResponse => 20,
+            Misbehaviour::ExcessEquivocation => 10,
+            Misbehaviour::FalseStatus => 10,
         }
     }
 }
@@ -165,6 +175,8 @@ mod tests {
         assert_eq!(strikes(Misbehaviour::TooLarge), 4);
         assert_eq!(strikes(Misbehaviour::Flood), 10);
         assert_eq!(strikes(Misbehaviour::BadResponse), 5);
+        assert_eq!(strikes(Misbehaviour::ExcessEquivocation), 10);
+        assert_eq!(strikes(Misbehaviour::FalseStatus), 10);
     }
 
     /// gossipsub graylists a peer at -80 (our score is its application score): its messages stop

@@ -596,6 +596,15 @@ impl Worker {
                     }
                 }
             }
+            Command::LowerBest { peer, number } => {
+                if let Some(state) = self.peers.get_mut(&peer) {
+                    let served = number.saturating_sub(1);
+                    if served < state.best_height {
+                        state.best_height = served;
+                        self.dirty = true;
+                    }
+                }
+            }
             Command::Request {
                 peer,
                 bytes,

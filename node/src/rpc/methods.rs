@@ -350,6 +350,19 @@ pub fn get_job<S: StateMachine>(
     serde_json::to_value(job).map_err(ApiError::internal)
 }
 
+/// `GET /rpc/getParams`: the on-chain parameters at the best block, each as a decimal string.
+pub fn get_params<S: StateMachine>(client: &Client<S>) -> Result<Value, ApiError> {
+    let state = client.state()?;
+    let params: serde_json::Map<String, Value> = client
+        .runtime()
+        .params(&state)
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    state.check()?;
+    Ok(json!({ "params": params }))
+}
+
 /// `/health`.
 pub fn health<S: StateMachine>(
     client: &Client<S>,

@@ -75,6 +75,7 @@ pub(super) enum Handler {
     BlockEvents,
     PeersAdd,
     Equivocations,
+    Params,
 }
 
 /// One route: method, path template (OpenAPI syntax, `{param}` matches one non-empty segment),
@@ -144,6 +145,7 @@ pub static ROUTES: &[RouteSpec] = &[
         "getJob",
         Handler::Job,
     ),
+    route(Get, "/rpc/getParams", "getParams", Handler::Params),
     route(Get, "/health", "health", Handler::Health),
     route(Get, "/metrics", "metrics", Handler::Metrics),
     route(Get, "/rpc/metrics", "metrics", Handler::Metrics),
@@ -318,6 +320,7 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
         Handler::Balance => answer(methods::get_balance(c, a)),
         Handler::Receipt => answer(methods::get_receipt(c, a)),
         Handler::Job => answer(methods::get_job(c, a, b)),
+        Handler::Params => answer(methods::get_params(c)),
         Handler::Health => answer(methods::health(
             c,
             &ctx.config.chain_name,

@@ -206,8 +206,10 @@ pub struct BlockWrite<'a> {
     pub txs: Vec<(Hash, TxRecord)>,
     pub changes: &'a StateChanges,
     pub commitment: &'a CommitmentUpdate,
-    /// Final at once (a single-authority chain): no undo log is kept.
+    /// Final at once (a single-voter chain): no undo log is kept.
     pub finalized: bool,
+    /// With `finalized`: the voter set the block enacts (it signals a set change).
+    pub voter_set: Option<&'a VoterSet>,
 }
 
 /// What undoes one executed block: the previous value of every key it changed, the tree nodes
@@ -493,6 +495,9 @@ impl ChainDb {
         meta.insert(META_BEST, at.encode().as_slice())?;
         if w.finalized {
             meta.insert(META_FINALIZED, at.encode().as_slice())?;
+            if let Some(set) = w.voter_set {
+                meta.insert(META_VOTER_SET, set.encode().as_slice())?;
+            }
         }
         Ok(())
     }

@@ -85,6 +85,7 @@ fn block_commit_updates_state_root_and_proofs() {
         changes: &block1,
         commitment: &update,
         finalized: true,
+        voter_set: None,
     })
     .unwrap();
     assert_eq!(update.root, mirror.apply(&block1).unwrap());
@@ -174,6 +175,7 @@ fn stale_nodes_stay_until_final_then_prune_leaves_exactly_the_live_tree() {
             changes: &changes,
             commitment: &update,
             finalized: false,
+            voter_set: None,
         })
         .unwrap();
         assert_eq!(update.root, mirror.apply(&changes).unwrap());

@@ -3,6 +3,7 @@
 //! minted; a second claim is refused; an expired escrow is refunded.
 
 use crate::common::*;
+use aitbc_node::cli::http::HttpClient;
 use aitbc_node::coordinator::{self, Coordinator};
 use aitbc_primitives::crypto::dev_pair;
 use serde_json::Value;
@@ -38,8 +39,9 @@ async fn escrow_attest_claim_and_refund() {
     let node = start(config(spec(true), dir.path(), true)).await;
     let rpc_url = format!("http://{}", node.rpc_addr);
     let (_stop, rx) = tokio::sync::watch::channel(false);
+    // The coordinator asks the node which escrows exist (`mock-coordinator --rpc`).
     let coord = coordinator::serve(
-        Coordinator::new(dev_pair("coordinator"), node.client.genesis_hash()),
+        Coordinator::new(dev_pair("coordinator"), node.client.genesis_hash()).with_chain(&rpc_url),
         "127.0.0.1:0".parse().unwrap(),
         rx,
     )
@@ -72,6 +74,40 @@ async fn escrow_attest_claim_and_refund() {
     let job = rpc.get_ok(&format!("/rpc/getJob/{bob}/42")).await.unwrap();
     assert_eq!(job["status"], "open");
     assert_eq!(job["price"], "1000");
+
+    // Asked directly, the coordinator attests only the open escrow of the chain that names it,
+    // within its price and the chain's unit cap.
+    let mut coordinator = HttpClient::new(&coord_url).unwrap();
+    let attest = |job: u64, units: u64, price: &str| {
+        serde_json::json!({"job_id": job, "client": bob, "miner": ferdie.to_string(),
+            "coordinator": dev_pair("coordinator").public().to_string(), "compute_units": units,
+            "price": price, "output_hash": format!("{}", aitbc_primitives::Hash::of(b"out"))})
+    };
+    let (status, none) = coordinator
+        .post("/attest/receipt", &attest(7, 3, "800"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{none}");
+    assert_eq!(
+        (none["exists"].as_bool(), none["attestation"].is_null()),
+        (Some(false), true)
+    );
+    let (status, dear) = coordinator
+        .post("/attest/receipt", &attest(42, 3, "1001"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, dear["error"]["code"].as_str()),
+        (409, Some("price_exceeds_escrow"))
+    );
+    let (status, big) = coordinator
+        .post("/attest/receipt", &attest(42, 1_000_001, "800"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, big["error"]["code"].as_str()),
+        (400, Some("too_many_units"))
+    );
 
     let claim = |job: &str| {
         args(&[

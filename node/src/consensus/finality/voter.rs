@@ -288,10 +288,10 @@ impl Voter {
     ) -> Result<Vec<Action>, VoteError> {
         self.check_origin(&vote)?;
         let mut actions = Vec::new();
-        if vote.round == 0 || vote.round + 1 < self.round {
+        if vote.round == 0 || vote.round.saturating_add(1) < self.round {
             return Ok(actions);
         }
-        if vote.round > self.round + FUTURE_ROUNDS {
+        if vote.round > self.round.saturating_add(FUTURE_ROUNDS) {
             if !vote.verify(&self.genesis) {
                 return Err(VoteError::BadSignature(vote.voter));
             }
@@ -359,9 +359,11 @@ impl Voter {
             }
         }
         if j.round > self.round {
-            self.enter_round(j.round + 1, None);
+            self.enter_round(j.round.saturating_add(1), None);
         }
-        if j.round + 1 >= self.round && j.round <= self.round + FUTURE_ROUNDS {
+        if j.round.saturating_add(1) >= self.round
+            && j.round <= self.round.saturating_add(FUTURE_ROUNDS)
+        {
             for p in j.precommits.iter() {
                 let fits = p.kind == VoteKind::Precommit && p.round == j.round;
                 if fits && self.check_origin(p).is_ok() {
@@ -388,7 +390,7 @@ impl Voter {
             return Err(VoteError::TooManyVotes(votes.len()));
         }
         let mut actions = Vec::new();
-        if round + 1 < self.round {
+        if round.saturating_add(1) < self.round {
             return Ok(actions);
         }
         let mut payloads = Vec::with_capacity(votes.len());
@@ -425,7 +427,7 @@ impl Voter {
                 .map_or(votes[0].voter, |v| v.voter);
             return Err(VoteError::BadSignature(bad));
         }
-        if round <= self.round + FUTURE_ROUNDS {
+        if round <= self.round.saturating_add(FUTURE_ROUNDS) {
             // A held round: count the votes; `step` enters the next round if it completes.
             for v in votes {
                 self.add_vote(v, &mut actions);
@@ -442,7 +444,7 @@ impl Voter {
                 .summary(chain, n, self.last_finalized.number)
                 .completable
             {
-                self.enter_round(round + 1, None);
+                self.enter_round(round.saturating_add(1), None);
                 self.rounds.insert(round, tally);
             }
         }
@@ -476,7 +478,7 @@ impl Voter {
                 let slot = self.own.entry(round).or_default().slot(kind);
                 if slot.is_none() {
                     *slot = Some(vote);
-                    if round + 1 >= self.round && round <= self.round {
+                    if round.saturating_add(1) >= self.round && round <= self.round {
                         actions.push(Action::Persist(self.record()));
                     }
                 }
@@ -658,7 +660,7 @@ impl Voter {
             .rounds
             .range(self.round..)
             .filter(|(_, v)| v.cached_summary().is_some_and(|s| s.completable))
-            .map(|(r, _)| r + 1)
+            .map(|(r, _)| r.saturating_add(1))
             .next_back();
         match next {
             Some(next) => {
@@ -675,8 +677,8 @@ impl Voter {
         self.round_start = self.now;
         self.fallback_estimate = fallback;
         self.round_base = None;
-        self.rounds.retain(|r, _| r + 1 >= round);
-        self.own.retain(|r, _| r + 1 >= round);
+        self.rounds.retain(|r, _| r.saturating_add(1) >= round);
+        self.own.retain(|r, _| r.saturating_add(1) >= round);
         self.rounds.entry(round).or_default();
     }
 
@@ -692,7 +694,7 @@ impl Voter {
             .filter(|(_, r)| **r > self.round)
             .map(|(a, r)| (*a, *r))
             .collect();
-        for (r, votes) in self.rounds.range(self.round + 1..) {
+        for (r, votes) in self.rounds.range(self.round.saturating_add(1)..) {
             for voter in votes.voters() {
                 let seen = later.entry(*voter).or_default();
                 *seen = (*seen).max(*r);
@@ -709,7 +711,7 @@ impl Voter {
         let stuck = self
             .round_start
             .is_some_and(|start| now.saturating_sub(start) >= patience);
-        if round <= self.round + FUTURE_ROUNDS && !stuck {
+        if round <= self.round.saturating_add(FUTURE_ROUNDS) && !stuck {
             return;
         }
         let ask = match self.catch_up_asked {
