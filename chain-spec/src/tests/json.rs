@@ -234,13 +234,20 @@ fn the_genesis_hash_covers_the_chain_id() {
     let mut twin = ChainSpec::dev();
     twin.id = "dev_twin".into();
     let (a, b) = (dev.genesis().unwrap(), twin.genesis().unwrap());
-    assert_eq!(a.header.state_root, b.header.state_root, "the same genesis state");
+    assert_eq!(
+        a.header.state_root, b.header.state_root,
+        "the same genesis state"
+    );
     assert_ne!(a.hash, b.hash);
     let pair = aitbc_primitives::crypto::dev_pair("alice");
     let msg = [b"payload".as_slice(), a.hash.as_bytes()].concat();
     let sig = pair.sign(aitbc_primitives::SigningContext::Transaction, &msg);
     let other = [b"payload".as_slice(), b.hash.as_bytes()].concat();
-    assert!(!sig.verify(aitbc_primitives::SigningContext::Transaction, &other, &pair.public()));
+    assert!(!sig.verify(
+        aitbc_primitives::SigningContext::Transaction,
+        &other,
+        &pair.public()
+    ));
     // Ids too long to bind are refused.
     twin.id = "x".repeat(crate::spec::MAX_ID_LEN + 1);
     assert!(matches!(twin.genesis(), Err(ChainSpecError::InvalidId(_))));

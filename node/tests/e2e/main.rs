@@ -9,6 +9,7 @@ mod common;
 
 mod check_db;
 mod cli;
+mod consensus_safety;
 mod coordinator_admin;
 mod dev_chain;
 mod forks;

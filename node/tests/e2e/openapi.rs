@@ -373,6 +373,7 @@ async fn real_answers_match_the_document() {
         ("/rpc/metrics", "/rpc/metrics".into()),
         ("/p2p/peers", "/p2p/peers".into()),
         ("/rpc/getEquivocations", "/rpc/getEquivocations".into()),
+        ("/rpc/getParams", "/rpc/getParams".into()),
         ("/rpc/ws", "/rpc/ws".into()),
     ];
     let mut statuses = BTreeSet::new();
