@@ -31,7 +31,7 @@ use super::finality::{Action, Chain, PersistedRound, Voter, VoterConfig};
 use super::slashing::SignedSlots;
 use crate::client::Client;
 use crate::network::{Misbehaviour, NetworkHandle, SyncRequest, SyncResponse, Topic, Validation};
-use crate::storage::BlockRef;
+use crate::storage::{BlockRef, VoterSet};
 use crate::sync::FinalityInput;
 use crate::util::{unix_ms, Mutex};
 use aitbc_primitives::{
@@ -88,6 +88,38 @@ impl<S: StateMachine> Chain for ClientChain<'_, S> {
     fn header(&self, hash: &Hash) -> Option<Header> {
         self.0.header(hash).ok().flatten()
     }
+}
+
+/// What to do with a justification that checked out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JustificationUse {
+    /// Of an older set: its blocks are final here already.
+    Stale,
+    /// Of the current set: finalize with it.
+    Now,
+    /// Of a newer set: keep it until that set's change is final here.
+    Later,
+}
+
+/// Checks a justification against the voter set `set` before anything is done with it. One of a
+/// newer set cannot be checked for membership and supermajority yet, but everything else can:
+/// each precommit's signature, no voter twice, the ancestry. A failure is the sender's fault and
+/// nothing is kept.
+fn check_justification(
+    set: &VoterSet,
+    j: &Justification,
+    genesis: &Hash,
+) -> Result<JustificationUse, aitbc_primitives::JustificationError> {
+    if j.set_id < set.id {
+        return Ok(JustificationUse::Stale);
+    }
+    if j.set_id > set.id {
+        let signers: Vec<_> = j.precommits.iter().map(|p| p.voter).collect();
+        j.verify(&signers, j.set_id, genesis)?;
+        return Ok(JustificationUse::Later);
+    }
+    j.verify(&set.authorities, set.id, genesis)?;
+    Ok(JustificationUse::Now)
 }
 
 /// The shared voter: the worker drives it; sync requests read its rounds.
@@ -258,28 +290,20 @@ impl<S: StateMachine> Worker<S> {
 
     async fn on_justification(&mut self, peer: Option<crate::network::PeerId>, j: Justification) {
         let set = self.client.voter_set();
-        if j.set_id < set.id {
-            return; // an older set's: its blocks are final here already
-        }
-        // A newer set's is usable once the change is final here. Until then its membership and
-        // supermajority cannot be checked, but everything else can: each precommit's signature,
-        // no voter twice, the ancestry. A justification failing those is the sender's fault and
-        // is never kept.
-        let members = if j.set_id > set.id {
-            j.precommits.iter().map(|p| p.voter).collect()
-        } else {
-            set.authorities
-        };
-        if let Err(e) = j.verify(&members, j.set_id, &self.client.genesis_hash()) {
-            tracing::warn!(target: "finality", error = %e, "invalid justification");
-            if let (Some(net), Some(peer)) = (&self.net, peer) {
-                net.report(peer, Misbehaviour::BadVote);
+        match check_justification(&set, &j, &self.client.genesis_hash()) {
+            Ok(JustificationUse::Stale) => return,
+            Ok(JustificationUse::Later) => {
+                self.pending = Some(j);
+                return;
             }
-            return;
-        }
-        if j.set_id > set.id {
-            self.pending = Some(j);
-            return;
+            Ok(JustificationUse::Now) => {}
+            Err(e) => {
+                tracing::warn!(target: "finality", error = %e, "invalid justification");
+                if let (Some(net), Some(peer)) = (&self.net, peer) {
+                    net.report(peer, Misbehaviour::BadVote);
+                }
+                return;
+            }
         }
         if j.target.number <= self.client.finalized().number {
             return;
@@ -421,5 +445,81 @@ impl<S: StateMachine> Worker<S> {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aitbc_primitives::crypto::dev_pair;
+    use aitbc_primitives::{BoundedVec, VoteKind};
+
+    fn justification(set_id: u64, voters: &[&str], genesis: &Hash) -> Justification {
+        let target = VoteTarget {
+            hash: Hash::of(b"target"),
+            number: 7,
+        };
+        let precommits = voters
+            .iter()
+            .map(|v| {
+                SignedVote::sign(
+                    &dev_pair(v),
+                    VoteKind::Precommit,
+                    target,
+                    3,
+                    set_id,
+                    genesis,
+                )
+            })
+            .collect();
+        Justification {
+            round: 3,
+            set_id,
+            target,
+            precommits: BoundedVec::try_from_vec(precommits).unwrap(),
+            ancestry: BoundedVec::new(),
+        }
+    }
+
+    /// A justification of a newer set is checked as far as it can be before it is kept: a
+    /// forged signature or a repeated voter is refused (and charged) at once, not stored as
+    /// pending until the set change.
+    #[test]
+    fn newer_set_justifications_are_checked_before_they_are_kept() {
+        let genesis = Hash::of(b"genesis");
+        let set = VoterSet {
+            id: 1,
+            authorities: ["alice", "bob", "charlie", "dave"]
+                .map(|a| dev_pair(a).public())
+                .to_vec(),
+        };
+        let three = ["alice", "bob", "charlie"];
+        assert_eq!(
+            check_justification(&set, &justification(1, &three, &genesis), &genesis),
+            Ok(JustificationUse::Now)
+        );
+        assert_eq!(
+            check_justification(&set, &justification(0, &["alice"], &genesis), &genesis),
+            Ok(JustificationUse::Stale)
+        );
+        assert!(
+            check_justification(&set, &justification(1, &["alice"], &genesis), &genesis).is_err()
+        );
+        // A newer set's: kept when well-formed, whoever signed.
+        let newer = justification(2, &["eve", "ferdie"], &genesis);
+        assert_eq!(
+            check_justification(&set, &newer, &genesis),
+            Ok(JustificationUse::Later)
+        );
+        // Forged signature, repeated voter, another chain's votes: refused.
+        let mut forged = newer.clone();
+        let mut p = forged.precommits.to_vec();
+        p[0].signature = p[1].signature;
+        forged.precommits = BoundedVec::try_from_vec(p).unwrap();
+        assert!(check_justification(&set, &forged, &genesis).is_err());
+        let twice = justification(2, &["eve", "eve"], &genesis);
+        assert!(check_justification(&set, &twice, &genesis).is_err());
+        let foreign = justification(2, &["eve"], &Hash::of(b"other chain"));
+        assert!(check_justification(&set, &foreign, &genesis).is_err());
     }
 }

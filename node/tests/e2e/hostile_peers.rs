@@ -339,3 +339,52 @@ async fn badly_signed_transactions_ban_the_peer() {
     report_rss("badly signed transactions", 2048.0);
     stop_all(&mut nodes).await;
 }
+
+/// A peer claiming a best block it does not have (#1,000,000) and answering every range request
+/// with nothing does not hold sync: a full node that boots from it and then meets alice asks the
+/// peers ahead in turn (not always the highest claim), so it catches up from alice; the liar's
+/// claim is lowered to what it served (and it is charged `FalseStatus` each time it fails).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_lying_about_its_best_block_does_not_stall_sync() {
+    let spec = local_spec();
+    let mut nodes = start_network(&spec, &["alice", "bob", "charlie"], 0).await;
+    wait_nodes(&nodes, 30, "finality at 5", |n| all_finalized(n, 5)).await;
+    let genesis = nodes[0].client().genesis_hash();
+    let liar = rogue_claiming(genesis, &nodes[0], 1_000_000, |_| {}).await;
+    let liar_id = liar.net.local_peer_id();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = net_config(&spec, dir.path(), None, vec![liar.p2p_addr()]);
+    let mut full = TestNode {
+        name: "full".into(),
+        dir,
+        config,
+        handle: None,
+    };
+    full.start().await;
+    // The liar first (its claim known), then alice.
+    let net = full.node().network.clone().unwrap();
+    wait_until(20, "the full node to hear the liar's claim", || {
+        // Listed once its status (the claim) arrived.
+        let heard = net.peers().iter().any(|p| p.peer_id == liar_id);
+        async move { heard.then_some(()) }
+    })
+    .await;
+    net.add_peer(nodes[0].p2p_addr()).await.unwrap();
+    let target = nodes[0].best().number;
+    wait_until(30, "the full node to catch up past the liar", || {
+        let done = full.best().number >= target;
+        async move { done.then_some(()) }
+    })
+    .await;
+    wait_until(20, "the liar's claim to be lowered", || {
+        let lowered = net
+            .peers()
+            .iter()
+            .any(|p| p.peer_id == liar_id && p.best_height < 1_000_000);
+        async move { lowered.then_some(()) }
+    })
+    .await;
+    full.stop().await;
+    stop_all(&mut nodes).await;
+}

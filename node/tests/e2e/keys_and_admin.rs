@@ -189,6 +189,92 @@ fn secret_files_are_created_0600_whatever_the_umask() {
     let _ = child.wait();
 }
 
+/// An empty or whitespace admin token (flag or file) would let any request in: the node refuses
+/// to start, with one line. A key file that group or others can read is refused as ssh refuses
+/// such a private key. A short token starts with a warning.
+#[test]
+fn empty_admin_tokens_and_readable_key_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base");
+    let base = base.to_str().unwrap();
+    let node = |extra: &[&str]| {
+        let mut args = vec![
+            "--dev",
+            "--base-path",
+            base,
+            "--no-p2p",
+            "--rpc-addr",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(extra);
+        refused(&run(&args))
+    };
+    for token in ["", "   "] {
+        let err = node(&["--admin-token", token]);
+        assert!(err.contains("--admin-token is empty"), "{err}");
+    }
+    let token_file = dir.path().join("token");
+    for content in ["", " \n\t\n"] {
+        std::fs::write(&token_file, content).unwrap();
+        let err = node(&["--admin-token-file", token_file.to_str().unwrap()]);
+        assert!(
+            err.contains("--admin-token-file") && err.contains("empty"),
+            "{err}"
+        );
+    }
+
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, "//alice\n").unwrap();
+    for mode in [0o644, 0o640, 0o604] {
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let err = node(&["--key-file", key_file.to_str().unwrap()]);
+        assert!(
+            err.contains("readable by others") && err.contains("chmod 600"),
+            "{err}"
+        );
+    }
+
+    // A short token: the node starts and warns.
+    let mut child = bin()
+        .args([
+            "--dev",
+            "--base-path",
+            base,
+            "--no-p2p",
+            "--rpc-addr",
+            "127.0.0.1:0",
+        ])
+        .args(["--admin-token", "short"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    for pipe in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let warned = loop {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) if line.contains("shorter than 16 characters") => break true,
+            Ok(_) => {}
+            Err(_) => break false,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(warned, "no warning about the short admin token");
+}
+
 /// Every admin route answers 401 without the token or with a wrong one, and 401
 /// `admin_disabled` when the node has none; on a non-loopback bind (0.0.0.0) they answer 403
 /// `admin_not_allowed` even with the right token, unless `--rpc-admin-external`.

@@ -657,3 +657,25 @@ fn golden_persisted_round_encoding() {
         Ok(rec)
     );
 }
+
+/// Round numbers come from peers: any u64, up to the last one, is handled without overflow
+/// (a debug build would panic on `round + 1`).
+#[test]
+fn rounds_at_the_end_of_u64_do_not_overflow() {
+    let (chain, ids, keys) = line_chain(4, 2);
+    let genesis = chain.target(&genesis_header().hash());
+    let mut v = Voter::new(config(&ids, &keys[0]), genesis, None).unwrap();
+    for round in [u64::MAX, u64::MAX - 1, u64::MAX / 2] {
+        for k in &keys[1..] {
+            let _ = v.on_vote(vote(k, VoteKind::Prevote, genesis, round), &chain);
+            let _ = v.on_vote(vote(k, VoteKind::Precommit, genesis, round), &chain);
+        }
+        let votes: Vec<SignedVote> = keys[1..]
+            .iter()
+            .map(|k| vote(k, VoteKind::Precommit, genesis, round))
+            .collect();
+        let _ = v.on_catch_up(round, votes, &chain);
+        let _ = v.on_timer(u64::MAX, &chain);
+    }
+    assert!(v.round() >= 1);
+}

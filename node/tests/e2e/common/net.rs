@@ -243,13 +243,14 @@ pub struct Rogue {
     pub dir: tempfile::TempDir,
 }
 
-pub struct RogueProvider(pub aitbc_primitives::Hash);
+/// Answers status with the genesis and the claimed best height, every range with nothing.
+pub struct RogueProvider(pub aitbc_primitives::Hash, pub u64);
 
 impl aitbc_node::network::SyncProvider for RogueProvider {
     fn status(&self) -> aitbc_node::network::Status {
         aitbc_node::network::Status {
             genesis: self.0,
-            best: (0, self.0),
+            best: (self.1, self.0),
             finalized: (0, self.0),
         }
     }
@@ -274,6 +275,16 @@ pub async fn rogue_with(
     boot: &TestNode,
     tweak: impl FnOnce(&mut NetworkConfig),
 ) -> Rogue {
+    rogue_claiming(genesis, boot, 0, tweak).await
+}
+
+/// [`rogue_with`] whose status claims a best block at `claim` (it serves none).
+pub async fn rogue_claiming(
+    genesis: aitbc_primitives::Hash,
+    boot: &TestNode,
+    claim: u64,
+    tweak: impl FnOnce(&mut NetworkConfig),
+) -> Rogue {
     use aitbc_node::network::{NetworkEvent, Validation};
     let dir = tempfile::tempdir().unwrap();
     let mut config = NetworkConfig::new(dir.path(), genesis);
@@ -281,7 +292,7 @@ pub async fn rogue_with(
     config.bootnodes = vec![boot.p2p_addr()];
     tweak(&mut config);
     let (net, mut events, _task) =
-        aitbc_node::network::start(config, std::sync::Arc::new(RogueProvider(genesis)))
+        aitbc_node::network::start(config, std::sync::Arc::new(RogueProvider(genesis, claim)))
             .await
             .unwrap();
     let n = net.clone();
@@ -303,6 +314,19 @@ pub async fn rogue_with(
     })
     .await;
     Rogue { net, dir }
+}
+
+impl Rogue {
+    /// Its dialable address with its peer id.
+    pub fn p2p_addr(&self) -> Multiaddr {
+        format!(
+            "{}/p2p/{}",
+            self.net.listen_addrs()[0],
+            self.net.local_peer_id()
+        )
+        .parse()
+        .unwrap()
+    }
 }
 
 /// The next slot (at most two ahead of the clock) that `index` authors in a set of four.
