@@ -235,6 +235,14 @@ pub fn network_message(data: &[u8]) {
                     }
                 }
             }
+            SyncResponse::Peers(records) => {
+                for r in records.iter() {
+                    let _ = libp2p::PeerId::from_bytes(&r.peer_id);
+                    for a in r.addrs.iter() {
+                        let _ = libp2p::Multiaddr::try_from(a.to_vec());
+                    }
+                }
+            }
             SyncResponse::Status(_) | SyncResponse::Error(_) => {}
         }
     }

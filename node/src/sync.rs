@@ -6,7 +6,9 @@
 //!   starts a catch-up from that peer) or `Reject(InvalidBlock)` (bad seal, wrong author, bad
 //!   roots, failed execution), which charges the forwarding peer. Bytes that do not decode are
 //!   `Reject(Undecodable)`; a third block of one author for one slot is
-//!   `Reject(ExcessEquivocation)` (not forwarded).
+//!   `Reject(ExcessEquivocation)` (not forwarded). A block from a slot ahead of our clock is no
+//!   offence: up to [`MAX_HELD_SLOTS`] ahead it is held until its slot is acceptable
+//!   ([`MAX_FUTURE_SLOTS`] ahead) and imported then, further ahead it is dropped (`Ignore`).
 //! - Transactions travel in batches ([`TxBatch`]: the encoded transactions submitted to this
 //!   node in the last [`TX_BATCH_EVERY`], at most [`TX_BATCH_MAX`] or [`TX_BATCH_BYTES`] a
 //!   message), so a flood of transactions is a few messages a second per node and cannot crowd
@@ -25,12 +27,14 @@
 //! - [`ClientProvider`] answers peers' sync requests from the database.
 
 use crate::client::{Client, ImportError, SignedBlockOf};
+use crate::consensus::slots::{HeaderError, MAX_FUTURE_SLOTS};
 use crate::network::{
     Misbehaviour, NetworkEvent, NetworkHandle, PeerId, Status, SyncProvider, SyncRequest,
     SyncResponse, Topic, Validation, MAX_BLOCKS_PER_REQUEST,
 };
 use crate::pool::PoolError;
 use crate::storage::BlockRef;
+use crate::util::unix_ms;
 use crate::util::Mutex;
 use aitbc_primitives::{decode_exact, BoundedVec, Hash, Justification, StateMachine};
 use codec::Encode;
@@ -38,6 +42,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+
+/// A gossiped block whose slot is at most this many slots ahead of our clock is held until it
+/// is acceptable (within [`MAX_FUTURE_SLOTS`] of our clock) and imported then; one further ahead
+/// is dropped. Neither is charged: a clock off by a few seconds is not misbehaviour.
+pub const MAX_HELD_SLOTS: u64 = 10;
 
 /// How often peers' best blocks are compared with ours.
 const SYNC_TICK: Duration = Duration::from_millis(250);
@@ -271,15 +280,29 @@ async fn on_gossip_block<S: StateMachine>(
         Ok(b) => b,
         Err(_) => return Validation::Reject(Misbehaviour::Undecodable),
     };
-    let c = client.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let r = c.import_block(&block, None);
-        (r, block)
-    })
-    .await;
-    let Ok((result, block)) = result else {
+    let Some((mut result, mut block)) = import_one(client, block).await else {
         return Validation::Ignore;
     };
+    // A block from a slot a little ahead of our clock (its author's clock runs fast, or ours
+    // slow) is held until its slot is acceptable here, then imported: never an offence.
+    if let Err(ImportError::Header(HeaderError::SlotInFuture { now, got })) = &result {
+        if got.saturating_sub(*now) > MAX_HELD_SLOTS {
+            return Validation::Ignore;
+        }
+        let Ok(state) = client.state() else {
+            return Validation::Ignore;
+        };
+        let slot_ms = client.runtime().slot_duration_ms(&state);
+        drop(state);
+        let due_ms = got.saturating_sub(MAX_FUTURE_SLOTS).saturating_mul(slot_ms);
+        let wait = due_ms.saturating_sub(unix_ms());
+        tracing::debug!(target: "sync", %peer, slot = got, now, wait_ms = wait, "holding a block from a slot ahead of our clock");
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let Some(retried) = import_one(client, block).await else {
+            return Validation::Ignore;
+        };
+        (result, block) = retried;
+    }
     match &result {
         Ok(at) => {
             net.note_best(peer, at.number, at.hash);
@@ -289,6 +312,20 @@ async fn on_gossip_block<S: StateMachine>(
         Err(e) => tracing::debug!(target: "sync", %peer, error = %e, "gossiped block not imported"),
     }
     verdict(&result)
+}
+
+/// Imports one block on the blocking pool; `None` if the import task failed.
+async fn import_one<S: StateMachine>(
+    client: &Arc<Client<S>>,
+    block: SignedBlockOf<S>,
+) -> Option<(Result<BlockRef, ImportError>, SignedBlockOf<S>)> {
+    let c = client.clone();
+    tokio::task::spawn_blocking(move || {
+        let r = c.import_block(&block, None);
+        (r, block)
+    })
+    .await
+    .ok()
 }
 
 fn pass_justification<S: StateMachine>(

@@ -26,10 +26,63 @@ pub fn decode_exact<T: Decode>(bytes: &[u8]) -> Result<T, DecodeError> {
     Ok(value)
 }
 
+/// Whether `bytes` fail to decode as a `T` only because they end too soon: a prefix of some
+/// encoding (e.g. a message cut off by a closed connection), as opposed to malformed bytes. For
+/// telling an interrupted peer from a misbehaving one after [`decode_exact`] failed.
+pub fn is_truncated<T: Decode>(bytes: &[u8]) -> bool {
+    /// An input that does not tell its length (so the decoder reads until it runs out) and
+    /// records running out.
+    struct Tracked<'a> {
+        bytes: &'a [u8],
+        ran_out: bool,
+    }
+    impl codec::Input for Tracked<'_> {
+        fn remaining_len(&mut self) -> Result<Option<usize>, codec::Error> {
+            Ok(None)
+        }
+        fn read(&mut self, into: &mut [u8]) -> Result<(), codec::Error> {
+            if into.len() > self.bytes.len() {
+                self.ran_out = true;
+                return Err("not enough data".into());
+            }
+            let (head, rest) = self.bytes.split_at(into.len());
+            into.copy_from_slice(head);
+            self.bytes = rest;
+            Ok(())
+        }
+    }
+    let mut input = Tracked {
+        bytes,
+        ran_out: false,
+    };
+    let decoded = T::decode_with_depth_limit(MAX_DECODE_DEPTH, &mut input);
+    decoded.is_err() && input.ran_out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use codec::Encode;
+
+    #[test]
+    fn truncated_inputs_are_told_from_malformed_ones() {
+        type T = (u32, Vec<u8>, Vec<[u8; 32]>, Option<u64>);
+        let bytes = (7u32, vec![1u8; 300], vec![[9u8; 32]; 5], Some(3u64)).encode();
+        for cut in 0..bytes.len() {
+            assert!(decode_exact::<T>(&bytes[..cut]).is_err());
+            assert!(is_truncated::<T>(&bytes[..cut]), "a prefix of {cut} bytes");
+        }
+        assert!(!is_truncated::<T>(&bytes), "whole");
+        // A bad Option tag, trailing bytes: malformed, not truncated.
+        let mut bad = bytes.clone();
+        let last = bad.len() - 9;
+        bad[last] = 7;
+        assert!(decode_exact::<T>(&bad).is_err());
+        assert!(!is_truncated::<T>(&bad));
+        let mut long = bytes;
+        long.push(0);
+        assert!(!is_truncated::<T>(&long));
+    }
 
     #[test]
     fn rejects_trailing_and_truncated() {

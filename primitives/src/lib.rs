@@ -32,7 +32,7 @@ pub use block::{
     JustificationError, SignedBlock, SignedVote, VoteKind, VoteTarget, MAX_AUTHORITIES,
     MAX_DIGEST_ITEMS, MAX_JUSTIFICATION_ANCESTRY,
 };
-pub use codec_util::{decode_exact, BoundedVec, DecodeError};
+pub use codec_util::{decode_exact, is_truncated, BoundedVec, DecodeError};
 pub use commitment::{CommitmentUpdate, StateChanges};
 pub use crypto::{AccountId, Pair, SecretUriError, Signature, SigningContext};
 pub use extrinsic::{Extrinsic, SigningPayload, TX_VERSION};

@@ -87,14 +87,18 @@ pub enum ImportError {
 impl ImportError {
     /// Whether the block itself is wrong (its sender misbehaved), as opposed to this node not
     /// being ready for it or failing locally.
+    ///
+    /// A slot ahead of our clock is not: clocks drift, and an honest author whose clock runs a
+    /// little fast must not be banned for it (the block is held or dropped, see `crate::sync`).
     pub fn is_bad_block(&self) -> bool {
-        matches!(
-            self,
+        match self {
+            ImportError::Header(HeaderError::SlotInFuture { .. }) => false,
             ImportError::Header(_)
-                | ImportError::BadSeal
-                | ImportError::Execution(_)
-                | ImportError::Signature(..)
-        )
+            | ImportError::BadSeal
+            | ImportError::Execution(_)
+            | ImportError::Signature(..) => true,
+            _ => false,
+        }
     }
 }
 

@@ -33,7 +33,9 @@
 //! [`SyncProvider`] on the blocking pool (at most [`MAX_CONCURRENT_SERVES`] at a time, else
 //! `Error("busy")`). A peer may make [`MAX_REQUESTS_PER_WINDOW`] requests per 10 s; beyond that it
 //! is answered `Error("rate limited")` and charged `Flood` once per window. An undecodable request
-//! is answered `Error(..)` and charged `Undecodable`; an over-long one is cut off one byte past
+//! is answered `Error(..)` and charged `Undecodable` (unless it is only cut short, a prefix of a
+//! valid encoding or its connection gone: a stream cut by a closed connection or a partition is no
+//! offence; likewise for responses); an over-long one is cut off one byte past
 //! the limit, answered `Error("request too large")` and charged `TooLarge`. A response of the wrong kind or with more items than asked is refused and charged
 //! `BadResponse`.
 //!
@@ -56,13 +58,22 @@
 //! disconnected, logged at warn with both hashes, forgotten, and refused by peer id for the ban
 //! duration. Ready peers are asked their `Status` again every [`STATUS_REFRESH`].
 //!
+//! ## Peer exchange
+//! `SyncRequest::Peers` asks a peer for the peers of our chain it is connected to (at most
+//! [`protocol::MAX_PEER_RECORDS`], each a peer id and up to four dialable addresses); the service
+//! answers it itself. A node asks each new peer once it is ready, and one ready peer in turn
+//! every 5 s; peers it learns become dial targets like stored peers. So a node that knows only
+//! its boot nodes meets the whole network, and a mesh that a partition broke is whole again
+//! after the heal, not a star around the boot nodes.
+//!
 //! ## Peers, scores and bans
 //! Boot nodes (`/…/p2p/<peer-id>` or without a peer id) and peers added with
 //! [`NetworkHandle::add_peer`] are dialed at start and redialed with exponential backoff (1 s to
 //! 60 s) whenever disconnected. Peers that completed the handshake are saved in
 //! `<base>/network/peers.redb` (peer id -> up to 8 addresses: the one we dialed and those its
 //! identify announces; last seen; 512 peers) and redialed when disconnected and after a restart
-//! (given up after 5 failed dials in a row). Incoming connections are capped per IP
+//! (given up after 64 failed dials in a row, about an hour: shorter outages and partitions heal
+//! by themselves). Incoming connections are capped per IP
 //! ([`NetworkConfig::max_per_ip`]) and connected peers overall ([`NetworkConfig::max_peers`]).
 //! Each [`Misbehaviour`] costs points ([`Misbehaviour::cost`]); the score recovers 10 % toward 0
 //! every 10 s; at [`reputation::BAN_THRESHOLD`] (-100) the peer is disconnected and banned by peer

@@ -19,6 +19,18 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
 pub const RESPONSE_FRAMING_BYTES: usize = 8 * 1024;
 /// Bytes of an error string in a response at most (longer strings are cut).
 pub const MAX_ERROR_BYTES: usize = 256;
+/// Peers in one `Peers` answer at most.
+pub const MAX_PEER_RECORDS: usize = 64;
+/// Addresses of one peer in a `Peers` answer at most.
+pub const MAX_RECORD_ADDRS: usize = 4;
+
+/// A peer another node is connected to, for peer exchange: its peer id and the addresses to dial
+/// it at, as libp2p bytes (the receiver parses and checks them).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct PeerRecord {
+    pub peer_id: BoundedVec<u8, 64>,
+    pub addrs: BoundedVec<BoundedVec<u8, 256>, MAX_RECORD_ADDRS>,
+}
 
 /// A gossip topic. On the wire it is `/aitbc/<genesis-hex>/<name>`, so peers of different
 /// chains never share a topic.
@@ -93,6 +105,9 @@ pub enum SyncRequest {
     /// The votes the peer holds for a finality round.
     #[codec(index = 3)]
     Votes { round: u64 },
+    /// The peers the peer is connected to (peer exchange), answered by the network service.
+    #[codec(index = 4)]
+    Peers,
 }
 
 /// A sync response. Blocks and votes are opaque encoded bytes to the network; the node decodes
@@ -110,6 +125,9 @@ pub enum SyncResponse {
     /// The request was refused (undecodable, rate limited, busy); a short reason.
     #[codec(index = 3)]
     Error(String),
+    /// Connected peers of the chain, at most [`MAX_PEER_RECORDS`].
+    #[codec(index = 4)]
+    Peers(BoundedVec<PeerRecord, MAX_PEER_RECORDS>),
 }
 
 impl SyncRequest {

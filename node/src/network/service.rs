@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aitbc_primitives::Hash;
+use aitbc_primitives::{BoundedVec, Hash};
 use codec::Encode;
 use libp2p::core::upgrade;
 use libp2p::futures::StreamExt;
@@ -21,8 +21,8 @@ use tokio::task::JoinHandle;
 
 use super::gate::{ip_of, Gate};
 use super::protocol::{
-    self, is_too_large, trim_to_budget, SyncCodec, MAX_BLOCKS_PER_REQUEST, MAX_REQUEST_BYTES,
-    RESPONSE_FRAMING_BYTES,
+    self, is_too_large, trim_to_budget, PeerRecord, SyncCodec, MAX_BLOCKS_PER_REQUEST,
+    MAX_PEER_RECORDS, MAX_RECORD_ADDRS, MAX_REQUEST_BYTES, RESPONSE_FRAMING_BYTES,
 };
 use super::reputation::{Misbehaviour, Reputations, DECAY_INTERVAL};
 use super::store::{PeerStore, MAX_ADDRS_PER_PEER};
@@ -46,10 +46,16 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// Dial backoff bounds.
 const MIN_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// A peer from the store is given up after this many failed dials.
-const MAX_STORED_PEER_FAILURES: u32 = 5;
+/// A peer from the store (or learned from peers) is given up after this many failed dials in a
+/// row: with the backoff capped at a minute, after about an hour unreachable. A partition or an
+/// outage shorter than that heals by itself: every known peer is dialed again.
+const MAX_STORED_PEER_FAILURES: u32 = 64;
 /// Start-up gives up waiting for the listeners after this long.
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often one ready peer is asked for its peers (peer exchange).
+const PEER_EXCHANGE_EVERY: Duration = Duration::from_secs(5);
+/// Dial targets at most (boot nodes, stored and learned peers).
+const MAX_LEARNED_TARGETS: usize = 512;
 
 #[derive(NetworkBehaviour)]
 #[behaviour(prelude = "libp2p::swarm::derive_prelude")]
@@ -127,6 +133,8 @@ pub async fn start(
         peers: HashMap::new(),
         reputations: Reputations::default(),
         targets: HashMap::new(),
+        exchange_turn: 0,
+        last_exchange: Instant::now(),
         dialing: HashMap::new(),
         rates: HashMap::new(),
         gossip_rates: HashMap::new(),
@@ -450,6 +458,8 @@ struct PeerState {
 enum Pending {
     /// The handshake or a periodic refresh of the peer's status.
     Status,
+    /// Peer exchange: the peers it is connected to.
+    Peers,
     /// A request from the handle.
     User {
         request: Option<SyncRequest>,
@@ -474,6 +484,9 @@ struct Worker {
     peers: HashMap<PeerId, PeerState>,
     reputations: Reputations,
     targets: HashMap<Target, DialTarget>,
+    /// Whose turn it is to be asked for its peers, and when one was last asked.
+    exchange_turn: usize,
+    last_exchange: Instant,
     dialing: HashMap<ConnectionId, Target>,
     /// Per-peer inbound request window: start, count, charged already.
     rates: HashMap<PeerId, (Instant, u32, bool)>,
@@ -853,6 +866,21 @@ impl Worker {
                 self.ask_status(peer);
             }
         }
+        if now.duration_since(self.last_exchange) >= PEER_EXCHANGE_EVERY {
+            self.last_exchange = now;
+            // Peer exchange: one ready peer at a time, in turn.
+            let mut ready: Vec<PeerId> = self
+                .peers
+                .iter()
+                .filter(|(_, s)| s.ready)
+                .map(|(id, _)| *id)
+                .collect();
+            if !ready.is_empty() {
+                ready.sort();
+                self.exchange_turn = self.exchange_turn.wrapping_add(1);
+                self.ask_peers(ready[self.exchange_turn % ready.len()]);
+            }
+        }
         self.dial_due();
     }
 
@@ -1035,6 +1063,79 @@ impl Worker {
         false
     }
 
+    /// Asks `peer` for the peers it is connected to (peer exchange).
+    fn ask_peers(&mut self, peer: PeerId) {
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&peer, SyncRequest::Peers.encode());
+        self.requests.insert(id, (peer, Pending::Peers));
+    }
+
+    /// Our ready peers, for a `Peers` request from `asker` (not itself).
+    fn peer_records(&self, asker: &PeerId) -> Vec<PeerRecord> {
+        self.peers
+            .iter()
+            .filter(|(id, state)| *id != asker && state.ready)
+            .filter_map(|(id, state)| {
+                let addrs: Vec<BoundedVec<u8, 256>> = dial_addrs(state)
+                    .iter()
+                    .filter_map(|a| BoundedVec::try_from_vec(a.to_vec()).ok())
+                    .take(MAX_RECORD_ADDRS)
+                    .collect();
+                Some(PeerRecord {
+                    peer_id: BoundedVec::try_from_vec(id.to_bytes()).ok()?,
+                    addrs: BoundedVec::try_from_vec(addrs).ok()?,
+                })
+            })
+            .take(MAX_PEER_RECORDS)
+            .collect()
+    }
+
+    /// Peers learned from a `Peers` answer become dial targets (given up like stored peers), so
+    /// a node that knows only its boot nodes meets the rest of the network, and a mesh broken
+    /// by a partition is whole again after it heals.
+    fn learn_peers(&mut self, records: &[PeerRecord]) {
+        let now = Instant::now();
+        for record in records {
+            if self.targets.len() >= MAX_LEARNED_TARGETS {
+                return;
+            }
+            let Ok(peer) = PeerId::from_bytes(&record.peer_id) else {
+                continue;
+            };
+            let known = peer == self.local_peer_id
+                || self.swarm.is_connected(&peer)
+                || self.targets.contains_key(&Target::Peer(peer))
+                || self.swarm.behaviour().gate.bans.is_peer_banned(&peer, now);
+            if known {
+                continue;
+            }
+            let addrs: Vec<Multiaddr> = record
+                .addrs
+                .iter()
+                .filter_map(|a| Multiaddr::try_from(a.to_vec()).ok())
+                .filter(|a| check_dialable(a).is_ok())
+                .map(|a| split_peer(&a).0)
+                .collect();
+            if addrs.is_empty() {
+                continue;
+            }
+            tracing::debug!(target: LOG, %peer, "learned a peer");
+            self.targets.insert(
+                Target::Peer(peer),
+                DialTarget {
+                    peer: Some(peer),
+                    addrs,
+                    persistent: false,
+                    failures: 0,
+                    next: now,
+                },
+            );
+        }
+    }
+
     fn on_identify(&mut self, event: identify::Event) {
         let identify::Event::Received { peer_id, info, .. } = event else {
             return;
@@ -1112,6 +1213,7 @@ impl Worker {
             state.ready = true;
             tracing::info!(target: LOG, %peer, best = status.best.0, "peer connected");
             self.remember(peer);
+            self.ask_peers(peer);
             self.emit_peer_event(NetworkEvent::PeerConnected { peer, status });
         }
     }
@@ -1169,6 +1271,9 @@ impl Worker {
                     Pending::User { reply, .. } => {
                         let _ = reply.send(Err(error));
                     }
+                    Pending::Peers => {
+                        tracing::debug!(target: LOG, %peer, %error, "peers request failed");
+                    }
                     Pending::Status => {
                         if let Some(state) = self.peers.get_mut(&peer) {
                             state.asking_status = false;
@@ -1199,10 +1304,16 @@ impl Worker {
 
     fn on_response(&mut self, peer: PeerId, pending: Pending, bytes: &[u8]) {
         let decoded = SyncResponse::decode_bytes(bytes);
-        if decoded.is_err() {
+        // A response cut short by a closed connection is no offence; malformed bytes are.
+        if decoded.is_err() && !aitbc_primitives::is_truncated::<SyncResponse>(bytes) {
             self.report(peer, Misbehaviour::Undecodable);
         }
         match pending {
+            Pending::Peers => match decoded {
+                Ok(SyncResponse::Peers(records)) => self.learn_peers(&records),
+                Ok(SyncResponse::Error(_)) | Err(_) => {}
+                Ok(_) => self.report(peer, Misbehaviour::BadResponse),
+            },
             Pending::Status => {
                 if let Some(state) = self.peers.get_mut(&peer) {
                     state.asking_status = false;
@@ -1272,16 +1383,34 @@ impl Worker {
         let request = match SyncRequest::decode_bytes(&bytes) {
             Ok(request) => request,
             Err(e) => {
-                tracing::debug!(target: LOG, %peer, error = %e, "undecodable request");
+                // A request cut short (its stream ended early: a closed connection, a partition)
+                // is no offence; malformed bytes are.
+                let cut_short =
+                    !channel.is_open() || aitbc_primitives::is_truncated::<SyncRequest>(&bytes);
+                tracing::debug!(target: LOG, %peer, error = %e, cut_short, "undecodable request");
                 refuse(
                     &mut self.swarm,
                     channel,
                     &format!("undecodable request: {e}"),
                 );
-                self.report(peer, Misbehaviour::Undecodable);
+                if !cut_short {
+                    self.report(peer, Misbehaviour::Undecodable);
+                }
                 return;
             }
         };
+        if request == SyncRequest::Peers {
+            let records = self.peer_records(&peer);
+            let response = SyncResponse::Peers(
+                BoundedVec::try_from_vec(records).unwrap_or_else(|_| BoundedVec::new()),
+            );
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .sync
+                .send_response(channel, response.encode());
+            return;
+        }
         let Ok(permit) = self.serving.clone().try_acquire_owned() else {
             refuse(&mut self.swarm, channel, "busy");
             return;
@@ -1338,6 +1467,8 @@ pub(crate) fn serve(
             trim_to_budget(&mut votes, MAX_VOTES_PER_RESPONSE, budget);
             SyncResponse::Votes(votes)
         }
+        // The network service answers this itself (it knows the peers); the provider has none.
+        SyncRequest::Peers => SyncResponse::Peers(BoundedVec::new()),
     }
 }
 
@@ -1359,6 +1490,7 @@ pub(crate) fn answers(request: &SyncRequest, response: &SyncResponse) -> Result<
                 Ok(())
             }
         }
+        (SyncRequest::Peers, SyncResponse::Peers(_)) => Ok(()),
         (SyncRequest::Votes { .. }, SyncResponse::Votes(v)) => {
             if v.len() > MAX_VOTES_PER_RESPONSE {
                 Err("too many votes")

@@ -482,6 +482,60 @@ async fn an_undecodable_request_gets_an_error_and_costs_the_sender() {
     b.stop().await;
 }
 
+/// A request cut short (a prefix of a valid encoding, as when a partition ends the stream early)
+/// is refused without charging the sender; malformed bytes still cost `Undecodable`.
+#[tokio::test]
+async fn a_request_cut_short_is_refused_without_charge() {
+    let [da, db] = temp_dirs();
+    let mut a = spawn(da.path(), genesis(1), vec![]).await;
+    let mut b = spawn(db.path(), genesis(1), vec![a.addr()]).await;
+    b.connected_to(a.id()).await;
+    a.connected_to(b.id()).await;
+    let whole = codec::Encode::encode(&SyncRequest::BlocksByHash(
+        BoundedVec::try_from_vec(vec![Hash::of(b"x"), Hash::of(b"y")]).expect("2 hashes"),
+    ));
+    for cut in 1..whole.len() {
+        let answer = within(b.handle.request_raw(a.id(), whole[..cut].to_vec())).await;
+        assert!(matches!(answer, Err(RequestError::Remote(_))), "{answer:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        reputation_of(&a, b.id()),
+        Some(0),
+        "cut short is no offence"
+    );
+    // Malformed bytes: charged once.
+    let answer = within(b.handle.request_raw(a.id(), vec![0xff, 1, 2])).await;
+    assert!(matches!(answer, Err(RequestError::Remote(_))), "{answer:?}");
+    wait_until("the sender is charged", || {
+        reputation_of(&a, b.id()) == Some(-Misbehaviour::Undecodable.cost())
+    })
+    .await;
+    a.stop().await;
+    b.stop().await;
+}
+
+/// Peer exchange: b and c each know only a; they learn each other from a and connect, so the
+/// network is a mesh, not a star around its boot node.
+#[tokio::test]
+async fn peers_beyond_the_boot_node_are_learned_by_exchange() {
+    let [da, db, dc] = temp_dirs();
+    let a = spawn(da.path(), genesis(1), vec![]).await;
+    let mut b = spawn(db.path(), genesis(1), vec![a.addr()]).await;
+    b.connected_to(a.id()).await;
+    let mut c = spawn(dc.path(), genesis(1), vec![a.addr()]).await;
+    c.connected_to(a.id()).await;
+    let (bid, cid) = (b.id(), c.id());
+    wait_until("b and c to meet", || {
+        b.handle.peers().iter().any(|p| p.peer_id == cid)
+            && c.handle.peers().iter().any(|p| p.peer_id == bid)
+    })
+    .await;
+    a.stop().await;
+    b.stop().await;
+    c.stop().await;
+}
+
 /// A request over the 16 KiB limit is cut off at the limit (never buffered whole) and costs the
 /// sender `TooLarge`; four ban it, while another peer's requests are answered throughout.
 #[tokio::test]

@@ -388,3 +388,56 @@ async fn a_peer_lying_about_its_best_block_does_not_stall_sync() {
     full.stop().await;
     stop_all(&mut nodes).await;
 }
+
+/// An authority whose clock runs fast: its blocks arrive from slots ahead of ours (3 to 6 slots,
+/// past the 2 a header may be ahead). Each is held until its slot is acceptable and imported
+/// then; none is charged, so the sender stays connected and is never banned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_from_a_fast_clock_are_held_until_their_slot_not_charged() {
+    let spec = local_spec();
+    // Two of four authorities: blocks but no finality, so a held fork block stays above the
+    // finalized one until it is imported.
+    let mut nodes = start_network(&spec, &["alice", "bob"], 0).await;
+    wait_nodes(&nodes, 30, "blocks", |n| {
+        n.iter().all(|x| x.best().number >= 2)
+    })
+    .await;
+    let genesis = nodes[0].client().genesis_hash();
+    let honest = nodes[0].node().network.clone().unwrap();
+    let r = rogue(genesis, &nodes[0]).await;
+    let id = r.net.local_peer_id();
+    let mut sent = Vec::new();
+    for _ in 0..6 {
+        // Dave's first slot at least 3 ahead of the clock (dave is not running).
+        let now = aitbc_node::util::unix_ms() / NET_SLOT_MS;
+        let slot = (now + 3..).find(|s| s % 4 == 3).unwrap();
+        let (block, _) = nodes[0].client().build_block(slot, Instant::now()).unwrap();
+        let hash = block.header.hash();
+        let seal = dev_pair("dave").sign(SigningContext::Block, hash.as_bytes());
+        let signed = SignedBlock {
+            block,
+            seal,
+            justification: None,
+        };
+        let _ = r.net.publish(Topic::Blocks, signed.encode());
+        sent.push(hash);
+        tokio::time::sleep(Duration::from_millis(3 * NET_SLOT_MS)).await;
+    }
+    // Held, then imported once their slots came (gossip may lose the first while the mesh forms).
+    let client = nodes[0].client();
+    wait_until(10, "the held blocks to be imported", || {
+        let imported = sent
+            .iter()
+            .filter(|h| client.header(h).unwrap().is_some())
+            .count();
+        async move { (imported >= 3).then_some(()) }
+    })
+    .await;
+    assert!(!honest.is_banned(&id), "a fast clock is not misbehaviour");
+    assert!(
+        honest.peers().iter().any(|p| p.peer_id == id),
+        "still connected"
+    );
+    r.net.shutdown();
+    stop_all(&mut nodes).await;
+}
