@@ -23,6 +23,7 @@
 #   --senders N      transfer loops spread over the nodes (default 4)
 #   --resume-slots K slots after a heal within which finality must pass the pre-heal maximum
 #   --keep           keep the base path and logs
+#   --log FILTER     the nodes' log filter (default info; e.g. info,finality=debug)
 #
 # Needs root (ip netns, veth, bridges); all traffic stays inside the namespaces and bridges it
 # creates, which are removed on exit. Builds into $CARGO_TARGET_DIR when set (default ./target).
@@ -30,6 +31,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 schedule="ab|cd,abc|d,ac|bd,bcd|a,abd|c" split=20 profile=release bin="" senders=4 resume=10 keep=0
+log=info
 while [ $# -gt 0 ]; do
   case "$1" in
     --short) schedule="ab|cd,abc|d"; split=8; shift ;;
@@ -40,7 +42,8 @@ while [ $# -gt 0 ]; do
     --senders) senders="$2"; shift 2 ;;
     --resume-slots) resume="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    --log) log="$2"; shift 2 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "partition.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -123,7 +126,7 @@ start_node() {
   fi
   ip netns exec "$(ns "$i")" "$bin" --chain local "--${names[$i]}" --base-path "$base/${names[$i]}" \
     --rpc-addr 0.0.0.0:9080 --p2p-addr "/ip4/$(data_ip "$i")/tcp/7070" --name "${names[$i]}" \
-    --log info "${args[@]}" >>"$base/${names[$i]}.log" 2>&1 </dev/null &
+    --log "$log" "${args[@]}" >>"$base/${names[$i]}.log" 2>&1 </dev/null &
   node_pid[$i]=$!
   for _ in $(seq 300); do
     curl -sf "$(rpc "$i")/health" >/dev/null 2>&1 && return 0

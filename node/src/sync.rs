@@ -20,7 +20,8 @@
 //!   one of them for `BlocksByRange` from our best block + 1 (from the finalized block + 1 when
 //!   its chain forks below our best), imports them in order (signatures of the next blocks are
 //!   verified on another thread while one executes) and passes on their justifications, until
-//!   it has the peer's best block. The peers ahead are taken in turn (not always the highest
+//!   it has the peer's best block (a peer at our height on a fork we do not know is fetched
+//!   from our finalized block on). The peers ahead are taken in turn (not always the highest
 //!   claim), so one peer's false claim cannot hold sync. A peer that sends an invalid block is
 //!   charged and the round ends; a peer whose answer stops short of the best block it claimed
 //!   is charged `FalseStatus` and its claim lowered to what it served.
@@ -309,6 +310,14 @@ async fn on_gossip_block<S: StateMachine>(
             pass_justification::<S>(finality, Some(peer), block);
         }
         Err(ImportError::AlreadyKnown(_)) => {}
+        Err(e @ ImportError::UnknownParent { .. }) => {
+            // The peer has a chain we lack (after a partition, another side's fork): record the
+            // block as its best so the catch-up that follows fetches that chain, even when it
+            // is no longer than ours.
+            let header = &block.block.header;
+            net.note_best(peer, header.number, header.hash());
+            tracing::debug!(target: "sync", %peer, error = %e, "gossiped block not imported");
+        }
         Err(e) => tracing::debug!(target: "sync", %peer, error = %e, "gossiped block not imported"),
     }
     verdict(&result)
@@ -382,11 +391,19 @@ fn maybe_catch_up<S: StateMachine>(
     finality: &mpsc::Sender<FinalityInput>,
     syncing: &Arc<CatchUp>,
 ) {
-    let best = client.best().number;
+    let best = client.best();
+    // Peers ahead of us, and peers at our height on a fork we have not seen (after a partition
+    // the two sides may end at one height: fork choice needs both to agree on the head).
+    let unknown = |hash: &Hash| matches!(client.header(hash), Ok(None));
     let mut ahead: Vec<_> = net
         .peers()
         .into_iter()
-        .filter(|p| p.best_height > best)
+        .filter(|p| {
+            p.best_height > best.number
+                || (p.best_height == best.number
+                    && p.best_hash != best.hash
+                    && unknown(&p.best_hash))
+        })
         .collect();
     if ahead.is_empty() || syncing.running.swap(true, Ordering::AcqRel) {
         return;
@@ -416,6 +433,11 @@ async fn catch_up<S: StateMachine>(
 ) {
     let mut from = client.best().number + 1;
     let mut backtracked = false;
+    if from > target {
+        // A fork at our height: fetch it from where it may branch off.
+        from = client.finalized().number + 1;
+        backtracked = true;
+    }
     while from <= target {
         let request = SyncRequest::BlocksByRange {
             from,

@@ -252,7 +252,7 @@ impl<S: StateMachine> Client<S> {
                 tree.mark_bad(hash);
             }
         }
-        let target = self.tree_read().best(&best);
+        let target = self.tree_read().best();
         if target != best {
             self.reorg(target)?;
             self.enact_forced_change()?;
@@ -343,7 +343,7 @@ impl<S: StateMachine> Client<S> {
         if self.tree_read().ancestor_at(&best.hash, target.number) != Some(target.hash) {
             let head = self
                 .tree_read()
-                .best_from(&target, None)
+                .best_from(&target)
                 .ok_or(ImportError::ConflictsWithFinality(target.hash))?;
             self.reorg(head)?;
             if self
@@ -591,7 +591,7 @@ impl<S: StateMachine> Client<S> {
                 break;
             }
             let best = self.best();
-            target = self.tree_read().best(&best);
+            target = self.tree_read().best();
             if target == best {
                 break;
             }

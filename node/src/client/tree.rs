@@ -3,7 +3,10 @@
 //!
 //! Fork choice: the best chain is the longest chain that contains the last finalized block and
 //! no block known to be bad (failed execution, or the second block of an equivocation); among
-//! equally long chains the current best stays best (first seen wins), otherwise the lowest hash.
+//! equally long chains, the one whose head has the lowest hash. The rule depends only on the
+//! blocks known, not on the order they arrived in: two nodes that know the same blocks choose the
+//! same head, so after a partition heals the two sides converge on one chain (and its finality
+//! votes) without waiting for a new block to break the tie.
 //! The tree is bounded by finality: [`ForkTree::finalize`] drops every block at or below the new
 //! finalized block and every fork that does not descend from it.
 //!
@@ -153,16 +156,15 @@ impl ForkTree {
         hash == self.finalized.hash
     }
 
-    /// The head of the best chain (see the module docs), given the current best block.
-    pub fn best(&self, current: &BlockRef) -> BlockRef {
-        self.best_from(&self.finalized, Some(current))
-            .unwrap_or(self.finalized)
+    /// The head of the best chain (see the module docs).
+    pub fn best(&self) -> BlockRef {
+        self.best_from(&self.finalized).unwrap_or(self.finalized)
     }
 
-    /// The head of the best chain containing `base` (see the module docs); `current` wins ties.
-    /// `None` if `base` is neither the finalized block nor a good block in the tree.
-    pub fn best_from(&self, base: &BlockRef, current: Option<&BlockRef>) -> Option<BlockRef> {
-        self.best_from_where(base, current, false)
+    /// The head of the best chain containing `base` (see the module docs). `None` if `base` is
+    /// neither the finalized block nor a good block in the tree.
+    pub fn best_from(&self, base: &BlockRef) -> Option<BlockRef> {
+        self.best_from_where(base, false)
     }
 
     /// The head of the best chain of executed blocks containing `base` (what a voter may vote
@@ -171,15 +173,10 @@ impl ForkTree {
         if !self.is_executed(&base.hash) {
             return None;
         }
-        self.best_from_where(base, None, true)
+        self.best_from_where(base, true)
     }
 
-    fn best_from_where(
-        &self,
-        base: &BlockRef,
-        current: Option<&BlockRef>,
-        executed_only: bool,
-    ) -> Option<BlockRef> {
+    fn best_from_where(&self, base: &BlockRef, executed_only: bool) -> Option<BlockRef> {
         if base.hash != self.finalized.hash && !self.chain_is_good(base.hash) {
             return None;
         }
@@ -203,13 +200,6 @@ impl ForkTree {
             }
             if at.number > best.number || (at.number == best.number && at.hash < best.hash) {
                 best = at;
-            }
-        }
-        if let Some(current) = current {
-            let descends = self.ancestor_at(&current.hash, base.number) == Some(base.hash);
-            let good = current.hash == self.finalized.hash || self.chain_is_good(current.hash);
-            if descends && good && current.number >= best.number {
-                return Some(*current);
             }
         }
         Some(best)
@@ -318,14 +308,24 @@ mod tests {
     }
 
     #[test]
-    fn longest_chain_wins_and_ties_keep_the_current_best() {
+    fn longest_chain_wins_and_ties_go_to_the_lowest_hash() {
         let mut t = ForkTree::new(genesis());
         let a = chain(&mut t, genesis(), 3, 0);
         let b = chain(&mut t, a[0], 2, 100);
-        assert_eq!(t.best(&a[2]), a[2], "equal length: stay");
-        assert_eq!(t.best(&b[1]), b[1], "equal length: stay");
+        let tie = if a[2].hash < b[1].hash { a[2] } else { b[1] };
+        assert_eq!(
+            t.best(),
+            tie,
+            "equal length: the lowest hash, whatever came first"
+        );
+        // The same blocks arriving in another order (b's fork before a's blocks 2 and 3).
+        let mut u = ForkTree::new(genesis());
+        assert_eq!(chain(&mut u, genesis(), 1, 0), a[..1]);
+        assert_eq!(chain(&mut u, a[0], 2, 100), b);
+        assert_eq!(chain(&mut u, a[0], 2, 1), a[1..]);
+        assert_eq!(u.best(), tie, "the other order of arrival chooses the same");
         let b3 = chain(&mut t, b[1], 1, 200);
-        assert_eq!(t.best(&a[2]), b3[0]);
+        assert_eq!(t.best(), b3[0]);
         let route = t.route(&a[2], &b3[0]).unwrap();
         assert_eq!(route.retract, vec![a[2], a[1]]);
         assert_eq!(route.ancestor, a[0]);
@@ -338,10 +338,11 @@ mod tests {
         let a = chain(&mut t, genesis(), 2, 0);
         let b = chain(&mut t, genesis(), 4, 100);
         t.mark_bad(b[2].hash);
-        // The fork's good prefix (2 blocks) ties with the best: stay.
-        assert_eq!(t.best(&a[1]), a[1]);
+        // The fork's good prefix (2 blocks) ties with the other chain: the lower hash.
+        let tie = if a[1].hash < b[1].hash { a[1] } else { b[1] };
+        assert_eq!(t.best(), tie);
         t.mark_bad(a[1].hash);
-        assert_eq!(t.best(&a[1]), b[1], "the longest good prefix");
+        assert_eq!(t.best(), b[1], "the longest good prefix");
     }
 
     #[test]
@@ -360,7 +361,7 @@ mod tests {
         assert!(t.contains(&a[1].hash));
         assert_eq!(t.ancestor_at(&c[1].hash, 2), Some(a[1].hash));
         assert_eq!(t.ancestor_at(&c[1].hash, 1), None, "below finality");
-        assert_eq!(t.best(&a[2]), c[1]);
+        assert_eq!(t.best(), c[1]);
     }
 
     #[test]
@@ -389,7 +390,7 @@ mod tests {
         }
         t.mark_executed(b[0].hash);
         // Fork choice sees the longer unexecuted fork; a voter only the executed chain.
-        assert_eq!(t.best(&a[1]), b[3]);
+        assert_eq!(t.best(), b[3]);
         assert_eq!(t.best_executed_from(&genesis()), Some(a[1]));
         assert_eq!(t.best_executed_from(&b[0]), Some(b[0]));
         assert_eq!(t.best_executed_from(&b[1]), None, "an unexecuted base");

@@ -410,7 +410,11 @@ impl<S: StateMachine> Worker<S> {
         if !self.may_vote {
             return;
         }
-        let votes = self.voter.lock().own_votes();
+        let votes = {
+            let voter = self.voter.lock();
+            tracing::debug!(target: "finality", "{}", voter.progress());
+            voter.own_votes()
+        };
         for v in votes {
             self.publish(v);
         }

@@ -69,11 +69,14 @@
 //! ## Peers, scores and bans
 //! Boot nodes (`/…/p2p/<peer-id>` or without a peer id) and peers added with
 //! [`NetworkHandle::add_peer`] are dialed at start and redialed with exponential backoff (1 s to
-//! 60 s) whenever disconnected. Peers that completed the handshake are saved in
+//! 4 s) whenever disconnected; a dial gives up after 5 s. Every connection is pinged each second
+//! and its socket has `TCP_USER_TIMEOUT` 5 s, so a connection a partition cut dies within
+//! seconds (a failed ping closes it too) and is redialed as soon as the link is back, instead of
+//! waiting out TCP's retransmission backoff. Peers that completed the handshake are saved in
 //! `<base>/network/peers.redb` (peer id -> up to 8 addresses: the one we dialed and those its
 //! identify announces; last seen; 512 peers) and redialed when disconnected and after a restart
-//! (given up after 64 failed dials in a row, about an hour: shorter outages and partitions heal
-//! by themselves). Incoming connections are capped per IP
+//! (given up after 64 failed dials in a row, about four minutes; peer exchange finds it again
+//! later). Incoming connections are capped per IP
 //! ([`NetworkConfig::max_per_ip`]) and connected peers overall ([`NetworkConfig::max_peers`]).
 //! Each [`Misbehaviour`] costs points ([`Misbehaviour::cost`]); the score recovers 10 % toward 0
 //! every 10 s; at [`reputation::BAN_THRESHOLD`] (-100) the peer is disconnected and banned by peer
@@ -484,8 +487,8 @@ impl NetworkHandle {
         let _ = self.send(Command::Report { peer, what });
     }
 
-    /// Records that `peer` has block `number` (`hash`), e.g. after it announced a block that
-    /// imported; raises its `best_height` (never lowers it).
+    /// Records that `peer` has block `number` (`hash`), e.g. after it announced a block: its
+    /// best block becomes that one unless it claimed a higher one (never lowered).
     pub fn note_best(&self, peer: PeerId, number: u64, hash: Hash) {
         let _ = self.send(Command::NoteBest { peer, number, hash });
     }

@@ -15,7 +15,7 @@ use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, Respons
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, DialError, NetworkBehaviour, SwarmEvent};
 use libp2p::Transport as _;
-use libp2p::{identify, identity::Keypair, noise, tcp, yamux, Multiaddr, PeerId, Swarm};
+use libp2p::{identify, identity::Keypair, noise, ping, tcp, yamux, Multiaddr, PeerId, Swarm};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::task::JoinHandle;
 
@@ -43,12 +43,21 @@ const REQUEST_WINDOW: Duration = Duration::from_secs(10);
 const GOSSIP_WINDOW: Duration = Duration::from_secs(1);
 /// A connection with nothing to do is closed after this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-/// Dial backoff bounds.
+/// Dial backoff bounds. The cap is short so that a network split heals within seconds of the
+/// link coming back (a few dials per peer a minute while a peer is down).
 const MIN_BACKOFF: Duration = Duration::from_secs(1);
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
+const MAX_BACKOFF: Duration = Duration::from_secs(4);
+/// A TCP connection whose sent data stays unacknowledged this long is closed by the kernel.
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(5);
+/// A dial (TCP connect and the noise and yamux upgrades) gives up after this long.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Every connection is pinged this often; a ping unanswered within [`PING_TIMEOUT`] closes it.
+const PING_INTERVAL: Duration = Duration::from_secs(1);
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
 /// A peer from the store (or learned from peers) is given up after this many failed dials in a
-/// row: with the backoff capped at a minute, after about an hour unreachable. A partition or an
-/// outage shorter than that heals by itself: every known peer is dialed again.
+/// row: with the backoff capped at 4 s, after about four minutes unreachable. A partition or an
+/// outage shorter than that heals by itself (every known peer is dialed again), a longer one
+/// through peer exchange.
 const MAX_STORED_PEER_FAILURES: u32 = 64;
 /// Start-up gives up waiting for the listeners after this long.
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,6 +73,7 @@ pub(crate) struct Behaviour {
     identify: identify::Behaviour,
     gossipsub: gossipsub::Behaviour,
     sync: request_response::Behaviour<SyncCodec>,
+    ping: ping::Behaviour,
 }
 
 /// Starts the network service: loads or creates the node key, binds `config.listen` (returning
@@ -186,19 +196,30 @@ async fn build_swarm(
     let request_timeout = config.request_timeout;
     let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair.clone())
         .with_tokio()
-        .with_tcp(
-            tcp::Config::default().nodelay(true),
-            noise::Config::new,
-            yamux::Config::default,
+        // TCP and websocket, each with a timeout on the whole dial (connect, noise, yamux): a
+        // dial into a partition would otherwise hang in the kernel's SYN retries for minutes
+        // and hold back the redial once the network heals.
+        .with_other_transport(
+            |key| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
+                let tcp = tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
+                    .map(bound_unacknowledged);
+                Ok(tcp
+                    .upgrade(upgrade::Version::V1)
+                    .authenticate(noise::Config::new(key)?)
+                    .multiplex(yamux::Config::default())
+                    .timeout(DIAL_TIMEOUT))
+            },
         )
         .map_err(|e| transport(&e))?
         .with_other_transport(
             |key| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
-                let tcp = tcp::tokio::Transport::new(tcp::Config::default().nodelay(true));
+                let tcp = tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
+                    .map(bound_unacknowledged);
                 Ok(libp2p_websocket::Config::new(tcp)
                     .upgrade(upgrade::Version::V1)
                     .authenticate(noise::Config::new(key)?)
-                    .multiplex(yamux::Config::default()))
+                    .multiplex(yamux::Config::default())
+                    .timeout(DIAL_TIMEOUT))
             },
         )
         .map_err(|e| transport(&e))?
@@ -235,6 +256,11 @@ async fn build_swarm(
                     identify,
                     gossipsub,
                     sync,
+                    ping: ping::Behaviour::new(
+                        ping::Config::new()
+                            .with_interval(PING_INTERVAL)
+                            .with_timeout(PING_TIMEOUT),
+                    ),
                 })
             },
         )
@@ -242,6 +268,22 @@ async fn build_swarm(
         .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
         .build();
     Ok(swarm)
+}
+
+/// Sets `TCP_USER_TIMEOUT` on a new connection's socket: data unacknowledged for
+/// [`TCP_USER_TIMEOUT`] closes the connection at once. Without it a connection across a
+/// partition stays open, its retransmissions backing off for minutes, and even a close waits on
+/// them: after the heal traffic resumed only 10 s and more later. With the pings every second
+/// there is always data in flight, so a cut connection dies within seconds and is redialed.
+fn bound_unacknowledged(
+    stream: tcp::tokio::TcpStream,
+    _: libp2p::core::ConnectedPoint,
+) -> tcp::tokio::TcpStream {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = socket2::SockRef::from(&stream.0).set_tcp_user_timeout(Some(TCP_USER_TIMEOUT)) {
+        tracing::debug!(target: LOG, error = %e, "cannot set TCP_USER_TIMEOUT");
+    }
+    stream
 }
 
 /// gossipsub's own scoring: our reputation is the application score (weight 1, so -50 stops our
@@ -602,7 +644,7 @@ impl Worker {
             Command::Report { peer, what } => self.report(peer, what),
             Command::NoteBest { peer, number, hash } => {
                 if let Some(state) = self.peers.get_mut(&peer) {
-                    if number > state.best_height {
+                    if number >= state.best_height {
                         state.best_height = number;
                         state.best_hash = hash;
                         self.dirty = true;
@@ -903,6 +945,18 @@ impl Worker {
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(e)) => self.on_sync(e),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(e)) => self.on_identify(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result: Err(error),
+            })) => {
+                // A connection that stopped carrying anything (a partition, a dead link): close
+                // it rather than wait out TCP's retransmission backoff, which after a long cut
+                // delays traffic for many seconds past the heal. The peer is redialed.
+                tracing::debug!(target: LOG, %peer, %error, "ping failed; closing the connection");
+                self.swarm.close_connection(connection);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(_)) => {}
             SwarmEvent::Behaviour(BehaviourEvent::Gate(e)) => match e {},
             SwarmEvent::ConnectionEstablished {
                 peer_id,
@@ -1507,12 +1561,12 @@ mod unit {
     use super::*;
 
     #[test]
-    fn backoff_doubles_up_to_a_minute() {
+    fn backoff_doubles_up_to_four_seconds() {
         assert_eq!(backoff(0), Duration::from_secs(1));
         assert_eq!(backoff(1), Duration::from_secs(2));
-        assert_eq!(backoff(5), Duration::from_secs(32));
-        assert_eq!(backoff(6), Duration::from_secs(60));
-        assert_eq!(backoff(100), Duration::from_secs(60));
+        assert_eq!(backoff(2), Duration::from_secs(4));
+        assert_eq!(backoff(6), Duration::from_secs(4));
+        assert_eq!(backoff(100), Duration::from_secs(4));
     }
 
     #[test]

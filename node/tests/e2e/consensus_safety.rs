@@ -427,22 +427,27 @@ fn votes_go_only_to_executed_blocks() {
     let b1 = author(&a, &set, "alice");
     b.import_block(&b1, None).unwrap();
     let b2a = author(&a, &set, "bob");
-    // B's fork: bob's block 2 in a later slot (an equivocation-free sibling), unexecuted on A.
-    let b2b = {
-        let slot = slot_of(&set, "bob", b2a.block.header.slot);
-        let (_, block) = b
-            .author_block(
-                slot,
-                Instant::now() + Duration::from_secs(1),
-                &dev_pair("bob"),
-                |_| Ok(()),
-            )
-            .unwrap()
+    // B's fork: bob's block 2 in a later slot whose hash is above 2a's, so that A, preferring
+    // the lowest hash among equally long chains, stores it without executing it.
+    let mut slot = b2a.block.header.slot;
+    let b2b = loop {
+        slot = slot_of(&set, "bob", slot);
+        let (block, _) = b
+            .build_block(slot, Instant::now() + Duration::from_secs(1))
             .unwrap();
-        block
+        let hash = block.header.hash();
+        if hash > b2a.hash() {
+            let seal = dev_pair("bob").sign(SigningContext::Block, hash.as_bytes());
+            break aitbc_primitives::SignedBlock {
+                block,
+                seal,
+                justification: None,
+            };
+        }
     };
+    b.import_block(&b2b, None).unwrap();
     a.import_block(&b2b, None).unwrap();
-    assert_eq!(a.best(), at(&b2a), "equal length: A stays");
+    assert_eq!(a.best(), at(&b2a), "equal length, higher hash: A stays");
     assert_eq!(a.best_containing(&b1.hash()), Some(at(&b2a)));
     assert_eq!(
         a.best_containing(&b2b.hash()),

@@ -116,6 +116,11 @@ impl RoundVotes {
         self.prevotes.keys().chain(self.precommits.keys())
     }
 
+    /// How many voters prevoted and precommitted.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.prevotes.len(), self.precommits.len())
+    }
+
     /// Forgets the summary: the chain changed.
     pub fn invalidate(&mut self) {
         self.summary = None;

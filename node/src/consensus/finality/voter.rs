@@ -273,6 +273,30 @@ impl Voter {
             .collect()
     }
 
+    /// One line on where the voter stands (for the logs): its round, the votes held there and
+    /// what they say.
+    pub fn progress(&self) -> String {
+        let votes = self.rounds.get(&self.round);
+        let (prevotes, precommits) = votes.map_or((0, 0), RoundVotes::counts);
+        let summary = votes
+            .and_then(RoundVotes::cached_summary)
+            .cloned()
+            .unwrap_or_default();
+        let number = |t: Option<VoteTarget>| t.map_or("-".to_string(), |t| t.number.to_string());
+        format!(
+            "round {} (set {}): {prevotes} prevotes, {precommits} precommits of {}, prevote ghost \
+             #{}, precommit ghost #{}, estimate #{}, completable {}; finalized #{}",
+            self.round,
+            self.set_id,
+            self.n,
+            number(summary.prevote_ghost),
+            number(summary.precommit_ghost),
+            number(summary.estimate),
+            summary.completable,
+            self.last_finalized.number
+        )
+    }
+
     /// What a held round's votes say, as last computed.
     pub fn summary(&self, round: u64) -> Option<&RoundSummary> {
         self.rounds.get(&round)?.cached_summary()
@@ -628,6 +652,8 @@ impl Voter {
         let Some(key) = &self.key else {
             return;
         };
+        tracing::debug!(target: "finality", round = self.round, ?kind, number = target.number,
+            hash = %target.hash.short(), "voting");
         let vote = SignedVote::sign(key, kind, target, self.round, self.set_id, &self.genesis);
         self.round_base = Some(prev);
         *self.own.entry(self.round).or_default().slot(kind) = Some(vote.clone());
