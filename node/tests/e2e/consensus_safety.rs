@@ -64,17 +64,7 @@ fn slot_of(set: &[&str], who: &str, after: u64) -> u64 {
 /// `who` authors a block on `c`'s best block in its first slot (in `set`) after the best.
 fn author(c: &Client<Runtime>, set: &[&str], who: &str) -> SignedBlockOf<Runtime> {
     let slot = slot_of(set, who, c.best_header().slot.max(base_slot()));
-    let (at, block) = c
-        .author_block(
-            slot,
-            Instant::now() + Duration::from_secs(1),
-            &dev_pair(who),
-            |_| Ok(()),
-        )
-        .unwrap()
-        .unwrap();
-    assert_eq!(c.best(), at);
-    block
+    crate::forks::author(c, who, slot)
 }
 
 fn at(block: &SignedBlockOf<Runtime>) -> BlockRef {
@@ -348,11 +338,7 @@ fn single_voter_shortcut_follows_the_voter_set_both_ways() {
 #[test]
 fn a_fork_cannot_claim_its_own_authority_set() {
     let set = ["alice", "bob"];
-    let spec = spec_with(&set);
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (open(&spec, da.path()), open(&spec, db.path()));
-    let b1 = author(&a, &set, "alice");
-    b.import_block(&b1, None).unwrap();
+    let (_spec, _da, _db, a, b, _b1) = crate::forks::two_clients_sharing_block_1();
     let b2 = author(&a, &set, "bob");
     let b3 = author(&a, &set, "alice");
 
@@ -394,11 +380,7 @@ fn a_fork_cannot_claim_its_own_authority_set() {
 #[test]
 fn at_most_one_extra_block_per_author_and_slot_is_stored() {
     let set = ["alice", "bob"];
-    let spec = spec_with(&set);
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (open(&spec, da.path()), open(&spec, db.path()));
-    let b1 = author(&a, &set, "alice");
-    b.import_block(&b1, None).unwrap();
+    let (_spec, _da, _db, a, b, _b1) = crate::forks::two_clients_sharing_block_1();
     let b2 = author(&b, &set, "bob");
     a.import_block(&b2, None).unwrap();
     let twin = |i: u8| {
@@ -427,11 +409,7 @@ fn at_most_one_extra_block_per_author_and_slot_is_stored() {
 #[test]
 fn votes_go_only_to_executed_blocks() {
     let set = ["alice", "bob"];
-    let spec = spec_with(&set);
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (open(&spec, da.path()), open(&spec, db.path()));
-    let b1 = author(&a, &set, "alice");
-    b.import_block(&b1, None).unwrap();
+    let (_spec, _da, _db, a, b, b1) = crate::forks::two_clients_sharing_block_1();
     let b2a = author(&a, &set, "bob");
     // B's fork: bob's block 2 in a later slot whose hash is above 2a's, so that A, preferring
     // the lowest hash among equally long chains, stores it without executing it.

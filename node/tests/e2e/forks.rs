@@ -40,7 +40,7 @@ fn base_slot() -> u64 {
     aitbc_node::util::unix_ms() / 100 - 10_000
 }
 
-fn author(c: &Client<Runtime>, who: &str, slot: u64) -> SignedBlockOf<Runtime> {
+pub(crate) fn author(c: &Client<Runtime>, who: &str, slot: u64) -> SignedBlockOf<Runtime> {
     let (at, block) = c
         .author_block(
             slot,
@@ -85,7 +85,7 @@ fn balance(c: &Client<Runtime>, who: &str) -> u128 {
 
 /// Two clients of one two-authority chain (each with its own database) that share block 1, by
 /// alice: (spec, dir of A, dir of B, A, B, block 1).
-fn two_clients_sharing_block_1() -> (
+pub(crate) fn two_clients_sharing_block_1() -> (
     ChainSpec,
     tempfile::TempDir,
     tempfile::TempDir,

@@ -197,18 +197,15 @@ fn empty_admin_tokens_and_readable_key_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("base");
     let base = base.to_str().unwrap();
-    let node = |extra: &[&str]| {
-        let mut args = vec![
-            "--dev",
-            "--base-path",
-            base,
-            "--no-p2p",
-            "--rpc-addr",
-            "127.0.0.1:0",
-        ];
-        args.extend_from_slice(extra);
-        refused(&run(&args))
-    };
+    let dev = [
+        "--dev",
+        "--base-path",
+        base,
+        "--no-p2p",
+        "--rpc-addr",
+        "127.0.0.1:0",
+    ];
+    let node = |extra: &[&str]| refused(&run(&[&dev[..], extra].concat()));
     for token in ["", "   "] {
         let err = node(&["--admin-token", token]);
         assert!(err.contains("--admin-token is empty"), "{err}");
@@ -236,14 +233,7 @@ fn empty_admin_tokens_and_readable_key_files_are_refused() {
 
     // A short token: the node starts and warns.
     let mut child = bin()
-        .args([
-            "--dev",
-            "--base-path",
-            base,
-            "--no-p2p",
-            "--rpc-addr",
-            "127.0.0.1:0",
-        ])
+        .args(dev)
         .args(["--admin-token", "short"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
