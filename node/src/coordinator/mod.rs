@@ -1,7 +1,7 @@
 //! The mock coordinator: a real HTTP service that attests compute receipts with a real sr25519
 //! key, standing in for the AITBC coordinator that matches jobs to miners.
 //!
-//! Protocol (CONTRACT.md):
+//! Protocol (the interface coordinators and miners rely on; the README shows it in use):
 //! - `POST /attest/receipt` with a receipt `{job_id, client, miner, coordinator, compute_units,
 //!   price, output_hash}` answers `{exists, paid, not_double_spent, coordinator, receipt_id,
 //!   attestation}`. The attestation is the coordinator's signature (context

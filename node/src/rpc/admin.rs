@@ -24,7 +24,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Checks `Authorization: Bearer TOKEN`.
 pub fn authorize(header: Option<&str>, token: Option<&str>) -> Result<(), ApiError> {
     let Some(token) = token else {
-        // No token configured: no bearer token is valid (CONTRACT.md: 401).
+        // No token configured: no bearer token is valid (401 `admin_disabled`).
         return Err(ApiError::new(
             401,
             "admin_disabled",

@@ -1,5 +1,6 @@
-//! The RPC server: the REST routes of CONTRACT.md, JSON-RPC 2.0 at `POST /rpc`, websocket
-//! subscriptions at `GET /rpc/ws`, Prometheus metrics, the OpenAPI document and the admin routes.
+//! The RPC server: the REST routes (every one in `node/openapi.json`), JSON-RPC 2.0 at
+//! `POST /rpc`, websocket subscriptions at `GET /rpc/ws`, Prometheus metrics, the OpenAPI
+//! document and the admin routes.
 //!
 //! # Pipeline
 //! Connections first: one client IP (IPv6 per /64) holds at most `--rpc-max-connections-per-ip`
@@ -26,8 +27,8 @@
 //! 7. the handler ([`routes`] -> [`methods`], [`jsonrpc`], [`ws`], [`admin`]).
 //!
 //! Errors are `{"error":{"code":"snake_case","message":"…"}}` ([`error::ApiError`]) with the HTTP
-//! status of CONTRACT.md; `node/openapi.json` (served at `GET /rpc/openapi.json`) lists every
-//! route with every status it can answer.
+//! status the route documents: `node/openapi.json` (served at `GET /rpc/openapi.json`) lists
+//! every route with every status it can answer, and a test keeps it in step with the router.
 
 pub mod admin;
 pub mod error;
