@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end throughput benchmark (finalized transfers per second): against its own fresh dev
-# node, with --network against its own fresh four-authority `local` network (alice, bob, charlie, dave on this
-# machine, 1000 ms slots, finality by votes; submissions spread over the four RPCs), or with
+# node, with --network against its own fresh four-authority `local` network (alice, bob,
+# charlie, dave on this machine, 1000 ms slots, finality by votes; submissions spread over the four RPCs), or with
 # --rpc against a running node. --claims measures compute-receipt claims instead of transfers
 # (escrows opened first; the JSON adds mode and claims_per_s).
 #
