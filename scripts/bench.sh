@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end throughput benchmark (finalized transfers per second): against its own fresh dev
 # node, with --network against its own fresh four-authority `local` network (alice, bob,
-# charlie, dave on this machine, 1000 ms slots, finality by votes; submissions spread over the four RPCs), or with
-# --rpc against a running node. --claims measures compute-receipt claims instead of transfers
+# charlie, dave on this machine, 1000 ms slots, finality by votes; submissions spread over the
+# four RPCs), or with --rpc against a running node. --claims measures compute-receipt claims instead of transfers
 # (escrows opened first; the JSON adds mode and claims_per_s).
 #
 # Each run: the write phase (aitbc-load: sustained finalized sTPS, submit->finalized p50/p99,
