@@ -2,8 +2,8 @@
 # End-to-end throughput benchmark (finalized transfers per second): against its own fresh dev
 # node, with --network against its own fresh four-authority `local` network (alice, bob,
 # charlie, dave on this machine, 1000 ms slots, finality by votes; submissions spread over the
-# four RPCs), or with --rpc against a running node. --claims measures compute-receipt claims instead of transfers
-# (escrows opened first; the JSON adds mode and claims_per_s).
+# four RPCs), or with --rpc against a running node. --claims measures compute-receipt claims
+# instead of transfers (escrows opened first; the JSON adds mode and claims_per_s).
 #
 # Each run: the write phase (aitbc-load: sustained finalized sTPS, submit->finalized p50/p99,
 # finalized blocks/s, the nodes' CPU % of one core from /proc/PID/stat over the flood, peak RSS),

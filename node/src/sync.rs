@@ -35,8 +35,7 @@ use crate::network::{
 };
 use crate::pool::PoolError;
 use crate::storage::BlockRef;
-use crate::util::unix_ms;
-use crate::util::Mutex;
+use crate::util::{unix_ms, Mutex};
 use aitbc_primitives::{decode_exact, BoundedVec, Hash, Justification, StateMachine};
 use codec::Encode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -202,11 +201,17 @@ impl<S: StateMachine> SyncProvider for ClientProvider<S> {
 fn verdict(result: &Result<BlockRef, ImportError>) -> Validation {
     match result {
         Ok(_) => Validation::Accept,
-        Err(e) if e.is_bad_block() => Validation::Reject(Misbehaviour::InvalidBlock),
-        Err(ImportError::ExcessEquivocation { .. }) => {
-            Validation::Reject(Misbehaviour::ExcessEquivocation)
-        }
-        Err(_) => Validation::Ignore,
+        Err(e) => offence(e).map_or(Validation::Ignore, Validation::Reject),
+    }
+}
+
+/// What the peer that sent a block is charged when its import failed with `e`, gossiped or
+/// synced alike (`None`: not its fault, e.g. a parent we lack or a slot ahead of our clock).
+fn offence(e: &ImportError) -> Option<Misbehaviour> {
+    match e {
+        ImportError::ExcessEquivocation { .. } => Some(Misbehaviour::ExcessEquivocation),
+        e if e.is_bad_block() => Some(Misbehaviour::InvalidBlock),
+        _ => None,
     }
 }
 
@@ -297,7 +302,8 @@ async fn on_gossip_block<S: StateMachine>(
         drop(state);
         let due_ms = got.saturating_sub(MAX_FUTURE_SLOTS).saturating_mul(slot_ms);
         let wait = due_ms.saturating_sub(unix_ms());
-        tracing::debug!(target: "sync", %peer, slot = got, now, wait_ms = wait, "holding a block from a slot ahead of our clock");
+        tracing::debug!(target: "sync", %peer, slot = got, now, wait_ms = wait,
+            "holding a block from a slot ahead of our clock");
         tokio::time::sleep(Duration::from_millis(wait)).await;
         let Some(retried) = import_one(client, block).await else {
             return Validation::Ignore;
@@ -447,7 +453,8 @@ async fn catch_up<S: StateMachine>(
             Ok(SyncResponse::Blocks(b)) if !b.is_empty() => b,
             Ok(_) => {
                 // It claimed `target` but has nothing at `from`.
-                tracing::debug!(target: "sync", %peer, from, target, "peer's best block claim did not pan out");
+                tracing::debug!(target: "sync", %peer, from, target,
+                    "peer's best block claim did not pan out");
                 net.report(peer, Misbehaviour::FalseStatus);
                 net.lower_best(peer, from);
                 return;
@@ -489,17 +496,17 @@ async fn catch_up<S: StateMachine>(
                     last = client.finalized().number;
                     break;
                 }
-                Err(e) if e.is_bad_block() => {
-                    tracing::warn!(target: "sync", %peer, error = %e, "peer sent an invalid block");
-                    net.report(peer, Misbehaviour::InvalidBlock);
-                    return;
-                }
-                Err(ImportError::ExcessEquivocation { .. }) => {
-                    net.report(peer, Misbehaviour::ExcessEquivocation);
-                    return;
-                }
                 Err(e) => {
-                    tracing::debug!(target: "sync", %peer, error = %e, "sync import stopped");
+                    match offence(&e) {
+                        Some(what) => {
+                            tracing::warn!(target: "sync", %peer, error = %e,
+                                "peer sent an invalid block");
+                            net.report(peer, what);
+                        }
+                        None => {
+                            tracing::debug!(target: "sync", %peer, error = %e, "sync import stopped")
+                        }
+                    }
                     return;
                 }
             }
@@ -511,6 +518,36 @@ async fn catch_up<S: StateMachine>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Gossip and sync charge the same offences: a bad block, a third block for one slot; never
+    /// an early slot, a missing parent or an author set that cannot be checked yet.
+    #[test]
+    fn a_block_costs_its_sender_the_same_whichever_way_it_came() {
+        let author = aitbc_primitives::crypto::dev_pair("alice").public();
+        let excess = ImportError::ExcessEquivocation { author, slot: 7 };
+        assert_eq!(offence(&excess), Some(Misbehaviour::ExcessEquivocation));
+        assert_eq!(
+            offence(&ImportError::BadSeal),
+            Some(Misbehaviour::InvalidBlock)
+        );
+        let not_offences = [
+            ImportError::Header(HeaderError::SlotInFuture { now: 10, got: 13 }),
+            ImportError::UnknownParent {
+                parent: Hash::ZERO,
+                best: Hash::ZERO,
+            },
+            ImportError::UnverifiedAuthorities(Hash::ZERO),
+            ImportError::AlreadyKnown(Hash::ZERO),
+        ];
+        for e in not_offences {
+            assert_eq!(offence(&e), None, "{e}");
+            assert_eq!(verdict(&Err(e)), Validation::Ignore);
+        }
+        assert_eq!(
+            verdict(&Err(ImportError::BadSeal)),
+            Validation::Reject(Misbehaviour::InvalidBlock)
+        );
+    }
 
     #[test]
     fn batches_keep_to_their_limits_and_decode() {

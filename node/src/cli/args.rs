@@ -444,7 +444,7 @@ fn positive(text: &str) -> Result<usize, String> {
 
 /// Reads a secret key file, refusing one that group or others may read (as ssh refuses a
 /// private key with such modes): the secret would already be exposed to other users.
-pub fn read_secret_file(path: &std::path::Path, flag: &str) -> anyhow::Result<String> {
+fn read_secret_file(path: &std::path::Path, flag: &str) -> anyhow::Result<String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -33,10 +33,11 @@
 //! finalizes nothing without the old set's votes until the change block itself is final.
 //!
 //! Authority-set changes: a finalized block signalling `AuthoritiesChange` replaces the voter set
-//! (next set id) in the same write, on every path that finalizes. A block signalling `ForcedAuthoritiesChange` (root, when more
-//! than 1/3 of the voters are gone and nothing can be finalized) is enacted without votes once it
-//! is [`FORCED_CHANGE_DEPTH`] blocks deep on the best chain: this node finalizes it (without a
-//! justification) and the new set votes from there. Root is trusted for this, as in Substrate.
+//! (next set id) in the same write, on every path that finalizes. A block signalling
+//! `ForcedAuthoritiesChange` (root, when more than 1/3 of the voters are gone and nothing can be
+//! finalized) is enacted without votes once it is [`FORCED_CHANGE_DEPTH`] blocks deep on the best
+//! chain: this node finalizes it (without a justification) and the new set votes from there.
+//! Root is trusted for this, as in Substrate.
 
 use super::{Client, SignedBlockOf, Xt};
 use crate::consensus::slots::{self, HeaderError};

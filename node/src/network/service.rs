@@ -166,13 +166,7 @@ pub async fn start(
         worker
             .targets
             .entry(Target::Peer(known.peer))
-            .or_insert(DialTarget {
-                peer: Some(known.peer),
-                addrs: known.addrs,
-                persistent: false,
-                failures: 0,
-                next: Instant::now(),
-            });
+            .or_insert_with(|| DialTarget::known_peer(known.peer, known.addrs));
     }
     worker.dial_due();
     let task = tokio::spawn(async move {
@@ -201,9 +195,7 @@ async fn build_swarm(
         // and hold back the redial once the network heals.
         .with_other_transport(
             |key| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
-                let tcp = tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
-                    .map(bound_unacknowledged);
-                Ok(tcp
+                Ok(tcp_transport()
                     .upgrade(upgrade::Version::V1)
                     .authenticate(noise::Config::new(key)?)
                     .multiplex(yamux::Config::default())
@@ -213,9 +205,7 @@ async fn build_swarm(
         .map_err(|e| transport(&e))?
         .with_other_transport(
             |key| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
-                let tcp = tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
-                    .map(bound_unacknowledged);
-                Ok(libp2p_websocket::Config::new(tcp)
+                Ok(libp2p_websocket::Config::new(tcp_transport())
                     .upgrade(upgrade::Version::V1)
                     .authenticate(noise::Config::new(key)?)
                     .multiplex(yamux::Config::default())
@@ -268,6 +258,17 @@ async fn build_swarm(
         .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
         .build();
     Ok(swarm)
+}
+
+/// The TCP transport under both the plain and the websocket transport: no Nagle delay, and
+/// [`bound_unacknowledged`] on every connection.
+type TcpTransport = libp2p::core::transport::map::Map<
+    tcp::tokio::Transport,
+    fn(tcp::tokio::TcpStream, libp2p::core::ConnectedPoint) -> tcp::tokio::TcpStream,
+>;
+
+fn tcp_transport() -> TcpTransport {
+    tcp::tokio::Transport::new(tcp::Config::default().nodelay(true)).map(bound_unacknowledged)
 }
 
 /// Sets `TCP_USER_TIMEOUT` on a new connection's socket: data unacknowledged for
@@ -449,6 +450,20 @@ struct DialTarget {
     persistent: bool,
     failures: u32,
     next: Instant,
+}
+
+impl DialTarget {
+    /// A peer known from the store, a connection or peer exchange: dialed now, given up after
+    /// [`MAX_STORED_PEER_FAILURES`].
+    fn known_peer(peer: PeerId, addrs: Vec<Multiaddr>) -> DialTarget {
+        DialTarget {
+            peer: Some(peer),
+            addrs,
+            persistent: false,
+            failures: 0,
+            next: Instant::now(),
+        }
+    }
 }
 
 fn backoff(failures: u32) -> Duration {
@@ -1177,16 +1192,8 @@ impl Worker {
                 continue;
             }
             tracing::debug!(target: LOG, %peer, "learned a peer");
-            self.targets.insert(
-                Target::Peer(peer),
-                DialTarget {
-                    peer: Some(peer),
-                    addrs,
-                    persistent: false,
-                    failures: 0,
-                    next: now,
-                },
-            );
+            self.targets
+                .insert(Target::Peer(peer), DialTarget::known_peer(peer, addrs));
         }
     }
 
@@ -1230,13 +1237,7 @@ impl Worker {
         let target = self
             .targets
             .entry(Target::Peer(peer))
-            .or_insert(DialTarget {
-                peer: Some(peer),
-                addrs: Vec::new(),
-                persistent: false,
-                failures: 0,
-                next: Instant::now(),
-            });
+            .or_insert_with(|| DialTarget::known_peer(peer, Vec::new()));
         for addr in addrs {
             if !target.addrs.contains(&addr) {
                 target.addrs.push(addr);

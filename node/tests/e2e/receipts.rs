@@ -213,4 +213,15 @@ async fn escrow_attest_claim_and_refund() {
         "refunded"
     );
     node.stop().await;
+    // With its node gone the coordinator cannot tell whether an escrow is open: 503, nothing
+    // attested.
+    let (status, down) = coordinator
+        .post("/attest/receipt", &attest(44, 1, "1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, down["error"]["code"].as_str()),
+        (503, Some("chain_unavailable")),
+        "{down}"
+    );
 }
