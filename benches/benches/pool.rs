@@ -1,4 +1,4 @@
-//! The transaction pool (`aitbc_node::pool::TxPool`) at its limits.
+//! The transaction pool (`aitbc_txpool::TxPool`) at its limits.
 //!
 //! Setup: a pool with the node's default limits (65,536 transactions, 32 MiB) filled to the
 //! transaction limit by `SENDERS` senders with `PER_SENDER` ready transfers each (nonces from 0,
@@ -12,9 +12,9 @@
 //!   `Client::build_block` does.
 
 use aitbc_benches::fixture::FULL_BLOCK;
-use aitbc_node::pool::{PoolLimits, TxPool};
 use aitbc_primitives::{AccountId, Extrinsic, Hash, Signature, ValidTransaction};
 use aitbc_runtime::Call;
+use aitbc_txpool::{PoolLimits, TxPool};
 use codec::Encode;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::sync::Arc;
@@ -45,9 +45,6 @@ fn xt(from: u64, nonce: u64) -> (Arc<Extrinsic<Call>>, Hash, usize) {
 fn valid(priority: u64) -> ValidTransaction {
     ValidTransaction {
         priority,
-        requires: Vec::new(),
-        provides: Vec::new(),
-        longevity: 64,
         chain_nonce: 0,
     }
 }

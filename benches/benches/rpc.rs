@@ -1,9 +1,9 @@
 //! RPC request handling, through the node's whole HTTP stack.
 //!
 //! The router is a `tower` service over hyper's `Incoming` body, which only a live connection
-//! makes, so the benches run the real server (`aitbc_node::rpc::serve`, default configuration)
+//! makes, so the benches run the real server (`aitbc_rpc::serve`, default configuration)
 //! in-process on a loopback port and send one request at a time over one keep-alive HTTP/1.1
-//! connection (`aitbc_node::cli::http::HttpClient`, the CLI's client). The figures are latency
+//! connection (`aitbc_rpc::http_client::HttpClient`, the CLI's client). The figures are latency
 //! per request (client and server on the same two cores); `aitbc-load --mode reads` measures
 //! throughput with many connections.
 //! - `rpc::handle/method=getBalance`: `GET /rpc/getBalance/{address}` of funded accounts in turn.
@@ -16,12 +16,12 @@
 //! is large enough for every transaction the bench sends.
 
 use aitbc_benches::fixture;
-use aitbc_node::cli::http::HttpClient;
-use aitbc_node::client::Client;
-use aitbc_node::pool::PoolLimits;
-use aitbc_node::rpc::{methods, RpcConfig};
+use aitbc_client::Client;
 use aitbc_primitives::Pair;
+use aitbc_rpc::http_client::HttpClient;
+use aitbc_rpc::{methods, RpcConfig};
 use aitbc_runtime::Runtime;
+use aitbc_txpool::PoolLimits;
 use codec::Encode;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::{json, Value};
@@ -58,11 +58,11 @@ fn bench(c: &mut Criterion) {
         ..RpcConfig::default()
     };
     let server = rt
-        .block_on(aitbc_node::rpc::serve(
+        .block_on(aitbc_rpc::serve(
             client.clone(),
             config,
             None,
-            None,
+            std::sync::Arc::new(aitbc_runtime_rpc::AitbcRpc::default()),
             shutdown,
         ))
         .expect("serve");

@@ -11,10 +11,10 @@
 //! used up. The database's size per committed transfer is printed at the end.
 
 use aitbc_benches::fixture::{self, FULL_BLOCK};
-use aitbc_node::storage::{BlockRef, BlockWrite, ChainDb, GenesisWrite, StoredBlock, TxRecord};
 use aitbc_primitives::commitment::MemoryState;
 use aitbc_primitives::{AccountId, ExecutedBlock, Extrinsic, Hash, Signature, SignedBlock};
 use aitbc_runtime::{Call, Event};
+use aitbc_storage::{BlockRef, BlockWrite, ChainDb, GenesisWrite, StoredBlock, TxRecord};
 use codec::Encode;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use std::time::{Duration, Instant};

@@ -13,12 +13,12 @@
 
 use aitbc_benches::fixture;
 use aitbc_chain_spec::ChainSpec;
-use aitbc_node::client::{Client, SignedBlockOf};
-use aitbc_node::pool::PoolLimits;
+use aitbc_client::{Client, SignedBlockOf};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::Extrinsic;
 use aitbc_runtime::{Call, Runtime};
+use aitbc_txpool::PoolLimits;
 use codec::Encode;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::cell::RefCell;
@@ -62,7 +62,7 @@ fn prepare() -> Chain {
     let client = open(&spec, dir.path(), n);
     let alice = dev_pair("alice");
     let slot_ms = spec.genesis.slot_duration_ms;
-    let now_slot = aitbc_node::util::unix_ms() / slot_ms;
+    let now_slot = aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock) / slot_ms;
     // Far enough in the past that the run stays on past slots.
     let first_slot = now_slot - BLOCKS as u64 - 1_000;
     let mut blocks = Vec::with_capacity(BLOCKS);

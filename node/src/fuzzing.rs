@@ -26,19 +26,19 @@
 //! (opening one per input would dominate the run), so inputs that are valid change the chain or
 //! the pool for later ones; that is fine for finding panics, and replays need no fixed order.
 
-use crate::client::{Client, SignedBlockOf, Xt};
-use crate::consensus::slots;
-use crate::network::{self, SyncProvider, SyncRequest, SyncResponse};
-use crate::pool::PoolLimits;
-use crate::rpc::methods;
-use crate::sync::{ClientProvider, TxBatch};
+use crate::workers::sync::{ClientProvider, TxBatch};
 use aitbc_chain_spec::{ChainSpec, Genesis};
+use aitbc_client::{Client, SignedBlockOf, Xt};
+use aitbc_consensus::slots;
+use aitbc_network::{self as network, SyncProvider, SyncRequest, SyncResponse};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::{
     decode_exact, extrinsics_root, AccountId, Hash, Header, Justification, Pair, SignedVote,
     SigningContext, StateMachine,
 };
-use aitbc_runtime::Runtime;
+use aitbc_rpc::methods;
+use aitbc_runtime::{ComputeApi, Runtime};
+use aitbc_txpool::PoolLimits;
 use codec::{Decode, Encode};
 use std::fmt::Debug;
 use std::path::PathBuf;
@@ -88,7 +88,7 @@ impl Dev {
 /// A dev-chain client on a fresh database, opened once per process.
 struct Node {
     client: Arc<Client<Runtime>>,
-    rpc: crate::rpc::Detached<Runtime>,
+    rpc: aitbc_rpc::Detached<Runtime>,
     provider: ClientProvider<Runtime>,
 }
 
@@ -110,8 +110,11 @@ fn node() -> &'static Node {
         drop(dir);
         let client = Arc::new(client);
         Node {
-            rpc: crate::rpc::Detached::new(client.clone(), Some(dev_pair("alice")))
-                .expect("an admission thread and a runtime start"),
+            rpc: aitbc_rpc::Detached::new(
+                client.clone(),
+                Arc::new(aitbc_runtime_rpc::AitbcRpc::new(Some(dev_pair("alice")))),
+            )
+            .expect("an admission thread and a runtime start"),
             provider: ClientProvider {
                 client: client.clone(),
                 votes: Arc::new(|_| Vec::new()),
@@ -164,7 +167,10 @@ pub fn extrinsic_decode(data: &[u8]) {
 pub fn block_decode(data: &[u8]) {
     let dev = dev();
     let authorities = dev.authorities();
-    let now = slots::slot_at(crate::util::unix_ms(), 1000);
+    let now = slots::slot_at(
+        aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock),
+        1000,
+    );
     if let Some(header) = round_trip::<Header>(data) {
         let _ = header.hash();
         let _ = header.authorities_change();
@@ -248,9 +254,9 @@ pub fn network_message(data: &[u8]) {
     }
     let _ = round_trip::<Block>(data);
     if round_trip::<TxBatch>(data).is_some() {
-        let _ = crate::sync::on_gossip_txs(&node().client, data);
+        let _ = crate::workers::sync::on_gossip_txs(&node().client, data);
     }
-    if let Some(msg) = round_trip::<crate::consensus::voting::VoteMessage>(data) {
+    if let Some(msg) = round_trip::<crate::workers::voting::VoteMessage>(data) {
         let _ = msg.vote.verify(&dev.genesis.hash);
     }
     if let Some(vote) = round_trip::<SignedVote>(data) {
@@ -360,7 +366,10 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         let len = xt.encoded_size();
         client.submit_decoded(xt, len).expect("a valid transfer");
     }
-    let slot = slots::slot_at(crate::util::unix_ms(), 1000);
+    let slot = slots::slot_at(
+        aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock),
+        1000,
+    );
     let author = |slot| {
         client
             .author_block(
@@ -448,7 +457,7 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         ("gossip-txs", batch.encode()),
         (
             "gossip-vote",
-            crate::consensus::voting::VoteMessage {
+            crate::workers::voting::VoteMessage {
                 vote: vote.clone(),
                 resend: 0,
             }

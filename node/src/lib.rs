@@ -1,23 +1,19 @@
 //! # aitbc-node
 //!
-//! The node: chain storage (redb), the transaction pool, authority-round block production, the
-//! RPC server, metrics and the CLI. `main.rs` only parses arguments and calls into here; see
-//! ARCHITECTURE.md for the path of a transaction and of a block.
+//! The node binary's library: the CLI ([`cli`]), the service that wires the crates under
+//! `node/crates/` together for a state machine ([`service`]), and the workers it runs
+//! ([`workers`]: authoring, finality voting, sync, pruning, the informant). `main.rs` only
+//! parses arguments and calls into here; see ARCHITECTURE.md for the crate graph, the path of
+//! a transaction and of a block.
 
 pub mod cli;
-pub mod client;
-pub mod consensus;
-pub mod coordinator;
 pub mod dev_keys;
+// The fuzz targets: for node/fuzz, and for the unit tests that replay the committed corpora.
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod informant;
-pub mod metrics;
-pub mod network;
-pub mod pool;
-pub mod pruner;
-pub mod rpc;
 pub mod service;
-pub mod storage;
-pub mod sync;
-pub mod util;
+pub mod workers;
+
+#[cfg(test)]
+mod crash_tests;

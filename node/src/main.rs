@@ -69,7 +69,7 @@ fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn run_node(args: cli::args::RunArgs) -> anyhow::Result<()> {
     init_logging(&args.log);
-    let (config, _tmp) = service::config_from_args(&args)?;
+    let (config, _tmp) = cli::run::config_from_args(&args)?;
     tokio_runtime()?.block_on(async move {
         let node = service::start(config).await?;
         // A failed durable write stops the node (storage module docs): redb refuses every

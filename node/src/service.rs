@@ -1,22 +1,23 @@
-//! Wires the node together: chain spec -> runtime -> client -> RPC, network and sync, authoring,
-//! finality and informant. This is the one place the node is tied to the AITBC runtime.
+//! Wires a node together for a state machine: client -> RPC, network and sync, authoring,
+//! finality and informant ([`start_chain`]). [`start`] runs the AITBC chain from its chain spec:
+//! the one place the service is tied to the AITBC runtime (its runtime, genesis and RPC
+//! extension); any other state machine comes in as a [`Chain`].
 
-use crate::cli::args::RunArgs;
-use crate::client::{Client, GenesisBlock};
-use crate::consensus::{author, slashing::SignedSlots, voting};
-use crate::metrics::Metrics;
-use crate::network::{self, NetworkConfig, NetworkHandle, Topic};
-use crate::pool::{PoolLimits, TxPool};
-use crate::rpc::{self, RpcConfig, RpcHandle};
-use crate::sync;
+use crate::workers::{author, informant, pruner, signed_slots::SignedSlots, sync, voting};
 use aitbc_chain_spec::ChainSpec;
-use aitbc_primitives::Pair;
+use aitbc_client::metrics::Metrics;
+use aitbc_client::{Client, GenesisBlock};
+use aitbc_consensus::clock::SharedClock;
+use aitbc_network::{self as network, NetworkConfig, NetworkHandle, Topic};
+use aitbc_primitives::{Pair, StateMachine};
+use aitbc_rpc::{RpcConfig, RpcExtension, RpcHandle};
 use aitbc_runtime::Runtime;
+use aitbc_runtime_rpc::AitbcRpc;
+use aitbc_txpool::{PoolLimits, TxPool};
 use anyhow::{anyhow, Context};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::watch;
 
 /// The chain database's file name inside the chain directory.
@@ -29,212 +30,100 @@ pub fn chain_dir(base: &Path, chain_id: &str) -> PathBuf {
     base.join("chains").join(chain_id)
 }
 
-/// Everything a node needs to start, validated.
+/// The AITBC chain, as a node is told to run it: its spec and the node's sudo key (which signs
+/// the admin actions).
 #[derive(Debug, Clone)]
-pub struct NodeConfig {
+pub struct AitbcChain {
     pub spec: ChainSpec,
+    pub sudo: Option<Pair>,
+}
+
+/// Any chain, ready to run: its id and name, state machine, genesis block and RPC extension.
+pub struct Chain<S: StateMachine> {
+    pub id: String,
+    pub name: String,
+    pub runtime: Arc<S>,
+    pub genesis: GenesisBlock,
+    pub rpc: Arc<dyn RpcExtension<S>>,
+}
+
+/// Everything a node needs to start, validated. `C` is the chain: [`AitbcChain`] for
+/// [`start`], a [`Chain`] for [`start_chain`].
+#[derive(Debug, Clone)]
+pub struct NodeConfig<C = AitbcChain> {
+    pub chain: C,
     pub base_path: PathBuf,
     pub authority: Option<Pair>,
-    pub sudo: Option<Pair>,
     pub rpc: RpcConfig,
     pub pool: PoolLimits,
     pub name: String,
     /// Peer-to-peer settings; `None` runs the node without a network. The genesis hash and base
     /// directory are filled in at start.
     pub network: Option<NetworkConfig>,
+    /// The time authoring, voting and import read.
+    pub clock: SharedClock,
 }
 
-/// The network settings from the CLI flags and the chain spec's boot nodes.
-fn network_from_args(args: &RunArgs, spec: &ChainSpec) -> anyhow::Result<Option<NetworkConfig>> {
-    if args.no_p2p {
-        return Ok(None);
+impl<C> NodeConfig<C> {
+    /// The same settings for another chain.
+    pub fn with_chain<D>(self, chain: D) -> NodeConfig<D> {
+        NodeConfig {
+            chain,
+            base_path: self.base_path,
+            authority: self.authority,
+            rpc: self.rpc,
+            pool: self.pool,
+            name: self.name,
+            network: self.network,
+            clock: self.clock,
+        }
     }
-    let parse = |what: &str, s: &str| -> anyhow::Result<network::Multiaddr> {
-        s.trim()
-            .parse()
-            .map_err(|e| anyhow!("invalid {what} multiaddr {s:?}: {e}"))
-    };
-    let mut config = NetworkConfig::new(PathBuf::new(), aitbc_primitives::Hash::ZERO);
-    config.listen = args
-        .p2p_addr
-        .split(',')
-        .map(|a| parse("--p2p-addr", a))
-        .collect::<anyhow::Result<_>>()?;
-    config.bootnodes = spec
-        .boot_nodes
-        .iter()
-        .chain(&args.bootnodes)
-        .map(|a| parse("boot node", a))
-        .collect::<anyhow::Result<_>>()?;
-    config.node_key = args.node_key.clone();
-    config.max_peers = args.max_peers.max(1);
-    config.max_per_ip = args.max_peers_per_ip.max(1);
-    Ok(Some(config))
+}
+
+/// The AITBC chain of `spec`, its admin actions signed by `sudo`. Builds the genesis state
+/// (once per start: with 1M accounts it costs seconds and gigabytes).
+pub fn aitbc_chain(spec: &ChainSpec, sudo: Option<Pair>) -> anyhow::Result<Chain<Runtime>> {
+    let genesis = spec.genesis()?;
+    Ok(Chain {
+        id: spec.id.clone(),
+        name: spec.name.clone(),
+        runtime: Arc::new(Runtime::new(genesis.hash)),
+        genesis: GenesisBlock {
+            header: genesis.header,
+            state: genesis.state,
+        },
+        rpc: Arc::new(AitbcRpc::new(sudo)),
+    })
 }
 
 /// Opens (or creates) the chain database at `db_path` for `spec`'s chain, with the AITBC runtime
-/// and a pool with `limits`.
+/// and a pool with `limits` (the CLI's offline commands and tests).
 pub fn open_client(
     spec: &ChainSpec,
     db_path: &Path,
     limits: PoolLimits,
 ) -> anyhow::Result<Client<Runtime>> {
-    let genesis = spec.genesis()?;
+    let chain = aitbc_chain(spec, None)?;
     Ok(Client::open(
-        Arc::new(Runtime::new(genesis.hash)),
-        &GenesisBlock {
-            header: genesis.header,
-            state: genesis.state,
-        },
+        chain.runtime,
+        &chain.genesis,
         db_path,
         TxPool::new(limits),
         Arc::new(Metrics::default()),
     )?)
 }
 
-/// Resolves CLI flags into a [`NodeConfig`]. Returns the temporary directory to keep alive when
-/// the base path is temporary.
-pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<tempfile::TempDir>)> {
-    let chain = match (&args.chain, args.dev) {
-        (Some(c), _) => c.clone(),
-        (None, true) => "dev".to_string(),
-        (None, false) => {
-            return Err(anyhow!(
-                "choose a chain: --dev, or --chain dev|local|PATH.json"
-            ))
-        }
-    };
-    let spec = ChainSpec::load(&chain)?;
-    let (base_path, tmp) = match (&args.base_path, args.tmp || args.dev) {
-        (Some(p), _) => (p.clone(), None),
-        (None, true) => {
-            let dir = tempfile::Builder::new().prefix("aitbc-node-").tempdir()?;
-            (dir.path().to_path_buf(), Some(dir))
-        }
-        (None, false) => {
-            return Err(anyhow!(
-                "--base-path is required (or --tmp for a throwaway node)"
-            ))
-        }
-    };
-    // Dev keys are public: refused (and dev accounts in the genesis roles) off dev/local chains.
-    crate::dev_keys::check_spec(&spec)?;
-    let authority = match args.key_uri()? {
-        Some(uri) => {
-            let pair = Pair::from_uri(&uri).map_err(|e| anyhow!("invalid authority key: {e}"))?;
-            crate::dev_keys::refuse_dev_key("authority", &uri, &pair, &spec)?;
-            Some(pair)
-        }
-        None => None,
-    };
-    let sudo = match &args.sudo_key {
-        Some(uri) => {
-            let pair = Pair::from_uri(uri).map_err(|e| anyhow!("invalid --sudo-key: {e}"))?;
-            crate::dev_keys::refuse_dev_key("sudo", uri, &pair, &spec)?;
-            Some(pair)
-        }
-        None => authority.clone(),
-    };
-    let admin_token = match (&args.admin_token, &args.admin_token_file) {
-        (Some(t), _) => Some(checked_admin_token(t, "--admin-token")?),
-        (None, Some(path)) => Some(checked_admin_token(
-            &std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read --admin-token-file {}", path.display()))?,
-            &format!("--admin-token-file {}", path.display()),
-        )?),
-        (None, None) if args.dev => Some(write_random_token(&base_path)?),
-        (None, None) => None,
-    };
-    let rpc = RpcConfig {
-        addr: args.rpc_addr,
-        max_body: args.rpc_max_body,
-        timeout: Duration::from_secs(args.rpc_timeout.max(1)),
-        max_concurrent: args.rpc_max_concurrent.max(1),
-        admin_token,
-        chain_name: spec.id.clone(),
-        rate_limit: args.rpc_rate_limit,
-        rate_limit_loopback: args.rpc_rate_limit_loopback,
-        admin_external: args.rpc_admin_external,
-        ws_max_connections: args.rpc_ws_max_connections,
-        ws_max_subscriptions: args.rpc_ws_max_subscriptions,
-        ws_queue: args.rpc_ws_queue.max(1),
-        access_log: args.rpc_access_log,
-        max_connections_per_ip: args.rpc_max_connections_per_ip,
-    };
-    let pool = PoolLimits {
-        max_txs: args.pool_max_txs,
-        max_bytes: args.pool_max_bytes,
-        max_per_sender: args.pool_max_per_sender,
-        // Future transactions pay nothing until their gap closes: an eighth of the pool at most.
-        max_future: (args.pool_max_txs / 8).max(1),
-        ..PoolLimits::default()
-    };
-    let name = args.name.clone().unwrap_or_else(|| "aitbc-node".into());
-    let network = network_from_args(args, &spec)?;
-    Ok((
-        NodeConfig {
-            spec,
-            base_path,
-            authority,
-            sudo,
-            rpc,
-            pool,
-            name,
-            network,
-        },
-        tmp,
-    ))
-}
-
-/// Admin tokens shorter than this are allowed but warned about.
-const MIN_ADMIN_TOKEN_LEN: usize = 16;
-
-/// The admin token from `source`, trimmed. An empty (or whitespace) token would let anyone use
-/// the admin routes (every request's empty bearer would match), so it is refused.
-fn checked_admin_token(token: &str, source: &str) -> anyhow::Result<String> {
-    let token = token.trim();
-    if token.is_empty() {
-        anyhow::bail!(
-            "{source} is empty: an empty admin token would open the admin routes to anyone"
-        );
-    }
-    if token.chars().count() < MIN_ADMIN_TOKEN_LEN {
-        tracing::warn!(target: "rpc", "the admin token from {source} is shorter than {MIN_ADMIN_TOKEN_LEN} characters: easy to guess");
-    }
-    Ok(token.to_string())
-}
-
-fn write_random_token(base: &Path) -> anyhow::Result<String> {
-    use rand::RngCore;
-    let mut bytes = [0u8; 24];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
-    std::fs::create_dir_all(base)?;
-    let path = base.join("admin-token");
-    // Created 0600 from the start: the token is never readable by others, not even briefly.
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    std::io::Write::write_all(&mut file, token.as_bytes())?;
-    tracing::info!(target: "rpc", path = %path.display(), "admin token written");
-    Ok(token)
-}
-
 /// A running node.
 #[derive(Debug)]
-pub struct NodeHandle {
-    pub client: Arc<Client<Runtime>>,
+pub struct NodeHandle<S: StateMachine = Runtime> {
+    pub client: Arc<Client<S>>,
     pub rpc_addr: SocketAddr,
     pub network: Option<NetworkHandle>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-impl NodeHandle {
+impl<S: StateMachine> NodeHandle<S> {
     /// Stops every task and waits for them.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
@@ -247,23 +136,41 @@ impl NodeHandle {
     }
 }
 
-/// Starts a node: opens (or creates) its database, then runs the RPC server, the authoring
-/// worker (if it has an authority key) and the informant.
+/// Starts an AITBC node from its chain spec (see [`start_chain`]).
 pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
-    let dir = chain_dir(&config.base_path, &config.spec.id);
+    let chain = aitbc_chain(&config.chain.spec, config.chain.sudo.clone())?;
+    start_chain(config.with_chain(chain)).await
+}
+
+/// Starts a node of any chain: opens (or creates) its database, then runs the RPC server, the
+/// network and sync (if configured), the finality voter (when the voter set has more than one
+/// member), the authoring worker (if it has an authority key), the pruner and the informant.
+pub async fn start_chain<S: StateMachine>(
+    config: NodeConfig<Chain<S>>,
+) -> anyhow::Result<NodeHandle<S>> {
+    let Chain {
+        id,
+        name: chain_name,
+        runtime,
+        genesis,
+        rpc,
+    } = config.chain;
+    let dir = chain_dir(&config.base_path, &id);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let client = Arc::new(open_client(
-        &config.spec,
+    let client = Client::open(
+        runtime,
+        &genesis,
         &dir.join(CHAIN_DB_FILE),
-        config.pool,
-    )?);
-    // Not `spec.genesis()` again: building a genesis state costs time and memory (1M accounts:
-    // minutes and gigabytes), and the client already did.
+        TxPool::new(config.pool),
+        Arc::new(Metrics::default()),
+    )?;
+    drop(genesis);
+    let client = Arc::new(client.with_clock(config.clock.clone()));
     let genesis_hash = client.genesis_hash();
     let best = client.best_header();
     tracing::info!(
         target: "aitbc",
-        chain = %config.spec.name,
+        chain = %chain_name,
         genesis = %genesis_hash,
         best = best.number,
         path = %dir.display(),
@@ -321,11 +228,11 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
     let RpcHandle {
         local_addr,
         task: rpc_task,
-    } = rpc::serve(
+    } = aitbc_rpc::serve(
         client.clone(),
         config.rpc.clone(),
-        config.sudo.clone(),
         network.clone(),
+        rpc,
         rx.clone(),
     )
     .await
@@ -350,7 +257,7 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
     }
     if let Some(key) = config.authority.clone() {
         let publisher = network.clone();
-        let announce: author::Announce<Runtime> = Arc::new(move |block| {
+        let announce: author::Announce<S> = Arc::new(move |block| {
             if let Some(net) = &publisher {
                 let _ = net.publish(Topic::Blocks, codec::Encode::encode(block));
             }
@@ -363,8 +270,8 @@ pub async fn start(config: NodeConfig) -> anyhow::Result<NodeHandle> {
             rx.clone(),
         )));
     }
-    tasks.push(tokio::spawn(crate::pruner::run(client.clone(), rx.clone())));
-    tasks.push(tokio::spawn(crate::informant::run(client.clone(), rx)));
+    tasks.push(tokio::spawn(pruner::run(client.clone(), rx.clone())));
+    tasks.push(tokio::spawn(informant::run(client.clone(), rx)));
     Ok(NodeHandle {
         client,
         rpc_addr: local_addr,

@@ -56,22 +56,33 @@ pub struct Header {
     pub digest: Digest,
 }
 
+/// What the genesis digest item that names the chain starts with.
+pub const CHAIN_ID_PREFIX: &[u8] = b"chain-id:";
+
 impl Header {
     /// The block hash.
     pub fn hash(&self) -> Hash {
         Hash::of_encoded(self)
     }
 
-    /// The genesis header of a genesis state: number 0, slot 0, zero parent, no extrinsics.
-    pub fn genesis(state_root: Hash) -> Header {
-        Header {
+    /// The genesis header of chain `chain_id` with genesis state root `state_root`: number 0,
+    /// slot 0, zero parent, no extrinsics, and one digest item `Other(b"chain-id:" ++ id)`.
+    /// The chain id is in the genesis hash, so two networks launched from one genesis state
+    /// under different ids accept none of each other's transactions, votes or peers. `None`
+    /// when the id does not fit a digest item.
+    pub fn genesis(state_root: Hash, chain_id: &str) -> Option<Header> {
+        let id_item =
+            BoundedVec::try_from_vec([CHAIN_ID_PREFIX, chain_id.as_bytes()].concat()).ok()?;
+        let mut digest = Digest::new();
+        digest.try_push(DigestItem::Other(id_item)).ok()?;
+        Some(Header {
             parent_hash: Hash::ZERO,
             number: 0,
             slot: 0,
             state_root,
             extrinsics_root: extrinsics_root(&[]),
-            digest: Digest::new(),
-        }
+            digest,
+        })
     }
 
     /// The new authority set this header signals, if any.
@@ -412,7 +423,8 @@ mod tests {
         assert!(decode_exact::<Digest>(&too_many.encode()).is_err());
     }
     fn chain(len: u64) -> Vec<Header> {
-        let mut headers = vec![Header::genesis(Hash::of(b"state"))];
+        let mut headers =
+            vec![Header::genesis(Hash::of(b"state"), "test").expect("a short chain id")];
         for i in 1..=len {
             let parent = headers[i as usize - 1].hash();
             headers.push(Header {

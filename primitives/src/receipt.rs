@@ -7,7 +7,7 @@
 
 use crate::crypto::{AccountId, Pair, Signature, SigningContext};
 use crate::hashing::Hash;
-use crate::types::{serde_balance, Balance, JobId};
+use crate::types::{serde_balance, Balance, BlockNumber, JobId};
 use codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
@@ -78,4 +78,39 @@ impl ReceiptClaim {
             ),
         )
     }
+}
+
+/// State of a job escrow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Open,
+    Claimed,
+    Refunded,
+}
+
+/// A job escrow as the RPC shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobInfo {
+    pub job_id: JobId,
+    pub client: AccountId,
+    pub coordinator: AccountId,
+    #[serde(with = "serde_balance")]
+    pub price: Balance,
+    pub expires_at: BlockNumber,
+    pub status: JobStatus,
+}
+
+/// A settled receipt as the RPC shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptInfo {
+    pub receipt_id: Hash,
+    pub job_id: JobId,
+    pub client: AccountId,
+    pub miner: AccountId,
+    pub coordinator: AccountId,
+    pub compute_units: u64,
+    #[serde(with = "serde_balance")]
+    pub minted: Balance,
+    pub block_height: BlockNumber,
 }

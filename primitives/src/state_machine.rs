@@ -18,7 +18,7 @@ use crate::commitment::{CommitmentError, CommitmentUpdate, StateChanges};
 use crate::crypto::AccountId;
 use crate::extrinsic::Extrinsic;
 use crate::hashing::Hash;
-use crate::types::{serde_balance, Balance, BlockNumber, JobId, Nonce, Slot};
+use crate::types::{serde_balance, Balance, BlockNumber, Nonce, Slot};
 use codec::{Decode, Encode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::fmt::Debug;
@@ -32,20 +32,18 @@ pub trait StateView {
     fn commit(&self, changes: &StateChanges) -> Result<CommitmentUpdate, CommitmentError>;
 }
 
-/// A tag in the pool's dependency graph (e.g. `(signer, nonce)`).
-pub type Tag = Vec<u8>;
-
 /// How the pool should treat a valid transaction.
+///
+/// The pool keeps one nonce sequence per signer (an account chain), so a transaction's place is
+/// fully given by `(signer, nonce)` and the signer's `chain_nonce`: it is *ready* at the
+/// chain's nonce and *future* above it. There are no dependency tags (`provides`/`requires`, as
+/// in a UTXO pool): they would cost two allocations per validation and tell the pool nothing
+/// the nonce does not. Expiry is re-checked by revalidation after each block (an expired
+/// transaction is [`InvalidTransaction::Expired`]), so there is no longevity either.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidTransaction {
     /// Higher goes first (tip per byte).
     pub priority: u64,
-    /// Tags that must be provided by earlier transactions (or the chain) before this one is ready.
-    pub requires: Vec<Tag>,
-    /// Tags this transaction provides once included.
-    pub provides: Vec<Tag>,
-    /// For how many more blocks this transaction stays valid.
-    pub longevity: u64,
     /// The signer's nonce on chain when validated: the transaction is *future* while its nonce
     /// is above it.
     pub chain_nonce: Nonce,
@@ -53,7 +51,7 @@ pub struct ValidTransaction {
 
 /// Why a transaction may not enter a block. Each variant has a stable snake_case code
 /// ([`InvalidTransaction::code`]) used by the RPC.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidTransaction {
     #[error("bad signature (wrong key, or signed for another chain or transaction version)")]
     BadSignature,
@@ -69,41 +67,30 @@ pub enum InvalidTransaction {
     TooLarge { size: u64, limit: u64 },
     #[error("this call cannot be submitted by a signed account (root only)")]
     BadOrigin,
-    #[error("receipt claim refused: {0}")]
-    Claim(ClaimError),
     #[error("transaction does not fit in the rest of the block")]
     ExhaustsResources,
+    /// A reason of the state machine's own (AITBC: a refused receipt claim).
+    #[error("{0}")]
+    Custom(CustomInvalid),
 }
 
-/// Why a receipt claim is invalid (all checked before dispatch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, thiserror::Error)]
-pub enum ClaimError {
-    #[error("no escrow for this (client, job_id)")]
-    UnknownJob,
-    #[error("the escrow is already settled")]
-    AlreadySettled,
-    #[error("the escrow has expired")]
-    JobExpired,
-    #[error("the coordinator is not registered")]
-    UnknownCoordinator,
-    #[error("the attesting coordinator is not the escrow's coordinator")]
-    WrongCoordinator,
-    #[error("the miner is the client")]
-    MinerIsClient,
-    #[error("the miner's signature is invalid")]
-    BadMinerSignature,
-    #[error("the coordinator's attestation is invalid")]
-    BadAttestation,
-    #[error("compute units exceed max_units_per_receipt")]
-    TooManyUnits,
-    #[error("the receipt price exceeds the escrowed price")]
-    PriceAboveEscrow,
-    #[error("the coordinator's mint cap for this epoch would be exceeded")]
-    MintCapExceeded,
-    #[error("the mint would overflow the total issuance")]
-    IssuanceOverflow,
-    #[error("the escrow has not expired yet: it can be refunded from its expiry block on")]
-    NotExpired,
+/// A state machine's own reason why a transaction is invalid, carried through the node as its
+/// code, message and permanence (the node needs nothing more: the RPC shows the code and
+/// message, the pool bans a permanent one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomInvalid {
+    /// Stable snake_case code for RPC errors.
+    pub code: &'static str,
+    /// What a user reads.
+    pub message: String,
+    /// Whether the transaction can never become valid.
+    pub permanent: bool,
+}
+
+impl std::fmt::Display for CustomInvalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl InvalidTransaction {
@@ -115,16 +102,7 @@ impl InvalidTransaction {
             | InvalidTransaction::StaleNonce { .. }
             | InvalidTransaction::Expired { .. }
             | InvalidTransaction::TooLarge { .. } => true,
-            InvalidTransaction::Claim(c) => matches!(
-                c,
-                ClaimError::AlreadySettled
-                    | ClaimError::JobExpired
-                    | ClaimError::MinerIsClient
-                    | ClaimError::BadMinerSignature
-                    | ClaimError::BadAttestation
-                    | ClaimError::WrongCoordinator
-                    | ClaimError::PriceAboveEscrow
-            ),
+            InvalidTransaction::Custom(c) => c.permanent,
             // The sudo key can change, so a root call may become valid.
             InvalidTransaction::BadOrigin
             | InvalidTransaction::FutureNonce { .. }
@@ -144,27 +122,7 @@ impl InvalidTransaction {
             InvalidTransaction::TooLarge { .. } => "tx_too_large",
             InvalidTransaction::BadOrigin => "bad_origin",
             InvalidTransaction::ExhaustsResources => "exhausts_resources",
-            InvalidTransaction::Claim(c) => c.code(),
-        }
-    }
-}
-
-impl ClaimError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            ClaimError::UnknownJob => "unknown_job",
-            ClaimError::AlreadySettled => "job_already_settled",
-            ClaimError::JobExpired => "job_expired",
-            ClaimError::UnknownCoordinator => "unknown_coordinator",
-            ClaimError::WrongCoordinator => "wrong_coordinator",
-            ClaimError::MinerIsClient => "miner_is_client",
-            ClaimError::BadMinerSignature => "bad_miner_signature",
-            ClaimError::BadAttestation => "bad_attestation",
-            ClaimError::TooManyUnits => "too_many_units",
-            ClaimError::PriceAboveEscrow => "price_above_escrow",
-            ClaimError::MintCapExceeded => "mint_cap_exceeded",
-            ClaimError::IssuanceOverflow => "issuance_overflow",
-            ClaimError::NotExpired => "not_expired",
+            InvalidTransaction::Custom(c) => c.code,
         }
     }
 }
@@ -227,11 +185,6 @@ pub enum BlockError {
     StateRootMismatch { expected: Hash, computed: Hash },
     #[error("extrinsics root mismatch: header {expected}, computed {computed}")]
     ExtrinsicsRootMismatch { expected: Hash, computed: Hash },
-    #[error("block number {got} does not follow the parent's {parent}")]
-    BadNumber {
-        parent: BlockNumber,
-        got: BlockNumber,
-    },
     #[error("header digest does not match the one the runtime produced")]
     DigestMismatch,
     #[error("block exceeds its limits: {0}")]
@@ -248,41 +201,6 @@ pub struct AccountInfo {
     pub nonce: Nonce,
 }
 
-/// State of a job escrow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobStatus {
-    Open,
-    Claimed,
-    Refunded,
-}
-
-/// A job escrow as the RPC shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobInfo {
-    pub job_id: JobId,
-    pub client: AccountId,
-    pub coordinator: AccountId,
-    #[serde(with = "serde_balance")]
-    pub price: Balance,
-    pub expires_at: BlockNumber,
-    pub status: JobStatus,
-}
-
-/// A settled receipt as the RPC shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReceiptInfo {
-    pub receipt_id: Hash,
-    pub job_id: JobId,
-    pub client: AccountId,
-    pub miner: AccountId,
-    pub coordinator: AccountId,
-    pub compute_units: u64,
-    #[serde(with = "serde_balance")]
-    pub minted: Balance,
-    pub block_height: BlockNumber,
-}
-
 /// Limits a block must respect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockLimits {
@@ -291,46 +209,10 @@ pub struct BlockLimits {
     pub max_tx_bytes: u64,
 }
 
-/// A state-changing action an operator requests through the admin RPC; the state machine turns it
-/// into a root call for the node's sudo key to sign.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AdminAction {
-    MintFaucet {
-        dest: AccountId,
-        amount: Balance,
-    },
-    ParamSet {
-        key: String,
-        value: String,
-    },
-    /// Registers a coordinator whose attestations may settle escrows.
-    AddCoordinator {
-        who: AccountId,
-    },
-    /// Unregisters a coordinator: its attestations are refused from the next block on.
-    RemoveCoordinator {
-        who: AccountId,
-    },
-}
-
-/// Why an admin action was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AdminError {
-    #[error("this chain has no faucet")]
-    FaucetDisabled,
-    #[error("unknown parameter {0:?}")]
-    UnknownParam(String),
-    #[error("invalid value for {key}: {reason}")]
-    BadParamValue { key: String, reason: String },
-    #[error("the chain has no sudo key")]
-    NoSudo,
-    #[error("{0} is already a coordinator")]
-    CoordinatorExists(AccountId),
-    #[error("{0} is not a coordinator")]
-    NotACoordinator(AccountId),
-}
-
-/// The chain logic the node drives. Implemented by `aitbc-runtime`.
+/// The chain logic the node drives: the block lifecycle, transaction validation, the authority
+/// set, block limits, fees and accounts. Implemented by `aitbc-runtime` (whose chain-specific
+/// queries, such as jobs and receipts, are extension traits in its `api` module) and by the
+/// name registry that proves the seam.
 pub trait StateMachine: Send + Sync + 'static {
     /// The call type of extrinsics. Its serde form is the JSON transaction form
     /// `{"type": …, "payload": {…}}`.
@@ -383,13 +265,49 @@ pub trait StateMachine: Send + Sync + 'static {
         block: PendingBlock<Self::Event>,
     ) -> Result<ExecutedBlock<Self::Event>, BlockError>;
 
-    /// Re-executes an imported block and checks its extrinsics root, digest and state root.
+    /// Re-executes an imported block on its parent's state and checks its extrinsics root,
+    /// digest and state root against the header (the node has checked the header's number and
+    /// slot against the parent's). The same steps as building: initialize, apply each
+    /// extrinsic, finalize; so a built block always re-executes to itself.
     fn execute_block(
         &self,
         state: &dyn StateView,
         block: &Block<Extrinsic<Self::Call>>,
         signatures_checked: bool,
-    ) -> Result<ExecutedBlock<Self::Event>, BlockError>;
+    ) -> Result<ExecutedBlock<Self::Event>, BlockError> {
+        let header = &block.header;
+        if !signatures_checked {
+            self.check_signatures(&block.extrinsics)
+                .map_err(|(index, error)| BlockError::InvalidExtrinsic { index, error })?;
+        }
+        let context = BlockContext {
+            parent_hash: header.parent_hash,
+            number: header.number,
+            slot: header.slot,
+        };
+        let mut pending = self.initialize_block(state, context);
+        for (index, xt) in block.extrinsics.iter().enumerate() {
+            self.apply_extrinsic(state, &mut pending, xt, true)
+                .map_err(|error| BlockError::InvalidExtrinsic { index, error })?;
+        }
+        let executed = self.finalize_block(state, pending)?;
+        if executed.header.extrinsics_root != header.extrinsics_root {
+            return Err(BlockError::ExtrinsicsRootMismatch {
+                expected: header.extrinsics_root,
+                computed: executed.header.extrinsics_root,
+            });
+        }
+        if executed.header.digest != header.digest {
+            return Err(BlockError::DigestMismatch);
+        }
+        if executed.header.state_root != header.state_root {
+            return Err(BlockError::StateRootMismatch {
+                expected: header.state_root,
+                computed: executed.header.state_root,
+            });
+        }
+        Ok(executed)
+    }
 
     /// Verifies every signature a transaction carries (the transaction's and, for a receipt
     /// claim, the miner's and the coordinator's). Used to batch-verify blocks on import.
@@ -405,18 +323,8 @@ pub trait StateMachine: Send + Sync + 'static {
     fn authorities(&self, state: &dyn StateView) -> Vec<AccountId>;
     fn slot_duration_ms(&self, state: &dyn StateView) -> u64;
     fn block_limits(&self, state: &dyn StateView) -> BlockLimits;
-    fn sudo_key(&self, state: &dyn StateView) -> Option<AccountId>;
-    fn job(&self, state: &dyn StateView, client: &AccountId, job_id: JobId) -> Option<JobInfo>;
-    fn receipt(&self, state: &dyn StateView, receipt_id: &Hash) -> Option<ReceiptInfo>;
-    /// All parameters by name, values as decimal strings.
-    fn params(&self, state: &dyn StateView) -> Vec<(String, String)>;
-    /// The id of the receipt a call claims, if it is a receipt claim (for `submitReceipt` and
-    /// for finding a receipt's transaction).
-    fn claimed_receipt(&self, call: &Self::Call) -> Option<Hash>;
-    /// The root call (wrapped for the sudo key) that performs an admin action.
-    fn admin_call(
-        &self,
-        state: &dyn StateView,
-        action: AdminAction,
-    ) -> Result<Self::Call, AdminError>;
+    /// Checks the invariants a whole state must keep (AITBC: total issuance equals the sum of
+    /// balances and open escrows). `entries` yields every `(key, value)` of the state in key
+    /// order. A pass over the whole state: for `check-db` and tests, never for import.
+    fn try_state(&self, entries: &mut dyn Iterator<Item = (&[u8], &[u8])>) -> Result<(), String>;
 }

@@ -37,17 +37,19 @@
 //! `requires = [SCALE(signer, nonce - 1)]` when the nonce is ahead of the chain;
 //! `longevity = valid_until - current number` (or `u64::MAX` for an immortal transaction).
 
+use crate::api::{AdminAction, AdminApi, AdminError, ComputeApi};
 use crate::dispatch::{check_origin, claims_in, dispatch, Origin};
 use crate::params::{Param, Params};
+use crate::receipts::ClaimError;
 use crate::storage::{with_transaction, Overlay, Storage};
 use crate::{authority, balances, params, receipts, sudo, system, weight, Call, Event};
 use aitbc_primitives::commitment::StateChanges;
 use aitbc_primitives::crypto::{verify_batch, SignatureCheck};
 use aitbc_primitives::{
-    extrinsics_root, AccountId, AccountInfo, AdminAction, AdminError, Balance, Block, BlockContext,
-    BlockError, BlockLimits, BlockNumber, ClaimError, Digest, DigestItem, ExecutedBlock, Extrinsic,
-    Hash, Header, InvalidTransaction, JobId, JobInfo, Nonce, PendingBlock, ReceiptInfo,
-    SigningContext, StateMachine, StateView, Tag, TxOutcome, ValidTransaction, TX_VERSION,
+    extrinsics_root, AccountId, AccountInfo, Balance, BlockContext, BlockError, BlockLimits,
+    BlockNumber, Digest, DigestItem, ExecutedBlock, Extrinsic, Hash, Header, InvalidTransaction,
+    JobId, JobInfo, Nonce, PendingBlock, ReceiptInfo, SigningContext, StateMachine, StateView,
+    TxOutcome, ValidTransaction, TX_VERSION,
 };
 use codec::Encode;
 
@@ -96,10 +98,6 @@ pub fn compute_fee(params: &Params, call: &Call, len: u64, tip: Balance) -> Bala
 
 fn encoded_len(xt: &Extrinsic<Call>) -> u64 {
     u64::try_from(xt.encoded_size()).unwrap_or(u64::MAX)
-}
-
-fn nonce_tag(signer: &AccountId, nonce: Nonce) -> Tag {
-    (signer, nonce).encode()
 }
 
 impl Runtime {
@@ -152,11 +150,11 @@ impl Runtime {
         }
         for claim in claims_in(&xt.call) {
             receipts::check_claim(s, claim, number, &self.genesis_hash, signatures_checked)
-                .map_err(InvalidTransaction::Claim)?;
+                .map_err(InvalidTransaction::from)?;
         }
         if let Call::Receipts(receipts::Call::Refund { job_id }) = &xt.call {
             receipts::check_refund(s, &xt.signer, *job_id, number)
-                .map_err(InvalidTransaction::Claim)?;
+                .map_err(InvalidTransaction::from)?;
         }
         Ok(Checked { fee, chain_nonce })
     }
@@ -244,18 +242,8 @@ impl StateMachine for Runtime {
             Mode::Pool,
         )?;
         let priority = xt.tip.saturating_mul(1024) / Balance::from(len.max(1));
-        let requires = if xt.nonce > checked.chain_nonce {
-            vec![nonce_tag(&xt.signer, xt.nonce.saturating_sub(1))]
-        } else {
-            Vec::new()
-        };
         Ok(ValidTransaction {
             priority: u64::try_from(priority).unwrap_or(u64::MAX),
-            requires,
-            provides: vec![nonce_tag(&xt.signer, xt.nonce)],
-            longevity: xt
-                .valid_until
-                .map_or(u64::MAX, |v| v.saturating_sub(current)),
             chain_nonce: checked.chain_nonce,
         })
     }
@@ -363,53 +351,6 @@ impl StateMachine for Runtime {
         })
     }
 
-    fn execute_block(
-        &self,
-        state: &dyn StateView,
-        block: &Block<Extrinsic<Call>>,
-        signatures_checked: bool,
-    ) -> Result<ExecutedBlock<Event>, BlockError> {
-        let header = &block.header;
-        let parent = system::read_block_number(state);
-        if parent.checked_add(1) != Some(header.number) {
-            return Err(BlockError::BadNumber {
-                parent,
-                got: header.number,
-            });
-        }
-        if !signatures_checked {
-            self.check_signatures(&block.extrinsics)
-                .map_err(|(index, error)| BlockError::InvalidExtrinsic { index, error })?;
-        }
-        let context = BlockContext {
-            parent_hash: header.parent_hash,
-            number: header.number,
-            slot: header.slot,
-        };
-        let mut pending = self.initialize_block(state, context);
-        for (index, xt) in block.extrinsics.iter().enumerate() {
-            self.apply_extrinsic(state, &mut pending, xt, true)
-                .map_err(|error| BlockError::InvalidExtrinsic { index, error })?;
-        }
-        let executed = self.finalize_block(state, pending)?;
-        if executed.header.extrinsics_root != header.extrinsics_root {
-            return Err(BlockError::ExtrinsicsRootMismatch {
-                expected: header.extrinsics_root,
-                computed: executed.header.extrinsics_root,
-            });
-        }
-        if executed.header.digest != header.digest {
-            return Err(BlockError::DigestMismatch);
-        }
-        if executed.header.state_root != header.state_root {
-            return Err(BlockError::StateRootMismatch {
-                expected: header.state_root,
-                computed: executed.header.state_root,
-            });
-        }
-        Ok(executed)
-    }
-
     fn check_signatures(&self, xts: &[Extrinsic<Call>]) -> Result<(), (usize, InvalidTransaction)> {
         // One message per signature group: the tx payload, then one receipt message per claim
         // (the miner's signature and the attestation both cover it).
@@ -458,17 +399,14 @@ impl StateMachine for Runtime {
                     .miner_sig
                     .verify(SigningContext::ReceiptMiner, msg, &claim.receipt.miner)
                 {
-                    return Err((
-                        index,
-                        InvalidTransaction::Claim(ClaimError::BadMinerSignature),
-                    ));
+                    return Err((index, ClaimError::BadMinerSignature.into()));
                 }
                 if !claim.attestation.verify(
                     SigningContext::ReceiptAttest,
                     msg,
                     &claim.receipt.coordinator,
                 ) {
-                    return Err((index, InvalidTransaction::Claim(ClaimError::BadAttestation)));
+                    return Err((index, ClaimError::BadAttestation.into()));
                 }
             }
         }
@@ -505,10 +443,12 @@ impl StateMachine for Runtime {
         }
     }
 
-    fn sudo_key(&self, state: &dyn StateView) -> Option<AccountId> {
-        sudo::read_key(state)
+    fn try_state(&self, entries: &mut dyn Iterator<Item = (&[u8], &[u8])>) -> Result<(), String> {
+        crate::invariants::check_issuance(entries)
     }
+}
 
+impl ComputeApi for Runtime {
     fn job(&self, state: &dyn StateView, client: &AccountId, job_id: JobId) -> Option<JobInfo> {
         receipts::read_job(state, client, job_id)
     }
@@ -517,12 +457,18 @@ impl StateMachine for Runtime {
         receipts::read_receipt(state, receipt_id)
     }
 
-    fn params(&self, state: &dyn StateView) -> Vec<(String, String)> {
-        params::read(state).to_pairs()
-    }
-
     fn claimed_receipt(&self, call: &Call) -> Option<Hash> {
         claims_in(call).first().map(|c| c.receipt.id())
+    }
+}
+
+impl AdminApi for Runtime {
+    fn sudo_key(&self, state: &dyn StateView) -> Option<AccountId> {
+        sudo::read_key(state)
+    }
+
+    fn params(&self, state: &dyn StateView) -> Vec<(String, String)> {
+        params::read(state).to_pairs()
     }
 
     fn admin_call(&self, state: &dyn StateView, action: AdminAction) -> Result<Call, AdminError> {

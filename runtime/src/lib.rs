@@ -9,6 +9,8 @@
 //!   on-chain parameters), [`sudo`] (root access), [`authority`] (the authority set).
 //! - [`executive`]: validation, block building and import; [`dispatch`]: origins and routing.
 //! - [`genesis`]: the genesis state from a [`GenesisConfig`].
+//! - [`api`]: this chain's queries beyond the node's seam ([`api::ComputeApi`],
+//!   [`api::AdminApi`]); [`invariants`]: the whole-state checks behind `try_state`.
 //!
 //! Determinism: no I/O, clocks, randomness, floats or hash-map iteration (enforced in part by
 //! `clippy.toml`); block time comes from the header's slot. Arithmetic is checked or saturating
@@ -18,6 +20,7 @@
 //! escrows, changing only by mints; nonces only grow; an escrow settles at most once; a failed
 //! call pays its fee and changes nothing else; an invalid transaction changes nothing.
 
+pub mod api;
 pub mod arith;
 pub mod authority;
 pub mod balances;
@@ -26,6 +29,7 @@ pub mod dispatch;
 pub mod error;
 pub mod executive;
 pub mod genesis;
+pub mod invariants;
 pub mod params;
 pub mod receipts;
 pub mod storage;
@@ -36,6 +40,7 @@ pub mod testing;
 pub mod weight;
 pub mod weights;
 
+pub use api::{AdminAction, AdminApi, AdminError, ComputeApi};
 pub use call::{Call, CallJsonError, Event, JsonCall};
 pub use dispatch::Origin;
 pub use error::{DispatchError, DispatchResult};

@@ -5,16 +5,17 @@
 
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{
-    ClaimError, Extrinsic, Hash, InvalidTransaction, ReceiptClaim, Signature, StateMachine,
-    TX_VERSION,
+    Extrinsic, Hash, InvalidTransaction, ReceiptClaim, Signature, StateMachine, TX_VERSION,
 };
+use aitbc_runtime::receipts::ClaimError;
 use aitbc_runtime::testing::{acc, dev, make_claim, TestChain};
+use aitbc_runtime::{AdminApi, ComputeApi};
 use aitbc_runtime::{Call, Param};
 
 fn claim_err(
     e: ClaimError,
 ) -> Result<aitbc_primitives::TxOutcome<aitbc_runtime::Event>, InvalidTransaction> {
-    Err(InvalidTransaction::Claim(e))
+    Err(InvalidTransaction::from(e))
 }
 
 /// A chain where bob has escrowed job 1 (price 1000, lifetime 10, opened in block 1).
@@ -260,7 +261,7 @@ fn unknown_or_removed_coordinator() {
     let xt = chain.sign(&dev("dave"), Call::claim(claim(&chain, 1, 1)));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::UnknownCoordinator)
+        InvalidTransaction::from(ClaimError::UnknownCoordinator)
     );
     // Opening a job with an unknown coordinator fails at dispatch.
     let out = chain
@@ -286,7 +287,7 @@ fn attestation_by_another_coordinator() {
     let xt = chain.sign(&dev("dave"), Call::claim(c));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::WrongCoordinator)
+        InvalidTransaction::from(ClaimError::WrongCoordinator)
     );
 }
 
@@ -298,14 +299,14 @@ fn forged_attestation_and_miner_signature() {
     let xt = chain.sign(&dev("dave"), Call::claim(c));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::BadAttestation)
+        InvalidTransaction::from(ClaimError::BadAttestation)
     );
     let mut c = claim(&chain, 1, 1);
     c.miner_sig = Signature([1; 64]);
     let xt = chain.sign(&dev("dave"), Call::claim(c));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::BadMinerSignature)
+        InvalidTransaction::from(ClaimError::BadMinerSignature)
     );
     // The miner signed a different price than the one claimed.
     let mut c = claim(&chain, 1, 1);
@@ -314,7 +315,7 @@ fn forged_attestation_and_miner_signature() {
     let xt = chain.sign(&dev("dave"), Call::claim(c));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::BadMinerSignature)
+        InvalidTransaction::from(ClaimError::BadMinerSignature)
     );
 }
 
@@ -333,7 +334,7 @@ fn receipt_signed_for_another_chain() {
     let xt = chain.sign(&dev("dave"), Call::claim(c));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::BadMinerSignature)
+        InvalidTransaction::from(ClaimError::BadMinerSignature)
     );
 }
 
@@ -352,7 +353,7 @@ fn miner_is_client() {
     let xt = chain.sign(&dev("bob"), Call::claim(c));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::MinerIsClient)
+        InvalidTransaction::from(ClaimError::MinerIsClient)
     );
 }
 
@@ -363,7 +364,7 @@ fn claim_at_or_after_expiry() {
     let xt = chain.sign(&dev("dave"), Call::claim(claim(&chain, 1, 1)));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::JobExpired)
+        InvalidTransaction::from(ClaimError::JobExpired)
     );
 }
 
@@ -383,13 +384,13 @@ fn refund_before_expiry() {
     let xt = chain.sign(&dev("bob"), Call::refund(1));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::NotExpired)
+        InvalidTransaction::from(ClaimError::NotExpired)
     );
     // Another client's escrow: not found under its key.
     let xt = chain.sign(&dev("charlie"), Call::refund(1));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::UnknownJob)
+        InvalidTransaction::from(ClaimError::UnknownJob)
     );
     assert_eq!(
         chain
@@ -414,13 +415,13 @@ fn double_claim() {
     let xt = chain.sign(&dev("dave"), Call::claim(c));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::AlreadySettled)
+        InvalidTransaction::from(ClaimError::AlreadySettled)
     );
     // A different receipt for the same escrow, too.
     let xt = chain.sign(&dev("dave"), Call::claim(claim(&chain, 2, 1)));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::AlreadySettled)
+        InvalidTransaction::from(ClaimError::AlreadySettled)
     );
     // Two claims of one escrow in one block: the second is invalid in that block.
     let mut chain = with_job();
@@ -439,7 +440,7 @@ fn unknown_job() {
     let xt = chain.sign(&dev("dave"), Call::claim(claim(&chain, 1, 1)));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::UnknownJob)
+        InvalidTransaction::from(ClaimError::UnknownJob)
     );
 }
 
@@ -449,7 +450,7 @@ fn units_over_the_cap() {
     let xt = chain.sign(&dev("dave"), Call::claim(claim(&chain, 1_000_001, 1)));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::TooManyUnits)
+        InvalidTransaction::from(ClaimError::TooManyUnits)
     );
 }
 
@@ -459,7 +460,7 @@ fn price_above_escrow() {
     let xt = chain.sign(&dev("dave"), Call::claim(claim(&chain, 1, 1_001)));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::PriceAboveEscrow)
+        InvalidTransaction::from(ClaimError::PriceAboveEscrow)
     );
 }
 
@@ -471,7 +472,7 @@ fn coordinator_over_epoch_cap() {
     let xt = chain.sign(&dev("dave"), Call::claim(claim(&chain, 1, 1))); // mints 1000
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::MintCapExceeded)
+        InvalidTransaction::from(ClaimError::MintCapExceeded)
     );
 }
 
@@ -488,12 +489,12 @@ fn mint_on_a_chain_without_faucet() {
     assert_eq!(
         chain.runtime.admin_call(
             &chain.state,
-            aitbc_primitives::AdminAction::MintFaucet {
+            aitbc_runtime::AdminAction::MintFaucet {
                 dest: acc("eve"),
                 amount: 5
             }
         ),
-        Err(aitbc_primitives::AdminError::FaucetDisabled)
+        Err(aitbc_runtime::AdminError::FaucetDisabled)
     );
 }
 
@@ -571,7 +572,7 @@ fn claim_that_would_overflow_the_total_issuance() {
     let xt = chain.sign(&dev("dave"), Call::claim(claim(&chain, 1, 1)));
     assert_eq!(
         submit_invalid(&mut chain, xt),
-        InvalidTransaction::Claim(ClaimError::IssuanceOverflow)
+        InvalidTransaction::from(ClaimError::IssuanceOverflow)
     );
 }
 

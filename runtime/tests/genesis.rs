@@ -5,6 +5,7 @@
 use aitbc_primitives::commitment::MemoryState;
 use aitbc_primitives::StateMachine;
 use aitbc_runtime::testing::{acc, dev_genesis, TestChain, ENDOWMENT};
+use aitbc_runtime::AdminApi;
 use aitbc_runtime::{GenesisError, Params, ParamsError, Runtime};
 
 #[test]

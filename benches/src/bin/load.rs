@@ -41,11 +41,11 @@
 //! of one core, from /proc/PID/stat).
 
 use aitbc_benches::fixture::transfer;
-use aitbc_node::cli::http::HttpClient;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{ComputeReceipt, ReceiptClaim};
 use aitbc_primitives::{Extrinsic, Hash, Pair};
+use aitbc_rpc::http_client::HttpClient;
 use aitbc_runtime::Call;
 use anyhow::{anyhow, Context};
 use clap::{Parser, ValueEnum};

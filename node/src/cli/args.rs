@@ -1,6 +1,6 @@
 //! The argument definitions.
 
-use crate::rpc;
+use aitbc_rpc as rpc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -419,17 +419,6 @@ impl RunArgs {
             return Ok(Some(uri.to_string()));
         }
         Ok(self.dev.then(|| "//alice".to_string()))
-    }
-
-    /// The chain spec argument (`--dev` means `dev`).
-    pub fn chain_arg(&self) -> String {
-        self.chain.clone().unwrap_or_else(|| {
-            if self.dev {
-                "dev".into()
-            } else {
-                "local".into()
-            }
-        })
     }
 }
 

@@ -23,14 +23,14 @@
 //! tree as in a running node.
 
 use crate::cli::args::BenchmarkRuntimeArgs;
-use crate::client::Client;
-use crate::pool::PoolLimits;
 use crate::service::open_client;
 use aitbc_chain_spec::{ChainSpec, Endowment};
+use aitbc_client::Client;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{AccountId, ComputeReceipt, Extrinsic, Hash, Pair, ReceiptClaim};
 use aitbc_runtime::{Call, Param, Runtime};
+use aitbc_txpool::PoolLimits;
 use anyhow::{anyhow, bail, Context};
 use codec::Encode;
 use std::fmt::Write as _;
@@ -160,7 +160,7 @@ impl Bench {
         };
         let author = open_client(&spec, &dir.path().join("author.redb"), limits)?;
         let importer = open_client(&spec, &dir.path().join("importer.redb"), limits)?;
-        let now_slot = crate::util::unix_ms() / SLOT_MS;
+        let now_slot = author.clock().now_ms() / SLOT_MS;
         Ok(Bench {
             author,
             importer,

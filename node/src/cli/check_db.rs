@@ -11,7 +11,8 @@
 //!    its block and position, with the outcome the re-execution gave.
 //! 5. The stored flat state equals the re-executed state key by key (so it hashes to the best
 //!    block's state root).
-//! 6. Total issuance equals the sum of all balances plus the open job escrows.
+//! 6. The runtime's `try_state` holds: total issuance equals the sum of all balances plus the
+//!    open job escrows.
 //! 7. The stored state tree holds every node of the re-executed tree, byte for byte, and any
 //!    other node it holds is recorded as stale (replaced, waiting for the pruner).
 //!
@@ -20,14 +21,12 @@
 
 use super::args::CheckDbArgs;
 use crate::service::{chain_dir, CHAIN_DB_FILE};
-use crate::storage::{encode_node_key, BlockRef, ChainDb, StorageError};
 use aitbc_chain_spec::ChainSpec;
 use aitbc_primitives::commitment::MemoryState;
-use aitbc_primitives::{decode_exact, Extrinsic, Hash, JobStatus, SignedBlock, StateMachine};
-use aitbc_runtime::balances::storage::{ACCOUNT, TOTAL_ISSUANCE};
-use aitbc_runtime::receipts::storage::JOBS;
+use aitbc_primitives::{decode_exact, Extrinsic, Hash, SignedBlock, StateMachine};
 use aitbc_runtime::{Call, Runtime};
-use anyhow::{anyhow, bail, Context};
+use aitbc_storage::{encode_node_key, BlockRef, ChainDb, StorageError};
+use anyhow::{anyhow, bail};
 use codec::Encode;
 
 /// What a passed check saw.
@@ -220,26 +219,14 @@ pub fn check(db: &ChainDb, spec: &ChainSpec) -> anyhow::Result<Summary> {
 
     check_tree(db, &state)?;
 
-    let issuance = TOTAL_ISSUANCE.read(&state).unwrap_or(0);
-    let mut balances = 0u128;
-    let mut escrows = 0u128;
-    for (k, v) in expected {
-        if let Some((_, b)) = ACCOUNT.decode_entry(k, v) {
-            balances = balances
-                .checked_add(b)
-                .context("the sum of balances overflows")?;
-        }
-        if let Some((_, job)) = JOBS.decode_entry(k, v) {
-            if job.status == JobStatus::Open {
-                escrows = escrows
-                    .checked_add(job.price)
-                    .context("the sum of escrows overflows")?;
-            }
-        }
-    }
-    if balances.checked_add(escrows) != Some(issuance) {
-        bail!("total issuance {issuance} != balances {balances} + open escrows {escrows}");
-    }
+    // The state machine's own invariants (AITBC: issuance), the same check its tests run.
+    let entries = || expected.iter().map(|(k, v)| (k.as_slice(), v.as_slice()));
+    runtime
+        .try_state(&mut entries())
+        .map_err(|e| anyhow!("state invariant broken: {e}"))?;
+    let issuance = aitbc_runtime::invariants::issuance(&mut entries())
+        .map_err(|e| anyhow!(e))?
+        .total_issuance;
     Ok(Summary {
         blocks: best.number,
         best,

@@ -2,10 +2,10 @@
 //! its attestations in a redb file (`--db`, or under `--base-path`) or in memory ([`memory`]).
 
 use super::args::CoordinatorArgs;
-use super::http::HttpClient;
-use crate::coordinator::{self, Coordinator};
 use aitbc_chain_spec::{ChainSpec, ChainType};
+use aitbc_coordinator::{self as coordinator, Coordinator};
 use aitbc_primitives::{Hash, Pair};
+use aitbc_rpc::http_client::HttpClient;
 use anyhow::{anyhow, Context};
 use std::path::PathBuf;
 use tokio::sync::watch;

@@ -5,8 +5,8 @@ pub mod args;
 pub mod benchmark;
 pub mod check_db;
 pub mod coordinator;
-pub mod http;
 pub mod keys;
+pub mod run;
 pub mod spec;
 pub mod tx;
 

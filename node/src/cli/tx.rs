@@ -2,10 +2,10 @@
 //! (or print the JSON body), and optionally wait until it is included or finalized.
 
 use super::args::{TxCommand, TxCommon, WaitFor};
-use super::http::HttpClient;
-use crate::rpc::methods::json_tx;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{AccountId, ComputeReceipt, Extrinsic, Hash, Pair, ReceiptClaim, Signature};
+use aitbc_rpc::http_client::HttpClient;
+use aitbc_rpc::methods::json_tx;
 use aitbc_runtime::{Call, Runtime};
 use anyhow::{anyhow, bail, Context};
 use codec::Encode;

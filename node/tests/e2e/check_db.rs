@@ -151,7 +151,7 @@ async fn check_db_passes_a_written_chain_and_catches_damage() {
         std::fs::copy(&db, &tampered).unwrap();
         // A live node: one not recorded as stale.
         let (key, node) = {
-            let db = aitbc_node::storage::ChainDb::open_existing(&tampered).unwrap();
+            let db = aitbc_storage::ChainDb::open_existing(&tampered).unwrap();
             let stale = db.stale_keys().unwrap();
             db.tree_entries()
                 .unwrap()

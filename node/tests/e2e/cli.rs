@@ -177,7 +177,7 @@ async fn sigterm_exits_cleanly_and_purge_keeps_the_authoring_record() {
     wait_until(30, "a block", || {
         let url = url.clone();
         async move {
-            let mut c = aitbc_node::cli::http::HttpClient::new(&url).ok()?;
+            let mut c = aitbc_rpc::http_client::HttpClient::new(&url).ok()?;
             let h = c.get_ok("/rpc/getHead").await.ok()?;
             (h["height"].as_u64()? >= 2).then_some(())
         }

@@ -15,9 +15,7 @@
 
 use crate::common::transfer;
 use aitbc_chain_spec::ChainSpec;
-use aitbc_node::client::{Client, ImportError, SignedBlockOf};
-use aitbc_node::pool::PoolLimits;
-use aitbc_node::storage::BlockRef;
+use aitbc_client::{Client, ImportError, SignedBlockOf};
 use aitbc_primitives::batch_forgery::shifted_pair;
 use aitbc_primitives::crypto::{dev_pair, SignatureCheck};
 use aitbc_primitives::{
@@ -25,6 +23,8 @@ use aitbc_primitives::{
     SignedVote, SigningContext, StateMachine, VoteKind, VoteTarget, TX_VERSION,
 };
 use aitbc_runtime::{Call, Runtime};
+use aitbc_storage::BlockRef;
+use aitbc_txpool::PoolLimits;
 use codec::Encode;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -47,7 +47,7 @@ fn open(spec: &ChainSpec, dir: &Path) -> Client<Runtime> {
 
 /// A slot in the past (so that blocks are never ahead of the clock).
 fn base_slot() -> u64 {
-    aitbc_node::util::unix_ms() / SLOT_MS - 10_000
+    aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock) / SLOT_MS - 10_000
 }
 
 /// The first slot after `after` that `who` authors in `set`.

@@ -2,8 +2,8 @@
 //! `/admin/coordinatorAdd`), and a claim's settlement read back per block (`getBlockEvents`).
 
 use crate::common::*;
-use aitbc_node::cli::http::HttpClient;
 use aitbc_primitives::crypto::dev_pair;
+use aitbc_rpc::http_client::HttpClient;
 use aitbc_runtime::Call;
 use serde_json::{json, Value};
 

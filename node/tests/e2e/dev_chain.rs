@@ -79,7 +79,7 @@ async fn json_form_and_admin_routes() {
 
     // The JSON form signs the same payload as the binary form.
     let xt = transfer(&eve, &fresh, 5_000, 0, genesis);
-    let body = aitbc_node::rpc::methods::json_tx::<Runtime>(&xt);
+    let body = aitbc_rpc::methods::json_tx::<Runtime>(&xt);
     assert_eq!(body["type"], "TRANSFER");
     let sent = rpc.post_ok("/rpc/sendTx", &body).await.unwrap();
     assert_eq!(sent["txHash"], xt.hash().to_string());
@@ -106,7 +106,7 @@ async fn json_form_and_admin_routes() {
             let url = url.clone();
             let body = json!({"address": fresh.to_string(), "amount": (i + 1).to_string()});
             tokio::spawn(async move {
-                let mut c = aitbc_node::cli::http::HttpClient::new(&url)
+                let mut c = aitbc_rpc::http_client::HttpClient::new(&url)
                     .unwrap()
                     .with_bearer(TOKEN);
                 c.post_ok("/admin/mintFaucet", &body).await.unwrap()["txHash"]

@@ -5,12 +5,12 @@
 
 use crate::common::transfer;
 use aitbc_chain_spec::ChainSpec;
-use aitbc_node::client::{Client, ImportError, SignedBlockOf};
-use aitbc_node::pool::PoolLimits;
-use aitbc_node::storage::BlockRef;
+use aitbc_client::{Client, ImportError, SignedBlockOf};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::{SignedBlock, SigningContext, StateMachine};
 use aitbc_runtime::Runtime;
+use aitbc_storage::BlockRef;
+use aitbc_txpool::PoolLimits;
 use codec::Encode;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -37,7 +37,7 @@ fn slot_of(who: &str, after: u64) -> u64 {
 }
 
 fn base_slot() -> u64 {
-    aitbc_node::util::unix_ms() / 100 - 10_000
+    aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock) / 100 - 10_000
 }
 
 pub(crate) fn author(c: &Client<Runtime>, who: &str, slot: u64) -> SignedBlockOf<Runtime> {
@@ -130,7 +130,7 @@ fn reorg_to_a_longer_fork_then_finalize_and_restart() {
     assert!(a.tx_status(&tx_b).unwrap().is_some());
     assert!(matches!(
         a.tx_status(&tx_a).unwrap(),
-        Some(aitbc_node::client::TxStatus::Pending(_))
+        Some(aitbc_client::TxStatus::Pending(_))
     ));
     // The re-pooled transaction goes into A's next block on the new branch.
     let b4 = author(&a, "alice", slot_of("alice", b3b.block.header.slot));

@@ -5,7 +5,7 @@
 
 use crate::common::net::*;
 use crate::common::*;
-use aitbc_node::network::{SyncRequest, SyncResponse, Topic};
+use aitbc_network::{SyncRequest, SyncResponse, Topic};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::{SignedBlock, SigningContext};
 use codec::{Decode, Encode};
@@ -18,7 +18,7 @@ async fn stop_all(nodes: &mut [TestNode]) {
 }
 
 /// Waits until `honest` has banned the rogue and dropped its connection.
-async fn wait_banned(honest: &aitbc_node::network::NetworkHandle, rogue: &Rogue, secs: u64) {
+async fn wait_banned(honest: &aitbc_network::NetworkHandle, rogue: &Rogue, secs: u64) {
     let id = rogue.net.local_peer_id();
     wait_until(secs, "the rogue to be banned", || {
         let done = honest.is_banned(&id) && honest.peers().iter().all(|p| p.peer_id != id);
@@ -69,7 +69,7 @@ async fn a_gossip_flood_of_duplicate_transactions_is_dropped_and_banned() {
         );
         for _ in 0..2_000 {
             let xt = transfer(&eve, &ferdie, 2 + sent, 0, genesis).encode();
-            let batch = aitbc_node::sync::TxBatch::try_from_vec(vec![xt]).unwrap();
+            let batch = aitbc_node::workers::sync::TxBatch::try_from_vec(vec![xt]).unwrap();
             let _ = r.net.publish(Topic::Txs, batch.encode());
             sent += 1;
             if sent.is_multiple_of(100) {
@@ -119,7 +119,8 @@ async fn blocks_with_a_bad_state_root_or_the_wrong_author_ban_the_peer() {
             // Dave's slot (dave is not running), built when it starts so it extends the best
             // block and is executed at import.
             let slot = next_slot_of(3).await;
-            while aitbc_node::util::unix_ms() / NET_SLOT_MS < slot {
+            while aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock) / NET_SLOT_MS < slot
+            {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             let (mut block, _) = nodes[0].client().build_block(slot, Instant::now()).unwrap();
@@ -282,7 +283,7 @@ async fn a_sync_request_for_a_million_blocks_gets_the_cap() {
     // A request flood: "rate limited" past 200 in the window, and the peer is charged.
     let mut limited = 0;
     for _ in 0..220 {
-        if let Err(aitbc_node::network::RequestError::Remote(reason)) =
+        if let Err(aitbc_network::RequestError::Remote(reason)) =
             r.net.request(server_id, SyncRequest::Status).await
         {
             assert_eq!(reason, "rate limited");
@@ -328,7 +329,7 @@ async fn badly_signed_transactions_ban_the_peer() {
         );
         let mut xt = transfer(&eve, &ferdie, 1 + i, 0, genesis);
         xt.signature = dev_pair("ferdie").sign(SigningContext::Transaction, b"forged");
-        let batch = aitbc_node::sync::TxBatch::try_from_vec(vec![xt.encode()]).unwrap();
+        let batch = aitbc_node::workers::sync::TxBatch::try_from_vec(vec![xt.encode()]).unwrap();
         let _ = r.net.publish(Topic::Txs, batch.encode());
         i += 1;
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -409,7 +410,7 @@ async fn blocks_from_a_fast_clock_are_held_until_their_slot_not_charged() {
     let mut sent = Vec::new();
     for _ in 0..6 {
         // Dave's first slot at least 3 ahead of the clock (dave is not running).
-        let now = aitbc_node::util::unix_ms() / NET_SLOT_MS;
+        let now = aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock) / NET_SLOT_MS;
         let slot = (now + 3..).find(|s| s % 4 == 3).unwrap();
         let (block, _) = nodes[0].client().build_block(slot, Instant::now()).unwrap();
         let hash = block.header.hash();

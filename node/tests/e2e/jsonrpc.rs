@@ -2,9 +2,9 @@
 //! and the standard error codes.
 
 use crate::common::*;
-use aitbc_node::cli::http::HttpClient;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::Hash;
+use aitbc_rpc::http_client::HttpClient;
 use aitbc_runtime::{Call, Runtime};
 use hyper::Method;
 use serde_json::{json, Value};
@@ -81,7 +81,7 @@ async fn every_method() {
     assert_eq!(sent["txHash"], xt.hash().to_string());
     let tx = wait_finalized(&mut rpc, &xt.hash().to_string()).await;
     assert_eq!(tx["success"], true);
-    let json_form = aitbc_node::rpc::methods::json_tx::<Runtime>(&transfer(
+    let json_form = aitbc_rpc::methods::json_tx::<Runtime>(&transfer(
         &bob,
         &charlie.public(),
         5,
@@ -316,7 +316,7 @@ async fn protocol_errors_batches_and_notifications() {
     assert_eq!((status, v), (204, Value::String(String::new())));
 
     // A batch over the cap is one invalid-request error.
-    let big: Vec<Value> = (0..=aitbc_node::rpc::jsonrpc::MAX_BATCH)
+    let big: Vec<Value> = (0..=aitbc_rpc::jsonrpc::MAX_BATCH)
         .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "getHead"}))
         .collect();
     let (_, v) = rpc.post("/rpc", &Value::Array(big)).await.unwrap();

@@ -126,7 +126,7 @@ fn dev_keys_are_refused_on_a_live_chain() {
         let mut argv = vec!["aitbc-node"];
         argv.extend_from_slice(args);
         let cli = Cli::try_parse_from(argv).unwrap();
-        aitbc_node::service::config_from_args(&cli.run)
+        aitbc_node::cli::run::config_from_args(&cli.run)
     };
     let (config, _) = parse(&[
         "--chain",
@@ -270,8 +270,11 @@ fn empty_admin_tokens_and_readable_key_files_are_refused() {
 /// `admin_not_allowed` even with the right token, unless `--rpc-admin-external`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_routes_need_the_token_and_a_loopback_bind() {
-    use aitbc_node::rpc::routes::ROUTES;
-    let admin: Vec<&str> = ROUTES.iter().filter(|r| r.admin).map(|r| r.path).collect();
+    let admin: Vec<&str> = aitbc_rpc::routes::Router::new(aitbc_runtime_rpc::ROUTES)
+        .routes()
+        .filter(|r| r.admin)
+        .map(|r| r.path)
+        .collect();
     assert!(admin.len() >= 5, "{admin:?}");
     let call = |addr: std::net::SocketAddr, path: &'static str, token: Option<&'static str>| async move {
         let localhost = [127, 0, 0, 1].into();

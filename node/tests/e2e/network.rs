@@ -196,8 +196,8 @@ async fn fresh_node_catches_up_a_long_chain() {
 /// and banned; the honest network keeps finalizing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn misbehaving_peers_are_banned() {
-    use aitbc_node::consensus::voting::VoteMessage;
-    use aitbc_node::network::Topic;
+    use aitbc_network::Topic;
+    use aitbc_node::workers::voting::VoteMessage;
     use aitbc_primitives::{SignedVote, SigningContext, VoteKind, VoteTarget};
     use codec::Encode;
     let spec = local_spec();
@@ -280,7 +280,7 @@ async fn misbehaving_peers_are_banned() {
 /// followed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn equivocation_is_detected_and_exposed() {
-    use aitbc_node::network::Topic;
+    use aitbc_network::Topic;
     use aitbc_primitives::{DigestItem, SignedBlock, SigningContext};
     use codec::Encode;
     let spec = local_spec();
@@ -326,7 +326,7 @@ async fn equivocation_is_detected_and_exposed() {
     let proof = wait_until(10, "the equivocation is exposed", || {
         let url = rpc.base_url();
         async move {
-            let mut c = aitbc_node::cli::http::HttpClient::new(&url).unwrap();
+            let mut c = aitbc_rpc::http_client::HttpClient::new(&url).unwrap();
             let v = c.get_ok("/rpc/getEquivocations").await.ok()?;
             (!v.as_array()?.is_empty()).then_some(v)
         }

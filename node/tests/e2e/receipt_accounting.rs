@@ -8,11 +8,11 @@
 //! The RPC does not expose the total issuance, so it is read in-process from the node's state.
 
 use crate::common::*;
-use aitbc_node::cli::http::HttpClient;
-use aitbc_node::coordinator::{self, Coordinator};
+use aitbc_coordinator::{self as coordinator, Coordinator};
 use aitbc_node::service::NodeHandle;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::{AccountId, Balance, ComputeReceipt, Hash, Pair, ReceiptClaim, Signature};
+use aitbc_rpc::http_client::HttpClient;
 use aitbc_runtime::arith::ppm_of;
 use aitbc_runtime::executive::compute_fee;
 use aitbc_runtime::{balances, params, Call, Params};

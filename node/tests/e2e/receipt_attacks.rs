@@ -11,9 +11,9 @@
 //! refuse to make.
 
 use crate::common::*;
-use aitbc_node::cli::http::HttpClient;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::{AccountId, Balance, ComputeReceipt, Extrinsic, Hash, Pair, ReceiptClaim};
+use aitbc_rpc::http_client::HttpClient;
 use aitbc_runtime::{receipts, Call};
 use serde_json::Value;
 

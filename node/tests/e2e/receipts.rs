@@ -3,9 +3,9 @@
 //! minted; a second claim is refused; an expired escrow is refunded.
 
 use crate::common::*;
-use aitbc_node::cli::http::HttpClient;
-use aitbc_node::coordinator::{self, Coordinator};
+use aitbc_coordinator::{self as coordinator, Coordinator};
 use aitbc_primitives::crypto::dev_pair;
+use aitbc_rpc::http_client::HttpClient;
 use serde_json::Value;
 use std::process::Command;
 

@@ -2,9 +2,9 @@
 //! state root intact, continue producing, and never sign a slot twice.
 
 use crate::common::*;
-use aitbc_node::cli::http::HttpClient;
-use aitbc_node::consensus::slashing::SignedSlots;
+use aitbc_node::workers::signed_slots::SignedSlots;
 use aitbc_primitives::crypto::dev_pair;
+use aitbc_rpc::http_client::HttpClient;
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 

@@ -283,7 +283,7 @@ async fn connections_beyond_the_per_ip_cap_are_closed_while_others_are_served() 
         );
     }
     // A batch over the JSON-RPC cap is refused; a call beside it is answered.
-    let big: Vec<Value> = (0..=aitbc_node::rpc::jsonrpc::MAX_BATCH)
+    let big: Vec<Value> = (0..=aitbc_rpc::jsonrpc::MAX_BATCH)
         .map(|i| serde_json::json!({"jsonrpc": "2.0", "id": i, "method": "getHead"}))
         .collect();
     let big = serde_json::to_vec(&Value::Array(big)).unwrap();
@@ -332,7 +332,7 @@ async fn one_account_cannot_fill_the_pool() {
         let url = url.clone();
         let eve = eve.clone();
         tokio::spawn(async move {
-            let mut rpc = aitbc_node::cli::http::HttpClient::new(&url).unwrap();
+            let mut rpc = aitbc_rpc::http_client::HttpClient::new(&url).unwrap();
             let mut codes = std::collections::BTreeMap::<String, usize>::new();
             for nonce in 0..200 {
                 let (status, v) = rpc

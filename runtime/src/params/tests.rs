@@ -1,7 +1,8 @@
 use super::*;
+use crate::api::{AdminAction, AdminApi, AdminError};
 use crate::testing::{dev, TestChain};
 use crate::Call;
-use aitbc_primitives::{AdminAction, AdminError, InvalidTransaction, StateMachine};
+use aitbc_primitives::InvalidTransaction;
 
 #[test]
 fn defaults_are_valid_and_names_round_trip() {

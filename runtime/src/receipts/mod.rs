@@ -37,17 +37,20 @@
 //! - A compromised coordinator key can cause at most `coordinator_mint_cap_per_epoch` of new
 //!   AIT per epoch; root can remove it.
 
+mod claim_error;
 pub mod storage;
 #[cfg(test)]
 mod tests;
+
+pub use claim_error::ClaimError;
 
 use crate::arith::ppm_of;
 use crate::error::{DispatchError, DispatchResult};
 use crate::storage::Storage;
 use crate::{balances, params, system};
 use aitbc_primitives::{
-    serde_balance, AccountId, Balance, BlockNumber, ClaimError, Hash, JobId, JobInfo, JobStatus,
-    ReceiptClaim, ReceiptInfo, SigningContext, StateView,
+    serde_balance, AccountId, Balance, BlockNumber, Hash, JobId, JobInfo, JobStatus, ReceiptClaim,
+    ReceiptInfo, SigningContext, StateView,
 };
 use codec::{Decode, Encode};
 use serde::Serialize;

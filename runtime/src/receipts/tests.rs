@@ -1,6 +1,8 @@
+use crate::api::ComputeApi;
+use crate::receipts::ClaimError;
 use crate::testing::{acc, dev, make_claim, TestChain, ENDOWMENT};
 use crate::{Call, Event, Param};
-use aitbc_primitives::{ClaimError, InvalidTransaction, JobStatus, StateMachine};
+use aitbc_primitives::{InvalidTransaction, JobStatus};
 
 fn open(chain: &mut TestChain, client: &str, job_id: u64, price: u128, lifetime: u64) -> u128 {
     let out = chain
@@ -115,7 +117,7 @@ fn refund_after_expiry_only() {
     // Too early: refused before dispatch, so it pays nothing.
     assert_eq!(
         chain.submit(&dev("bob"), Call::refund(9)).unwrap_err(),
-        InvalidTransaction::Claim(ClaimError::NotExpired)
+        InvalidTransaction::from(ClaimError::NotExpired)
     );
     assert_eq!(chain.balance(&acc("bob")), before);
     chain.advance_to(3);
@@ -131,12 +133,12 @@ fn refund_after_expiry_only() {
     );
     assert_eq!(
         chain.submit(&dev("bob"), Call::refund(9)).unwrap_err(),
-        InvalidTransaction::Claim(ClaimError::AlreadySettled)
+        InvalidTransaction::from(ClaimError::AlreadySettled)
     );
     // Another client finds no such job.
     assert_eq!(
         chain.submit(&dev("charlie"), Call::refund(9)).unwrap_err(),
-        InvalidTransaction::Claim(ClaimError::UnknownJob)
+        InvalidTransaction::from(ClaimError::UnknownJob)
     );
     assert_eq!(chain.balance(&acc("bob")), before - out.fee + 1_000);
     assert!(chain.balance(&acc("bob")) >= ENDOWMENT - fee - out.fee - 100);
@@ -214,7 +216,7 @@ fn mint_cap_resets_each_epoch() {
     let over = chain.submit(&dev("bob"), Call::claim(claim(2, 3)));
     assert_eq!(
         over,
-        Err(InvalidTransaction::Claim(ClaimError::MintCapExceeded))
+        Err(InvalidTransaction::from(ClaimError::MintCapExceeded))
     );
     assert!(
         chain
@@ -262,7 +264,7 @@ fn coordinators_are_root_managed() {
 
 #[test]
 fn admin_coordinator_actions() {
-    use aitbc_primitives::{AdminAction, AdminError};
+    use crate::api::{AdminAction, AdminApi, AdminError};
     let mut chain = TestChain::dev(false);
     let coordinator = acc("coordinator");
     let admin = |chain: &TestChain, action| chain.runtime.admin_call(&chain.state, action);
@@ -290,7 +292,7 @@ fn admin_coordinator_actions() {
     );
     assert_eq!(
         chain.submit(&dev("dave"), Call::claim(claim.clone())),
-        Err(InvalidTransaction::Claim(ClaimError::UnknownCoordinator))
+        Err(InvalidTransaction::from(ClaimError::UnknownCoordinator))
     );
     let add = admin(&chain, AdminAction::AddCoordinator { who: coordinator }).unwrap();
     assert_eq!(add, Call::sudo(Call::add_coordinator(coordinator)));

@@ -1,6 +1,7 @@
+use crate::api::AdminApi;
 use crate::testing::{acc, dev, TestChain};
 use crate::{Call, Event};
-use aitbc_primitives::{InvalidTransaction, StateMachine};
+use aitbc_primitives::InvalidTransaction;
 
 #[test]
 fn sudo_dispatches_as_root() {

@@ -3,14 +3,15 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use aitbc_chain_spec::ChainSpec;
-use aitbc_node::cli::http::HttpClient;
-use aitbc_node::pool::PoolLimits;
-use aitbc_node::rpc::RpcConfig;
-use aitbc_node::service::{self, NodeConfig, NodeHandle};
+use aitbc_consensus::SystemClock;
+use aitbc_node::service::{self, AitbcChain, NodeConfig, NodeHandle};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{AccountId, Extrinsic, Hash, Pair};
+use aitbc_rpc::http_client::HttpClient;
+use aitbc_rpc::RpcConfig;
 use aitbc_runtime::Call;
+use aitbc_txpool::PoolLimits;
 use codec::Encode;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -29,10 +30,12 @@ pub fn spec(faucet: bool) -> ChainSpec {
 
 pub fn config(spec: ChainSpec, base: &Path, authority: bool) -> NodeConfig {
     NodeConfig {
-        spec,
+        chain: AitbcChain {
+            spec,
+            sudo: Some(dev_pair("alice")),
+        },
         base_path: base.to_path_buf(),
         authority: authority.then(|| dev_pair("alice")),
-        sudo: Some(dev_pair("alice")),
         rpc: RpcConfig {
             addr: "127.0.0.1:0".parse().unwrap(),
             max_body: 64 * 1024,
@@ -45,6 +48,7 @@ pub fn config(spec: ChainSpec, base: &Path, authority: bool) -> NodeConfig {
         pool: PoolLimits::default(),
         name: "test".into(),
         network: None,
+        clock: SystemClock::shared(),
     }
 }
 

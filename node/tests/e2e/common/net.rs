@@ -3,8 +3,8 @@
 //! own base paths.
 
 use super::*;
-use aitbc_node::network::{Multiaddr, NetworkConfig};
-use aitbc_node::storage::BlockRef;
+use aitbc_network::{Multiaddr, NetworkConfig};
+use aitbc_storage::BlockRef;
 
 /// Slot length of test networks.
 pub const NET_SLOT_MS: u64 = 150;
@@ -36,7 +36,8 @@ pub fn author_offline(
     )
     .unwrap();
     let genesis = client.genesis_hash();
-    let first = aitbc_node::util::unix_ms() / slot_ms - blocks - 100;
+    let first =
+        aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock) / slot_ms - blocks - 100;
     let (alice, bob) = (dev_pair("alice"), dev_pair("bob"));
     let mut nonce = 0;
     for i in 0..blocks {
@@ -72,7 +73,7 @@ impl TestNode {
         self.handle.as_ref().expect("node is running")
     }
 
-    pub fn client(&self) -> &aitbc_node::client::Client<aitbc_runtime::Runtime> {
+    pub fn client(&self) -> &aitbc_client::Client<aitbc_runtime::Runtime> {
         &self.node().client
     }
 
@@ -113,7 +114,7 @@ pub fn net_config(
 ) -> NodeConfig {
     let mut c = config(spec.clone(), base, false);
     c.authority = key.map(dev_pair);
-    c.sudo = Some(dev_pair("alice"));
+    c.chain.sudo = Some(dev_pair("alice"));
     let mut net = NetworkConfig::new(base, Hash::ZERO);
     net.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
     net.bootnodes = bootnodes;
@@ -239,16 +240,16 @@ pub fn assert_finality_consistent(nodes: &[&TestNode]) {
 /// A bare libp2p peer of the chain, driven by the test: it publishes what it is told and
 /// ignores what it receives.
 pub struct Rogue {
-    pub net: aitbc_node::network::NetworkHandle,
+    pub net: aitbc_network::NetworkHandle,
     pub dir: tempfile::TempDir,
 }
 
 /// Answers status with the genesis and the claimed best height, every range with nothing.
 pub struct RogueProvider(pub aitbc_primitives::Hash, pub u64);
 
-impl aitbc_node::network::SyncProvider for RogueProvider {
-    fn status(&self) -> aitbc_node::network::Status {
-        aitbc_node::network::Status {
+impl aitbc_network::SyncProvider for RogueProvider {
+    fn status(&self) -> aitbc_network::Status {
+        aitbc_network::Status {
             genesis: self.0,
             best: (self.1, self.0),
             finalized: (0, self.0),
@@ -285,14 +286,14 @@ pub async fn rogue_claiming(
     claim: u64,
     tweak: impl FnOnce(&mut NetworkConfig),
 ) -> Rogue {
-    use aitbc_node::network::{NetworkEvent, Validation};
+    use aitbc_network::{NetworkEvent, Validation};
     let dir = tempfile::tempdir().unwrap();
     let mut config = NetworkConfig::new(dir.path(), genesis);
     config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
     config.bootnodes = vec![boot.p2p_addr()];
     tweak(&mut config);
     let (net, mut events, _task) =
-        aitbc_node::network::start(config, std::sync::Arc::new(RogueProvider(genesis, claim)))
+        aitbc_network::start(config, std::sync::Arc::new(RogueProvider(genesis, claim)))
             .await
             .unwrap();
     let n = net.clone();
@@ -332,7 +333,7 @@ impl Rogue {
 /// The next slot (at most two ahead of the clock) that `index` authors in a set of four.
 pub async fn next_slot_of(index: u64) -> u64 {
     loop {
-        let now = aitbc_node::util::unix_ms() / NET_SLOT_MS;
+        let now = aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock) / NET_SLOT_MS;
         if let Some(s) = (now..=now + 2).find(|s| s % 4 == index) {
             return s;
         }

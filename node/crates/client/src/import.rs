@@ -1,0 +1,672 @@
+//! Block import, fork choice, reorganisation and finalization.
+//!
+//! [`Client::import_block`] is the one entry for every block (authored here, gossiped, synced):
+//! 1. Known blocks are refused as `AlreadyKnown`; blocks at or below the finalized height, or
+//!    whose parent is not the finalized block or in the fork tree, are refused (`UnknownParent`
+//!    tells the caller to fetch the parent).
+//! 2. The header must follow its parent (number, slot after the parent's, not too far ahead of
+//!    the clock) and carry the seal of the slot's author in the authority set of the parent's
+//!    state. That set is read from executed state only: the best state, or the set signalled by
+//!    the nearest *executed* ancestor that signals one (its digests were checked against its
+//!    execution), else the voter set. A side block whose unexecuted ancestry signals a change
+//!    cannot be checked and is refused without blame (`UnverifiedAuthorities`): one authority
+//!    cannot seal a fork that claims the set is itself.
+//! 3. A second block by one author in one slot is an equivocation: both headers are kept as the
+//!    proof and the second block is never chosen by fork choice. At most one such extra block is
+//!    stored per (author, slot); any further one is refused (`ExcessEquivocation`, the sender is
+//!    charged and the block not forwarded).
+//! 4. A block on the best block is executed (or its authored execution is taken) and committed
+//!    with its undo log; a block on a fork is stored unexecuted. Then fork choice
+//!    ([`super::tree`]) runs; when another chain is better, the best chain is reverted to the
+//!    common ancestor and the other branch executed block by block. A branch block that fails
+//!    execution is marked bad and fork choice runs again. Transactions of retracted blocks go
+//!    back to the pool.
+//!
+//! [`Client::finalize`] makes a block of the fork tree final: the best chain moves onto it if it
+//! was on a fork, the undo logs up to it and every conflicting fork are dropped, in one durable
+//! write.
+//!
+//! Single voter: when the *finality voter set* (not the block's authority set) has one member,
+//! each block imported onto the best chain is final at once, with the set change it signals
+//! applied in the same write (the fast path when its parent is the finalized block; otherwise
+//! through [`Client::finalize`]). So 1 -> n enacts the new set at the change block, and n -> 1
+//! finalizes nothing without the old set's votes until the change block itself is final.
+//!
+//! Authority-set changes: a finalized block signalling `AuthoritiesChange` replaces the voter set
+//! (next set id) in the same write, on every path that finalizes. A block signalling
+//! `ForcedAuthoritiesChange` (root, when more than 1/3 of the voters are gone and nothing can be
+//! finalized) is enacted without votes once it is [`FORCED_CHANGE_DEPTH`] blocks deep on the best
+//! chain: this node finalizes it (without a justification) and the new set votes from there.
+//! Root is trusted for this, as in Substrate.
+
+use super::{Client, SignedBlockOf, Xt};
+use aitbc_consensus::slots::{self, HeaderError};
+use aitbc_primitives::{
+    AccountId, BlockError, ExecutedBlock, Hash, Header, InvalidTransaction, StateMachine,
+};
+use aitbc_storage::{BlockRef, BlockWrite, StorageError, StoredBlock, TxRecord, VoterSet};
+use codec::Encode;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How deep on the best chain a forced authority-set change must be before it is enacted.
+pub const FORCED_CHANGE_DEPTH: u64 = 4;
+
+/// How many equivocation proofs are kept in memory.
+const MAX_EQUIVOCATIONS: usize = 64;
+
+/// Why a block was not imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("block {0} is already known")]
+    AlreadyKnown(Hash),
+    #[error("unknown parent {parent} (best is {best})")]
+    UnknownParent { parent: Hash, best: Hash },
+    #[error("block #{number} is not above the finalized block #{finalized}")]
+    BelowFinalized { number: u64, finalized: u64 },
+    #[error("unknown block {0}")]
+    UnknownBlock(Hash),
+    #[error("block {0} conflicts with the finalized chain")]
+    ConflictsWithFinality(Hash),
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    #[error("bad seal")]
+    BadSeal,
+    #[error("the authorities after {0} depend on an unexecuted authority-set change")]
+    UnverifiedAuthorities(Hash),
+    #[error("{author} sealed a third block for slot {slot}")]
+    ExcessEquivocation { author: AccountId, slot: u64 },
+    #[error("invalid block: {0}")]
+    Execution(#[from] BlockError),
+    #[error("extrinsic {0} has a bad signature: {1}")]
+    Signature(usize, InvalidTransaction),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ImportError {
+    /// Whether the block itself is wrong (its sender misbehaved), as opposed to this node not
+    /// being ready for it or failing locally.
+    ///
+    /// A slot ahead of our clock is not: clocks drift, and an honest author whose clock runs a
+    /// little fast must not be banned for it (the block is held or dropped, see the node's sync worker).
+    pub fn is_bad_block(&self) -> bool {
+        match self {
+            ImportError::Header(HeaderError::SlotInFuture { .. }) => false,
+            ImportError::Header(_)
+            | ImportError::BadSeal
+            | ImportError::Execution(_)
+            | ImportError::Signature(..) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Two headers sealed by one author for one slot.
+#[derive(Debug, Clone)]
+pub struct Equivocation {
+    pub author: AccountId,
+    pub slot: u64,
+    pub first: Header,
+    pub second: Header,
+}
+
+impl<S: StateMachine> Client<S> {
+    /// Imports a block (see the module docs). `executed` is the block's execution when this node
+    /// built it on the best block. Returns the block's position.
+    pub fn import_block(
+        &self,
+        block: &SignedBlockOf<S>,
+        executed: Option<ExecutedBlock<S::Event>>,
+    ) -> Result<BlockRef, ImportError> {
+        let checked = executed.is_some();
+        self.import_inner(block, executed, checked)
+    }
+
+    /// Imports blocks in order (a sync batch). The transaction signatures of the next blocks are
+    /// verified on another thread while one block executes.
+    pub fn import_blocks(&self, blocks: &[SignedBlockOf<S>]) -> Vec<Result<BlockRef, ImportError>> {
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(8);
+            let runtime = &self.runtime;
+            scope.spawn(move || {
+                for b in blocks {
+                    if tx
+                        .send(runtime.check_signatures(&b.block.extrinsics))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            blocks
+                .iter()
+                .map(|b| match rx.recv() {
+                    Ok(Ok(())) => self.import_inner(b, None, true),
+                    Ok(Err((i, e))) => Err(ImportError::Signature(i, e)),
+                    Err(_) => self.import_inner(b, None, false),
+                })
+                .collect()
+        })
+    }
+
+    fn import_inner(
+        &self,
+        block: &SignedBlockOf<S>,
+        executed: Option<ExecutedBlock<S::Event>>,
+        signatures_checked: bool,
+    ) -> Result<BlockRef, ImportError> {
+        let _guard = self.import_lock.lock();
+        let hash = block.hash();
+        let header = &block.block.header;
+        let at = BlockRef {
+            number: header.number,
+            hash,
+        };
+        let finalized = self.finalized();
+        if self.tree_read().contains(&hash)
+            || (header.number <= finalized.number && self.db.hash_at(header.number)? == Some(hash))
+        {
+            return Err(ImportError::AlreadyKnown(hash));
+        }
+        if header.number <= finalized.number {
+            return Err(ImportError::BelowFinalized {
+                number: header.number,
+                finalized: finalized.number,
+            });
+        }
+        if !self.tree_read().contains(&header.parent_hash) {
+            return Err(ImportError::UnknownParent {
+                parent: header.parent_hash,
+                best: self.best().hash,
+            });
+        }
+        let parent = self
+            .header(&header.parent_hash)?
+            .ok_or(ImportError::UnknownBlock(header.parent_hash))?;
+        let state = self.state()?;
+        // The authors of a block are the set in its parent's state: exact when the parent is the
+        // block whose state we hold, else derived from the fork's digests.
+        let authorities = if state.at().hash == header.parent_hash {
+            self.runtime.authorities(&state)
+        } else {
+            self.authorities_after(&header.parent_hash)?
+        };
+        let now = slots::slot_at(self.clock.now_ms(), self.runtime.slot_duration_ms(&state));
+        state.check()?;
+        drop(state);
+        let author = *slots::check_header(header, &parent, &authorities, now)?;
+        if !block.seal_is_valid(&author) {
+            return Err(ImportError::BadSeal);
+        }
+
+        let equivocating = self.tree_read().same_slot(&author, header.slot, &hash);
+        if equivocating.len() > 1 {
+            return Err(ImportError::ExcessEquivocation {
+                author,
+                slot: header.slot,
+            });
+        }
+        if let Some(first) = equivocating.first() {
+            self.note_equivocation(author, first, header)?;
+        }
+        let best = self.best();
+        if header.parent_hash == best.hash && equivocating.is_empty() {
+            let single_voter = self.voter_set().authorities.len() == 1;
+            // The fast path: final in the block's own write, with the set change it signals.
+            let final_at_import = single_voter && header.parent_hash == finalized.hash;
+            let changed = final_at_import
+                .then(|| self.next_voter_set(header))
+                .flatten();
+            let finality = final_at_import.then_some(changed.as_ref());
+            let tx_hashes =
+                self.execute_and_commit(block, at, author, executed, signatures_checked, finality)?;
+            {
+                let mut tree = self.tree_write();
+                tree.insert(hash, header, author);
+                tree.mark_executed(hash);
+            }
+            if let Some(set) = changed {
+                self.enact_voter_set(set, at);
+            }
+            self.on_new_best(header, at, tx_hashes.clone(), final_at_import);
+            self.maintain_pool(&tx_hashes, header.number, Vec::new());
+            if single_voter && !final_at_import {
+                self.finalize_locked(at, None)?;
+            }
+            self.enact_forced_change()?;
+            return Ok(at);
+        }
+        // A fork block: stored unexecuted; fork choice decides whether to move onto it.
+        let stored = strip_justification(block);
+        self.db.store_side_block(&StoredBlock {
+            at,
+            encoded_header: &header.encode(),
+            encoded_block: &stored,
+            author: Some(author),
+        })?;
+        {
+            let mut tree = self.tree_write();
+            tree.insert(hash, header, author);
+            if !equivocating.is_empty() {
+                tree.mark_bad(hash);
+            }
+        }
+        let target = self.tree_read().best();
+        if target != best {
+            self.reorg(target)?;
+            self.enact_forced_change()?;
+        }
+        Ok(at)
+    }
+
+    /// The authority set in the state after block `hash` (in the fork tree or the finalized
+    /// block): the last set signalled on its unfinalized ancestry, else the set after the
+    /// finalized block (the voter set, which follows every finalized change). Only executed
+    /// blocks' digests are believed: a change signalled by an unexecuted block is
+    /// `UnverifiedAuthorities` (see the module docs).
+    fn authorities_after(&self, hash: &Hash) -> Result<Vec<AccountId>, ImportError> {
+        let finalized = self.finalized();
+        let mut cur = *hash;
+        while cur != finalized.hash {
+            let header = self.header(&cur)?.ok_or(ImportError::UnknownBlock(cur))?;
+            let signalled = header
+                .authorities_change()
+                .or_else(|| header.forced_authorities_change());
+            if let Some(set) = signalled {
+                if !self.tree_read().is_executed(&cur) {
+                    return Err(ImportError::UnverifiedAuthorities(cur));
+                }
+                return Ok(set.to_vec());
+            }
+            if header.number <= finalized.number {
+                break;
+            }
+            cur = header.parent_hash;
+        }
+        Ok(self.voter_set().authorities)
+    }
+
+    /// Finalizes the highest block with a forced authority-set change that is at least
+    /// [`FORCED_CHANGE_DEPTH`] blocks deep on the best chain (see the module docs).
+    fn enact_forced_change(&self) -> Result<(), ImportError> {
+        let best = self.best();
+        let fin = self.finalized();
+        let Some(upto) = best.number.checked_sub(FORCED_CHANGE_DEPTH) else {
+            return Ok(());
+        };
+        let mut n = upto;
+        while n > fin.number {
+            let Some(hash) = self.tree_read().ancestor_at(&best.hash, n) else {
+                break;
+            };
+            let header = self.header(&hash)?.ok_or(ImportError::UnknownBlock(hash))?;
+            if header.forced_authorities_change().is_some() {
+                tracing::warn!(target: "finality", number = n, %hash,
+                    "enacting a forced authority-set change: finalizing its block without votes");
+                return self.finalize_locked(BlockRef { number: n, hash }, None);
+            }
+            n -= 1;
+        }
+        Ok(())
+    }
+
+    /// Makes `target` final, with its justification if it was finalized by votes (see the module
+    /// docs). Finalizing the finalized block or an ancestor of it is a no-op.
+    pub fn finalize(
+        &self,
+        target: BlockRef,
+        justification: Option<Vec<u8>>,
+    ) -> Result<(), ImportError> {
+        let _guard = self.import_lock.lock();
+        self.finalize_locked(target, justification)
+    }
+
+    /// [`Client::finalize`] with the import lock held.
+    fn finalize_locked(
+        &self,
+        target: BlockRef,
+        justification: Option<Vec<u8>>,
+    ) -> Result<(), ImportError> {
+        let finalized = self.finalized();
+        if target.number <= finalized.number {
+            return match self.db.hash_at(target.number)? {
+                Some(h) if h == target.hash => Ok(()),
+                _ => Err(ImportError::ConflictsWithFinality(target.hash)),
+            };
+        }
+        if !self.tree_read().contains(&target.hash) {
+            return Err(ImportError::UnknownBlock(target.hash));
+        }
+        // Move the best chain onto the target first (while the undo logs still exist).
+        let best = self.best();
+        if self.tree_read().ancestor_at(&best.hash, target.number) != Some(target.hash) {
+            let head = self
+                .tree_read()
+                .best_from(&target)
+                .ok_or(ImportError::ConflictsWithFinality(target.hash))?;
+            self.reorg(head)?;
+            if self
+                .tree_read()
+                .ancestor_at(&self.best().hash, target.number)
+                != Some(target.hash)
+            {
+                return Err(ImportError::ConflictsWithFinality(target.hash));
+            }
+        }
+        // The tree changes only once the write is done (a failed write leaves it as it was).
+        let mut tree = self.tree_read().clone();
+        let (chain, discarded) = tree.finalize(target);
+        // A change of the authority set takes effect for finality at the finalized block that
+        // signals it (the last one, if several are finalized at once).
+        let mut changed = None;
+        for hash in &chain {
+            if let Some(header) = self.header(hash)? {
+                changed = self.next_voter_set(&header).or(changed);
+            }
+        }
+        self.db.finalize(
+            target,
+            justification.as_deref(),
+            &chain,
+            &discarded,
+            changed.as_ref(),
+        )?;
+        *self.tree_write() = tree;
+        if let Some(set) = changed {
+            self.enact_voter_set(set, target);
+        }
+        *self.finalized.write().unwrap_or_else(|p| p.into_inner()) = target;
+        self.metrics
+            .set_heights(self.best_header().number, target.number);
+        let mut pending = self.unfinalized.lock();
+        for hash in &chain {
+            if let Some((header, tx_hashes)) = pending.remove(hash) {
+                let _ = self.events.send(super::ChainEvent::Finalized {
+                    header,
+                    hash: *hash,
+                    tx_hashes,
+                });
+            }
+        }
+        for hash in &discarded {
+            pending.remove(hash);
+        }
+        Ok(())
+    }
+
+    /// The voter set that follows finalizing `header`: the next set id with the set it signals
+    /// (plain or forced change), `None` if it signals none.
+    fn next_voter_set(&self, header: &Header) -> Option<VoterSet> {
+        let set = header
+            .authorities_change()
+            .or_else(|| header.forced_authorities_change())?;
+        Some(VoterSet {
+            id: self.voter_set().id + 1,
+            authorities: set.to_vec(),
+        })
+    }
+
+    /// Makes `set` the voter set in memory (its durable write is done), finalized at `at`.
+    fn enact_voter_set(&self, set: VoterSet, at: BlockRef) {
+        tracing::info!(target: "finality", set_id = set.id, authorities = set.authorities.len(),
+            at = at.number, "authority set change final");
+        *self.voter_set.write().unwrap_or_else(|p| p.into_inner()) = set;
+    }
+
+    /// Executes (unless already executed) and commits a block on the best block. `finality`:
+    /// `Some` when the block is final at import, with the voter set it enacts if any.
+    fn execute_and_commit(
+        &self,
+        block: &SignedBlockOf<S>,
+        at: BlockRef,
+        author: AccountId,
+        executed: Option<ExecutedBlock<S::Event>>,
+        signatures_checked: bool,
+        finality: Option<Option<&VoterSet>>,
+    ) -> Result<Arc<Vec<Hash>>, ImportError> {
+        let finalized = finality.is_some();
+        let started = Instant::now();
+        let header = &block.block.header;
+        let executed = match executed {
+            Some(e) => e,
+            None => {
+                let state = self.state()?;
+                let e = self.execute(&state, &block.block, signatures_checked)?;
+                state.check()?;
+                e
+            }
+        };
+        let txs = TxRecord::for_block(at, header, &block.block.extrinsics, &executed.outcomes);
+        let tx_hashes: Vec<Hash> = txs.iter().map(|(hash, _)| *hash).collect();
+        let stored = strip_justification(block);
+        self.db.commit_block(&BlockWrite {
+            block: StoredBlock {
+                at,
+                encoded_header: &header.encode(),
+                encoded_block: &stored,
+                author: Some(author),
+            },
+            txs,
+            changes: &executed.changes,
+            commitment: &executed.commitment,
+            finalized,
+            voter_set: finality.flatten(),
+        })?;
+        *self.best.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
+        if finalized {
+            *self.finalized.write().unwrap_or_else(|p| p.into_inner()) = at;
+        }
+        self.metrics.block_imported(
+            started.elapsed(),
+            header.number,
+            self.finalized().number,
+            tx_hashes.len(),
+        );
+        Ok(Arc::new(tx_hashes))
+    }
+
+    /// Executes a block on `state`. Unless its signatures were checked already, they are
+    /// batch-verified on a second thread while the block executes: execution does not depend on
+    /// them, so the import costs the longer of the two instead of their sum. A bad signature
+    /// is reported before whatever the execution found. Small batches are checked inline, where
+    /// a thread would cost more than it saves.
+    ///
+    /// Transactions this node's pool holds are not checked again: their signatures were checked
+    /// when they were admitted, and the hash they are pooled under covers the signature. On a
+    /// network most of a block arrived by gossip first, so an importer verifies little twice.
+    fn execute(
+        &self,
+        state: &aitbc_storage::DbStateView,
+        block: &aitbc_primitives::Block<Xt<S>>,
+        signatures_checked: bool,
+    ) -> Result<ExecutedBlock<S::Event>, ImportError> {
+        /// Below this many unchecked extrinsics the signatures are checked on the importing
+        /// thread.
+        const OVERLAP_MIN_EXTRINSICS: usize = 32;
+        if signatures_checked {
+            return Ok(self.runtime.execute_block(state, block, true)?);
+        }
+        let hashes: Vec<Hash> = block.extrinsics.iter().map(|xt| xt.hash()).collect();
+        let (unchecked, indices): (Vec<Xt<S>>, Vec<usize>) = self
+            .pool
+            .pooled(&hashes)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, pooled)| !pooled)
+            .map(|(i, _)| (block.extrinsics[i].clone(), i))
+            .unzip();
+        let check = |runtime: &S| {
+            runtime
+                .check_signatures(&unchecked)
+                .map_err(|(i, e)| ImportError::Signature(indices[i], e))
+        };
+        if unchecked.len() < OVERLAP_MIN_EXTRINSICS {
+            check(&self.runtime)?;
+            return Ok(self.runtime.execute_block(state, block, true)?);
+        }
+        let runtime = &self.runtime;
+        std::thread::scope(|scope| {
+            let signatures = scope.spawn(|| check(runtime));
+            let executed = runtime.execute_block(state, block, true);
+            match signatures.join() {
+                Ok(checked) => checked?,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            Ok(executed?)
+        })
+    }
+
+    /// Announces a new best block (and, on a single-authority chain, its finality).
+    fn on_new_best(&self, header: &Header, at: BlockRef, tx_hashes: Arc<Vec<Hash>>, final_: bool) {
+        let _ = self.events.send(super::ChainEvent::NewBest {
+            header: header.clone(),
+            hash: at.hash,
+            tx_hashes: tx_hashes.clone(),
+        });
+        if final_ {
+            self.tree_write().finalize(at);
+            let _ = self.events.send(super::ChainEvent::Finalized {
+                header: header.clone(),
+                hash: at.hash,
+                tx_hashes,
+            });
+        } else {
+            self.unfinalized
+                .lock()
+                .insert(at.hash, (header.clone(), tx_hashes));
+        }
+    }
+
+    /// Moves the best chain to `target` (see the module docs).
+    fn reorg(&self, mut target: BlockRef) -> Result<(), ImportError> {
+        let mut retracted = Vec::new();
+        let mut included = Vec::new();
+        loop {
+            let best = self.best();
+            let route = self
+                .tree_read()
+                .route(&best, &target)
+                .ok_or(ImportError::UnknownBlock(target.hash))?;
+            if !route.retract.is_empty() {
+                for b in &route.retract {
+                    if let Some((block, _)) = self.block(&b.hash)? {
+                        retracted.extend(block.block.extrinsics);
+                    }
+                    self.unfinalized.lock().remove(&b.hash);
+                }
+                self.db.revert(&route.retract, route.ancestor)?;
+                self.metrics.reorg();
+                let ancestor = self
+                    .header(&route.ancestor.hash)?
+                    .ok_or(ImportError::UnknownBlock(route.ancestor.hash))?;
+                *self.best.write().unwrap_or_else(|p| p.into_inner()) = ancestor;
+                tracing::info!(target: "import", from = %best.hash.short(), to = %target.hash.short(),
+                    ancestor = route.ancestor.number, retracted = route.retract.len(), "reorganising");
+            }
+            let mut failed = false;
+            for b in &route.enact {
+                let (block, _) = self
+                    .block(&b.hash)?
+                    .ok_or(ImportError::UnknownBlock(b.hash))?;
+                let author = self
+                    .block_author(&b.hash)?
+                    .ok_or(ImportError::UnknownBlock(b.hash))?;
+                match self.execute_and_commit(&block, *b, author, None, false, None) {
+                    Ok(tx_hashes) => {
+                        self.tree_write().mark_executed(b.hash);
+                        included.extend(tx_hashes.iter().copied());
+                        self.on_new_best(&block.block.header, *b, tx_hashes, false);
+                    }
+                    Err(e) if e.is_bad_block() => {
+                        tracing::warn!(target: "import", hash = %b.hash, error = %e, "fork block failed execution");
+                        self.tree_write().mark_bad(b.hash);
+                        failed = true;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if !failed {
+                break;
+            }
+            let best = self.best();
+            target = self.tree_read().best();
+            if target == best {
+                break;
+            }
+        }
+        let best = self.best_header();
+        self.maintain_pool(&included, best.number, retracted);
+        Ok(())
+    }
+
+    fn note_equivocation(
+        &self,
+        author: AccountId,
+        first: &Hash,
+        second: &Header,
+    ) -> Result<(), ImportError> {
+        let first = self
+            .header(first)?
+            .ok_or(ImportError::UnknownBlock(*first))?;
+        tracing::warn!(target: "aura", %author, slot = second.slot, first = %first.hash(),
+            second = %second.hash(), "equivocation: two blocks by one author in one slot");
+        self.metrics.equivocation();
+        let mut list = self.equivocations.lock();
+        if list.len() >= MAX_EQUIVOCATIONS {
+            list.pop_front();
+        }
+        list.push_back(super::Equivocation {
+            author,
+            slot: second.slot,
+            first,
+            second: second.clone(),
+        });
+        Ok(())
+    }
+
+    /// Drops the included transactions, puts the transactions of retracted blocks back, and
+    /// revalidates the rest against the new best state, without holding the pool lock. A
+    /// storage error discards the results (nothing is dropped because of a failed read).
+    pub(super) fn maintain_pool(&self, included: &[Hash], best: u64, retracted: Vec<Xt<S>>) {
+        for xt in retracted {
+            let len = xt.encoded_size();
+            if !included.contains(&xt.hash()) {
+                let _ = self.submit_from_peer(xt, len);
+            }
+        }
+        let pending = self.pool.after_block(included, best);
+        let state = match self.state() {
+            Ok(s) => s,
+            Err(e) => {
+                return tracing::error!(target: "txpool", error = %e, "cannot revalidate the pool")
+            }
+        };
+        let results = pending
+            .into_iter()
+            .map(|(h, xt)| (h, self.runtime.validate_transaction(&state, &xt, true)))
+            .collect();
+        match state.check() {
+            Ok(()) => self.pool.apply_revalidation(results),
+            Err(e) => tracing::error!(target: "txpool", error = %e, "cannot revalidate the pool"),
+        }
+        self.metrics.set_pool(self.pool.status());
+    }
+
+    fn tree_read(&self) -> std::sync::RwLockReadGuard<'_, super::tree::ForkTree> {
+        self.tree.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn tree_write(&self) -> std::sync::RwLockWriteGuard<'_, super::tree::ForkTree> {
+        self.tree.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The block as stored: justifications live in their own table.
+fn strip_justification<X: Encode>(block: &aitbc_primitives::SignedBlock<X>) -> Vec<u8> {
+    if block.justification.is_none() {
+        return block.encode();
+    }
+    (&block.block, &block.seal, None::<()>).encode()
+}

@@ -1,0 +1,571 @@
+//! The client: the chain database, the state machine and the transaction pool behind one API.
+//!
+//! - [`build`]: block building from the pool and authoring (build, record the slot, seal, import).
+//! - [`import`]: the one import path for authored, gossiped and synced blocks: header rules
+//!   against the parent (number, slot, author), the seal, equivocation detection, execution with
+//!   root checks, fork choice and reorganisation, finalization.
+//! - [`tree`]: the fork tree above the last finalized block and the fork-choice rule.
+//!
+//! Invariants: the database's flat state is the best block's state; every block in the fork tree
+//! descends from the last finalized block; a finalized block is never reverted; a single-authority
+//! chain finalizes each block at once, otherwise blocks are finalized by [`Client::finalize`]
+//! (the finality gadget or a verified justification).
+
+mod admission;
+mod build;
+mod import;
+pub mod metrics;
+pub mod tree;
+
+pub use admission::Admission;
+pub use build::BuiltBlock;
+pub use import::{Equivocation, ImportError};
+
+use crate::metrics::Metrics;
+use aitbc_consensus::clock::{SharedClock, SystemClock};
+use aitbc_primitives::{
+    decode_exact, AccountId, Block, BlockNumber, DecodeError, Extrinsic, Hash, Header, SignedBlock,
+    StateMachine, TxOutcome,
+};
+use aitbc_storage::{
+    BlockRef, ChainDb, DbStateView, GenesisWrite, StorageError, TxRecord, VoterSet,
+};
+use aitbc_txpool::{PoolError, TxPool};
+use codec::Encode;
+use parking_lot::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::{Arc, OnceLock, RwLock};
+use tokio::sync::broadcast;
+use tree::ForkTree;
+
+/// The extrinsic type of a state machine.
+pub type Xt<S> = Extrinsic<<S as StateMachine>::Call>;
+/// The signed block type of a state machine.
+pub type SignedBlockOf<S> = SignedBlock<Xt<S>>;
+
+/// An included transaction's location and outcome.
+pub type RecordedTx<S> = (TxRecord, TxOutcome<<S as StateMachine>::Event>);
+
+/// A block's header and the hashes of its transactions.
+type BlockTxs = (Header, Arc<Vec<Hash>>);
+
+/// Publishes an encoded transaction to peers.
+pub type TxAnnouncer = Box<dyn Fn(Vec<u8>) + Send + Sync>;
+
+/// Something that happened to the chain.
+#[derive(Debug, Clone)]
+pub enum ChainEvent {
+    /// A block became the best block.
+    NewBest {
+        header: Header,
+        hash: Hash,
+        tx_hashes: Arc<Vec<Hash>>,
+    },
+    /// A block was finalized.
+    Finalized {
+        header: Header,
+        hash: Hash,
+        tx_hashes: Arc<Vec<Hash>>,
+    },
+}
+
+/// Why a transaction was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("cannot decode transaction: {0}")]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Where a transaction is.
+pub enum TxStatus<S: StateMachine> {
+    Pending(Arc<Xt<S>>),
+    Included(Box<IncludedTx<S>>),
+    Dropped(String),
+}
+
+/// An included transaction with its outcome.
+pub struct IncludedTx<S: StateMachine> {
+    pub record: TxRecord,
+    pub xt: Xt<S>,
+    pub outcome: TxOutcome<S::Event>,
+    pub finalized: bool,
+}
+
+/// The genesis the client starts from (built from a chain spec).
+#[derive(Debug, Clone)]
+pub struct GenesisBlock {
+    pub header: Header,
+    pub state: aitbc_primitives::commitment::MemoryState,
+}
+
+/// See the module docs.
+pub struct Client<S: StateMachine> {
+    runtime: Arc<S>,
+    db: ChainDb,
+    genesis_hash: Hash,
+    best: RwLock<Header>,
+    finalized: RwLock<BlockRef>,
+    tree: RwLock<ForkTree>,
+    /// Header and transaction hashes of the best chain's unfinalized blocks (for the finality
+    /// notifications).
+    unfinalized: Mutex<HashMap<Hash, BlockTxs>>,
+    equivocations: Mutex<VecDeque<Equivocation>>,
+    /// The finality voter set as of the last finalized block.
+    voter_set: RwLock<VoterSet>,
+    /// What finishing a built block costs per transaction (root, seal, commit).
+    finish_cost: build::FinishCost,
+    /// Publishes a locally submitted transaction to peers (set when the network starts).
+    announce_tx: OnceLock<TxAnnouncer>,
+    import_lock: Mutex<()>,
+    events: broadcast::Sender<ChainEvent>,
+    pool: TxPool<S::Call>,
+    metrics: Arc<Metrics>,
+    /// The time import's future-slot check reads (and the workers that share this client).
+    clock: SharedClock,
+}
+
+impl<S: StateMachine> std::fmt::Debug for Client<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Client(genesis {})", self.genesis_hash)
+    }
+}
+
+fn read<T: Clone>(l: &RwLock<T>) -> T {
+    l.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+impl<S: StateMachine> Client<S> {
+    /// Opens the chain database at `db_path` (creating it from `genesis` on first start).
+    pub fn open(
+        runtime: Arc<S>,
+        genesis: &GenesisBlock,
+        db_path: &Path,
+        pool: TxPool<S::Call>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, StorageError> {
+        Self::open_with(
+            runtime,
+            genesis,
+            |g| ChainDb::open(db_path, g),
+            pool,
+            metrics,
+        )
+    }
+
+    /// [`Client::open`] with the database opened by `open_db` (tests: another storage backend).
+    pub fn open_with(
+        runtime: Arc<S>,
+        genesis: &GenesisBlock,
+        open_db: impl FnOnce(&GenesisWrite<'_>) -> Result<ChainDb, StorageError>,
+        pool: TxPool<S::Call>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, StorageError> {
+        let genesis_hash = genesis.header.hash();
+        let encoded_header = genesis.header.encode();
+        let block = SignedBlock::<Xt<S>> {
+            block: Block {
+                header: genesis.header.clone(),
+                extrinsics: Vec::new(),
+            },
+            seal: aitbc_primitives::Signature([0; 64]),
+            justification: None,
+        }
+        .encode();
+        let db = open_db(&GenesisWrite {
+            hash: genesis_hash,
+            encoded_header: &encoded_header,
+            encoded_block: &block,
+            state: &genesis.state,
+        })?;
+        let best_ref = db.best()?;
+        let best = load_header(&db, &best_ref.hash)?;
+        let finalized = db.finalized()?;
+        // Rebuild the fork tree from the stored unfinalized blocks, parents first.
+        let mut tree = ForkTree::new(finalized);
+        let mut stored = db.unfinalized()?;
+        stored.sort_by_key(|(_, n)| *n);
+        for (hash, _) in stored {
+            let header = load_header(&db, &hash)?;
+            let author = db
+                .author(&hash)?
+                .ok_or_else(|| StorageError::Corrupt(format!("no author for block {hash}")))?;
+            if tree.contains(&header.parent_hash) {
+                tree.insert(hash, &header, author);
+            }
+        }
+        // The flat state is the best block's: the best chain is executed; side blocks count as
+        // unexecuted again (even those a reorg had executed before the restart).
+        let mut cur = best_ref.hash;
+        while cur != finalized.hash && tree.number(&cur).is_some() {
+            tree.mark_executed(cur);
+            cur = load_header(&db, &cur)?.parent_hash;
+        }
+        let voter_set = match db.voter_set()? {
+            Some(set) => set,
+            None => VoterSet {
+                id: 0,
+                authorities: runtime.authorities(&genesis.state),
+            },
+        };
+        let (events, _) = broadcast::channel(1024);
+        metrics.set_heights(best.number, finalized.number);
+        Ok(Client {
+            runtime,
+            db,
+            genesis_hash,
+            best: RwLock::new(best),
+            finalized: RwLock::new(finalized),
+            tree: RwLock::new(tree),
+            unfinalized: Mutex::new(HashMap::new()),
+            equivocations: Mutex::new(VecDeque::new()),
+            voter_set: RwLock::new(voter_set),
+            announce_tx: OnceLock::new(),
+            finish_cost: build::FinishCost::default(),
+            import_lock: Mutex::new(()),
+            events,
+            pool,
+            metrics,
+            clock: SystemClock::shared(),
+        })
+    }
+
+    /// This client reading time from `clock` instead of the system's (a test or a simulator
+    /// driving time).
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock this node runs on.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    pub fn runtime(&self) -> &S {
+        &self.runtime
+    }
+
+    pub fn pool(&self) -> &TxPool<S::Call> {
+        &self.pool
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub fn genesis_hash(&self) -> Hash {
+        self.genesis_hash
+    }
+
+    pub fn best_header(&self) -> Header {
+        read(&self.best)
+    }
+
+    pub fn best(&self) -> BlockRef {
+        let h = read(&self.best);
+        BlockRef {
+            number: h.number,
+            hash: h.hash(),
+        }
+    }
+
+    pub fn finalized(&self) -> BlockRef {
+        read(&self.finalized)
+    }
+
+    /// The header of a stored block.
+    pub fn header(&self, hash: &Hash) -> Result<Option<Header>, StorageError> {
+        match self.db.header(hash)? {
+            None => Ok(None),
+            Some(b) => decode_exact(&b)
+                .map(Some)
+                .map_err(|e| StorageError::Corrupt(format!("header {hash}: {e}"))),
+        }
+    }
+
+    /// The ancestor at `number` of a block this node has (the block itself at its own number);
+    /// `None` if the block is unknown or below `number`.
+    pub fn ancestor_at(&self, hash: &Hash, number: BlockNumber) -> Option<Hash> {
+        let fin = self.finalized();
+        if number > fin.number {
+            return self
+                .tree
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .ancestor_at(hash, number);
+        }
+        let on_chain = match self
+            .tree
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .number(hash)
+        {
+            Some(_) => true, // every tree block descends from the finalized one
+            None => {
+                let n = self.header(hash).ok().flatten()?.number;
+                n >= number && self.db.hash_at(n).ok().flatten() == Some(*hash)
+            }
+        };
+        if !on_chain {
+            return None;
+        }
+        self.db.hash_at(number).ok().flatten()
+    }
+
+    /// The best executed block that descends from `base` (or `base`): what a voter may vote
+    /// for. `None` if `base` is unknown, unexecuted or conflicts with finality.
+    pub fn best_containing(&self, base: &Hash) -> Option<BlockRef> {
+        let number = self.header(base).ok().flatten()?.number;
+        let best = self.best();
+        if self.ancestor_at(&best.hash, number) == Some(*base) {
+            return Some(best);
+        }
+        let base = BlockRef {
+            number,
+            hash: *base,
+        };
+        self.tree
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .best_executed_from(&base)
+    }
+
+    /// The encoded justification of a block finalized by votes.
+    pub fn justification(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        self.db.justification(hash)
+    }
+
+    /// The authorities voting on finality after the last finalized block, with the set's id.
+    pub fn voter_set(&self) -> VoterSet {
+        read(&self.voter_set)
+    }
+
+    /// Equivocations seen (two blocks by one author in one slot), most recent last.
+    pub fn equivocations(&self) -> Vec<Equivocation> {
+        self.equivocations.lock().iter().cloned().collect()
+    }
+
+    /// Deletes tree nodes that finalized blocks made stale, if at least `min_keys` wait (see
+    /// [`ChainDb::prune`] and the node's pruner worker); returns how many it deleted.
+    pub fn prune_stale_nodes(
+        &self,
+        min_keys: usize,
+        max_keys: usize,
+    ) -> Result<usize, StorageError> {
+        self.db.prune(min_keys, max_keys)
+    }
+
+    /// Chain events (new best, finalized).
+    pub fn subscribe(&self) -> broadcast::Receiver<ChainEvent> {
+        self.events.subscribe()
+    }
+
+    /// Why the chain database refuses writes (none while healthy; see the storage module docs).
+    /// The node stops when it changes.
+    pub fn storage_failure(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.db.write_failure()
+    }
+
+    /// Reports a failed durable write beside the chain database (the authoring record): the node
+    /// stops as on a failed chain write.
+    pub fn note_write_failure(&self, what: String) {
+        self.db.note_write_failure(what)
+    }
+
+    /// A snapshot of the best state.
+    pub fn state(&self) -> Result<DbStateView, StorageError> {
+        self.db.state_view()
+    }
+
+    /// The authority that sealed a block (none for genesis).
+    pub fn block_author(&self, hash: &Hash) -> Result<Option<AccountId>, StorageError> {
+        self.db.author(hash)
+    }
+
+    /// The canonical block at `number`.
+    pub fn hash_at(&self, number: u64) -> Result<Option<Hash>, StorageError> {
+        self.db.hash_at(number)
+    }
+
+    /// A stored block and whether it is finalized.
+    pub fn block(&self, hash: &Hash) -> Result<Option<(SignedBlockOf<S>, bool)>, StorageError> {
+        let Some(bytes) = self.db.block(hash)? else {
+            return Ok(None);
+        };
+        let mut block: SignedBlockOf<S> = decode_exact(&bytes)
+            .map_err(|e| StorageError::Corrupt(format!("block {hash}: {e}")))?;
+        let number = block.block.header.number;
+        let finalized =
+            number <= self.finalized().number && self.db.hash_at(number)? == Some(*hash);
+        if let Some(j) = self.db.justification(hash)? {
+            block.justification = Some(
+                decode_exact(&j)
+                    .map_err(|e| StorageError::Corrupt(format!("justification {hash}: {e}")))?,
+            );
+        }
+        Ok(Some((block, finalized)))
+    }
+
+    /// Sets where locally submitted transactions are published (once).
+    pub fn set_tx_announcer(&self, announce: TxAnnouncer) {
+        let _ = self.announce_tx.set(announce);
+    }
+
+    /// Validates and pools a decoded transaction of encoded length `len` submitted to this node,
+    /// and publishes it to peers.
+    pub fn submit_decoded(&self, xt: Xt<S>, len: usize) -> Result<Hash, SubmitError> {
+        let mut results = self.submit_batch(vec![(xt, len)], true);
+        results.pop().unwrap_or(Err(PoolError::Busy.into()))
+    }
+
+    /// Validates and pools a transaction gossiped by a peer (gossip forwards it further).
+    pub fn submit_from_peer(&self, xt: Xt<S>, len: usize) -> Result<Hash, SubmitError> {
+        let mut results = self.submit_batch(vec![(xt, len)], false);
+        results.pop().unwrap_or(Err(PoolError::Busy.into()))
+    }
+
+    /// Validates and pools decoded transactions (each with its encoded length), verifying their
+    /// signatures as one batch, and publishes them to peers when `announce`. One result per
+    /// transaction, in order.
+    ///
+    /// When the batch holds a bad signature, the transactions before it are known good and the
+    /// rest are checked one by one (so a bad transaction costs its batch at most about twice).
+    pub fn submit_batch(
+        &self,
+        txs: Vec<(Xt<S>, usize)>,
+        announce: bool,
+    ) -> Vec<Result<Hash, SubmitError>> {
+        let state = match self.state() {
+            Ok(s) => s,
+            Err(e) => {
+                let message = e.to_string();
+                return txs
+                    .iter()
+                    .map(|_| Err(StorageError::Corrupt(message.clone()).into()))
+                    .collect();
+            }
+        };
+        let mut results: Vec<Option<Result<Hash, SubmitError>>> = Vec::with_capacity(txs.len());
+        let mut xts = Vec::with_capacity(txs.len());
+        let mut meta = Vec::with_capacity(txs.len());
+        for (xt, len) in txs {
+            let hash = xt.hash();
+            match self.pool.precheck(&hash) {
+                Ok(()) => {
+                    results.push(None);
+                    xts.push(xt);
+                    meta.push((len, hash));
+                }
+                Err(e) => results.push(Some(Err(e.into()))),
+            }
+        }
+        let verified = match self.runtime.check_signatures(&xts) {
+            Ok(()) => xts.len(),
+            Err((index, _)) => index,
+        };
+        let mut admitted = xts
+            .into_iter()
+            .zip(meta)
+            .enumerate()
+            .map(|(i, (xt, (len, hash)))| {
+                self.admit(&state, xt, len, hash, i < verified, announce)
+            });
+        for slot in results.iter_mut().filter(|r| r.is_none()) {
+            *slot = admitted.next();
+        }
+        if let Err(e) = state.check() {
+            let message = e.to_string();
+            return results
+                .iter()
+                .map(|_| Err(StorageError::Corrupt(message.clone()).into()))
+                .collect();
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(PoolError::Busy.into())))
+            .collect()
+    }
+
+    /// Validates one transaction against `state` and pools it.
+    fn admit(
+        &self,
+        state: &DbStateView,
+        xt: Xt<S>,
+        len: usize,
+        hash: Hash,
+        signatures_checked: bool,
+        announce: bool,
+    ) -> Result<Hash, SubmitError> {
+        match self
+            .runtime
+            .validate_transaction(state, &xt, signatures_checked)
+        {
+            Ok(valid) => {
+                let xt = Arc::new(xt);
+                self.pool
+                    .submit(xt.clone(), hash, len, &valid, state.at().number)?;
+                self.metrics.set_pool(self.pool.status());
+                if let (true, Some(f)) = (announce, self.announce_tx.get()) {
+                    f(xt.encode());
+                }
+                Ok(hash)
+            }
+            Err(e) => {
+                if e.is_permanent() {
+                    self.pool.ban(hash);
+                }
+                Err(PoolError::Invalid(e).into())
+            }
+        }
+    }
+
+    /// Where an included transaction is and what it did (without reading its block).
+    pub fn tx_outcome(&self, hash: &Hash) -> Result<Option<RecordedTx<S>>, StorageError> {
+        let Some(record) = self.db.tx(hash)? else {
+            return Ok(None);
+        };
+        let outcome = decode_exact(&record.outcome)
+            .map_err(|e| StorageError::Corrupt(format!("tx {hash} outcome: {e}")))?;
+        Ok(Some((record, outcome)))
+    }
+
+    /// Where a transaction is: pooled, included (with its outcome) or dropped.
+    pub fn tx_status(&self, hash: &Hash) -> Result<Option<TxStatus<S>>, StorageError> {
+        if let Some((record, outcome)) = self.tx_outcome(hash)? {
+            // Decode only this extrinsic, from its span in the stored block.
+            let corrupt = |what: &str| StorageError::Corrupt(format!("tx {hash}: {what}"));
+            let bytes = self
+                .db
+                .block(&record.block.hash)?
+                .ok_or_else(|| corrupt("missing block"))?;
+            let (start, len) = (record.offset as usize, record.len as usize);
+            let span = bytes
+                .get(start..start + len)
+                .ok_or_else(|| corrupt("span out of range"))?;
+            let xt: Xt<S> = decode_exact(span).map_err(|e| corrupt(&e.to_string()))?;
+            let finalized = record.block.number <= self.finalized().number;
+            return Ok(Some(TxStatus::Included(Box::new(IncludedTx {
+                record,
+                xt,
+                outcome,
+                finalized,
+            }))));
+        }
+        if let Some(tx) = self.pool.get(hash) {
+            return Ok(Some(TxStatus::Pending(tx.xt)));
+        }
+        Ok(self.pool.dropped(hash).map(|d| TxStatus::Dropped(d.reason)))
+    }
+}
+
+fn load_header(db: &ChainDb, hash: &Hash) -> Result<Header, StorageError> {
+    let bytes = db
+        .header(hash)?
+        .ok_or_else(|| StorageError::Corrupt(format!("missing header of block {hash}")))?;
+    decode_exact(&bytes).map_err(|e| StorageError::Corrupt(format!("header {hash}: {e}")))
+}

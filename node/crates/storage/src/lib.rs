@@ -1,0 +1,843 @@
+//! Chain storage in one redb file.
+//!
+//! Tables:
+//! - `blocks`: block hash -> SCALE `SignedBlock` (header, body, seal; the justification is kept
+//!   apart) for every block this node accepted, on the best chain or on a fork;
+//! - `headers`: block hash -> SCALE `Header` (ancestry walks without decoding bodies);
+//! - `authors`: block hash -> the authority that sealed it (checked at import);
+//! - `justifications`: block hash -> SCALE `Justification` of a block finalized by votes;
+//! - `unfinalized`: block hash -> number, every stored block above the finalized one (the fork
+//!   tree rebuilt at start);
+//! - `undo`: block hash -> SCALE [`UndoLog`] of an executed block that is not final yet;
+//! - `canonical`: block number -> block hash, for the best chain;
+//! - `txs`: transaction hash -> SCALE [`TxRecord`] (block, index, outcome), best chain only;
+//! - `state`: the flat key-value state at the best block;
+//! - `tree`: state-commitment (Jellyfish Merkle tree) nodes, borsh `NodeKey` -> borsh `Node`;
+//! - `stale`: block number -> SCALE list of the tree keys that best-chain block made unreachable
+//!   and that are not pruned yet;
+//! - `meta`: genesis hash, best and finalized block, schema version, the finality voter set
+//!   (changed in the same write that finalizes the block signalling the change).
+//!
+//! Invariants:
+//! - One durable redb write transaction per executed block ([`ChainDb::commit_block`]) writes the
+//!   block, its index entries, its state changes, its tree nodes, its undo log and the new head
+//!   together, so a crash leaves either the whole block or none of it.
+//! - The flat state and the tree hold exactly the best chain's state. A block that is not final
+//!   keeps an undo log (each changed key's previous value, the tree nodes it added and removed,
+//!   its transactions), so a reorganisation ([`ChainDb::revert`]) rolls the best chain back to a
+//!   common ancestor in one durable write before the other branch is executed on top. Tree nodes
+//!   are versioned by block number; the reverted block's nodes are deleted before a sibling writes
+//!   nodes of the same version.
+//! - Tree nodes a block makes unreachable are not deleted by its commit: the commit records their
+//!   keys under the block's number in `stale`, so a revert only deletes the nodes the block added
+//!   (the old ones are still there) and drops the record. Once the block is final its stale nodes
+//!   can never be read again, and [`ChainDb::prune`] deletes them, many blocks' worth in one
+//!   write, in key order, off the import path. Deleting them in each block's commit was a fifth of
+//!   a full block's import time (14,600 random deletes for 2,000 transfers), and the undo log had
+//!   to keep a copy of every deleted node.
+//! - Finalization ([`ChainDb::finalize`]) drops the undo logs up to the finalized block and every
+//!   stored block that does not descend from it; a finalized block is never reverted.
+//! - The database records the genesis hash on creation and refuses to open for another chain.
+//!
+//! Crash safety:
+//! - Power loss: every write transaction is committed with `Durability::Immediate` (redb syncs
+//!   before `commit` returns, one sync per commit), and the client updates its in-memory head,
+//!   emits chain events (which the finality voter and the RPC follow) and returns to the author
+//!   (which then announces the block) only after the commit returned. A block or finalization
+//!   the node reported is therefore on disk; a cut before a sync, even with any subset of the
+//!   unsynced pages written, reopens at the last complete commit (`crash_tests`: a cut before
+//!   every sync, clean and torn, through the real client, each image checked with `check-db`).
+//! - Disk faults (a full or failing disk): redb fails the write and from then on refuses every
+//!   operation on that handle (`PreviousIo`) until the file is reopened, and whether the failed
+//!   commit reached the disk is known only after reopening. So the first failed durable write
+//!   latches [`ChainDb::write_failure`]: later writes are refused with
+//!   [`StorageError::WriteFailed`], the error is logged once at error level, and the node stops
+//!   cleanly (exit code 1, with the reason and "free disk space … then start it again"). A
+//!   failed write of the authoring record (`authoring.redb`) does the same. The node does not
+//!   reopen the file in place: its in-memory head, fork tree and pool would have to be rebuilt
+//!   from whatever the failed commit left, which a restart does anyway. A restart once the disk
+//!   has space again opens at the last complete commit and goes on (`crash_tests`).
+//! - `aitbc-node check-db` checks a stopped node's database offline (`cli::check_db`).
+
+mod state_view;
+#[cfg(any(test, feature = "testing"))]
+pub mod test_disk;
+
+pub use state_view::DbStateView;
+
+use aitbc_primitives::commitment::MemoryState;
+use aitbc_primitives::{AccountId, BlockNumber, CommitmentUpdate, Hash, Header, StateChanges};
+use codec::{Decode, Encode};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use std::path::Path;
+
+pub(crate) const BLOCKS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("blocks");
+const HEADERS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("headers");
+const JUSTIFICATIONS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("justifications");
+const UNFINALIZED: TableDefinition<&[u8; 32], u64> = TableDefinition::new("unfinalized");
+const UNDO: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undo");
+pub(crate) const AUTHORS: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("authors");
+pub(crate) const CANONICAL: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("canonical");
+pub(crate) const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
+pub(crate) const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
+pub(crate) const TREE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tree");
+const STALE: TableDefinition<u64, &[u8]> = TableDefinition::new("stale");
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+const SCHEMA_VERSION: u32 = 3;
+const META_SCHEMA: &str = "schema_version";
+const META_GENESIS: &str = "genesis_hash";
+const META_BEST: &str = "best";
+const META_FINALIZED: &str = "finalized";
+const META_VOTER_SET: &str = "voter_set";
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Db(#[from] redb::Error),
+    #[error(
+        "this database belongs to another chain (genesis {found}, the chain spec's is {expected}); \
+         use another --base-path or run purge-chain"
+    )]
+    WrongGenesis { expected: Hash, found: Hash },
+    #[error(
+        "database schema version {found} is not supported (expected {expected}); run purge-chain"
+    )]
+    WrongSchema { expected: u32, found: u32 },
+    #[error("corrupt database entry: {0}")]
+    Corrupt(String),
+    #[error("the chain database failed an earlier write ({0}); restart the node")]
+    WriteFailed(String),
+    #[error("no chain database at {0}")]
+    Missing(String),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StorageError {
+            fn from(e: $t) -> Self { StorageError::Db(e.into()) }
+        }
+    )*};
+}
+from_redb!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::SetDurabilityError
+);
+
+/// A block's position: its number and hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct BlockRef {
+    pub number: BlockNumber,
+    pub hash: Hash,
+}
+
+/// The authorities that vote on finality, and the set's id (0 for the genesis set, one more at
+/// each finalized change).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct VoterSet {
+    pub id: u64,
+    pub authorities: Vec<AccountId>,
+}
+
+/// Where an included transaction is, and what it did (the outcome is the state machine's
+/// `TxOutcome`, SCALE-encoded by the caller).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct TxRecord {
+    pub block: BlockRef,
+    pub index: u32,
+    /// Where the extrinsic's bytes are inside the stored `SignedBlock`.
+    pub offset: u32,
+    pub len: u32,
+    pub outcome: Vec<u8>,
+}
+
+impl TxRecord {
+    /// The records of a block's extrinsics, in order, with their hashes: each one's span in the
+    /// encoded `SignedBlock` (the header, then the compact length of the extrinsic list, then
+    /// the extrinsics), so a lookup decodes only its own, and its SCALE-encoded outcome.
+    pub fn for_block<X: Encode, O: Encode>(
+        at: BlockRef,
+        header: &Header,
+        extrinsics: &[X],
+        outcomes: &[O],
+    ) -> Vec<(Hash, TxRecord)> {
+        let mut offset =
+            header.encoded_size() + codec::Compact(extrinsics.len() as u32).encoded_size();
+        let mut txs = Vec::with_capacity(extrinsics.len());
+        for (i, (xt, outcome)) in extrinsics.iter().zip(outcomes).enumerate() {
+            let bytes = xt.encode();
+            txs.push((
+                Hash::of(&bytes),
+                TxRecord {
+                    block: at,
+                    index: i as u32,
+                    offset: offset as u32,
+                    len: bytes.len() as u32,
+                    outcome: outcome.encode(),
+                },
+            ));
+            offset += bytes.len();
+        }
+        txs
+    }
+}
+
+/// A stored block's identity: where it is, its header and its author.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredBlock<'a> {
+    pub at: BlockRef,
+    /// SCALE `Header`.
+    pub encoded_header: &'a [u8],
+    /// SCALE `SignedBlock` (without justification).
+    pub encoded_block: &'a [u8],
+    /// The authority whose seal was verified (none for genesis).
+    pub author: Option<AccountId>,
+}
+
+/// Everything one executed block writes.
+#[derive(Debug)]
+pub struct BlockWrite<'a> {
+    pub block: StoredBlock<'a>,
+    pub txs: Vec<(Hash, TxRecord)>,
+    pub changes: &'a StateChanges,
+    pub commitment: &'a CommitmentUpdate,
+    /// Final at once (a single-voter chain): no undo log is kept.
+    pub finalized: bool,
+    /// With `finalized`: the voter set the block enacts (it signals a set change).
+    pub voter_set: Option<&'a VoterSet>,
+}
+
+/// What undoes one executed block: the previous value of every key it changed, the tree nodes
+/// it added (the nodes it made stale are still stored) and the transactions it indexed.
+#[derive(Debug, Default, Encode, Decode)]
+struct UndoLog {
+    state: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    tree_added: Vec<Vec<u8>>,
+    txs: Vec<Hash>,
+}
+
+/// redb's page cache: resident memory against reads served from the OS page cache. Measured
+/// (benches/RESULTS.md, session 4): 256 MiB -> claims 5.1k/s, dev flood peak ~560-690 MiB;
+/// 128 MiB -> 4.6k/s, a 1M-account flood peaks at 404 MiB; 96 MiB -> 4.3k/s, 347 MiB;
+/// 64 MiB -> 4.0k/s, 284 MiB. Transfers: 10.6k sTPS at 64 MiB, 10.8k at 96 and at 128.
+const CACHE_BYTES: usize = 96 * 1024 * 1024;
+
+/// The chain database.
+pub struct ChainDb {
+    db: Database,
+    /// The first failed durable write (see the module docs): once set, every write is refused.
+    failed: tokio::sync::watch::Sender<Option<String>>,
+}
+
+impl std::fmt::Debug for ChainDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainDb")
+    }
+}
+
+impl ChainDb {
+    /// Opens (or creates) the database at `path` for the chain whose genesis is given. On
+    /// creation the genesis block and state are written; on reopen the genesis hash must match.
+    pub fn open(path: &Path, genesis: &GenesisWrite<'_>) -> Result<ChainDb, StorageError> {
+        Self::init(Self::builder().create(path)?, genesis)
+    }
+
+    /// [`ChainDb::open`] on another storage backend than a file (tests: a disk that loses
+    /// unsynced writes or fails them).
+    pub fn open_with_backend(
+        backend: impl redb::StorageBackend,
+        genesis: &GenesisWrite<'_>,
+    ) -> Result<ChainDb, StorageError> {
+        Self::init(Self::builder().create_with_backend(backend)?, genesis)
+    }
+
+    /// Opens an existing database without creating or initialising anything (`check-db`). redb
+    /// may still repair the file if the node did not shut down cleanly. Refused while a node has
+    /// it open.
+    pub fn open_existing(path: &Path) -> Result<ChainDb, StorageError> {
+        if !path.exists() {
+            return Err(StorageError::Missing(path.display().to_string()));
+        }
+        Self::existing(Self::builder().open(path)?)
+    }
+
+    /// [`ChainDb::open_existing`] on another storage backend.
+    pub fn open_existing_with_backend(
+        backend: impl redb::StorageBackend,
+    ) -> Result<ChainDb, StorageError> {
+        Self::existing(Self::builder().create_with_backend(backend)?)
+    }
+
+    fn existing(db: Database) -> Result<ChainDb, StorageError> {
+        let this = Self::from_db(db);
+        if this.meta_hash(META_GENESIS)?.is_none() {
+            return Err(StorageError::Corrupt("no genesis hash recorded".into()));
+        }
+        this.check_schema()?;
+        Ok(this)
+    }
+
+    fn builder() -> redb::Builder {
+        let mut builder = Database::builder();
+        builder.set_cache_size(CACHE_BYTES);
+        builder
+    }
+
+    fn from_db(db: Database) -> ChainDb {
+        ChainDb {
+            db,
+            failed: tokio::sync::watch::channel(None).0,
+        }
+    }
+
+    fn init(db: Database, genesis: &GenesisWrite<'_>) -> Result<ChainDb, StorageError> {
+        let this = Self::from_db(db);
+        match this.meta_hash(META_GENESIS)? {
+            Some(found) if found != genesis.hash => {
+                return Err(StorageError::WrongGenesis {
+                    expected: genesis.hash,
+                    found,
+                })
+            }
+            Some(_) => this.check_schema()?,
+            None => this.write_genesis(genesis)?,
+        }
+        Ok(this)
+    }
+
+    fn check_schema(&self) -> Result<(), StorageError> {
+        let schema = self
+            .meta(META_SCHEMA)?
+            .and_then(|b| u32::decode(&mut &b[..]).ok());
+        if schema != Some(SCHEMA_VERSION) {
+            return Err(StorageError::WrongSchema {
+                expected: SCHEMA_VERSION,
+                found: schema.unwrap_or(0),
+            });
+        }
+        Ok(())
+    }
+
+    /// The genesis hash recorded at creation.
+    pub fn genesis_hash(&self) -> Result<Hash, StorageError> {
+        self.meta_hash(META_GENESIS)?
+            .ok_or_else(|| StorageError::Corrupt("no genesis hash recorded".into()))
+    }
+
+    /// Why the database refuses writes: the first durable write that failed (none while
+    /// healthy). The receiver sees the change when it happens (the node stops on it).
+    pub fn write_failure(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.failed.subscribe()
+    }
+
+    /// Records a failed durable write of something kept beside the chain database (the
+    /// authoring record): the node stops the same way.
+    pub fn note_write_failure(&self, what: String) {
+        self.failed.send_if_modified(|f| {
+            if f.is_some() {
+                return false;
+            }
+            tracing::error!(target: "db", error = %what, "a durable write failed; the node stops");
+            *f = Some(what);
+            true
+        });
+    }
+
+    /// Runs `f` in one write transaction committed with immediate durability. A redb failure
+    /// (I/O: a full or failing disk) latches: this and every later write is refused, since redb
+    /// itself refuses everything after an I/O error until the file is reopened, and whether
+    /// the failed commit reached the disk is known only after reopening (see the module docs).
+    fn durable_write(
+        &self,
+        what: &str,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        if let Some(e) = self.failed.borrow().clone() {
+            return Err(StorageError::WriteFailed(e));
+        }
+        let result = (|| {
+            let mut txn = self.db.begin_write()?;
+            txn.set_durability(redb::Durability::Immediate)?;
+            f(&txn)?;
+            txn.commit()?;
+            Ok(())
+        })();
+        if let Err(e @ StorageError::Db(_)) = &result {
+            self.note_write_failure(format!("{what}: {e}"));
+        }
+        result
+    }
+
+    fn write_genesis(&self, g: &GenesisWrite<'_>) -> Result<(), StorageError> {
+        let at = BlockRef {
+            number: 0,
+            hash: g.hash,
+        };
+        self.durable_write("genesis", |txn| {
+            // Every table exists from the start, so readers never meet a missing one.
+            txn.open_table(JUSTIFICATIONS)?;
+            txn.open_table(UNDO)?;
+            txn.open_table(UNFINALIZED)?;
+            txn.open_table(AUTHORS)?;
+            txn.open_table(TXS)?;
+            txn.open_table(STALE)?;
+            {
+                let mut meta = txn.open_table(META)?;
+                meta.insert(META_SCHEMA, SCHEMA_VERSION.encode().as_slice())?;
+                meta.insert(META_GENESIS, g.hash.0.as_slice())?;
+            }
+            // The state and its tree straight from the genesis build: nothing is copied or
+            // hashed again (1M accounts: the tree took a minute and a gigabyte to rebuild).
+            Self::store_block(
+                txn,
+                &StoredBlock {
+                    at,
+                    encoded_header: g.encoded_header,
+                    encoded_block: g.encoded_block,
+                    author: None,
+                },
+                false,
+            )?;
+            txn.open_table(CANONICAL)?.insert(0, &g.hash.0)?;
+            {
+                let mut state = txn.open_table(STATE)?;
+                for (k, v) in g.state.values() {
+                    state.insert(k.as_slice(), v.as_slice())?;
+                }
+            }
+            {
+                let mut tree = txn.open_table(TREE)?;
+                for (key, node) in g.state.nodes() {
+                    let node =
+                        borsh::to_vec(node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                    tree.insert(encode_node_key(key)?.as_slice(), node.as_slice())?;
+                }
+            }
+            let mut meta = txn.open_table(META)?;
+            meta.insert(META_BEST, at.encode().as_slice())?;
+            meta.insert(META_FINALIZED, at.encode().as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// Writes a block and everything it changed in one durable transaction, and makes it the best
+    /// (and, if `finalized`, the finalized) block.
+    pub fn commit_block(&self, write: &BlockWrite<'_>) -> Result<(), StorageError> {
+        self.durable_write("block commit", |txn| Self::write_block(txn, write))
+    }
+
+    fn write_block(txn: &redb::WriteTransaction, w: &BlockWrite<'_>) -> Result<(), StorageError> {
+        let at = w.block.at;
+        Self::store_block(txn, &w.block, !w.finalized)?;
+        let mut undo = UndoLog::default();
+        let keep_undo = !w.finalized;
+        txn.open_table(CANONICAL)?.insert(at.number, &at.hash.0)?;
+        {
+            let mut txs = txn.open_table(TXS)?;
+            for (hash, record) in &w.txs {
+                txs.insert(&hash.0, record.encode().as_slice())?;
+            }
+            if keep_undo {
+                undo.txs = w.txs.iter().map(|(h, _)| *h).collect();
+            }
+        }
+        {
+            let mut state = txn.open_table(STATE)?;
+            for (k, v) in w.changes {
+                let old = match v {
+                    Some(v) => state.insert(k.as_slice(), v.as_slice())?,
+                    None => state.remove(k.as_slice())?,
+                };
+                if keep_undo {
+                    undo.state
+                        .push((k.clone(), old.map(|o| o.value().to_vec())));
+                }
+            }
+        }
+        {
+            let mut tree = txn.open_table(TREE)?;
+            for (key, node) in &w.commitment.nodes {
+                let node = borsh::to_vec(node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                let key = encode_node_key(key)?;
+                if tree.insert(key.as_slice(), node.as_slice())?.is_some() {
+                    // Versions are block numbers and a reverted block's nodes are deleted, so a
+                    // new node never meets a stored one.
+                    return Err(StorageError::Corrupt(format!(
+                        "tree node of block #{} already stored",
+                        at.number
+                    )));
+                }
+                if keep_undo {
+                    undo.tree_added.push(key);
+                }
+            }
+        }
+        if !w.commitment.stale.is_empty() {
+            let stale = w
+                .commitment
+                .stale
+                .iter()
+                .map(encode_node_key)
+                .collect::<Result<Vec<_>, _>>()?;
+            txn.open_table(STALE)?
+                .insert(at.number, stale.encode().as_slice())?;
+        }
+        if keep_undo {
+            txn.open_table(UNDO)?
+                .insert(&at.hash.0, undo.encode().as_slice())?;
+        }
+        let mut meta = txn.open_table(META)?;
+        meta.insert(META_BEST, at.encode().as_slice())?;
+        if w.finalized {
+            meta.insert(META_FINALIZED, at.encode().as_slice())?;
+            if let Some(set) = w.voter_set {
+                meta.insert(META_VOTER_SET, set.encode().as_slice())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a block's bytes, header and author (and marks it unfinalized when asked).
+    fn store_block(
+        txn: &redb::WriteTransaction,
+        b: &StoredBlock<'_>,
+        unfinalized: bool,
+    ) -> Result<(), StorageError> {
+        txn.open_table(BLOCKS)?
+            .insert(&b.at.hash.0, b.encoded_block)?;
+        txn.open_table(HEADERS)?
+            .insert(&b.at.hash.0, b.encoded_header)?;
+        if let Some(author) = &b.author {
+            txn.open_table(AUTHORS)?.insert(&b.at.hash.0, &author.0)?;
+        }
+        if unfinalized {
+            txn.open_table(UNFINALIZED)?
+                .insert(&b.at.hash.0, b.at.number)?;
+        }
+        Ok(())
+    }
+
+    /// Stores a block that is not executed (yet): a fork block beside the best chain.
+    pub fn store_side_block(&self, block: &StoredBlock<'_>) -> Result<(), StorageError> {
+        self.durable_write("fork block", |txn| Self::store_block(txn, block, true))
+    }
+
+    /// Rolls the best chain back to `ancestor` by undoing `blocks` (the best block first, down to
+    /// the child of `ancestor`), in one durable write. Each block must still have its undo log
+    /// (it is not final).
+    pub fn revert(&self, blocks: &[BlockRef], ancestor: BlockRef) -> Result<(), StorageError> {
+        self.durable_write("revert", |txn| {
+            {
+                let mut undo_table = txn.open_table(UNDO)?;
+                let mut state = txn.open_table(STATE)?;
+                let mut tree = txn.open_table(TREE)?;
+                let mut stale = txn.open_table(STALE)?;
+                let mut txs = txn.open_table(TXS)?;
+                let mut canonical = txn.open_table(CANONICAL)?;
+                for at in blocks {
+                    let bytes = undo_table.remove(&at.hash.0)?.ok_or_else(|| {
+                        StorageError::Corrupt(format!("no undo log for block {}", at.hash))
+                    })?;
+                    let undo = UndoLog::decode(&mut bytes.value())
+                        .map_err(|_| StorageError::Corrupt(format!("undo log {}", at.hash)))?;
+                    drop(bytes);
+                    for (k, old) in &undo.state {
+                        match old {
+                            Some(v) => state.insert(k.as_slice(), v.as_slice())?,
+                            None => state.remove(k.as_slice())?,
+                        };
+                    }
+                    for key in &undo.tree_added {
+                        tree.remove(key.as_slice())?;
+                    }
+                    stale.remove(at.number)?;
+                    for h in &undo.txs {
+                        txs.remove(&h.0)?;
+                    }
+                    canonical.remove(at.number)?;
+                }
+            }
+            txn.open_table(META)?
+                .insert(META_BEST, ancestor.encode().as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// Makes `to` the finalized block, with its justification if it was finalized by votes:
+    /// drops the undo logs of `newly_final` (the best-chain blocks up to `to`) and deletes the
+    /// `discarded` blocks (forks that do not descend from `to`). One durable write.
+    pub fn finalize(
+        &self,
+        to: BlockRef,
+        justification: Option<&[u8]>,
+        newly_final: &[Hash],
+        discarded: &[Hash],
+        voter_set: Option<&VoterSet>,
+    ) -> Result<(), StorageError> {
+        self.durable_write("finalization", |txn| {
+            {
+                let mut undo = txn.open_table(UNDO)?;
+                let mut unfinalized = txn.open_table(UNFINALIZED)?;
+                for h in newly_final {
+                    undo.remove(&h.0)?;
+                    unfinalized.remove(&h.0)?;
+                }
+                let mut blocks = txn.open_table(BLOCKS)?;
+                let mut headers = txn.open_table(HEADERS)?;
+                let mut authors = txn.open_table(AUTHORS)?;
+                for h in discarded {
+                    undo.remove(&h.0)?;
+                    unfinalized.remove(&h.0)?;
+                    blocks.remove(&h.0)?;
+                    headers.remove(&h.0)?;
+                    authors.remove(&h.0)?;
+                }
+            }
+            if let Some(j) = justification {
+                txn.open_table(JUSTIFICATIONS)?.insert(&to.hash.0, j)?;
+            }
+            let mut meta = txn.open_table(META)?;
+            meta.insert(META_FINALIZED, to.encode().as_slice())?;
+            if let Some(set) = voter_set {
+                meta.insert(META_VOTER_SET, set.encode().as_slice())?;
+            }
+            drop(meta);
+            Ok(())
+        })
+    }
+
+    /// Deletes the tree nodes made stale by finalized blocks (see the module docs), oldest block
+    /// first, in one durable write, and returns how many it deleted. Does nothing (returns 0)
+    /// while fewer than `min_keys` are waiting, so that each write deletes many; stops after the
+    /// block that reaches `max_keys`, so that one write stays short.
+    pub fn prune(&self, min_keys: usize, max_keys: usize) -> Result<usize, StorageError> {
+        let finalized = self.finalized()?.number;
+        let (mut numbers, mut keys) = (Vec::new(), Vec::new());
+        {
+            let txn = self.db.begin_read()?;
+            for entry in txn.open_table(STALE)?.range(..=finalized)? {
+                let (number, list) = entry?;
+                keys.extend(decode_stale(number.value(), list.value())?);
+                numbers.push(number.value());
+                if keys.len() >= max_keys {
+                    break;
+                }
+            }
+        }
+        if keys.is_empty() || keys.len() < min_keys {
+            return Ok(0);
+        }
+        // In key order: neighbours share pages, so each page is rewritten once.
+        keys.sort_unstable();
+        self.durable_write("prune", |txn| {
+            let mut tree = txn.open_table(TREE)?;
+            for key in &keys {
+                tree.remove(key.as_slice())?;
+            }
+            let mut stale = txn.open_table(STALE)?;
+            for number in &numbers {
+                stale.remove(*number)?;
+            }
+            Ok(())
+        })?;
+        Ok(keys.len())
+    }
+
+    /// Every stored block above the finalized one (the fork tree), as (hash, number).
+    pub fn unfinalized(&self) -> Result<Vec<(Hash, BlockNumber)>, StorageError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(UNFINALIZED)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            out.push((Hash(*k.value()), v.value()));
+        }
+        Ok(out)
+    }
+
+    /// The SCALE `Header` of a stored block.
+    pub fn header(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn
+            .open_table(HEADERS)?
+            .get(&hash.0)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    /// The SCALE `Justification` of a block finalized by votes.
+    pub fn justification(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn
+            .open_table(JUSTIFICATIONS)?
+            .get(&hash.0)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read()?;
+        let table = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(table.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    fn meta_hash(&self, key: &str) -> Result<Option<Hash>, StorageError> {
+        match self.meta(key)? {
+            None => Ok(None),
+            Some(b) => {
+                let arr: [u8; 32] = b
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| StorageError::Corrupt(key.into()))?;
+                Ok(Some(Hash(arr)))
+            }
+        }
+    }
+
+    fn meta_ref(&self, key: &str) -> Result<BlockRef, StorageError> {
+        let bytes = self
+            .meta(key)?
+            .ok_or_else(|| StorageError::Corrupt(format!("missing {key}")))?;
+        BlockRef::decode(&mut &bytes[..]).map_err(|_| StorageError::Corrupt(key.into()))
+    }
+
+    /// The finality voter set recorded at the last finalized change (none before the first).
+    pub fn voter_set(&self) -> Result<Option<VoterSet>, StorageError> {
+        self.meta(META_VOTER_SET)?
+            .map(|b| {
+                VoterSet::decode(&mut &b[..]).map_err(|_| StorageError::Corrupt("voter set".into()))
+            })
+            .transpose()
+    }
+
+    /// The best block.
+    pub fn best(&self) -> Result<BlockRef, StorageError> {
+        self.meta_ref(META_BEST)
+    }
+
+    /// The last finalized block.
+    pub fn finalized(&self) -> Result<BlockRef, StorageError> {
+        self.meta_ref(META_FINALIZED)
+    }
+
+    /// The SCALE `SignedBlock` with this hash.
+    pub fn block(&self, hash: &Hash) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn
+            .open_table(BLOCKS)?
+            .get(&hash.0)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    /// The authority that sealed a block (none for genesis or an unknown block).
+    pub fn author(&self, hash: &Hash) -> Result<Option<AccountId>, StorageError> {
+        let txn = self.db.begin_read()?;
+        let table = match txn.open_table(AUTHORS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(table.get(&hash.0)?.map(|v| AccountId(*v.value())))
+    }
+
+    /// The canonical block hash at `number`.
+    pub fn hash_at(&self, number: BlockNumber) -> Result<Option<Hash>, StorageError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn
+            .open_table(CANONICAL)?
+            .get(number)?
+            .map(|v| Hash(*v.value())))
+    }
+
+    /// Where an included transaction is.
+    pub fn tx(&self, hash: &Hash) -> Result<Option<TxRecord>, StorageError> {
+        let txn = self.db.begin_read()?;
+        let Some(bytes) = txn.open_table(TXS)?.get(&hash.0)? else {
+            return Ok(None);
+        };
+        TxRecord::decode(&mut bytes.value())
+            .map(Some)
+            .map_err(|_| StorageError::Corrupt(format!("tx record {hash}")))
+    }
+
+    /// Every entry of the flat state (the best block's), in key order (`check-db`).
+    pub fn state_entries(&self) -> Result<StateEntries, StorageError> {
+        self.entries(STATE)
+    }
+
+    /// Every stored tree node (encoded key, encoded node), in key order (`check-db`).
+    pub fn tree_entries(&self) -> Result<StateEntries, StorageError> {
+        self.entries(TREE)
+    }
+
+    fn entries(&self, table: TableDefinition<&[u8], &[u8]>) -> Result<StateEntries, StorageError> {
+        let txn = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for entry in txn.open_table(table)?.iter()? {
+            let (k, v) = entry?;
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The keys of the stored tree nodes recorded as stale and not pruned yet (`check-db`).
+    pub fn stale_keys(&self) -> Result<std::collections::BTreeSet<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read()?;
+        let mut out = std::collections::BTreeSet::new();
+        for entry in txn.open_table(STALE)?.iter()? {
+            let (number, list) = entry?;
+            out.extend(decode_stale(number.value(), list.value())?);
+        }
+        Ok(out)
+    }
+
+    /// A read-only view of the best block's state (a consistent snapshot).
+    pub fn state_view(&self) -> Result<DbStateView, StorageError> {
+        let txn = self.db.begin_read()?;
+        let best = {
+            let meta = txn.open_table(META)?;
+            let bytes = meta
+                .get(META_BEST)?
+                .ok_or_else(|| StorageError::Corrupt("missing best".into()))?;
+            BlockRef::decode(&mut bytes.value())
+                .map_err(|_| StorageError::Corrupt("best".into()))?
+        };
+        DbStateView::new(txn, best)
+    }
+}
+
+/// Key-value pairs of the flat state.
+pub type StateEntries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// The genesis block and state to write into a new database.
+#[derive(Debug)]
+pub struct GenesisWrite<'a> {
+    pub hash: Hash,
+    pub encoded_header: &'a [u8],
+    pub encoded_block: &'a [u8],
+    /// The genesis state and its tree (version 0), as the chain spec built it.
+    pub state: &'a MemoryState,
+}
+
+/// The stale-node list recorded by block `number`.
+fn decode_stale(number: BlockNumber, bytes: &[u8]) -> Result<Vec<Vec<u8>>, StorageError> {
+    Vec::<Vec<u8>>::decode(&mut &bytes[..])
+        .map_err(|_| StorageError::Corrupt(format!("stale list of block #{number}")))
+}
+
+/// The stored form of a tree node's key.
+pub fn encode_node_key(
+    key: &aitbc_primitives::commitment::TreeNodeKey,
+) -> Result<Vec<u8>, StorageError> {
+    borsh::to_vec(key).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests;

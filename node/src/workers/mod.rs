@@ -1,0 +1,17 @@
+//! The node's long-running tasks, each driving a pure part from a crate below with the node's
+//! clock, network and storage:
+//!
+//! - [`author`]: wakes every slot and, when it is this node's turn, builds, seals and imports a
+//!   block (rules: `aitbc_consensus::slots`);
+//! - [`signed_slots`]: the durable record of the slots and rounds this authority signed; it
+//!   never signs one twice, even after a crash;
+//! - [`voting`]: runs the finality voter (`aitbc_consensus::finality`) over gossip;
+//! - [`sync`]: block and transaction gossip, catch-up from peers, held future blocks;
+//! - [`pruner`]: drops old finalized states; [`informant`]: the periodic status line.
+
+pub mod author;
+pub mod informant;
+pub mod pruner;
+pub mod signed_slots;
+pub mod sync;
+pub mod voting;

@@ -1,0 +1,48 @@
+//! The pruner: deletes the state-tree nodes that finalized blocks made unreachable.
+//!
+//! A block's commit does not delete the tree nodes it replaces; it records them (see the storage
+//! module docs), so that a revert needs no copy of them and the import stays short. This task
+//! deletes them once their blocks are final: after each finalization, as long as at least
+//! [`MIN_KEYS`] wait, in writes of at most about [`MAX_KEYS`] keys (whole blocks' lists, in key
+//! order). The floor makes each write delete many neighbouring keys (pages rewritten once for
+//! several blocks); the cap bounds how long a prune holds the database's single writer, which an
+//! import waits for. At most [`MIN_KEYS`] stale nodes stay stored when the chain goes quiet.
+
+use aitbc_client::{ChainEvent, Client};
+use aitbc_primitives::StateMachine;
+use std::sync::Arc;
+use tokio::sync::{broadcast, watch};
+
+/// Fewest stale nodes worth a prune write (a block of transfers leaves 3-7 per transfer).
+pub const MIN_KEYS: usize = 16_384;
+/// About the most stale nodes one prune write deletes.
+pub const MAX_KEYS: usize = 65_536;
+
+pub async fn run<S: StateMachine>(client: Arc<Client<S>>, mut shutdown: watch::Receiver<bool>) {
+    let mut events = client.subscribe();
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(ChainEvent::Finalized { .. }) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Ok(ChainEvent::NewBest { .. }) => continue,
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = shutdown.changed() => return,
+        }
+        // Until too few are left; awaited here, so a stopping node waits for the write.
+        loop {
+            let c = client.clone();
+            match tokio::task::spawn_blocking(move || c.prune_stale_nodes(MIN_KEYS, MAX_KEYS)).await
+            {
+                Ok(Ok(0)) => break,
+                Ok(Ok(n)) => tracing::debug!(target: "db", pruned = n, "stale tree nodes deleted"),
+                Ok(Err(e)) => {
+                    // A failed write latches the database and stops the node (storage docs).
+                    tracing::warn!(target: "db", error = %e, "pruning stale tree nodes failed");
+                    return;
+                }
+                Err(_) => return,
+            }
+        }
+    }
+}
