@@ -18,6 +18,7 @@ mod jsonrpc;
 mod keys_and_admin;
 mod network;
 mod openapi;
+mod pluggable;
 mod receipt_accounting;
 mod receipt_attacks;
 mod receipts;

@@ -109,34 +109,13 @@ fn work<S: StateMachine>(client: &Weak<Client<S>>, rx: &Mutex<Receiver<Job<S>>>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::Metrics;
-    use crate::GenesisBlock;
-    use aitbc_name_registry::{Call, Genesis, NameRegistry};
+    use crate::test_chain::client;
+    use aitbc_name_registry::{Call, NameRegistry};
     use aitbc_primitives::crypto::dev_pair;
     use aitbc_primitives::extrinsic::TxParams;
     use aitbc_primitives::{InvalidTransaction, Signature};
-    use aitbc_txpool::{PoolLimits, TxPool};
+    use aitbc_txpool::PoolLimits;
     use codec::Encode;
-
-    /// A client of a name-registry chain (any state machine will do: admission is generic).
-    fn client(dir: &std::path::Path) -> Arc<Client<NameRegistry>> {
-        let genesis = Genesis {
-            chain_id: "admission-test".into(),
-            authorities: vec![dev_pair("alice").public()],
-            slot_duration_ms: 1_000,
-            names: Vec::new(),
-        };
-        let (state, header) = genesis.build().expect("genesis");
-        let registry = Arc::new(NameRegistry::new(header.hash()));
-        let client = Client::open(
-            registry,
-            &GenesisBlock { header, state },
-            &dir.join("chain.redb"),
-            TxPool::new(PoolLimits::default()),
-            Arc::new(Metrics::default()),
-        );
-        Arc::new(client.expect("client"))
-    }
 
     /// `n` name claims from `sender`, nonces 0 to n - 1.
     fn claims_from(client: &Client<NameRegistry>, sender: &str, n: u64) -> Vec<Extrinsic<Call>> {
@@ -161,7 +140,7 @@ mod tests {
     #[test]
     fn a_bad_signature_in_a_batch_is_refused_and_the_rest_admitted() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let client = client(dir.path());
+        let client = Arc::new(client(&dir.path().join("chain.redb")));
         let mut xts = claims(&client, 6);
         xts[3].signature = Signature([7; 64]);
         let txs = xts
@@ -195,7 +174,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_submissions_each_get_their_answer() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let client = client(dir.path());
+        let client = Arc::new(client(&dir.path().join("chain.redb")));
         let admission = Admission::start(client.clone(), 2).expect("start");
         // Two workers may admit a sender's later nonces before its earlier ones; each sender
         // stays within the pool's future limit per sender, so every order is admitted.
@@ -223,7 +202,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_stopped_node_answers_busy_and_drops_pending_answers() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let client = client(dir.path());
+        let client = Arc::new(client(&dir.path().join("chain.redb")));
         let admission = Admission::start(client.clone(), 1).expect("start");
         let xts = claims(&client, 2);
         drop(client);

@@ -13,8 +13,12 @@
 
 mod admission;
 mod build;
+#[cfg(test)]
+mod clock_tests;
 mod import;
 pub mod metrics;
+#[cfg(test)]
+mod test_chain;
 pub mod tree;
 
 pub use admission::Admission;

@@ -9,7 +9,7 @@ use aitbc_primitives::{AccountId, Header, Slot};
 
 /// How far ahead of our clock a block's slot may be (clock drift allowance). A block further
 /// ahead is not invalid, only early: import refuses it as `SlotInFuture`, which charges nobody,
-/// and a gossiped one up to `crate::sync::MAX_HELD_SLOTS` ahead is held and imported when its
+/// and a gossiped one up to the node sync worker's `MAX_HELD_SLOTS` ahead is held and imported when its
 /// slot is within this bound.
 pub const MAX_FUTURE_SLOTS: u64 = 2;
 

@@ -7,7 +7,7 @@ use aitbc_consensus::SystemClock;
 use aitbc_node::service::{self, AitbcChain, NodeConfig, NodeHandle};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
-use aitbc_primitives::{AccountId, Extrinsic, Hash, Pair};
+use aitbc_primitives::{AccountId, Extrinsic, Hash, Pair, StateMachine};
 use aitbc_rpc::http_client::HttpClient;
 use aitbc_rpc::RpcConfig;
 use aitbc_runtime::Call;
@@ -56,7 +56,7 @@ pub async fn start(config: NodeConfig) -> NodeHandle {
     service::start(config).await.expect("node starts")
 }
 
-pub fn http(node: &NodeHandle) -> HttpClient {
+pub fn http<S: StateMachine>(node: &NodeHandle<S>) -> HttpClient {
     HttpClient::new(&format!("http://{}", node.rpc_addr)).unwrap()
 }
 
@@ -198,8 +198,8 @@ pub async fn http_with(
 }
 
 /// `http_from` 127.0.0.1.
-pub async fn http_raw(
-    node: &NodeHandle,
+pub async fn http_raw<S: StateMachine>(
+    node: &NodeHandle<S>,
     method: hyper::Method,
     path: &str,
     body: Option<Vec<u8>>,
@@ -265,7 +265,9 @@ pub async fn wait_closed<R: tokio::io::AsyncRead + Unpin>(stream: &mut R, secs: 
 pub type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
 /// Opens `ws://NODE/rpc/ws`.
-pub async fn ws_connect(node: &NodeHandle) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+pub async fn ws_connect<S: StateMachine>(
+    node: &NodeHandle<S>,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     let stream = tokio::net::TcpStream::connect(node.rpc_addr).await.unwrap();
     let url = format!("ws://{}/rpc/ws", node.rpc_addr);
     tokio_tungstenite::client_async(url, stream)
@@ -377,7 +379,7 @@ pub fn report_rss(what: &str, max_mib: f64) {
 }
 
 /// The node's `/metrics` text.
-pub async fn metrics_text(node: &NodeHandle) -> String {
+pub async fn metrics_text<S: StateMachine>(node: &NodeHandle<S>) -> String {
     let (_, v) = http_raw(node, hyper::Method::GET, "/metrics", None).await;
     v.as_str().unwrap().to_string()
 }
