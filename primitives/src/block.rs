@@ -188,6 +188,34 @@ impl SignedVote {
             .verify(SigningContext::Vote, &payload, &self.voter)
     }
 
+    /// Verifies every vote's signature on the chain of `genesis` in one batch (the one check
+    /// behind justifications and catch-up answers); `Err` names the first voter whose signature
+    /// is bad.
+    pub fn verify_all(votes: &[SignedVote], genesis: &Hash) -> Result<(), AccountId> {
+        let payloads: Vec<Vec<u8>> = votes
+            .iter()
+            .map(|v| Self::payload(v.kind, &v.target, v.round, v.set_id, genesis))
+            .collect();
+        let checks: Vec<SignatureCheck<'_>> = votes
+            .iter()
+            .zip(&payloads)
+            .map(|(v, payload)| SignatureCheck {
+                context: SigningContext::Vote,
+                message: payload,
+                signer: v.voter,
+                signature: v.signature,
+            })
+            .collect();
+        if verify_batch(&checks) {
+            return Ok(());
+        }
+        Err(votes
+            .iter()
+            .find(|v| !v.verify(genesis))
+            .or(votes.first())
+            .map_or(AccountId([0; 32]), |v| v.voter))
+    }
+
     /// Whether `other` is the same vote (same voter, round, set, kind and target). Signatures are
     /// not compared: sr25519 signatures are randomized, so a re-signed vote has a new one.
     pub fn same_vote(&self, other: &SignedVote) -> bool {
@@ -284,29 +312,8 @@ impl Justification {
             });
         }
         self.check_ancestry()?;
-        let payloads: Vec<Vec<u8>> = self
-            .precommits
-            .iter()
-            .map(|p| SignedVote::payload(p.kind, &p.target, p.round, p.set_id, genesis))
-            .collect();
-        let checks: Vec<SignatureCheck<'_>> = self
-            .precommits
-            .iter()
-            .zip(&payloads)
-            .map(|(p, payload)| SignatureCheck {
-                context: SigningContext::Vote,
-                message: payload,
-                signer: p.voter,
-                signature: p.signature,
-            })
-            .collect();
-        if !verify_batch(&checks) {
-            let bad = checks
-                .iter()
-                .find(|c| !c.signature.verify(c.context, c.message, &c.signer))
-                .map_or(checks[0].signer, |c| c.signer);
-            return Err(JustificationError::BadSignature { voter: bad });
-        }
+        SignedVote::verify_all(&self.precommits, genesis)
+            .map_err(|voter| JustificationError::BadSignature { voter })?;
         Ok(())
     }
 

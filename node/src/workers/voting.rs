@@ -30,7 +30,7 @@
 use super::signed_slots::SignedSlots;
 use crate::workers::sync::FinalityInput;
 use aitbc_client::Client;
-use aitbc_consensus::finality::{Action, Chain, PersistedRound, Voter, VoterConfig};
+use aitbc_consensus::finality::{Action, Chain, Note, PersistedRound, Voter, VoterConfig};
 use aitbc_network::{Misbehaviour, NetworkHandle, SyncRequest, SyncResponse, Topic, Validation};
 use aitbc_primitives::{
     decode_exact, BlockNumber, Hash, Header, Justification, Pair, SignedVote, StateMachine,
@@ -192,6 +192,26 @@ struct Worker<S: StateMachine> {
     catch_up: mpsc::Sender<(u64, Vec<SignedVote>)>,
 }
 
+/// Logs what the voter noticed.
+fn log_note(note: &Note) {
+    match note {
+        Note::EnteredRound(round) => tracing::debug!(target: "finality", round, "entering round"),
+        Note::ConflictingJustification(t) => tracing::warn!(target: "finality",
+            hash = %t.hash, number = t.number,
+            "justification conflicts with our finalized block; ignored"),
+        Note::ConflictingSupermajority { round, target } => tracing::error!(target: "finality",
+            round, hash = %target.hash, number = target.number,
+            "precommit supermajority conflicts with our finalized block: more than a third of \
+             the authorities are faulty; not finalizing"),
+        Note::NoJustification { round, target } => tracing::warn!(target: "finality",
+            round, number = target.number,
+            "cannot build a justification (missing headers or too long ancestry)"),
+        Note::BestOffBase { base, best } => tracing::warn!(target: "finality",
+            base = base.number, best = best.number,
+            "best_containing returned a block off its base"),
+    }
+}
+
 /// Runs the worker until `shutdown` turns true.
 pub async fn run<S: StateMachine>(
     client: Arc<Client<S>>,
@@ -267,10 +287,15 @@ pub async fn run<S: StateMachine>(
 }
 
 impl<S: StateMachine> Worker<S> {
+    /// Runs `f` on the voter, then logs what it noted.
     fn with_voter<T>(&self, f: impl FnOnce(&mut Voter, &ClientChain<'_, S>) -> T) -> T {
         let chain = ClientChain(&self.client);
         let mut voter = self.voter.lock();
-        f(&mut voter, &chain)
+        let out = f(&mut voter, &chain);
+        for note in voter.take_notes() {
+            log_note(&note);
+        }
+        out
     }
 
     async fn on_vote_message(&mut self, data: &[u8]) -> Validation {
@@ -364,6 +389,8 @@ impl<S: StateMachine> Worker<S> {
                     }
                 }
                 Action::Broadcast(vote) => {
+                    tracing::debug!(target: "finality", round = vote.round, kind = ?vote.kind,
+                        number = vote.target.number, hash = %vote.target.hash.short(), "voting");
                     if self.may_vote {
                         self.publish(vote);
                     }

@@ -84,6 +84,57 @@ impl From<SubmitError> for ApiError {
     }
 }
 
+/// JSON-RPC 2.0's own error codes.
+pub const PARSE_ERROR: i64 = -32700;
+pub const INVALID_REQUEST: i64 = -32600;
+pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
+
+/// A JSON-RPC error: code, snake_case reason (`error.data`) and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcError {
+    pub code: i64,
+    pub reason: String,
+    pub message: String,
+}
+
+impl RpcError {
+    pub fn new(code: i64, reason: &str, message: impl Into<String>) -> Self {
+        RpcError {
+            code,
+            reason: reason.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// -32601 for a method no one serves.
+    pub fn method_not_found(method: &str) -> Self {
+        RpcError::new(
+            METHOD_NOT_FOUND,
+            "method_not_found",
+            format!("no method {method:?}"),
+        )
+    }
+
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        RpcError::new(INVALID_PARAMS, "invalid_params", message)
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        RpcError::new(INVALID_REQUEST, "invalid_request", message)
+    }
+}
+
+impl From<ApiError> for RpcError {
+    fn from(e: ApiError) -> Self {
+        RpcError {
+            code: e.jsonrpc_code(),
+            reason: e.code,
+            message: e.message,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@
 //! | `sendTx` | `[tx]`: `"0x<SCALE extrinsic>"` or the JSON transaction object |
 //! | `estimateFee` | `[tx]` |
 //!
-//! and the methods of the chain's extension ([`crate::extension`]; AITBC adds `submitReceipt`,
+//! and the methods of the chain's extension ([`crate::context::RpcExtension`]; AITBC adds `submitReceipt`,
 //! `getReceipt` and `getJob`). Results are the REST answers. A single call or a batch (an array, at most [`MAX_BATCH`]
 //! calls, answered in order); a call without `id` is a notification: it runs, and gets no entry
 //! in the answer. When nothing is left to answer (a notification, or a batch of them) the HTTP
@@ -24,20 +24,14 @@
 //! snake_case reason (`"parse_error"`, `"invalid_params"`, `"stale_nonce"`, `"not_found"`, …),
 //! the same code as the REST error body.
 
-use crate::context::RpcContext;
-use crate::error::ApiError;
-use crate::extension::Answer;
+use crate::context::{Answer, RpcContext};
+use crate::error::{RpcError, PARSE_ERROR};
 use crate::methods;
 use aitbc_primitives::StateMachine;
 use serde_json::{json, Map, Value};
 
 /// Most calls in one batch.
 pub const MAX_BATCH: usize = 1000;
-
-pub const PARSE_ERROR: i64 = -32700;
-pub const INVALID_REQUEST: i64 = -32600;
-pub const METHOD_NOT_FOUND: i64 = -32601;
-pub const INVALID_PARAMS: i64 = -32602;
 
 /// The core methods, for metrics labels (an unknown method is labelled `unknown`).
 pub const METHODS: [&str; 7] = [
@@ -49,51 +43,6 @@ pub const METHODS: [&str; 7] = [
     "sendTx",
     "estimateFee",
 ];
-
-/// A JSON-RPC error: code, snake_case reason (`error.data`) and message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RpcError {
-    pub code: i64,
-    pub reason: String,
-    pub message: String,
-}
-
-impl RpcError {
-    pub fn new(code: i64, reason: &str, message: impl Into<String>) -> Self {
-        RpcError {
-            code,
-            reason: reason.to_string(),
-            message: message.into(),
-        }
-    }
-
-    /// -32601 for a method no one serves.
-    pub fn method_not_found(method: &str) -> Self {
-        RpcError::new(
-            METHOD_NOT_FOUND,
-            "method_not_found",
-            format!("no method {method:?}"),
-        )
-    }
-
-    pub fn invalid_params(message: impl Into<String>) -> Self {
-        RpcError::new(INVALID_PARAMS, "invalid_params", message)
-    }
-
-    fn invalid_request(message: impl Into<String>) -> Self {
-        RpcError::new(INVALID_REQUEST, "invalid_request", message)
-    }
-}
-
-impl From<ApiError> for RpcError {
-    fn from(e: ApiError) -> Self {
-        RpcError {
-            code: e.jsonrpc_code(),
-            reason: e.code,
-            message: e.message,
-        }
-    }
-}
 
 fn error_response(id: Value, e: &RpcError) -> Value {
     json!({
@@ -290,6 +239,7 @@ fn dispatch<S: StateMachine>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{INVALID_PARAMS, INVALID_REQUEST};
 
     #[test]
     fn call_shapes() {

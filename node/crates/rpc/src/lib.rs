@@ -27,7 +27,7 @@
 //!    connections;
 //! 6. **concurrency**: at most `--rpc-max-concurrent` requests in flight; more get 503 `overloaded`
 //!    at once (load shedding, no queue);
-//! 7. the handler ([`routes`] -> [`methods`], [`jsonrpc`], [`ws`], or the chain's
+//! 7. the handler (`handler.rs`: [`methods`], [`jsonrpc`], [`ws`], or the chain's
 //!    [`RpcExtension`]).
 //!
 //! Errors are `{"error":{"code":"snake_case","message":"…"}}` ([`error::ApiError`], built into
@@ -35,9 +35,10 @@
 //! is what every handler shares. [`http_client`] is the small client the CLI and the mock
 //! coordinator use to call a node.
 
+pub mod config;
 pub mod context;
 pub mod error;
-pub mod extension;
+mod handler;
 pub mod http_client;
 pub mod jsonrpc;
 mod layers;
@@ -48,9 +49,9 @@ pub mod routes;
 mod server;
 pub mod ws;
 
-pub use context::RpcContext;
-pub use extension::{Answer, Args, NoExtension, RpcExtension};
-pub use server::{serve, RpcConfig, RpcHandle};
+pub use config::{defaults, RpcConfig};
+pub use context::{Answer, Args, NoExtension, RpcContext, RpcExtension};
+pub use server::{serve, RpcHandle};
 
 /// The request handlers without the HTTP server around them, for the node's fuzz harness: the
 /// `POST /rpc` body and the bodies of the JSON routes, answered against a client with the
@@ -108,27 +109,9 @@ impl<S: aitbc_primitives::StateMachine> Detached<S> {
                     )
             })
             .map(|r| {
-                let answer = routes::json_body_route(&self.ctx, r, body);
+                let answer = handler::json_body_route(&self.ctx, r, body);
                 (r.name, self.runtime.block_on(answer))
             })
             .collect()
     }
-}
-
-/// Defaults shared by the CLI flags and [`RpcConfig::default`].
-pub mod defaults {
-    /// `--rpc-max-body`: 1 MiB.
-    pub const MAX_BODY: usize = 1024 * 1024;
-    /// `--rpc-timeout` in seconds.
-    pub const TIMEOUT_SECS: u64 = 30;
-    /// `--rpc-max-concurrent`.
-    pub const MAX_CONCURRENT: usize = 1024;
-    /// `--rpc-ws-max-connections`.
-    pub const WS_MAX_CONNECTIONS: usize = 100;
-    /// `--rpc-ws-max-subscriptions` (per connection).
-    pub const WS_MAX_SUBSCRIPTIONS: usize = 64;
-    /// `--rpc-ws-queue`: outbound messages buffered per websocket connection.
-    pub const WS_QUEUE: usize = 256;
-    /// `--rpc-max-connections-per-ip`: open TCP connections from one client IP.
-    pub const MAX_CONNECTIONS_PER_IP: usize = 256;
 }

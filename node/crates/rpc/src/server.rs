@@ -2,15 +2,15 @@
 //! serving the `tower` stack built in [`stack`]. Shutdown stops accepting, lets in-flight requests
 //! finish (bounded), and waits for websocket sessions to close.
 
+use crate::config::RpcConfig;
 use crate::context::RpcContext;
-use crate::defaults;
-use crate::extension::RpcExtension;
+use crate::context::RpcExtension;
+use crate::handler::RpcService;
 use crate::layers::{
     AdminGuardLayer, AdminPolicy, BodyLimitLayer, ConnectionLimiter, JsonErrorLayer, ObserveLayer,
     RateLimitLayer, RateLimiter,
 };
 use crate::response::Resp;
-use crate::routes::RpcService;
 use aitbc_client::{Admission, Client};
 use aitbc_primitives::StateMachine;
 use hyper::body::Incoming;
@@ -30,57 +30,6 @@ use tower::ServiceBuilder;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// The longest a client may take to send a request's headers (or stay idle between requests).
 const MAX_HEADER_READ: Duration = Duration::from_secs(10);
-
-/// RPC settings (CLI flags; defaults in [`crate::defaults`]).
-#[derive(Debug, Clone)]
-pub struct RpcConfig {
-    pub addr: SocketAddr,
-    /// Largest request body (413 beyond).
-    pub max_body: usize,
-    /// Whole-request timeout, body included (408).
-    pub timeout: Duration,
-    /// Requests in flight (503 beyond).
-    pub max_concurrent: usize,
-    pub admin_token: Option<String>,
-    pub chain_name: String,
-    /// Requests per second per client IP; 0 = off.
-    pub rate_limit: u32,
-    /// Apply `rate_limit` to loopback clients too.
-    pub rate_limit_loopback: bool,
-    /// Serve admin routes although the RPC binds a non-loopback address.
-    pub admin_external: bool,
-    /// Open websocket connections (503 beyond).
-    pub ws_max_connections: usize,
-    /// Subscriptions per websocket connection.
-    pub ws_max_subscriptions: usize,
-    /// Outbound messages buffered per websocket connection; a full queue closes it.
-    pub ws_queue: usize,
-    /// One info line per request on the `rpc::access` target.
-    pub access_log: bool,
-    /// Open TCP connections per client IP (closed at accept beyond it); 0 = off.
-    pub max_connections_per_ip: usize,
-}
-
-impl Default for RpcConfig {
-    fn default() -> Self {
-        RpcConfig {
-            addr: SocketAddr::from(([127, 0, 0, 1], 9080)),
-            max_body: defaults::MAX_BODY,
-            timeout: Duration::from_secs(defaults::TIMEOUT_SECS),
-            max_concurrent: defaults::MAX_CONCURRENT,
-            admin_token: None,
-            chain_name: String::new(),
-            rate_limit: 0,
-            rate_limit_loopback: false,
-            admin_external: false,
-            ws_max_connections: defaults::WS_MAX_CONNECTIONS,
-            ws_max_subscriptions: defaults::WS_MAX_SUBSCRIPTIONS,
-            ws_queue: defaults::WS_QUEUE,
-            access_log: false,
-            max_connections_per_ip: defaults::MAX_CONNECTIONS_PER_IP,
-        }
-    }
-}
 
 /// A running server.
 #[derive(Debug)]

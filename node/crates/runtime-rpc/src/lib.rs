@@ -17,8 +17,9 @@ pub mod admin;
 pub mod compute;
 
 use aitbc_primitives::Pair;
-use aitbc_rpc::error::ApiError;
-use aitbc_rpc::jsonrpc::{self, RpcError};
+
+use aitbc_rpc::error::{ApiError, RpcError};
+use aitbc_rpc::jsonrpc;
 use aitbc_rpc::routes::{route, Handler, RouteSpec, Verb};
 use aitbc_rpc::{Answer, Args, RpcContext, RpcExtension};
 use aitbc_runtime::{AdminApi, ComputeApi};

@@ -146,7 +146,7 @@ mod tests;
 
 pub use round::RoundSummary;
 pub use voter::{
-    Action, ConfigError, PersistedRound, VoteError, Voter, VoterConfig, FUTURE_ROUNDS,
+    Action, ConfigError, Note, PersistedRound, VoteError, Voter, VoterConfig, FUTURE_ROUNDS,
     MAX_CATCH_UP_VOTES, STUCK_AFTER_T,
 };
 

@@ -6,10 +6,9 @@ use super::ghost::{descends, max_faulty};
 use super::justification;
 use super::round::{Added, RoundSummary, RoundVotes};
 use super::Chain;
-use aitbc_primitives::crypto::{verify_batch, SignatureCheck};
 use aitbc_primitives::{
-    supermajority, AccountId, BoundedVec, Hash, Justification, Pair, SignedVote, SigningContext,
-    VoteKind, VoteTarget, MAX_AUTHORITIES,
+    supermajority, AccountId, BoundedVec, Hash, Justification, Pair, SignedVote, VoteKind,
+    VoteTarget, MAX_AUTHORITIES,
 };
 use codec::{Decode, Encode};
 use std::collections::{BTreeMap, BTreeSet};
@@ -169,6 +168,27 @@ pub struct Voter {
     ahead: BTreeMap<AccountId, u64>,
     /// The last catch-up asked for: (round, when).
     catch_up_asked: Option<(u64, u64)>,
+    /// What happened that the driver may want to log ([`Voter::take_notes`]).
+    notes: Vec<Note>,
+}
+
+/// Something the voter noticed that changes nothing the driver must do, for its logs: the voter
+/// itself does no I/O.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// The voter entered this round.
+    EnteredRound(u64),
+    /// A valid justification targets a block that conflicts with our finalized block; ignored.
+    ConflictingJustification(VoteTarget),
+    /// Round `round`'s precommits reached a supermajority for a block that conflicts with our
+    /// finalized block: more than a third of the authorities are faulty. Not finalized.
+    ConflictingSupermajority { round: u64, target: VoteTarget },
+    /// A precommit supermajority, but no justification could be built (missing headers, or an
+    /// ancestry longer than a justification may carry). Not finalized yet.
+    NoJustification { round: u64, target: VoteTarget },
+    /// The chain's `best_containing(base)` answered a block that does not descend from `base`
+    /// (a bug of the chain view); the vote is not cast.
+    BestOffBase { base: VoteTarget, best: VoteTarget },
 }
 
 impl Voter {
@@ -210,6 +230,7 @@ impl Voter {
             own: BTreeMap::new(),
             ahead: BTreeMap::new(),
             catch_up_asked: None,
+            notes: Vec::new(),
         };
         if let Some(rec) = restored.filter(|r| r.set_id == config.set_id && r.round >= 1) {
             voter.round = rec.round;
@@ -241,6 +262,11 @@ impl Voter {
     }
 
     /// The current round.
+    /// The notes since the last call, oldest first.
+    pub fn take_notes(&mut self) -> Vec<Note> {
+        std::mem::take(&mut self.notes)
+    }
+
     pub fn round(&self) -> u64 {
         self.round
     }
@@ -374,12 +400,7 @@ impl Voter {
             if descends(chain, &j.target, &self.last_finalized) {
                 self.last_finalized = j.target;
             } else {
-                tracing::warn!(
-                    target: "finality",
-                    hash = %j.target.hash,
-                    number = j.target.number,
-                    "justification conflicts with our finalized block; ignored"
-                );
+                self.notes.push(Note::ConflictingJustification(j.target));
             }
         }
         if j.round > self.round {
@@ -417,7 +438,6 @@ impl Voter {
         if round.saturating_add(1) < self.round {
             return Ok(actions);
         }
-        let mut payloads = Vec::with_capacity(votes.len());
         for v in &votes {
             self.check_origin(v)?;
             if v.round != round {
@@ -426,31 +446,8 @@ impl Voter {
                     found: v.round,
                 });
             }
-            payloads.push(SignedVote::payload(
-                v.kind,
-                &v.target,
-                v.round,
-                v.set_id,
-                &self.genesis,
-            ));
         }
-        let checks: Vec<SignatureCheck<'_>> = votes
-            .iter()
-            .zip(&payloads)
-            .map(|(v, p)| SignatureCheck {
-                context: SigningContext::Vote,
-                message: p,
-                signer: v.voter,
-                signature: v.signature,
-            })
-            .collect();
-        if !verify_batch(&checks) {
-            let bad = votes
-                .iter()
-                .find(|v| !v.verify(&self.genesis))
-                .map_or(votes[0].voter, |v| v.voter);
-            return Err(VoteError::BadSignature(bad));
-        }
+        SignedVote::verify_all(&votes, &self.genesis).map_err(VoteError::BadSignature)?;
         if round <= self.round.saturating_add(FUTURE_ROUNDS) {
             // A held round: count the votes; `step` enters the next round if it completes.
             for v in votes {
@@ -540,14 +537,8 @@ impl Voter {
                 continue;
             }
             if !descends(chain, &g, &self.last_finalized) {
-                tracing::error!(
-                    target: "finality",
-                    round,
-                    hash = %g.hash,
-                    number = g.number,
-                    "precommit supermajority conflicts with our finalized block: more than a \
-                     third of the authorities are faulty; not finalizing"
-                );
+                self.notes
+                    .push(Note::ConflictingSupermajority { round, target: g });
                 continue;
             }
             let Some(votes) = self.rounds.get(&round) else {
@@ -557,17 +548,10 @@ impl Voter {
             let t = supermajority(self.n);
             match justification::build(chain, round, self.set_id, g, precommits, t) {
                 Some(j) => {
-                    let (hash, number) = (g.hash, g.number);
-                    tracing::debug!(target: "finality", round, %hash, number, "finalized");
                     self.last_finalized = g;
                     actions.push(Action::Finalized(j));
                 }
-                None => tracing::warn!(
-                    target: "finality",
-                    round,
-                    number = g.number,
-                    "cannot build a justification (missing headers or too long ancestry)"
-                ),
+                None => self.notes.push(Note::NoJustification { round, target: g }),
             }
         }
     }
@@ -618,7 +602,7 @@ impl Voter {
                 return false;
             };
             if !descends(chain, &target, &base) {
-                tracing::warn!(target: "finality", "best_containing returned a block off its base");
+                self.notes.push(Note::BestOffBase { base, best: target });
                 return false;
             }
             self.cast(VoteKind::Prevote, target, prev, actions);
@@ -652,8 +636,6 @@ impl Voter {
         let Some(key) = &self.key else {
             return;
         };
-        tracing::debug!(target: "finality", round = self.round, ?kind, number = target.number,
-            hash = %target.hash.short(), "voting");
         let vote = SignedVote::sign(key, kind, target, self.round, self.set_id, &self.genesis);
         self.round_base = Some(prev);
         *self.own.entry(self.round).or_default().slot(kind) = Some(vote.clone());
@@ -698,7 +680,7 @@ impl Voter {
     }
 
     fn enter_round(&mut self, round: u64, fallback: Option<VoteTarget>) {
-        tracing::debug!(target: "finality", round, "entering round");
+        self.notes.push(Note::EnteredRound(round));
         self.round = round;
         self.round_start = self.now;
         self.fallback_estimate = fallback;

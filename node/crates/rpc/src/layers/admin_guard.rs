@@ -3,9 +3,9 @@
 //! RPC binds a non-loopback address unless the operator opted in.
 
 use super::{info, take, BoxFuture};
+use crate::config::RpcConfig;
 use crate::error::ApiError;
 use crate::response::{error_response, Resp};
-use crate::server::RpcConfig;
 use hyper::Request;
 use std::convert::Infallible;
 use std::net::SocketAddr;

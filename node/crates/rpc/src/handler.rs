@@ -1,0 +1,225 @@
+//! The innermost service: answers a request the outermost layer routed, by its handler: the
+//! core methods ([`crate::methods`], shared with JSON-RPC), JSON-RPC ([`crate::jsonrpc`]), the
+//! websocket upgrade ([`crate::ws`]) or the chain's extension.
+
+use crate::context::{Answer, Args, RpcContext};
+use crate::error::ApiError;
+use crate::jsonrpc;
+use crate::layers::RequestInfo;
+use crate::methods;
+use crate::p2p;
+use crate::response::{
+    bytes_response, error_response, json_response, too_large, LimitedRequest, Resp,
+};
+use crate::routes::{params, Handler, RouteSpec, Verb};
+use crate::ws;
+use aitbc_primitives::StateMachine;
+use http_body_util::BodyExt;
+use hyper::body::Bytes;
+use serde_json::Value;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// The innermost service: answers a routed request.
+pub(crate) struct RpcService<S: StateMachine> {
+    ctx: Arc<RpcContext<S>>,
+}
+
+impl<S: StateMachine> Clone for RpcService<S> {
+    fn clone(&self) -> Self {
+        RpcService {
+            ctx: self.ctx.clone(),
+        }
+    }
+}
+
+impl<S: StateMachine> RpcService<S> {
+    pub fn new(ctx: Arc<RpcContext<S>>) -> Self {
+        RpcService { ctx }
+    }
+}
+
+impl<S: StateMachine> tower::Service<LimitedRequest> for RpcService<S> {
+    type Response = Resp;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Resp, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: LimitedRequest) -> Self::Future {
+        let ctx = self.ctx.clone();
+        Box::pin(async move { Ok(handle(&ctx, req).await) })
+    }
+}
+
+fn answer(r: Result<Value, ApiError>) -> Resp {
+    match r {
+        Ok(v) => json_response(200, &v),
+        Err(e) => error_response(&e),
+    }
+}
+
+async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) -> Resp {
+    // The outermost layer matched the route, once.
+    let route = match req
+        .extensions()
+        .get::<RequestInfo>()
+        .map(|i| i.route.clone())
+    {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => return error_response(&e),
+        None => return error_response(&ApiError::internal("request reached the router unrouted")),
+    };
+    let c = &*ctx.client;
+    let [a, _] = params(route.path, req.uri().path());
+    match route.handler {
+        Handler::Head => answer(methods::get_head(c)),
+        // A block's JSON can be large: built off the async workers.
+        Handler::Block => {
+            let (ctx, id) = (ctx.clone(), a.to_string());
+            answer(blocking(move || methods::get_block(&ctx.client, &id)).await)
+        }
+        // Every outcome of a block: as large as the block, built off the async workers.
+        Handler::BlockEvents => {
+            let (ctx, id) = (ctx.clone(), a.to_string());
+            answer(blocking(move || methods::get_block_events(&ctx.client, &id)).await)
+        }
+        Handler::Tx => answer(methods::get_tx(c, a)),
+        Handler::Balance => answer(methods::get_balance(c, a)),
+        Handler::Health => answer(methods::health(
+            c,
+            &ctx.config.chain_name,
+            ctx.network.as_ref(),
+        )),
+        Handler::Peers => answer(p2p::peers(ctx.network.as_ref())),
+        Handler::Equivocations => answer(p2p::equivocations(c)),
+        Handler::Metrics => bytes_response(
+            200,
+            "text/plain; version=0.0.4",
+            Bytes::from(c.metrics().render()),
+        ),
+        Handler::Websocket => ws::upgrade(ctx, req),
+        Handler::JsonRpc => {
+            let bytes = match read_body(req, ctx.config.max_body).await {
+                Ok(b) => b,
+                Err(e) => return error_response(&e),
+            };
+            // A batch may hold many calls: run it off the async workers.
+            let ctx = ctx.clone();
+            match blocking(move || Ok(jsonrpc::handle(&ctx, &bytes))).await {
+                Ok(Some(v)) => json_response(200, &v),
+                Ok(None) => {
+                    let mut resp = bytes_response(200, "application/json", Bytes::new());
+                    *resp.status_mut() = hyper::StatusCode::NO_CONTENT;
+                    resp
+                }
+                Err(e) => error_response(&e),
+            }
+        }
+        Handler::SendTx | Handler::EstimateFee | Handler::PeersAdd => {
+            let bytes = match read_body(req, ctx.config.max_body).await {
+                Ok(b) => b,
+                Err(e) => return error_response(&e),
+            };
+            answer(json_body_route(ctx, route, &bytes).await)
+        }
+        Handler::Chain => {
+            let path = req.uri().path().to_string();
+            let body = match route.method {
+                Verb::Post => match read_body(req, ctx.config.max_body).await {
+                    Ok(b) => Some(b),
+                    Err(e) => return error_response(&e),
+                },
+                Verb::Get => None,
+            };
+            match body {
+                Some(bytes) => answer(json_body_route(ctx, route, &bytes).await),
+                None => {
+                    let ctx = ctx.clone();
+                    let answered = blocking(move || {
+                        let params = params(route.path, &path);
+                        let args = Args { params, body: None };
+                        ctx.extension.call(&ctx, route, args)
+                    });
+                    answer(settle(answered.await).await)
+                }
+            }
+        }
+    }
+}
+
+/// Answers a route that takes a JSON body once its body is read: `bytes` must be JSON (else
+/// 400 `invalid_json`), then the route's method runs.
+pub(crate) async fn json_body_route<S: StateMachine>(
+    ctx: &Arc<RpcContext<S>>,
+    route: &'static RouteSpec,
+    bytes: &[u8],
+) -> Result<Value, ApiError> {
+    let body = parse_json(bytes)?;
+    let c = &*ctx.client;
+    match route.handler {
+        Handler::SendTx => methods::tx_answer(methods::queue_tx(&ctx.admission, &body)?.await),
+        Handler::EstimateFee => methods::estimate_fee(c, &body),
+        Handler::PeersAdd => p2p::add_peer(ctx.network.as_ref(), &body).await,
+        Handler::Chain => {
+            let ctx = ctx.clone();
+            let answered = blocking(move || {
+                let args = Args {
+                    params: ["", ""],
+                    body: Some(&body),
+                };
+                ctx.extension.call(&ctx, route, args)
+            });
+            settle(answered.await).await
+        }
+        other => Err(ApiError::internal(format!(
+            "{other:?} is not a JSON body route"
+        ))),
+    }
+}
+
+/// A handler's answer, once a queued transaction's admission decided.
+async fn settle(answer: Result<Answer, ApiError>) -> Result<Value, ApiError> {
+    match answer? {
+        Answer::Value(v) => Ok(v),
+        Answer::Queued(rx) => methods::tx_answer(rx.await),
+    }
+}
+
+/// Runs `f` on the blocking pool, so heavy work does not stall the async workers (which also
+/// drive slot timers and other connections).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(ApiError::internal(format!("request task failed: {e}"))))
+}
+
+/// Reads a body of at most `max` bytes (the body limit layer wrapped it): more is 413.
+async fn read_body(req: LimitedRequest, max: usize) -> Result<Bytes, ApiError> {
+    req.into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                too_large(max)
+            } else {
+                ApiError::bad_request("body_read_error", e.to_string())
+            }
+        })
+}
+
+/// A request body as JSON: 400 `invalid_json` when it is not.
+fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("invalid_json", format!("malformed JSON: {e}")))
+}
