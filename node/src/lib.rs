@@ -16,4 +16,6 @@ pub mod service;
 pub mod workers;
 
 #[cfg(test)]
+mod architecture_tests;
+#[cfg(test)]
 mod crash_tests;

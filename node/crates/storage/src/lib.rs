@@ -45,7 +45,7 @@
 //!   emits chain events (which the finality voter and the RPC follow) and returns to the author
 //!   (which then announces the block) only after the commit returned. A block or finalization
 //!   the node reported is therefore on disk; a cut before a sync, even with any subset of the
-//!   unsynced pages written, reopens at the last complete commit (`crash_tests`: a cut before
+//!   unsynced pages written, reopens at the last complete commit (the node's `crash_tests`, on [`test_disk`]: a cut before
 //!   every sync, clean and torn, through the real client, each image checked with `check-db`).
 //! - Disk faults (a full or failing disk): redb fails the write and from then on refuses every
 //!   operation on that handle (`PreviousIo`) until the file is reopened, and whether the failed
@@ -56,8 +56,8 @@
 //!   failed write of the authoring record (`authoring.redb`) does the same. The node does not
 //!   reopen the file in place: its in-memory head, fork tree and pool would have to be rebuilt
 //!   from whatever the failed commit left, which a restart does anyway. A restart once the disk
-//!   has space again opens at the last complete commit and goes on (`crash_tests`).
-//! - `aitbc-node check-db` checks a stopped node's database offline (`cli::check_db`).
+//!   has space again opens at the last complete commit and goes on (the node's `crash_tests`).
+//! - `aitbc-node check-db` checks a stopped node's database offline (the node's `cli::check_db`).
 
 mod state_view;
 #[cfg(any(test, feature = "testing"))]
