@@ -8,6 +8,7 @@
 
 use crate::crypto::{AccountId, Pair, Signature, SigningContext};
 use crate::hashing::Hash;
+use crate::state_machine::InvalidTransaction;
 use crate::types::{Balance, BlockNumber, Nonce};
 use codec::{Decode, Encode};
 
@@ -25,6 +26,23 @@ pub struct Extrinsic<C> {
     pub valid_until: Option<BlockNumber>,
     pub call: C,
     pub signature: Signature,
+}
+
+/// What [`Extrinsic::check_envelope`] checks a transaction against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvelopeCheck {
+    /// The chain the signature must be for.
+    pub genesis_hash: Hash,
+    /// The largest encoded transaction.
+    pub max_len: u64,
+    /// The block the transaction would be in.
+    pub number: BlockNumber,
+    /// The signer's next nonce on chain.
+    pub chain_nonce: Nonce,
+    /// The signature was verified already (at admission, or in a block's batch).
+    pub signatures_checked: bool,
+    /// A nonce above the chain's is allowed (the pool's view: it waits for the gap to close).
+    pub future_ok: bool,
 }
 
 /// The bytes a transaction signature covers.
@@ -75,6 +93,40 @@ impl<C: Encode> Extrinsic<C> {
             &self.signing_payload(genesis_hash, tx_version),
             &self.signer,
         )
+    }
+
+    /// The checks every transaction passes whatever its call, in this order: its encoded
+    /// length `len` within the limit, its signature (unless `signatures_checked`), not expired
+    /// at block `at.number`, and its nonce: below the signer's `chain_nonce` is stale, above it
+    /// future (allowed only where `at.future_ok`: in the pool, not in a block).
+    pub fn check_envelope(&self, len: u64, at: &EnvelopeCheck) -> Result<(), InvalidTransaction> {
+        if len > at.max_len {
+            return Err(InvalidTransaction::TooLarge {
+                size: len,
+                limit: at.max_len,
+            });
+        }
+        if !at.signatures_checked && !self.signature_is_valid(at.genesis_hash, TX_VERSION) {
+            return Err(InvalidTransaction::BadSignature);
+        }
+        if let Some(valid_until) = self.valid_until {
+            if at.number > valid_until {
+                return Err(InvalidTransaction::Expired { valid_until });
+            }
+        }
+        if self.nonce < at.chain_nonce {
+            return Err(InvalidTransaction::StaleNonce {
+                expected: at.chain_nonce,
+                got: self.nonce,
+            });
+        }
+        if self.nonce > at.chain_nonce && !at.future_ok {
+            return Err(InvalidTransaction::FutureNonce {
+                expected: at.chain_nonce,
+                got: self.nonce,
+            });
+        }
+        Ok(())
     }
 
     pub fn params(&self) -> TxParams {

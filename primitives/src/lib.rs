@@ -35,7 +35,7 @@ pub use block::{
 pub use codec_util::{decode_exact, is_truncated, BoundedVec, DecodeError};
 pub use commitment::{CommitmentUpdate, StateChanges};
 pub use crypto::{AccountId, Pair, SecretUriError, Signature, SigningContext};
-pub use extrinsic::{Extrinsic, SigningPayload, TX_VERSION};
+pub use extrinsic::{EnvelopeCheck, Extrinsic, SigningPayload, TX_VERSION};
 pub use hashing::{blake2_256, twox_128, Hash};
 pub use receipt::{ComputeReceipt, JobInfo, JobStatus, ReceiptClaim, ReceiptInfo};
 pub use state_machine::*;

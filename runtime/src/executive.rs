@@ -47,9 +47,9 @@ use aitbc_primitives::commitment::StateChanges;
 use aitbc_primitives::crypto::{verify_batch, SignatureCheck};
 use aitbc_primitives::{
     extrinsics_root, AccountId, AccountInfo, Balance, BlockContext, BlockError, BlockLimits,
-    BlockNumber, Digest, DigestItem, ExecutedBlock, Extrinsic, Hash, Header, InvalidTransaction,
-    JobId, JobInfo, Nonce, PendingBlock, ReceiptInfo, SigningContext, StateMachine, StateView,
-    TxOutcome, ValidTransaction, TX_VERSION,
+    BlockNumber, Digest, DigestItem, EnvelopeCheck, ExecutedBlock, Extrinsic, Hash, Header,
+    InvalidTransaction, JobId, JobInfo, Nonce, PendingBlock, ReceiptInfo, SigningContext,
+    StateMachine, StateView, TxOutcome, ValidTransaction, TX_VERSION,
 };
 use codec::Encode;
 
@@ -116,33 +116,18 @@ impl Runtime {
         mode: Mode,
     ) -> Result<Checked, InvalidTransaction> {
         let p = params::current(s);
-        if len > p.max_tx_bytes {
-            return Err(InvalidTransaction::TooLarge {
-                size: len,
-                limit: p.max_tx_bytes,
-            });
-        }
-        if !signatures_checked && !xt.signature_is_valid(self.genesis_hash, TX_VERSION) {
-            return Err(InvalidTransaction::BadSignature);
-        }
-        if let Some(valid_until) = xt.valid_until {
-            if number > valid_until {
-                return Err(InvalidTransaction::Expired { valid_until });
-            }
-        }
         let chain_nonce = system::nonce(s, &xt.signer);
-        if xt.nonce < chain_nonce {
-            return Err(InvalidTransaction::StaleNonce {
-                expected: chain_nonce,
-                got: xt.nonce,
-            });
-        }
-        if mode == Mode::Block && xt.nonce > chain_nonce {
-            return Err(InvalidTransaction::FutureNonce {
-                expected: chain_nonce,
-                got: xt.nonce,
-            });
-        }
+        xt.check_envelope(
+            len,
+            &EnvelopeCheck {
+                genesis_hash: self.genesis_hash,
+                max_len: p.max_tx_bytes,
+                number,
+                chain_nonce,
+                signatures_checked,
+                future_ok: mode == Mode::Pool,
+            },
+        )?;
         check_origin(&xt.call, &Origin::Signed(xt.signer), sudo::key(s).as_ref())?;
         let fee = compute_fee(&p, &xt.call, len, xt.tip);
         if !balances::can_pay(s, &xt.signer, fee) {

@@ -42,8 +42,8 @@ use aitbc_primitives::commitment::StateChanges;
 use aitbc_primitives::crypto::{verify_batch, SignatureCheck};
 use aitbc_primitives::{
     extrinsics_root, AccountId, AccountInfo, Balance, BlockContext, BlockError, BlockLimits,
-    Digest, ExecutedBlock, Extrinsic, Hash, Header, InvalidTransaction, PendingBlock,
-    SigningContext, StateMachine, StateView, TxOutcome, ValidTransaction, TX_VERSION,
+    Digest, EnvelopeCheck, ExecutedBlock, Extrinsic, Hash, Header, InvalidTransaction,
+    PendingBlock, SigningContext, StateMachine, StateView, TxOutcome, ValidTransaction, TX_VERSION,
 };
 use codec::Encode;
 use state::Reader;
@@ -76,40 +76,25 @@ impl NameRegistry {
         signatures_checked: bool,
         future_ok: bool,
     ) -> Result<u64, InvalidTransaction> {
-        let len = encoded_len(xt);
-        if len > MAX_TX_BYTES {
-            return Err(InvalidTransaction::TooLarge {
-                size: len,
-                limit: MAX_TX_BYTES,
-            });
-        }
-        if !signatures_checked && !xt.signature_is_valid(self.genesis_hash, TX_VERSION) {
-            return Err(InvalidTransaction::BadSignature);
-        }
-        if let Some(valid_until) = xt.valid_until {
-            if number > valid_until {
-                return Err(InvalidTransaction::Expired { valid_until });
-            }
-        }
+        let chain_nonce = r.nonce(&xt.signer);
+        xt.check_envelope(
+            encoded_len(xt),
+            &EnvelopeCheck {
+                genesis_hash: self.genesis_hash,
+                max_len: MAX_TX_BYTES,
+                number,
+                chain_nonce,
+                signatures_checked,
+                future_ok,
+            },
+        )?;
         // Free transactions: a tip would be a payment from a balance that does not exist.
         if xt.tip != 0 {
             return Err(RegistryError::TipNotAllowed.into());
         }
-        let chain_nonce = r.nonce(&xt.signer);
-        if xt.nonce < chain_nonce {
-            return Err(InvalidTransaction::StaleNonce {
-                expected: chain_nonce,
-                got: xt.nonce,
-            });
-        }
         if xt.nonce > chain_nonce {
-            if future_ok {
-                return Ok(chain_nonce);
-            }
-            return Err(InvalidTransaction::FutureNonce {
-                expected: chain_nonce,
-                got: xt.nonce,
-            });
+            // The pool's view: valid once the nonces before it are in (nothing else to check).
+            return Ok(chain_nonce);
         }
         xt.call.check(r, &xt.signer)?;
         Ok(chain_nonce)

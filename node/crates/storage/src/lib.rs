@@ -45,8 +45,9 @@
 //!   emits chain events (which the finality voter and the RPC follow) and returns to the author
 //!   (which then announces the block) only after the commit returned. A block or finalization
 //!   the node reported is therefore on disk; a cut before a sync, even with any subset of the
-//!   unsynced pages written, reopens at the last complete commit (the node's `crash_tests`, on [`test_disk`]: a cut before
-//!   every sync, clean and torn, through the real client, each image checked with `check-db`).
+//!   unsynced pages written, reopens at the last complete commit (the node's `crash_tests`, on
+//!   `test_disk`: a cut before every sync, clean and torn, through the real client, each image
+//!   checked with `check-db`).
 //! - Disk faults (a full or failing disk): redb fails the write and from then on refuses every
 //!   operation on that handle (`PreviousIo`) until the file is reopened, and whether the failed
 //!   commit reached the disk is known only after reopening. So the first failed durable write
