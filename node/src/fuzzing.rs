@@ -243,9 +243,9 @@ pub fn network_message(data: &[u8]) {
             }
             SyncResponse::Peers(records) => {
                 for r in records.iter() {
-                    let _ = libp2p::PeerId::from_bytes(&r.peer_id);
+                    let _ = network::PeerId::from_bytes(&r.peer_id);
                     for a in r.addrs.iter() {
-                        let _ = libp2p::Multiaddr::try_from(a.to_vec());
+                        let _ = network::Multiaddr::try_from(a.to_vec());
                     }
                 }
             }

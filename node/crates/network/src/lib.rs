@@ -55,8 +55,9 @@
 //! [`NetworkEvent::PeerConnected`] (and listed by [`NetworkHandle::peers`]) only once its genesis
 //! hash equals ours. A peer whose genesis differs (from its `Status`, its identify protocol
 //! version `/aitbc/<genesis-hex>`, or because it does not speak our sync protocol) is
-//! disconnected, logged at warn with both hashes, forgotten, and refused by peer id for the ban
-//! duration. Ready peers are asked their `Status` again every [`STATUS_REFRESH`].
+//! disconnected, logged at warn (with both hashes when it told us its own), forgotten, and
+//! refused by peer id for the ban duration. Connected peers are asked their `Status` again every
+//! [`STATUS_REFRESH`].
 //!
 //! ## Peer exchange
 //! `SyncRequest::Peers` asks a peer for the peers of our chain it is connected to (at most
@@ -77,7 +78,8 @@
 //! identify announces; last seen; 512 peers) and redialed when disconnected and after a restart
 //! (given up after 64 failed dials in a row, about four minutes; peer exchange finds it again
 //! later). Incoming connections are capped per IP
-//! ([`NetworkConfig::max_per_ip`]) and connected peers overall ([`NetworkConfig::max_peers`]).
+//! ([`NetworkConfig::max_per_ip`]) and connected peers overall ([`NetworkConfig::max_peers`]:
+//! the connection gate refuses one more; scheduled dials stop at the cap too).
 //! Each [`Misbehaviour`] costs points ([`Misbehaviour::cost`]); the score recovers 10 % toward 0
 //! every 10 s; at [`reputation::BAN_THRESHOLD`] (-100) the peer is disconnected and banned by peer
 //! id and by the IPs it was connected from (loopback excepted: the nodes of a local devnet share
@@ -85,13 +87,28 @@
 //! is removed from the peer store. The score is also
 //! gossipsub's application score, so a low-scored peer stops receiving our publications (-50) and
 //! is graylisted (-80) before the ban.
+//!
+//! ## Layout
+//! `service` holds [`start`] and the worker task's event loop; `swarm` builds the swarm
+//! (transports, behaviours, gossipsub scoring) and binds the listeners. The worker's handling is
+//! split by concern: `gossip` (publishing, validation, gossip rate), `requests` (sync requests
+//! both ways, request rate), `handshake` (`Status` and identify checks), `peer_exchange`, and
+//! `peers` (dial targets and backoff, the peer store's writer, connections, reputation and bans).
+//! `gate` refuses connections, `protocol` is the wire format, `reputation` keeps scores and bans,
+//! `store` the known peers and `key` the node key.
 
 mod gate;
+mod gossip;
+mod handshake;
 pub mod key;
+mod peer_exchange;
+mod peers;
 pub mod protocol;
 pub mod reputation;
+mod requests;
 mod service;
 pub mod store;
+mod swarm;
 #[cfg(test)]
 mod tests;
 
@@ -109,10 +126,13 @@ pub use protocol::{
     Status, SyncRequest, SyncResponse, Topic, MAX_BLOCKS_PER_REQUEST, MAX_HASHES_PER_REQUEST,
 };
 pub use reputation::Misbehaviour;
-pub use service::start;
 /// The request side of sync without a swarm, for the node's fuzz harness.
 #[cfg(feature = "fuzzing")]
-pub use service::{answers, serve};
+pub use requests::{answers, serve};
+pub use service::start;
+
+/// The target of the network's log lines.
+const LOG: &str = "net";
 
 /// Ready peers are asked their `Status` again this often.
 pub const STATUS_REFRESH: Duration = Duration::from_secs(15);
