@@ -160,7 +160,7 @@ async fn submit_all(
                     Err(e) => return Err(e),
                 }
             }
-            Ok::<_, anyhow::Error>(out)
+            Ok::<_, aitbc_rpc::http_client::HttpError>(out)
         }));
     }
     let mut all = Vec::new();
@@ -171,7 +171,7 @@ async fn submit_all(
 }
 
 async fn head(http: &mut HttpClient) -> anyhow::Result<Value> {
-    http.get_ok("/rpc/getHead").await
+    Ok(http.get_ok("/rpc/getHead").await?)
 }
 
 /// The largest RSS of `pids`, MiB.

@@ -3,7 +3,7 @@
 use super::{AttestError, Coordinator, Escrow};
 use aitbc_primitives::{ComputeReceipt, JobInfo};
 use aitbc_rpc::error::ApiError;
-use aitbc_rpc::http_client::HttpClient;
+use aitbc_rpc::http_client::{HttpClient, HttpError};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response};
@@ -110,7 +110,7 @@ async fn handle(state: &Arc<Mutex<Coordinator>>, req: Request<Incoming>) -> Resp
                         return error(ApiError::new(
                             503,
                             "chain_unavailable",
-                            format!("cannot read the escrow from the node at {url}: {e:#}"),
+                            format!("cannot read the escrow from the node at {url}: {e}"),
                         ))
                     }
                 },
@@ -155,9 +155,25 @@ async fn handle(state: &Arc<Mutex<Coordinator>>, req: Request<Incoming>) -> Resp
     }
 }
 
+/// Why the escrow could not be read from the node (answered 503 `chain_unavailable`).
+#[derive(Debug, thiserror::Error)]
+enum ChainReadError {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error("getJob answered {status}: {body}")]
+    Job {
+        status: u16,
+        body: serde_json::Value,
+    },
+    #[error("the job does not decode: {0}")]
+    BadJob(#[from] serde_json::Error),
+    #[error("getParams has no max_units_per_receipt")]
+    NoUnitCap,
+}
+
 /// Reads the receipt's escrow and the chain's unit cap from the node at `url`, at its best
 /// block (`GET /rpc/getJob/{client}/{job}`: 404 means no escrow; `GET /rpc/getParams`).
-async fn read_escrow(url: &str, receipt: &ComputeReceipt) -> anyhow::Result<Escrow> {
+async fn read_escrow(url: &str, receipt: &ComputeReceipt) -> Result<Escrow, ChainReadError> {
     let mut rpc = HttpClient::new(url)?;
     let (status, job) = rpc
         .get(&format!(
@@ -168,13 +184,13 @@ async fn read_escrow(url: &str, receipt: &ComputeReceipt) -> anyhow::Result<Escr
     let job = match status {
         200 => Some(serde_json::from_value::<JobInfo>(job)?),
         404 => None,
-        _ => anyhow::bail!("getJob answered {status}: {job}"),
+        _ => return Err(ChainReadError::Job { status, body: job }),
     };
     let params = rpc.get_ok("/rpc/getParams").await?;
     let max_units_per_receipt = params["params"]["max_units_per_receipt"]
         .as_str()
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("getParams has no max_units_per_receipt"))?;
+        .ok_or(ChainReadError::NoUnitCap)?;
     Ok(Escrow {
         job,
         max_units_per_receipt,

@@ -1,12 +1,36 @@
 //! A minimal JSON-over-HTTP/1.1 client for the CLI, tools and tests (one keep-alive connection).
 
-use anyhow::{anyhow, Context};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
+
+/// Why a call to the node failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("RPC URL must start with http:// (got {0:?})")]
+    NotHttp(String),
+    #[error("RPC URL must be http://host:port (got {0:?})")]
+    BadUrl(String),
+    #[error("cannot connect to the node at http://{authority}: {source}")]
+    Connect {
+        authority: String,
+        source: std::io::Error,
+    },
+    #[error("HTTP: {0}")]
+    Http(#[from] hyper::Error),
+    #[error("HTTP request: {0}")]
+    Request(#[from] hyper::http::Error),
+    /// The node answered with another status than 200 (`get_ok`, `post_ok`).
+    #[error("node refused ({status} {code}): {message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+}
 
 /// A JSON client bound to one node (`http://host:port`).
 pub struct HttpClient {
@@ -23,13 +47,13 @@ impl std::fmt::Debug for HttpClient {
 
 impl HttpClient {
     /// `base`: `http://host:port` (a trailing slash is fine).
-    pub fn new(base: &str) -> anyhow::Result<Self> {
+    pub fn new(base: &str) -> Result<Self, HttpError> {
         let rest = base
             .trim_end_matches('/')
             .strip_prefix("http://")
-            .ok_or_else(|| anyhow!("RPC URL must start with http:// (got {base:?})"))?;
+            .ok_or_else(|| HttpError::NotHttp(base.to_string()))?;
         if rest.is_empty() || rest.contains('/') {
-            return Err(anyhow!("RPC URL must be http://host:port (got {base:?})"));
+            return Err(HttpError::BadUrl(base.to_string()));
         }
         Ok(HttpClient {
             authority: rest.to_string(),
@@ -49,22 +73,26 @@ impl HttpClient {
         self
     }
 
-    async fn connect(&mut self) -> anyhow::Result<&mut SendRequest<Full<Bytes>>> {
-        if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
-            let stream = tokio::net::TcpStream::connect(&self.authority)
-                .await
-                .with_context(|| {
-                    format!("cannot connect to the node at http://{}", self.authority)
-                })?;
-            let _ = stream.set_nodelay(true);
-            let (sender, conn) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-            tokio::spawn(async move {
-                let _ = conn.await;
-            });
-            self.sender = Some(sender);
-        }
-        self.sender.as_mut().ok_or_else(|| anyhow!("no connection"))
+    async fn connect(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, HttpError> {
+        let sender = match self.sender.take() {
+            Some(open) if !open.is_closed() => open,
+            _ => {
+                let stream = tokio::net::TcpStream::connect(&self.authority)
+                    .await
+                    .map_err(|source| HttpError::Connect {
+                        authority: self.authority.clone(),
+                        source,
+                    })?;
+                let _ = stream.set_nodelay(true);
+                let (sender, conn) =
+                    hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+                sender
+            }
+        };
+        Ok(self.sender.insert(sender))
     }
 
     /// Sends a request; returns the status and the JSON body (`Value::String` if not JSON).
@@ -73,7 +101,7 @@ impl HttpClient {
         method: Method,
         path: &str,
         body: Option<&Value>,
-    ) -> anyhow::Result<(u16, Value)> {
+    ) -> Result<(u16, Value), HttpError> {
         let authority = self.authority.clone();
         let bearer = self.bearer.clone();
         let sender = self.connect().await?;
@@ -100,40 +128,45 @@ impl HttpClient {
         Ok((status, value))
     }
 
-    pub async fn get(&mut self, path: &str) -> anyhow::Result<(u16, Value)> {
+    pub async fn get(&mut self, path: &str) -> Result<(u16, Value), HttpError> {
         self.request(Method::GET, path, None).await
     }
 
-    pub async fn post(&mut self, path: &str, body: &Value) -> anyhow::Result<(u16, Value)> {
+    pub async fn post(&mut self, path: &str, body: &Value) -> Result<(u16, Value), HttpError> {
         self.request(Method::POST, path, Some(body)).await
     }
 
     /// GET that must answer 200.
-    pub async fn get_ok(&mut self, path: &str) -> anyhow::Result<Value> {
+    pub async fn get_ok(&mut self, path: &str) -> Result<Value, HttpError> {
         let (status, v) = self.get(path).await?;
         ok(status, v)
     }
 
     /// POST that must answer 200.
-    pub async fn post_ok(&mut self, path: &str, body: &Value) -> anyhow::Result<Value> {
+    pub async fn post_ok(&mut self, path: &str, body: &Value) -> Result<Value, HttpError> {
         let (status, v) = self.post(path, body).await?;
         ok(status, v)
     }
 }
 
 /// Turns a non-200 answer into an error carrying the node's code and message.
-fn ok(status: u16, v: Value) -> anyhow::Result<Value> {
+fn ok(status: u16, v: Value) -> Result<Value, HttpError> {
     if status == 200 {
         return Ok(v);
     }
     let code = v
         .pointer("/error/code")
         .and_then(Value::as_str)
-        .unwrap_or("error");
+        .unwrap_or("error")
+        .to_string();
     let message = v
         .pointer("/error/message")
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| v.to_string());
-    Err(anyhow!("node refused ({status} {code}): {message}"))
+    Err(HttpError::Refused {
+        status,
+        code,
+        message,
+    })
 }

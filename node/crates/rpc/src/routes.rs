@@ -1,7 +1,7 @@
 //! The route table: [`ROUTES`] (the core routes, for any state machine) followed by the chain
 //! extension's routes ([`crate::context::RpcExtension`]). A [`Router`] holds both; the outermost
 //! layer matches each request once and tags it with its route, which metrics and logs name and
-//! [`crate::handler`] dispatches on.
+//! the handler (`handler.rs`) dispatches on.
 
 use crate::error::ApiError;
 
