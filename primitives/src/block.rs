@@ -13,7 +13,7 @@
 //!   (`consensus::finality`); the wire types and the stateless justification check are here.
 
 use crate::codec_util::BoundedVec;
-use crate::crypto::{verify_batch, AccountId, Pair, Signature, SignatureCheck, SigningContext};
+use crate::crypto::{first_invalid, AccountId, Pair, Signature, SignatureCheck, SigningContext};
 use crate::hashing::Hash;
 use crate::types::{BlockNumber, Slot};
 use codec::{Decode, Encode};
@@ -206,14 +206,10 @@ impl SignedVote {
                 signature: v.signature,
             })
             .collect();
-        if verify_batch(&checks) {
-            return Ok(());
+        match first_invalid(&checks) {
+            None => Ok(()),
+            Some(i) => Err(votes[i].voter),
         }
-        Err(votes
-            .iter()
-            .find(|v| !v.verify(genesis))
-            .or(votes.first())
-            .map_or(AccountId([0; 32]), |v| v.voter))
     }
 
     /// Whether `other` is the same vote (same voter, round, set, kind and target). Signatures are

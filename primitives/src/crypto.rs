@@ -214,6 +214,22 @@ pub fn verify_batch(checks: &[SignatureCheck<'_>]) -> bool {
     schnorrkel::verify_batch(transcripts, &sigs, &publics, false).is_ok()
 }
 
+/// The index of the first invalid signature of `checks`, `None` when all are valid: one batch
+/// check, and one by one only when the batch fails. A batch that fails while every signature
+/// passes alone cannot happen with a correct verifier; it names the first (refuse rather than
+/// accept).
+pub fn first_invalid(checks: &[SignatureCheck<'_>]) -> Option<usize> {
+    if verify_batch(checks) {
+        return None;
+    }
+    Some(
+        checks
+            .iter()
+            .position(|c| !c.signature.verify(c.context, c.message, &c.signer))
+            .unwrap_or(0),
+    )
+}
+
 /// Why a secret URI was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretUriError {
@@ -537,6 +553,10 @@ mod tests {
                 c.signer = *s;
             }
             proptest::prop_assert_eq!(verify_batch(&all), one_by_one(&all));
+            let first_bad = all
+                .iter()
+                .position(|c| !c.signature.verify(c.context, c.message, &c.signer));
+            proptest::prop_assert_eq!(first_invalid(&all), first_bad);
         }
     }
 }

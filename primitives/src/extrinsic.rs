@@ -6,7 +6,7 @@
 //! format. `valid_until` (a block number) makes a transaction mortal: in any block after it, the
 //! transaction is invalid. The transaction hash is blake2b-256 of the encoded extrinsic.
 
-use crate::crypto::{AccountId, Pair, Signature, SigningContext};
+use crate::crypto::{first_invalid, AccountId, Pair, Signature, SignatureCheck, SigningContext};
 use crate::hashing::Hash;
 use crate::state_machine::InvalidTransaction;
 use crate::types::{Balance, BlockNumber, Nonce};
@@ -127,6 +127,31 @@ impl<C: Encode> Extrinsic<C> {
             });
         }
         Ok(())
+    }
+
+    /// The encoded length in bytes (what size limits count).
+    pub fn encoded_len(&self) -> u64 {
+        u64::try_from(self.encoded_size()).unwrap_or(u64::MAX)
+    }
+
+    /// The index of the first transaction of `xts` whose own signature is invalid for the chain
+    /// of `genesis_hash` (one batch check: [`first_invalid`]); `None` when all are valid.
+    pub fn first_bad_signature(xts: &[Extrinsic<C>], genesis_hash: Hash) -> Option<usize> {
+        let payloads: Vec<Vec<u8>> = xts
+            .iter()
+            .map(|xt| xt.signing_payload(genesis_hash, TX_VERSION))
+            .collect();
+        let checks: Vec<SignatureCheck<'_>> = xts
+            .iter()
+            .zip(&payloads)
+            .map(|(xt, payload)| SignatureCheck {
+                context: SigningContext::Transaction,
+                message: payload,
+                signer: xt.signer,
+                signature: xt.signature,
+            })
+            .collect();
+        first_invalid(&checks)
     }
 
     pub fn params(&self) -> TxParams {

@@ -2,12 +2,14 @@
 //!
 //! ## Lifecycle
 //! Building: [`StateMachine::initialize_block`] -> [`StateMachine::apply_extrinsic`]* ->
-//! [`StateMachine::finalize_block`]. Importing: [`StateMachine::execute_block`] runs the same
-//! steps and then checks the header's extrinsics root, digest and state root against its own.
+//! [`StateMachine::finalize_block`]. Importing: the trait's [`StateMachine::execute_block`] runs
+//! the same steps and then checks the header's extrinsics root, digest and state root against
+//! its own.
 //!
 //! ## Checks before dispatch (a failure makes the transaction *invalid*: it pays nothing)
 //! In this order, by the pool (`validate_transaction`, as if in the next block, number =
-//! stored number + 1) and by `apply_extrinsic` (the current block):
+//! stored number + 1) and by `apply_extrinsic` (the current block); 1-4 are every chain's
+//! envelope checks ([`aitbc_primitives::Extrinsic::check_envelope`]):
 //! 1. encoded size `<= max_tx_bytes` (`TooLarge`);
 //! 2. the signature over `xt.signing_payload(genesis_hash, TX_VERSION)` (`BadSignature`),
 //!    skipped when the caller already verified it. The payload includes the genesis hash and the
@@ -15,13 +17,14 @@
 //!    format fails here, as `BadSignature`: the signature does not verify over *our* payload;
 //! 3. `valid_until`: invalid once the block number exceeds it (`Expired`);
 //! 4. the nonce: below the chain's is `StaleNonce`; above it is fine for the pool (a *future*
-//!    transaction that `requires` the tag of its predecessor) and `FutureNonce` for a block;
+//!    transaction, waiting for its predecessors) and `FutureNonce` for a block;
 //! 5. origin rules ([`crate::dispatch::check_origin`], `BadOrigin`);
 //! 6. the fee, `base_fee + fee_per_byte * encoded_len + weight_fee + tip` (the weight fee is
 //!    `call_weight * weight_fee_per_ms / 10^6`, [`crate::weight`]; the sudo key's `sudo.*` calls pay
 //!    only their tip), payable from the current balance
 //!    (`CannotPayFee`);
-//! 7. for a receipt claim, every claim rule ([`crate::receipts::check_claim`], `Claim(..)`); for a
+//! 7. for a receipt claim, every claim rule ([`crate::receipts::check_claim`], a
+//!    [`ClaimError`] carried as `InvalidTransaction::Custom`); for a
 //!    refund, that the escrow exists, is open and has expired ([`crate::receipts::check_refund`]);
 //! 8. in a block only: the block limits `max_block_txs`, `max_block_bytes` and the weight limit
 //!    derived from the slot duration ([`crate::weight::max_block_weight`]) (`ExhaustsResources`).
@@ -33,9 +36,8 @@
 //! step is checked arithmetic and returns an error instead.
 //!
 //! ## Pool answer
-//! `priority = tip * 1024 / encoded_len` (saturating); `provides = [SCALE(signer, nonce)]`;
-//! `requires = [SCALE(signer, nonce - 1)]` when the nonce is ahead of the chain;
-//! `longevity = valid_until - current number` (or `u64::MAX` for an immortal transaction).
+//! `priority = tip * 1024 / encoded_len` (saturating) and the signer's nonce on chain: the pool
+//! orders each sender's transactions by nonce.
 
 use crate::api::{AdminAction, AdminApi, AdminError, ComputeApi};
 use crate::dispatch::{check_origin, claims_in, dispatch, Origin};
@@ -51,7 +53,6 @@ use aitbc_primitives::{
     InvalidTransaction, JobId, JobInfo, Nonce, PendingBlock, ReceiptInfo, SigningContext,
     StateMachine, StateView, TxOutcome, ValidTransaction, TX_VERSION,
 };
-use codec::Encode;
 
 /// The AITBC runtime for one chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,10 +95,6 @@ pub fn compute_fee(params: &Params, call: &Call, len: u64, tip: Balance) -> Bala
                 / 1_000_000,
         )
         .saturating_add(tip)
-}
-
-fn encoded_len(xt: &Extrinsic<Call>) -> u64 {
-    u64::try_from(xt.encoded_size()).unwrap_or(u64::MAX)
 }
 
 impl Runtime {
@@ -217,7 +214,7 @@ impl StateMachine for Runtime {
         let mut scratch = StateChanges::new();
         let s = Overlay::new(state, &mut scratch);
         let current = system::block_number(&s);
-        let len = encoded_len(xt);
+        let len = xt.encoded_len();
         let checked = self.pre_dispatch(
             &s,
             xt,
@@ -261,7 +258,7 @@ impl StateMachine for Runtime {
         xt: &Extrinsic<Call>,
         signatures_checked: bool,
     ) -> Result<TxOutcome<Event>, InvalidTransaction> {
-        let len = encoded_len(xt);
+        let len = xt.encoded_len();
         let PendingBlock {
             context,
             changes,
@@ -401,7 +398,7 @@ impl StateMachine for Runtime {
     }
 
     fn fee(&self, state: &dyn StateView, xt: &Extrinsic<Call>) -> Balance {
-        compute_fee(&params::read(state), &xt.call, encoded_len(xt), xt.tip)
+        compute_fee(&params::read(state), &xt.call, xt.encoded_len(), xt.tip)
     }
 
     fn account(&self, state: &dyn StateView, who: &AccountId) -> AccountInfo {

@@ -39,13 +39,11 @@ pub use genesis::{Genesis, GenesisError};
 pub use state::{NameRecord, MAX_NAME_LEN, MAX_VALUE_LEN};
 
 use aitbc_primitives::commitment::StateChanges;
-use aitbc_primitives::crypto::{verify_batch, SignatureCheck};
 use aitbc_primitives::{
     extrinsics_root, AccountId, AccountInfo, Balance, BlockContext, BlockError, BlockLimits,
     Digest, EnvelopeCheck, ExecutedBlock, Extrinsic, Hash, Header, InvalidTransaction,
-    PendingBlock, SigningContext, StateMachine, StateView, TxOutcome, ValidTransaction, TX_VERSION,
+    PendingBlock, StateMachine, StateView, TxOutcome, ValidTransaction,
 };
-use codec::Encode;
 use state::Reader;
 
 /// At most this many transactions in a block.
@@ -78,7 +76,7 @@ impl NameRegistry {
     ) -> Result<u64, InvalidTransaction> {
         let chain_nonce = r.nonce(&xt.signer);
         xt.check_envelope(
-            encoded_len(xt),
+            xt.encoded_len(),
             &EnvelopeCheck {
                 genesis_hash: self.genesis_hash,
                 max_len: MAX_TX_BYTES,
@@ -99,10 +97,6 @@ impl NameRegistry {
         xt.call.check(r, &xt.signer)?;
         Ok(chain_nonce)
     }
-}
-
-fn encoded_len(xt: &Extrinsic<Call>) -> u64 {
-    u64::try_from(xt.encoded_size()).unwrap_or(u64::MAX)
 }
 
 impl StateMachine for NameRegistry {
@@ -155,7 +149,7 @@ impl StateMachine for NameRegistry {
         xt: &Extrinsic<Call>,
         signatures_checked: bool,
     ) -> Result<TxOutcome<Event>, InvalidTransaction> {
-        let len = encoded_len(xt);
+        let len = xt.encoded_len();
         {
             let r = Reader::new(state, &block.changes);
             self.check(&r, xt, block.context.number, signatures_checked, false)?;
@@ -202,29 +196,10 @@ impl StateMachine for NameRegistry {
     }
 
     fn check_signatures(&self, xts: &[Extrinsic<Call>]) -> Result<(), (usize, InvalidTransaction)> {
-        let payloads: Vec<Vec<u8>> = xts
-            .iter()
-            .map(|xt| xt.signing_payload(self.genesis_hash, TX_VERSION))
-            .collect();
-        let checks: Vec<SignatureCheck<'_>> = xts
-            .iter()
-            .zip(&payloads)
-            .map(|(xt, payload)| SignatureCheck {
-                context: SigningContext::Transaction,
-                message: payload,
-                signer: xt.signer,
-                signature: xt.signature,
-            })
-            .collect();
-        if verify_batch(&checks) {
-            return Ok(());
+        match Extrinsic::first_bad_signature(xts, self.genesis_hash) {
+            None => Ok(()),
+            Some(i) => Err((i, InvalidTransaction::BadSignature)),
         }
-        // Name the first bad one (the batch is all-or-nothing).
-        let bad = checks
-            .iter()
-            .position(|c| !c.signature.verify(c.context, c.message, &c.signer))
-            .unwrap_or(0);
-        Err((bad, InvalidTransaction::BadSignature))
     }
 
     fn fee(&self, _state: &dyn StateView, _xt: &Extrinsic<Call>) -> Balance {
