@@ -8,7 +8,7 @@ use aitbc_chain_spec::ChainSpec;
 use aitbc_client::metrics::Metrics;
 use aitbc_client::{Client, GenesisBlock};
 use aitbc_consensus::clock::SharedClock;
-use aitbc_network::{self as network, NetworkConfig, NetworkHandle, Topic};
+use aitbc_network::{self as network, NetworkConfig, NetworkHandle, SharedNetwork, Topic};
 use aitbc_primitives::{Pair, StateMachine};
 use aitbc_rpc::{RpcConfig, RpcExtension, RpcHandle};
 use aitbc_runtime::Runtime;
@@ -205,18 +205,20 @@ pub async fn start_chain<S: StateMachine>(
                 .context("cannot start the network")?;
             tracing::info!(target: "p2p", peer_id = %net.local_peer_id(),
                 addrs = ?net.listen_addrs(), "listening for peers");
+            // The workers see the network through its seam only.
+            let seam: SharedNetwork = Arc::new(net.clone());
             let batcher = Arc::new(sync::TxBatcher::default());
             let collect = batcher.clone();
             client.set_tx_announcer(Box::new(move |bytes| collect.push(bytes)));
             tasks.push(tokio::spawn(sync::publish_transactions(
                 batcher,
-                net.clone(),
+                seam.clone(),
                 rx.clone(),
             )));
             tasks.push(net_task);
             tasks.push(tokio::spawn(sync::run(
                 client.clone(),
-                net.clone(),
+                seam,
                 events,
                 finality_tx,
                 rx.clone(),
@@ -225,6 +227,7 @@ pub async fn start_chain<S: StateMachine>(
         }
         None => None,
     };
+    let seam = network.clone().map(|n| Arc::new(n) as SharedNetwork);
     let RpcHandle {
         local_addr,
         task: rpc_task,
@@ -250,13 +253,13 @@ pub async fn start_chain<S: StateMachine>(
             voter,
             config.authority.clone(),
             config.authority.is_some().then(|| slots.clone()),
-            network.clone(),
+            seam.clone(),
             finality_rx,
             rx.clone(),
         )));
     }
     if let Some(key) = config.authority.clone() {
-        let publisher = network.clone();
+        let publisher = seam.clone();
         let announce: author::Announce<S> = Arc::new(move |block| {
             if let Some(net) = &publisher {
                 let _ = net.publish(Topic::Blocks, codec::Encode::encode(block));

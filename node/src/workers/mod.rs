@@ -1,5 +1,5 @@
 //! The node's long-running tasks, each driving a pure part from a crate below with the node's
-//! clock, network and storage:
+//! clock, network (through the `aitbc_network::Network` seam: libp2p or in memory) and storage:
 //!
 //! - [`author`]: wakes every slot and, when it is this node's turn, builds, seals and imports a
 //!   block (rules: `aitbc_consensus::slots`);
@@ -12,6 +12,8 @@
 pub mod author;
 pub mod informant;
 pub mod pruner;
+#[cfg(test)]
+mod seam_tests;
 pub mod signed_slots;
 pub mod sync;
 pub mod voting;

@@ -30,7 +30,7 @@
 use aitbc_client::{Client, ImportError, SignedBlockOf};
 use aitbc_consensus::slots::{HeaderError, MAX_FUTURE_SLOTS};
 use aitbc_network::{
-    Misbehaviour, NetworkEvent, NetworkHandle, PeerId, Status, SyncProvider, SyncRequest,
+    Misbehaviour, NetworkEvent, PeerId, SharedNetwork, Status, SyncProvider, SyncRequest,
     SyncResponse, Topic, Validation, MAX_BLOCKS_PER_REQUEST,
 };
 use aitbc_primitives::{decode_exact, BoundedVec, Hash, Justification, StateMachine};
@@ -98,7 +98,7 @@ impl TxBatcher {
 /// Publishes the batched transactions every [`TX_BATCH_EVERY`] until `shutdown` turns true.
 pub async fn publish_transactions(
     batcher: Arc<TxBatcher>,
-    net: NetworkHandle,
+    net: SharedNetwork,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(TX_BATCH_EVERY);
@@ -218,7 +218,7 @@ fn offence(e: &ImportError) -> Option<Misbehaviour> {
 /// Runs the bridge until `shutdown` turns true.
 pub async fn run<S: StateMachine>(
     client: Arc<Client<S>>,
-    net: NetworkHandle,
+    net: SharedNetwork,
     mut events: mpsc::Receiver<NetworkEvent>,
     finality: mpsc::Sender<FinalityInput>,
     mut shutdown: watch::Receiver<bool>,
@@ -277,7 +277,7 @@ pub async fn run<S: StateMachine>(
 
 async fn on_gossip_block<S: StateMachine>(
     client: &Arc<Client<S>>,
-    net: &NetworkHandle,
+    net: &SharedNetwork,
     finality: &mpsc::Sender<FinalityInput>,
     peer: PeerId,
     data: Vec<u8>,
@@ -393,7 +393,7 @@ struct CatchUp {
 /// Starts a catch-up round when a peer is ahead and none is running.
 fn maybe_catch_up<S: StateMachine>(
     client: &Arc<Client<S>>,
-    net: &NetworkHandle,
+    net: &SharedNetwork,
     finality: &mpsc::Sender<FinalityInput>,
     syncing: &Arc<CatchUp>,
 ) {
@@ -432,7 +432,7 @@ fn maybe_catch_up<S: StateMachine>(
 /// Downloads and imports blocks from `peer` until we have its best block (see the module docs).
 async fn catch_up<S: StateMachine>(
     client: &Arc<Client<S>>,
-    net: &NetworkHandle,
+    net: &SharedNetwork,
     finality: &mpsc::Sender<FinalityInput>,
     peer: PeerId,
     target: u64,

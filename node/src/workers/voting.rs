@@ -31,7 +31,7 @@ use super::signed_slots::SignedSlots;
 use crate::workers::sync::FinalityInput;
 use aitbc_client::Client;
 use aitbc_consensus::finality::{Action, Chain, Note, PersistedRound, Voter, VoterConfig};
-use aitbc_network::{Misbehaviour, NetworkHandle, SyncRequest, SyncResponse, Topic, Validation};
+use aitbc_network::{Misbehaviour, SharedNetwork, SyncRequest, SyncResponse, Topic, Validation};
 use aitbc_primitives::{
     decode_exact, BlockNumber, Hash, Header, Justification, Pair, SignedVote, StateMachine,
     VoteTarget,
@@ -183,7 +183,7 @@ struct Worker<S: StateMachine> {
     voter: SharedVoter,
     key: Option<Pair>,
     record: Option<Arc<SignedSlots>>,
-    net: Option<NetworkHandle>,
+    net: Option<SharedNetwork>,
     /// False after a failed durable write: observe only.
     may_vote: bool,
     resend: u32,
@@ -218,7 +218,7 @@ pub async fn run<S: StateMachine>(
     voter: SharedVoter,
     key: Option<Pair>,
     record: Option<Arc<SignedSlots>>,
-    net: Option<NetworkHandle>,
+    net: Option<SharedNetwork>,
     mut inputs: mpsc::Receiver<FinalityInput>,
     mut shutdown: watch::Receiver<bool>,
 ) {

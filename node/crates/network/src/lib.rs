@@ -101,11 +101,13 @@ mod gate;
 mod gossip;
 mod handshake;
 pub mod key;
+pub mod memory;
 mod peer_exchange;
 mod peers;
 pub mod protocol;
 pub mod reputation;
 mod requests;
+mod seam;
 mod service;
 pub mod store;
 mod swarm;
@@ -129,6 +131,7 @@ pub use reputation::Misbehaviour;
 /// The request side of sync without a swarm, for the node's fuzz harness.
 #[cfg(feature = "fuzzing")]
 pub use requests::{answers, serve};
+pub use seam::{Answer, Network, SharedNetwork};
 pub use service::start;
 
 /// The target of the network's log lines.
