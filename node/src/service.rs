@@ -8,6 +8,7 @@ use aitbc_chain_spec::ChainSpec;
 use aitbc_client::metrics::Metrics;
 use aitbc_client::{Client, GenesisBlock};
 use aitbc_consensus::clock::SharedClock;
+use aitbc_network::memory::MemoryNetwork;
 use aitbc_network::{self as network, NetworkConfig, NetworkHandle, SharedNetwork, Topic};
 use aitbc_primitives::{Pair, StateMachine};
 use aitbc_rpc::{RpcConfig, RpcExtension, RpcHandle};
@@ -47,6 +48,29 @@ pub struct Chain<S: StateMachine> {
     pub rpc: Arc<dyn RpcExtension<S>>,
 }
 
+/// How a node reaches its peers.
+#[derive(Debug, Clone, Default)]
+pub enum Networking {
+    /// No peers (a lone node).
+    #[default]
+    Off,
+    /// libp2p with these settings; the genesis hash and base directory are filled in at start.
+    Libp2p(NetworkConfig),
+    /// A member of an in-memory network (tests and simulation): the workers run on it through
+    /// the same seam; the RPC shows no peers.
+    Memory(Arc<MemoryNetwork>),
+}
+
+impl Networking {
+    /// The libp2p settings, if the node runs libp2p.
+    pub fn libp2p_mut(&mut self) -> Option<&mut NetworkConfig> {
+        match self {
+            Networking::Libp2p(config) => Some(config),
+            Networking::Off | Networking::Memory(_) => None,
+        }
+    }
+}
+
 /// Everything a node needs to start, validated. `C` is the chain: [`AitbcChain`] for
 /// [`start`], a [`Chain`] for [`start_chain`].
 #[derive(Debug, Clone)]
@@ -57,9 +81,8 @@ pub struct NodeConfig<C = AitbcChain> {
     pub rpc: RpcConfig,
     pub pool: PoolLimits,
     pub name: String,
-    /// Peer-to-peer settings; `None` runs the node without a network. The genesis hash and base
-    /// directory are filled in at start.
-    pub network: Option<NetworkConfig>,
+    /// How the node reaches its peers.
+    pub network: Networking,
     /// The time authoring, voting and import read.
     pub clock: SharedClock,
 }
@@ -186,48 +209,54 @@ pub async fn start_chain<S: StateMachine>(
     let voter = multi_authority
         .then(|| voting::voter(&client, config.authority.clone(), Some(&slots)))
         .transpose()?;
-    let network = match config.network.clone() {
-        Some(mut net_config) => {
+    let votes_of = voter.clone();
+    let provider = Arc::new(sync::ClientProvider {
+        client: client.clone(),
+        votes: Arc::new(move |round| {
+            votes_of
+                .as_ref()
+                .map(|v| voting::round_votes(v, round))
+                .unwrap_or_default()
+        }),
+    });
+    // `network`: the libp2p handle (for the RPC's peer views); `seam`: what the workers use.
+    let (network, seam, events) = match config.network.clone() {
+        Networking::Off => (None, None, None),
+        Networking::Libp2p(mut net_config) => {
             net_config.genesis_hash = genesis_hash;
             net_config.base_dir = dir.clone();
-            let votes_of = voter.clone();
-            let provider = Arc::new(sync::ClientProvider {
-                client: client.clone(),
-                votes: Arc::new(move |round| {
-                    votes_of
-                        .as_ref()
-                        .map(|v| voting::round_votes(v, round))
-                        .unwrap_or_default()
-                }),
-            });
             let (net, events, net_task) = network::start(net_config, provider)
                 .await
                 .context("cannot start the network")?;
             tracing::info!(target: "p2p", peer_id = %net.local_peer_id(),
                 addrs = ?net.listen_addrs(), "listening for peers");
-            // The workers see the network through its seam only.
-            let seam: SharedNetwork = Arc::new(net.clone());
-            let batcher = Arc::new(sync::TxBatcher::default());
-            let collect = batcher.clone();
-            client.set_tx_announcer(Box::new(move |bytes| collect.push(bytes)));
-            tasks.push(tokio::spawn(sync::publish_transactions(
-                batcher,
-                seam.clone(),
-                rx.clone(),
-            )));
             tasks.push(net_task);
-            tasks.push(tokio::spawn(sync::run(
-                client.clone(),
-                seam,
-                events,
-                finality_tx,
-                rx.clone(),
-            )));
-            Some(net)
+            let seam: SharedNetwork = Arc::new(net.clone());
+            (Some(net), Some(seam), Some(events))
         }
-        None => None,
+        Networking::Memory(memory) => {
+            let (peer, events) = memory.join(provider);
+            let seam: SharedNetwork = Arc::new(peer);
+            (None, Some(seam), Some(events))
+        }
     };
-    let seam = network.clone().map(|n| Arc::new(n) as SharedNetwork);
+    if let (Some(seam), Some(events)) = (&seam, events) {
+        let batcher = Arc::new(sync::TxBatcher::default());
+        let collect = batcher.clone();
+        client.set_tx_announcer(Box::new(move |bytes| collect.push(bytes)));
+        tasks.push(tokio::spawn(sync::publish_transactions(
+            batcher,
+            seam.clone(),
+            rx.clone(),
+        )));
+        tasks.push(tokio::spawn(sync::run(
+            client.clone(),
+            seam.clone(),
+            events,
+            finality_tx,
+            rx.clone(),
+        )));
+    }
     let RpcHandle {
         local_addr,
         task: rpc_task,

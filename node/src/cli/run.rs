@@ -4,7 +4,7 @@
 
 use crate::cli::args::RunArgs;
 use crate::dev_keys;
-use crate::service::{AitbcChain, NodeConfig};
+use crate::service::{AitbcChain, Networking, NodeConfig};
 use aitbc_chain_spec::ChainSpec;
 use aitbc_consensus::SystemClock;
 use aitbc_network::{self as network, NetworkConfig};
@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The network settings from the CLI flags and the chain spec's boot nodes.
-fn network_from_args(args: &RunArgs, spec: &ChainSpec) -> anyhow::Result<Option<NetworkConfig>> {
+fn network_from_args(args: &RunArgs, spec: &ChainSpec) -> anyhow::Result<Networking> {
     if args.no_p2p {
-        return Ok(None);
+        return Ok(Networking::Off);
     }
     let parse = |what: &str, s: &str| -> anyhow::Result<network::Multiaddr> {
         s.trim()
@@ -40,7 +40,7 @@ fn network_from_args(args: &RunArgs, spec: &ChainSpec) -> anyhow::Result<Option<
     config.node_key = args.node_key.clone();
     config.max_peers = args.max_peers.max(1);
     config.max_per_ip = args.max_peers_per_ip.max(1);
-    Ok(Some(config))
+    Ok(Networking::Libp2p(config))
 }
 
 /// Resolves CLI flags into a [`NodeConfig`]. Returns the temporary directory to keep alive when

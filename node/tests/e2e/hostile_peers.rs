@@ -35,7 +35,7 @@ async fn wait_banned(honest: &aitbc_network::NetworkHandle, rogue: &Rogue, secs:
 async fn a_gossip_flood_of_duplicate_transactions_is_dropped_and_banned() {
     let spec = local_spec();
     let mut nodes = start_network_with(&spec, &["alice", "bob", "charlie"], 0, |c| {
-        if let Some(net) = c.network.as_mut() {
+        if let Some(net) = c.network.libp2p_mut() {
             net.max_gossip_per_sec = 200;
         }
     })
@@ -223,7 +223,7 @@ async fn a_sync_request_for_a_million_blocks_gets_the_cap() {
         }
     });
     let mut config = net_config(&spec, dir.path(), Some("alice"), vec![]);
-    if let Some(net) = config.network.as_mut() {
+    if let Some(net) = config.network.libp2p_mut() {
         net.max_response_bytes = 64 * 1024;
     }
     let mut node = TestNode {

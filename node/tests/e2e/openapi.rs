@@ -295,7 +295,7 @@ async fn real_answers_match_the_document() {
     // With a network, so the peer routes answer for real.
     let mut net = aitbc_network::NetworkConfig::new(dir.path(), Hash::ZERO);
     net.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
-    cfg.network = Some(net);
+    cfg.network = aitbc_node::service::Networking::Libp2p(net);
     let node = start(cfg).await;
     let mut rpc = http(&node);
     wait_height(&mut rpc, 1).await;

@@ -10,7 +10,7 @@ use aitbc_client::GenesisBlock;
 use aitbc_consensus::SystemClock;
 use aitbc_name_registry::{Call, Genesis, NameRegistry};
 use aitbc_network::{Multiaddr, NetworkConfig};
-use aitbc_node::service::{self, Chain, NodeConfig, NodeHandle};
+use aitbc_node::service::{self, Chain, Networking, NodeConfig, NodeHandle};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{Extrinsic, Hash, Pair};
@@ -64,7 +64,7 @@ async fn start_node(
         },
         pool: PoolLimits::default(),
         name: key.unwrap_or("full").into(),
-        network: Some(network),
+        network: Networking::Libp2p(network),
         clock: SystemClock::shared(),
     };
     service::start_chain(config).await.expect("node starts")

@@ -5,7 +5,10 @@
 //! the target's [`SyncProvider`] by the same [`serve`] the libp2p service uses. A peer's best
 //! block in [`Network::peers`] is its provider's live status. Reports are recorded, not scored.
 //!
-//! No delays, drops or partitions yet: a seeded simulator adds them on top of this.
+//! Partitions: [`MemoryNetwork::split`] cuts the members into two sides (each side's members
+//! see `PeerDisconnected` for the other's; gossip and requests stop at the cut) and
+//! [`MemoryNetwork::heal`] joins them again (`PeerConnected` both ways, so sync catches up). No
+//! delays or drops yet: a seeded simulator adds them on top of this.
 
 use crate::requests::serve;
 use crate::seam::{Answer, Network};
@@ -30,6 +33,17 @@ struct Member {
     peer: PeerId,
     events: mpsc::Sender<NetworkEvent>,
     provider: Arc<dyn SyncProvider>,
+    /// The side of a split it is on (all 0 when whole).
+    side: u8,
+}
+
+impl Member {
+    fn connected_event(&self) -> NetworkEvent {
+        NetworkEvent::PeerConnected {
+            peer: self.peer,
+            status: self.provider.status(),
+        }
+    }
 }
 
 /// The members and what they reported.
@@ -66,21 +80,17 @@ impl MemoryNetwork {
         let (events, received) = mpsc::channel(EVENT_QUEUE);
         let me = PeerId::random();
         let mut members = self.members.lock();
-        let status = provider.status();
-        for other in members.iter() {
-            let _ = other
-                .events
-                .try_send(NetworkEvent::PeerConnected { peer: me, status });
-            let _ = events.try_send(NetworkEvent::PeerConnected {
-                peer: other.peer,
-                status: other.provider.status(),
-            });
-        }
-        members.push(Member {
+        let member = Member {
             peer: me,
             events,
             provider,
-        });
+            side: 0,
+        };
+        for other in members.iter().filter(|m| m.side == 0) {
+            let _ = other.events.try_send(member.connected_event());
+            let _ = member.events.try_send(other.connected_event());
+        }
+        members.push(member);
         let peer = MemoryPeer {
             net: self.clone(),
             me,
@@ -88,9 +98,67 @@ impl MemoryNetwork {
         (peer, received)
     }
 
+    /// The members' peer ids, in the order they joined.
+    pub fn members(&self) -> Vec<PeerId> {
+        self.members.lock().iter().map(|m| m.peer).collect()
+    }
+
+    /// Cuts the network in two: `side` against everyone else (a heal first, if split).
+    pub fn split(&self, side: &[PeerId]) {
+        self.heal();
+        let mut members = self.members.lock();
+        for m in members.iter_mut() {
+            m.side = u8::from(side.contains(&m.peer));
+        }
+        Self::announce(
+            &members,
+            |a, b| a.side != b.side,
+            |m| NetworkEvent::PeerDisconnected(m.peer),
+        );
+    }
+
+    /// Joins the sides of a split again.
+    pub fn heal(&self) {
+        let mut members = self.members.lock();
+        Self::announce(&members, |a, b| a.side != b.side, Member::connected_event);
+        for m in members.iter_mut() {
+            m.side = 0;
+        }
+    }
+
+    /// Sends each member, for each other member `pair` selects, the event `event` makes of it.
+    fn announce(
+        members: &[Member],
+        pair: impl Fn(&Member, &Member) -> bool,
+        event: impl Fn(&Member) -> NetworkEvent,
+    ) {
+        for a in members {
+            for b in members.iter().filter(|b| b.peer != a.peer && pair(a, b)) {
+                let _ = a.events.try_send(event(b));
+            }
+        }
+    }
+
     /// `(reporter, peer, what)` for every report made, in order.
     pub fn reports(&self) -> Vec<(PeerId, PeerId, Misbehaviour)> {
         self.reports.lock().clone()
+    }
+}
+
+impl MemoryNetwork {
+    /// The members `me` reaches (on its side of a split): peer id, events and provider, taken
+    /// out of the lock so no member is called while it is held.
+    fn reachable(
+        &self,
+        me: PeerId,
+    ) -> Vec<(PeerId, mpsc::Sender<NetworkEvent>, Arc<dyn SyncProvider>)> {
+        let members = self.members.lock();
+        let side = members.iter().find(|m| m.peer == me).map_or(0, |m| m.side);
+        members
+            .iter()
+            .filter(|m| m.peer != me && m.side == side)
+            .map(|m| (m.peer, m.events.clone(), m.provider.clone()))
+            .collect()
     }
 }
 
@@ -104,8 +172,8 @@ impl MemoryPeer {
 impl Network for MemoryPeer {
     fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<(), NetworkError> {
         let message_id = MessageId::new(&blake2_256(&data));
-        for other in self.net.members.lock().iter().filter(|m| m.peer != self.me) {
-            let _ = other.events.try_send(NetworkEvent::Gossip {
+        for (_, events, _) in self.net.reachable(self.me) {
+            let _ = events.try_send(NetworkEvent::Gossip {
                 topic,
                 peer: self.me,
                 message_id: message_id.clone(),
@@ -128,13 +196,12 @@ impl Network for MemoryPeer {
     fn request(&self, peer: PeerId, request: SyncRequest) -> Answer {
         let provider = self
             .net
-            .members
-            .lock()
-            .iter()
-            .find(|m| m.peer == peer)
-            .map(|m| m.provider.clone());
+            .reachable(self.me)
+            .into_iter()
+            .find(|m| m.0 == peer)
+            .map(|m| m.2);
         Box::pin(async move {
-            let provider = provider.ok_or(RequestError::Stopped)?;
+            let provider = provider.ok_or(RequestError::NotConnected)?;
             tokio::task::spawn_blocking(move || serve(&*provider, request, RESPONSE_BUDGET))
                 .await
                 .map_err(|_| RequestError::Stopped)
@@ -143,14 +210,12 @@ impl Network for MemoryPeer {
 
     fn peers(&self) -> Vec<PeerInfo> {
         self.net
-            .members
-            .lock()
-            .iter()
-            .filter(|m| m.peer != self.me)
-            .map(|m| {
-                let status = m.provider.status();
+            .reachable(self.me)
+            .into_iter()
+            .map(|(peer, _, provider)| {
+                let status = provider.status();
                 PeerInfo {
-                    peer_id: m.peer,
+                    peer_id: peer,
                     addr: Multiaddr::empty(),
                     inbound: false,
                     best_height: status.best.0,
@@ -163,6 +228,6 @@ impl Network for MemoryPeer {
     }
 
     fn peer_count(&self) -> usize {
-        self.net.members.lock().len().saturating_sub(1)
+        self.net.reachable(self.me).len()
     }
 }

@@ -4,7 +4,7 @@
 
 use aitbc_chain_spec::ChainSpec;
 use aitbc_consensus::SystemClock;
-use aitbc_node::service::{self, AitbcChain, NodeConfig, NodeHandle};
+use aitbc_node::service::{self, AitbcChain, Networking, NodeConfig, NodeHandle};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{AccountId, Extrinsic, Hash, Pair, StateMachine};
@@ -47,7 +47,7 @@ pub fn config(spec: ChainSpec, base: &Path, authority: bool) -> NodeConfig {
         },
         pool: PoolLimits::default(),
         name: "test".into(),
-        network: None,
+        network: Networking::Off,
         clock: SystemClock::shared(),
     }
 }

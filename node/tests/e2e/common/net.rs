@@ -120,7 +120,7 @@ pub fn net_config(
     net.bootnodes = bootnodes;
     net.max_per_ip = 64;
     net.ban_duration = Duration::from_secs(60);
-    c.network = Some(net);
+    c.network = Networking::Libp2p(net);
     c
 }
 
