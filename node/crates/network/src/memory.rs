@@ -7,8 +7,10 @@
 //!
 //! Partitions: [`MemoryNetwork::split`] cuts the members into two sides (each side's members
 //! see `PeerDisconnected` for the other's; gossip and requests stop at the cut) and
-//! [`MemoryNetwork::heal`] joins them again (`PeerConnected` both ways, so sync catches up). No
-//! delays or drops yet: a seeded simulator adds them on top of this.
+//! [`MemoryNetwork::heal`] joins them again (`PeerConnected` both ways, so sync catches up).
+//! Loss: [`MemoryNetwork::drop_gossip`] loses each gossip delivery with a given probability, drawn
+//! from a seeded generator (the seed fixes the draws, not the order in which threads make them).
+//! No delays yet: a seeded simulator adds them on top of this.
 
 use crate::requests::serve;
 use crate::seam::{Answer, Network};
@@ -20,6 +22,8 @@ use aitbc_primitives::{blake2_256, Hash};
 use libp2p::gossipsub::MessageId;
 use libp2p::{Multiaddr, PeerId};
 use parking_lot::Mutex;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -51,6 +55,14 @@ impl Member {
 pub struct MemoryNetwork {
     members: Mutex<Vec<Member>>,
     reports: Mutex<Vec<(PeerId, PeerId, Misbehaviour)>>,
+    loss: Mutex<Option<Loss>>,
+}
+
+/// Gossip loss: each delivery is dropped with probability `per_million / 10^6`.
+struct Loss {
+    per_million: u32,
+    rng: StdRng,
+    dropped: u64,
 }
 
 impl std::fmt::Debug for MemoryNetwork {
@@ -139,6 +151,32 @@ impl MemoryNetwork {
         }
     }
 
+    /// From now on, loses each gossip delivery with probability `per_million / 10^6`, drawn
+    /// from a generator seeded with `seed` (0 stops the loss).
+    pub fn drop_gossip(&self, per_million: u32, seed: u64) {
+        *self.loss.lock() = (per_million > 0).then(|| Loss {
+            per_million,
+            rng: StdRng::seed_from_u64(seed),
+            dropped: 0,
+        });
+    }
+
+    /// Gossip deliveries lost so far (since the last [`MemoryNetwork::drop_gossip`]).
+    pub fn dropped(&self) -> u64 {
+        self.loss.lock().as_ref().map_or(0, |l| l.dropped)
+    }
+
+    /// Whether the next gossip delivery is lost.
+    fn lose_one(&self) -> bool {
+        let mut loss = self.loss.lock();
+        let Some(loss) = loss.as_mut() else {
+            return false;
+        };
+        let lost = loss.rng.gen_range(0..1_000_000) < loss.per_million;
+        loss.dropped += u64::from(lost);
+        lost
+    }
+
     /// `(reporter, peer, what)` for every report made, in order.
     pub fn reports(&self) -> Vec<(PeerId, PeerId, Misbehaviour)> {
         self.reports.lock().clone()
@@ -173,6 +211,9 @@ impl Network for MemoryPeer {
     fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<(), NetworkError> {
         let message_id = MessageId::new(&blake2_256(&data));
         for (_, events, _) in self.net.reachable(self.me) {
+            if self.net.lose_one() {
+                continue;
+            }
             let _ = events.try_send(NetworkEvent::Gossip {
                 topic,
                 peer: self.me,
