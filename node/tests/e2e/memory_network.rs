@@ -4,13 +4,13 @@
 //! node with one finalized chain; with a fifth of all gossip (blocks, votes, transactions) lost,
 //! catch-up and vote rebroadcast still carry finality forward.
 
-use aitbc_client::GenesisBlock;
+use crate::common::registry_chain;
 use aitbc_consensus::SystemClock;
 use aitbc_name_registry::{Genesis, NameRegistry};
 use aitbc_network::memory::MemoryNetwork;
-use aitbc_node::service::{self, Chain, Networking, NodeConfig, NodeHandle};
+use aitbc_node::service::{self, Networking, NodeConfig, NodeHandle};
 use aitbc_primitives::crypto::dev_pair;
-use aitbc_rpc::{NoExtension, RpcConfig};
+use aitbc_rpc::RpcConfig;
 use aitbc_txpool::PoolLimits;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,20 +18,12 @@ use std::time::{Duration, Instant};
 const AUTHORITIES: [&str; 4] = ["alice", "bob", "charlie", "dave"];
 const SLOT_MS: u64 = 150;
 
-fn chain() -> Chain<NameRegistry> {
-    let genesis = Genesis {
+fn genesis() -> Genesis {
+    Genesis {
         chain_id: "names-memory".into(),
         authorities: AUTHORITIES.iter().map(|a| dev_pair(a).public()).collect(),
         slot_duration_ms: SLOT_MS,
         names: Vec::new(),
-    };
-    let (state, header) = genesis.build().unwrap();
-    Chain {
-        id: "names-memory".into(),
-        name: "Name registry (in memory)".into(),
-        runtime: Arc::new(NameRegistry::new(header.hash())),
-        genesis: GenesisBlock { header, state },
-        rpc: Arc::new(NoExtension),
     }
 }
 
@@ -41,7 +33,7 @@ async fn start(
     net: &Arc<MemoryNetwork>,
 ) -> NodeHandle<NameRegistry> {
     let config = NodeConfig {
-        chain: chain(),
+        chain: registry_chain(&genesis()),
         base_path: base.to_path_buf(),
         authority: Some(dev_pair(key)),
         rpc: RpcConfig {

@@ -6,20 +6,18 @@
 
 use crate::common::net::NET_SLOT_MS;
 use crate::common::*;
-use aitbc_client::GenesisBlock;
 use aitbc_consensus::SystemClock;
 use aitbc_name_registry::{Call, Genesis, NameRegistry};
 use aitbc_network::{Multiaddr, NetworkConfig};
-use aitbc_node::service::{self, Chain, Networking, NodeConfig, NodeHandle};
+use aitbc_node::service::{self, Networking, NodeConfig, NodeHandle};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{Extrinsic, Hash, Pair};
-use aitbc_rpc::{NoExtension, RpcConfig};
+use aitbc_rpc::RpcConfig;
 use aitbc_txpool::PoolLimits;
 use codec::Encode;
 use serde_json::json;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 fn genesis() -> Genesis {
@@ -28,17 +26,6 @@ fn genesis() -> Genesis {
         authorities: vec![dev_pair("alice").public(), dev_pair("bob").public()],
         slot_duration_ms: NET_SLOT_MS,
         names: vec![("root".into(), dev_pair("alice").public())],
-    }
-}
-
-fn chain() -> Chain<NameRegistry> {
-    let (state, header) = genesis().build().unwrap();
-    Chain {
-        id: "names-e2e".into(),
-        name: "Name registry".into(),
-        runtime: Arc::new(NameRegistry::new(header.hash())),
-        genesis: GenesisBlock { header, state },
-        rpc: Arc::new(NoExtension),
     }
 }
 
@@ -53,7 +40,7 @@ async fn start_node(
     network.bootnodes = boot;
     network.max_per_ip = 64;
     let config = NodeConfig {
-        chain: chain(),
+        chain: registry_chain(&genesis()),
         base_path: base.to_path_buf(),
         authority: key.map(dev_pair),
         rpc: RpcConfig {

@@ -459,3 +459,18 @@ pub async fn open_and_claim(rpc: &mut HttpClient, job_id: u64, genesis: Hash) ->
 }
 
 pub mod net;
+
+/// A name-registry chain of `genesis`, ready for `service::start_chain`: the core RPC routes
+/// only (the registry has no API of its own).
+pub fn registry_chain(
+    genesis: &aitbc_name_registry::Genesis,
+) -> aitbc_node::service::Chain<aitbc_name_registry::NameRegistry> {
+    let (state, header) = genesis.build().unwrap();
+    aitbc_node::service::Chain {
+        id: genesis.chain_id.clone(),
+        name: format!("Name registry {}", genesis.chain_id),
+        runtime: std::sync::Arc::new(aitbc_name_registry::NameRegistry::new(header.hash())),
+        genesis: aitbc_client::GenesisBlock { header, state },
+        rpc: std::sync::Arc::new(aitbc_rpc::NoExtension),
+    }
+}
