@@ -107,6 +107,20 @@ fn names_are_claimed_once_owned_transferred_and_released() {
         bob.public()
     );
 
+    let to_self = Call::Transfer {
+        name: "bob".into(),
+        to: bob.public(),
+    };
+    let too_long = Call::SetValue {
+        name: "bob".into(),
+        value: "x".repeat(MAX_VALUE_LEN + 1),
+    };
+    let r = c.block(&[c.sign(&bob, 1, to_self), c.sign(&bob, 1, too_long)]);
+    assert_eq!(
+        r.iter().map(code).collect::<Vec<_>>(),
+        ["self_transfer", "value_too_long"]
+    );
+
     let set = Call::SetValue {
         name: "bob".into(),
         value: "https://bob.example".into(),

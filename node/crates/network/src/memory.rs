@@ -200,13 +200,6 @@ impl MemoryNetwork {
     }
 }
 
-impl MemoryPeer {
-    /// This member's peer id.
-    pub fn peer_id(&self) -> PeerId {
-        self.me
-    }
-}
-
 impl Network for MemoryPeer {
     fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<(), NetworkError> {
         let message_id = MessageId::new(&blake2_256(&data));

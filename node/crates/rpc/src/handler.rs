@@ -121,34 +121,16 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
                 Err(e) => error_response(&e),
             }
         }
-        Handler::SendTx | Handler::EstimateFee | Handler::PeersAdd => {
+        Handler::Chain if route.method == Verb::Get => {
+            let path = req.uri().path().to_string();
+            answer(call_chain(ctx, route, path, None).await)
+        }
+        Handler::SendTx | Handler::EstimateFee | Handler::PeersAdd | Handler::Chain => {
             let bytes = match read_body(req, ctx.config.max_body).await {
                 Ok(b) => b,
                 Err(e) => return error_response(&e),
             };
             answer(json_body_route(ctx, route, &bytes).await)
-        }
-        Handler::Chain => {
-            let path = req.uri().path().to_string();
-            let body = match route.method {
-                Verb::Post => match read_body(req, ctx.config.max_body).await {
-                    Ok(b) => Some(b),
-                    Err(e) => return error_response(&e),
-                },
-                Verb::Get => None,
-            };
-            match body {
-                Some(bytes) => answer(json_body_route(ctx, route, &bytes).await),
-                None => {
-                    let ctx = ctx.clone();
-                    let answered = blocking(move || {
-                        let params = params(route.path, &path);
-                        let args = Args { params, body: None };
-                        ctx.extension.call(&ctx, route, args)
-                    });
-                    answer(settle(answered.await).await)
-                }
-            }
         }
     }
 }
@@ -166,26 +148,31 @@ pub(crate) async fn json_body_route<S: StateMachine>(
         Handler::SendTx => methods::tx_answer(methods::queue_tx(&ctx.admission, &body)?.await),
         Handler::EstimateFee => methods::estimate_fee(c, &body),
         Handler::PeersAdd => p2p::add_peer(ctx.network.as_ref(), &body).await,
-        Handler::Chain => {
-            let ctx = ctx.clone();
-            let answered = blocking(move || {
-                let args = Args {
-                    params: ["", ""],
-                    body: Some(&body),
-                };
-                ctx.extension.call(&ctx, route, args)
-            });
-            settle(answered.await).await
-        }
+        Handler::Chain => call_chain(ctx, route, String::new(), Some(body)).await,
         other => Err(ApiError::internal(format!(
             "{other:?} is not a JSON body route"
         ))),
     }
 }
 
-/// A handler's answer, once a queued transaction's admission decided.
-async fn settle(answer: Result<Answer, ApiError>) -> Result<Value, ApiError> {
-    match answer? {
+/// Runs a chain route's handler on the blocking pool (it may read the database) with the
+/// `{params}` of `path` and the JSON `body` of a POST route; a queued transaction's answer is
+/// awaited once admission decided.
+async fn call_chain<S: StateMachine>(
+    ctx: &Arc<RpcContext<S>>,
+    route: &'static RouteSpec,
+    path: String,
+    body: Option<Value>,
+) -> Result<Value, ApiError> {
+    let ctx = ctx.clone();
+    let answered = blocking(move || {
+        let args = Args {
+            params: params(route.path, &path),
+            body: body.as_ref(),
+        };
+        ctx.extension.call(&ctx, route, args)
+    });
+    match answered.await? {
         Answer::Value(v) => Ok(v),
         Answer::Queued(rx) => methods::tx_answer(rx.await),
     }
