@@ -13,6 +13,7 @@ pub mod dev_keys;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod service;
+pub mod sim;
 pub mod workers;
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use aitbc_client::metrics::Metrics;
 use aitbc_client::{Client, GenesisBlock};
 use aitbc_consensus::clock::SharedClock;
 use aitbc_network::memory::MemoryNetwork;
-use aitbc_network::{self as network, NetworkConfig, NetworkHandle, SharedNetwork, Topic};
+use aitbc_network::{
+    self as network, NetworkConfig, NetworkEvent, NetworkHandle, SharedNetwork, Topic,
+};
 use aitbc_primitives::{Pair, StateMachine};
 use aitbc_rpc::{RpcConfig, RpcExtension, RpcHandle};
 use aitbc_runtime::Runtime;
@@ -19,7 +21,8 @@ use anyhow::{anyhow, Context};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
 /// The chain database's file name inside the chain directory.
 pub const CHAIN_DB_FILE: &str = "chain.redb";
@@ -143,7 +146,7 @@ pub struct NodeHandle<S: StateMachine = Runtime> {
     pub rpc_addr: SocketAddr,
     pub network: Option<NetworkHandle>,
     shutdown: watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl<S: StateMachine> NodeHandle<S> {
@@ -199,64 +202,31 @@ pub async fn start_chain<S: StateMachine>(
         path = %dir.display(),
         "node {} started", config.name
     );
+    let slots = SignedSlots::open(&dir.join(AUTHORING_FILE), genesis_hash)?;
+    let parts = Parts::new(client.clone(), slots, config.authority.clone())?;
     let (shutdown, rx) = watch::channel(false);
     let mut tasks = Vec::new();
-    let (finality_tx, finality_rx) = tokio::sync::mpsc::channel(1024);
-    let slots = Arc::new(SignedSlots::open(&dir.join(AUTHORING_FILE), genesis_hash)?);
-    // Finality by votes runs when the set has more than one authority (otherwise each block is
-    // final at import); an authority votes, any other node observes.
-    let multi_authority = client.voter_set().authorities.len() > 1;
-    let voter = multi_authority
-        .then(|| voting::voter(&client, config.authority.clone(), Some(&slots)))
-        .transpose()?;
-    let votes_of = voter.clone();
-    let provider = Arc::new(sync::ClientProvider {
-        client: client.clone(),
-        votes: Arc::new(move |round| {
-            votes_of
-                .as_ref()
-                .map(|v| voting::round_votes(v, round))
-                .unwrap_or_default()
-        }),
-    });
     // `network`: the libp2p handle (for the RPC's peer views); `seam`: what the workers use.
-    let (network, seam, events) = match config.network.clone() {
-        Networking::Off => (None, None, None),
+    let (network, seam) = match config.network.clone() {
+        Networking::Off => (None, None),
         Networking::Libp2p(mut net_config) => {
             net_config.genesis_hash = genesis_hash;
             net_config.base_dir = dir.clone();
-            let (net, events, net_task) = network::start(net_config, provider)
+            let (net, events, net_task) = network::start(net_config, parts.provider.clone())
                 .await
                 .context("cannot start the network")?;
             tracing::info!(target: "p2p", peer_id = %net.local_peer_id(),
                 addrs = ?net.listen_addrs(), "listening for peers");
             tasks.push(net_task);
             let seam: SharedNetwork = Arc::new(net.clone());
-            (Some(net), Some(seam), Some(events))
+            (Some(net), Some((seam, events)))
         }
         Networking::Memory(memory) => {
-            let (peer, events) = memory.join(provider);
+            let (peer, events) = memory.join(parts.provider.clone());
             let seam: SharedNetwork = Arc::new(peer);
-            (None, Some(seam), Some(events))
+            (None, Some((seam, events)))
         }
     };
-    if let (Some(seam), Some(events)) = (&seam, events) {
-        let batcher = Arc::new(sync::TxBatcher::default());
-        let collect = batcher.clone();
-        client.set_tx_announcer(Box::new(move |bytes| collect.push(bytes)));
-        tasks.push(tokio::spawn(sync::publish_transactions(
-            batcher,
-            seam.clone(),
-            rx.clone(),
-        )));
-        tasks.push(tokio::spawn(sync::run(
-            client.clone(),
-            seam.clone(),
-            events,
-            finality_tx,
-            rx.clone(),
-        )));
-    }
     let RpcHandle {
         local_addr,
         task: rpc_task,
@@ -276,34 +246,7 @@ pub async fn start_chain<S: StateMachine>(
     })?;
     tracing::info!(target: "rpc", addr = %local_addr, "RPC listening on http://{local_addr}");
     tasks.push(rpc_task);
-    if let Some(voter) = voter {
-        tasks.push(tokio::spawn(voting::run(
-            client.clone(),
-            voter,
-            config.authority.clone(),
-            config.authority.is_some().then(|| slots.clone()),
-            seam.clone(),
-            finality_rx,
-            rx.clone(),
-        )));
-    }
-    if let Some(key) = config.authority.clone() {
-        let publisher = seam.clone();
-        let announce: author::Announce<S> = Arc::new(move |block| {
-            if let Some(net) = &publisher {
-                let _ = net.publish(Topic::Blocks, codec::Encode::encode(block));
-            }
-        });
-        tasks.push(tokio::spawn(author::run(
-            client.clone(),
-            key,
-            slots,
-            announce,
-            rx.clone(),
-        )));
-    }
-    tasks.push(tokio::spawn(pruner::run(client.clone(), rx.clone())));
-    tasks.push(tokio::spawn(informant::run(client.clone(), rx)));
+    tasks.extend(parts.spawn_workers(seam, rx));
     Ok(NodeHandle {
         client,
         rpc_addr: local_addr,
@@ -311,4 +254,108 @@ pub async fn start_chain<S: StateMachine>(
         shutdown,
         tasks,
     })
+}
+
+/// A node's parts between its database and its workers: the client, the authoring record, the
+/// finality voter (when votes decide finality) and the provider that answers peers' sync
+/// requests. [`start_chain`] builds them from files; the simulator from its disk images.
+pub struct Parts<S: StateMachine> {
+    pub client: Arc<Client<S>>,
+    pub slots: Arc<SignedSlots>,
+    pub authority: Option<Pair>,
+    pub voter: Option<voting::SharedVoter>,
+    pub provider: Arc<sync::ClientProvider<S>>,
+}
+
+impl<S: StateMachine> Parts<S> {
+    /// The parts of a node on `client` with the record `slots`, voting and authoring with
+    /// `authority`. Finality by votes runs when the voter set has more than one authority
+    /// (otherwise each block is final at import); an authority votes, any other node observes.
+    pub fn new(
+        client: Arc<Client<S>>,
+        slots: SignedSlots,
+        authority: Option<Pair>,
+    ) -> anyhow::Result<Parts<S>> {
+        let slots = Arc::new(slots);
+        let multi_authority = client.voter_set().authorities.len() > 1;
+        let voter = multi_authority
+            .then(|| voting::voter(&client, authority.clone(), Some(&slots)))
+            .transpose()?;
+        let votes_of = voter.clone();
+        let provider = Arc::new(sync::ClientProvider {
+            client: client.clone(),
+            votes: Arc::new(move |round| {
+                votes_of
+                    .as_ref()
+                    .map(|v| voting::round_votes(v, round))
+                    .unwrap_or_default()
+            }),
+        });
+        Ok(Parts {
+            client,
+            slots,
+            authority,
+            voter,
+            provider,
+        })
+    }
+
+    /// Spawns the workers until `shutdown` turns true: gossip, sync and the transaction
+    /// batches (on `network`: the seam and its events), the finality voter, the author (with
+    /// an authority key), the pruner and the informant.
+    pub fn spawn_workers(
+        &self,
+        network: Option<(SharedNetwork, mpsc::Receiver<NetworkEvent>)>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Vec<JoinHandle<()>> {
+        let client = &self.client;
+        let mut tasks = Vec::new();
+        let (finality_tx, finality_rx) = mpsc::channel(1024);
+        let seam = network.as_ref().map(|(seam, _)| seam.clone());
+        if let Some((seam, events)) = network {
+            let batcher = Arc::new(sync::TxBatcher::default());
+            let collect = batcher.clone();
+            client.set_tx_announcer(Box::new(move |bytes| collect.push(bytes)));
+            tasks.push(tokio::spawn(sync::publish_transactions(
+                batcher,
+                seam.clone(),
+                shutdown.clone(),
+            )));
+            tasks.push(tokio::spawn(sync::run(
+                client.clone(),
+                seam,
+                events,
+                finality_tx,
+                shutdown.clone(),
+            )));
+        }
+        if let Some(voter) = &self.voter {
+            tasks.push(tokio::spawn(voting::run(
+                client.clone(),
+                voter.clone(),
+                self.authority.clone(),
+                self.authority.is_some().then(|| self.slots.clone()),
+                seam.clone(),
+                finality_rx,
+                shutdown.clone(),
+            )));
+        }
+        if let Some(key) = self.authority.clone() {
+            let announce: author::Announce<S> = Arc::new(move |block| {
+                if let Some(net) = &seam {
+                    let _ = net.publish(Topic::Blocks, codec::Encode::encode(block));
+                }
+            });
+            tasks.push(tokio::spawn(author::run(
+                client.clone(),
+                key,
+                self.slots.clone(),
+                announce,
+                shutdown.clone(),
+            )));
+        }
+        tasks.push(tokio::spawn(pruner::run(client.clone(), shutdown.clone())));
+        tasks.push(tokio::spawn(informant::run(client.clone(), shutdown)));
+        tasks
+    }
 }

@@ -314,15 +314,46 @@ impl Pair {
         self.seed
     }
 
-    /// Signs `message` in `context`.
+    /// Signs `message` in `context`. Deterministic: the nonce comes from the key's secret nonce
+    /// seed and the signed transcript only ([`NoRandomness`]), as in Ed25519, so one key signs
+    /// one message alike every time: a block's extrinsics root, and so its hash, depends on
+    /// what its transactions say, never on an RNG (a seeded simulation replays exactly).
     pub fn sign(&self, context: SigningContext, message: &[u8]) -> Signature {
+        let transcript = schnorrkel::signing_context(context.label()).bytes(message);
         Signature(
             self.keypair
-                .sign(schnorrkel::signing_context(context.label()).bytes(message))
+                .sign(schnorrkel::context::attach_rng(transcript, NoRandomness))
                 .to_bytes(),
         )
     }
 }
+
+/// The "RNG" signing hands schnorrkel: zeros. schnorrkel hedges a nonce by mixing RNG output
+/// into a witness already keyed by the secret nonce seed and the whole transcript; with zeros
+/// it is that keyed witness alone, unique per key and message and unpredictable without the
+/// secret (the Ed25519 construction).
+struct NoRandomness;
+
+impl rand_core::RngCore for NoRandomness {
+    fn next_u32(&mut self) -> u32 {
+        0
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        dest.fill(0);
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        dest.fill(0);
+        Ok(())
+    }
+}
+
+impl rand_core::CryptoRng for NoRandomness {}
 
 fn parse_seed(s: &str) -> Result<[u8; 32], SecretUriError> {
     let digits = s.strip_prefix("0x").ok_or(SecretUriError::BadSeed)?;
@@ -339,6 +370,23 @@ pub fn dev_pair(name: &str) -> Pair {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Signatures are deterministic per key, context and message, and still verify only for
+    /// what was signed.
+    #[test]
+    fn one_key_signs_one_message_alike_every_time() {
+        let alice = dev_pair("alice");
+        let a = alice.sign(SigningContext::Transaction, b"pay bob 5");
+        assert_eq!(a, alice.sign(SigningContext::Transaction, b"pay bob 5"));
+        assert!(a.verify(SigningContext::Transaction, b"pay bob 5", &alice.public()));
+        assert_ne!(a, alice.sign(SigningContext::Transaction, b"pay bob 6"));
+        assert_ne!(a, alice.sign(SigningContext::Block, b"pay bob 5"));
+        assert_ne!(
+            a,
+            dev_pair("bob").sign(SigningContext::Transaction, b"pay bob 5")
+        );
+        assert!(!a.verify(SigningContext::Transaction, b"pay bob 6", &alice.public()));
+    }
 
     #[test]
     fn uri_forms() {

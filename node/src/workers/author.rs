@@ -10,6 +10,7 @@
 //! unfinalized state (fork tree, undo logs) stays bounded while finality is stalled, and the chain
 //! still moves once finality returns.
 
+use super::blocking;
 use super::signed_slots::{SignedSlots, SlashingError};
 use aitbc_client::{Client, ImportError, SignedBlockOf};
 use aitbc_consensus::slots::{slot_at, slot_author};
@@ -62,6 +63,7 @@ pub async fn run<S: StateMachine>(
         let next_slot = slot_at(now, slot_ms) + 1;
         let wait = Duration::from_millis(next_slot * slot_ms - now);
         tokio::select! {
+            biased;
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => return,
         }
@@ -101,7 +103,7 @@ pub async fn run<S: StateMachine>(
         let budget = Duration::from_millis(slot_ms * share.0 / share.1);
         let deadline = Instant::now() + budget.saturating_sub(into_slot);
         let (c, k, s) = (client.clone(), key.clone(), slots.clone());
-        let result = tokio::task::spawn_blocking(move || {
+        let result = blocking::run(move || {
             c.author_block(slot, deadline, &k, |slot| {
                 s.claim(&k.public(), slot).map_err(|e| {
                     // A failed write of the record stops the node like a failed chain write.
@@ -114,18 +116,18 @@ pub async fn run<S: StateMachine>(
         })
         .await;
         match result {
-            Ok(Ok(Some((at, block)))) => {
+            Some(Ok(Some((at, block)))) => {
                 tracing::debug!(target: "aura", number = at.number, hash = %at.hash.short(), slot, txs = block.block.extrinsics.len(), "authored block");
                 announce(&block);
             }
-            Ok(Ok(None)) => {}
-            Ok(Err(e @ ImportError::Storage(_))) => {
+            Some(Ok(None)) => {}
+            Some(Err(e @ ImportError::Storage(_))) => {
                 tracing::error!(target: "aura", slot, error = %e, "cannot store the authored block")
             }
-            Ok(Err(e)) => {
+            Some(Err(e)) => {
                 tracing::warn!(target: "aura", slot, error = %e, "failed to author block")
             }
-            Err(e) => tracing::error!(target: "aura", slot, error = %e, "authoring task failed"),
+            None => tracing::error!(target: "aura", slot, "authoring task failed"),
         }
     }
 }

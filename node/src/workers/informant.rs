@@ -12,6 +12,7 @@ pub async fn run<S: StateMachine>(client: Arc<Client<S>>, mut shutdown: watch::R
     let mut last = client.best_header().number;
     loop {
         tokio::select! {
+            biased;
             _ = tokio::time::sleep(PERIOD) => {}
             _ = shutdown.changed() => return,
         }

@@ -10,6 +10,7 @@
 //! - [`pruner`]: drops old finalized states; [`informant`]: the periodic status line.
 
 pub mod author;
+pub mod blocking;
 pub mod informant;
 pub mod pruner;
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! several blocks); the cap bounds how long a prune holds the database's single writer, which an
 //! import waits for. At most [`MIN_KEYS`] stale nodes stay stored when the chain goes quiet.
 
+use super::blocking;
 use aitbc_client::{ChainEvent, Client};
 use aitbc_primitives::StateMachine;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub async fn run<S: StateMachine>(client: Arc<Client<S>>, mut shutdown: watch::R
     let mut events = client.subscribe();
     loop {
         tokio::select! {
+            biased;
             event = events.recv() => match event {
                 Ok(ChainEvent::Finalized { .. }) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                 Ok(ChainEvent::NewBest { .. }) => continue,
@@ -32,16 +34,17 @@ pub async fn run<S: StateMachine>(client: Arc<Client<S>>, mut shutdown: watch::R
         // Until too few are left; awaited here, so a stopping node waits for the write.
         loop {
             let c = client.clone();
-            match tokio::task::spawn_blocking(move || c.prune_stale_nodes(MIN_KEYS, MAX_KEYS)).await
-            {
-                Ok(Ok(0)) => break,
-                Ok(Ok(n)) => tracing::debug!(target: "db", pruned = n, "stale tree nodes deleted"),
-                Ok(Err(e)) => {
+            match blocking::run(move || c.prune_stale_nodes(MIN_KEYS, MAX_KEYS)).await {
+                Some(Ok(0)) => break,
+                Some(Ok(n)) => {
+                    tracing::debug!(target: "db", pruned = n, "stale tree nodes deleted")
+                }
+                Some(Err(e)) => {
                     // A failed write latches the database and stops the node (storage docs).
                     tracing::warn!(target: "db", error = %e, "pruning stale tree nodes failed");
                     return;
                 }
-                Err(_) => return,
+                None => return,
             }
         }
     }

@@ -52,6 +52,19 @@ impl SignedSlots {
         })
     }
 
+    /// The record on a storage backend of redb's (the simulator's disk images).
+    pub fn open_with_backend(
+        backend: impl redb::StorageBackend,
+        genesis: Hash,
+    ) -> Result<Self, SlashingError> {
+        Ok(SignedSlots {
+            db: Database::builder()
+                .create_with_backend(backend)
+                .map_err(db_err)?,
+            genesis,
+        })
+    }
+
     fn key(&self, who: &AccountId) -> [u8; 32] {
         blake2_256(&[self.genesis.0, who.0].concat())
     }

@@ -27,6 +27,7 @@
 //!   is charged `FalseStatus` and its claim lowered to what it served.
 //! - [`ClientProvider`] answers peers' sync requests from the database.
 
+use super::blocking;
 use aitbc_client::{Client, ImportError, SignedBlockOf};
 use aitbc_consensus::slots::{HeaderError, MAX_FUTURE_SLOTS};
 use aitbc_network::{
@@ -105,6 +106,7 @@ pub async fn publish_transactions(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            biased;
             _ = shutdown.changed() => return,
             _ = tick.tick() => {
                 for message in batcher.take_batches() {
@@ -228,6 +230,7 @@ pub async fn run<S: StateMachine>(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            biased;
             _ = shutdown.changed() => return,
             _ = tick.tick() => {
                 client.metrics().set_peers(net.peer_count());
@@ -249,7 +252,7 @@ pub async fn run<S: StateMachine>(
                     NetworkEvent::Gossip { topic: Topic::Txs, peer, message_id, data } => {
                         let (c, n) = (client.clone(), net.clone());
                         tokio::spawn(async move {
-                            let v = tokio::task::spawn_blocking(move || on_gossip_txs(&c, &data))
+                            let v = blocking::run(move || on_gossip_txs(&c, &data))
                                 .await
                                 .unwrap_or(Validation::Ignore);
                             n.validation(message_id, peer, v);
@@ -329,18 +332,17 @@ async fn on_gossip_block<S: StateMachine>(
     verdict(&result)
 }
 
-/// Imports one block on the blocking pool; `None` if the import task failed.
+/// Imports one block as blocking work; `None` if the import task failed.
 async fn import_one<S: StateMachine>(
     client: &Arc<Client<S>>,
     block: SignedBlockOf<S>,
 ) -> Option<(Result<BlockRef, ImportError>, SignedBlockOf<S>)> {
     let c = client.clone();
-    tokio::task::spawn_blocking(move || {
+    blocking::run(move || {
         let r = c.import_block(&block, None);
         (r, block)
     })
     .await
-    .ok()
 }
 
 fn pass_justification<S: StateMachine>(
@@ -475,7 +477,7 @@ async fn catch_up<S: StateMachine>(
             }
         }
         let c = client.clone();
-        let Ok(results) = tokio::task::spawn_blocking(move || {
+        let Some(results) = blocking::run(move || {
             let results = c.import_blocks(&decoded);
             (results, decoded)
         })

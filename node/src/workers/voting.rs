@@ -27,6 +27,7 @@
 //! (signatures, duplicates, ancestry; a failure charges the sender) and kept until the change is
 //! final here.
 
+use super::blocking;
 use super::signed_slots::SignedSlots;
 use crate::workers::sync::FinalityInput;
 use aitbc_client::Client;
@@ -241,6 +242,7 @@ pub async fn run<S: StateMachine>(
     let mut rebroadcast = tokio::time::interval(REBROADCAST);
     loop {
         tokio::select! {
+            biased;
             _ = shutdown.changed() => return,
             _ = tick.tick() => {
                 let now = clock.now_ms();
@@ -354,9 +356,9 @@ impl<S: StateMachine> Worker<S> {
             hash: j.target.hash,
         };
         let bytes = j.encode();
-        tokio::task::spawn_blocking(move || client.finalize(target, Some(bytes)))
+        blocking::run(move || client.finalize(target, Some(bytes)))
             .await
-            .unwrap_or_else(|_| Err(aitbc_client::ImportError::UnknownBlock(target.hash)))?;
+            .unwrap_or(Err(aitbc_client::ImportError::UnknownBlock(target.hash)))?;
         self.follow_set_change();
         Ok(())
     }

@@ -386,6 +386,12 @@ impl<S: StateMachine> Client<S> {
         self.db.state_view()
     }
 
+    /// Every key and value of the best state, in key order (invariant checks: `check-db`, the
+    /// simulator).
+    pub fn state_entries(&self) -> Result<aitbc_storage::StateEntries, StorageError> {
+        self.db.state_entries()
+    }
+
     /// The authority that sealed a block (none for genesis).
     pub fn block_author(&self, hash: &Hash) -> Result<Option<AccountId>, StorageError> {
         self.db.author(hash)

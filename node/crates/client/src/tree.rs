@@ -236,7 +236,8 @@ impl ForkTree {
     }
 
     /// Makes `to` (in the tree) the finalized block. Returns the blocks that became final (the
-    /// chain up to `to`, lowest first) and the blocks dropped because they do not descend from it.
+    /// chain up to `to`, lowest first) and the blocks dropped because they do not descend from it
+    /// (in hash order).
     pub fn finalize(&mut self, to: BlockRef) -> (Vec<Hash>, Vec<Hash>) {
         let mut chain = Vec::new();
         let mut cur = to.hash;
@@ -251,12 +252,15 @@ impl ForkTree {
             .filter(|h| **h != to.hash && self.ancestor_at(h, to.number) == Some(to.hash))
             .copied()
             .collect();
-        let discarded: Vec<Hash> = self
+        let mut discarded: Vec<Hash> = self
             .nodes
             .keys()
             .filter(|h| !keep.contains(h) && !chain.contains(h))
             .copied()
             .collect();
+        // In hash order, not the map's: the database deletes them in this order, and a seeded
+        // simulation replays only if every node writes alike.
+        discarded.sort_unstable();
         self.nodes.retain(|h, _| keep.contains(h));
         self.leaves.retain(|h| keep.contains(h));
         self.bad.retain(|h| keep.contains(h));

@@ -1,30 +1,50 @@
 //! An in-memory network: the node's workers run on it through the [`Network`] seam, without
-//! sockets or libp2p's swarm. Every member of one [`MemoryNetwork`] is connected to every
-//! other. What a member publishes reaches each other member at once as a gossip event from the
-//! publisher (nobody forwards, so the verdicts change nothing); a sync request is answered from
-//! the target's [`SyncProvider`] by the same [`serve`] the libp2p service uses. A peer's best
-//! block in [`Network::peers`] is its provider's live status. Reports are recorded, not scored.
+//! sockets or libp2p's swarm. It is the network of the seeded simulator and of the in-process
+//! multi-node tests.
 //!
-//! Partitions: [`MemoryNetwork::split`] cuts the members into two sides (each side's members
-//! see `PeerDisconnected` for the other's; gossip and requests stop at the cut) and
-//! [`MemoryNetwork::heal`] joins them again (`PeerConnected` both ways, so sync catches up).
-//! Loss: [`MemoryNetwork::drop_gossip`] loses each gossip delivery with a given probability, drawn
-//! from a seeded generator (the seed fixes the draws, not the order in which threads make them).
-//! No delays yet: a seeded simulator adds them on top of this.
+//! - Members: every member of one [`MemoryNetwork`] that is up and on the same side of a split
+//!   is connected to every other. What a member publishes reaches each of them as a gossip event
+//!   from the publisher (nobody forwards, so the verdicts change nothing); a sync request is
+//!   answered from the target's [`SyncProvider`] by the same [`serve`] the libp2p service uses,
+//!   and the answer is checked by the same [`answers`] (a bad one charges the peer
+//!   `BadResponse`). A peer's best block in [`Network::peers`] is its provider's live status.
+//!   Reports are recorded, not scored.
+//! - Peer ids are derived from the network's seed and the order of joining, so a seeded run
+//!   names its members alike every time. [`MemoryNetwork::leave`] takes a member down (a crash:
+//!   the others see `PeerDisconnected`); [`MemoryNetwork::rejoin`] brings it back under its id,
+//!   and handles of the earlier start (tasks that outlived the crash) reach nobody from then on.
+//!   [`MemoryNetwork::mute`] makes a member's publications on some topics reach nobody (a
+//!   Byzantine member withholding its blocks).
+//! - Partitions: [`MemoryNetwork::split`] cuts the members into two sides (each side's members
+//!   see `PeerDisconnected` for the other's; gossip and requests stop at the cut) and
+//!   [`MemoryNetwork::heal`] joins them again (`PeerConnected` both ways, so sync catches up).
+//! - [`Conditions`]: each delivery (a gossip message to one member, a request, an answer) may be
+//!   lost, duplicated, or delayed by a time drawn from a range, which also reorders them. The
+//!   draws come from one generator seeded with the network's seed; a run on one thread (the
+//!   simulator's) makes them in the same order every time. A delayed delivery waits on tokio's
+//!   timer, which the simulator runs on virtual time. A lost request ends in
+//!   [`RequestError::Timeout`] after [`REQUEST_TIMEOUT`]; a request to a member that is down or
+//!   across a split fails at once with [`RequestError::NotConnected`].
+//!
+//! What it does not model: bandwidth, connection churn without a crash, gossip forwarding and
+//! scoring (see ARCHITECTURE.md, "limits").
 
-use crate::requests::serve;
+use crate::requests::{answers, serve};
 use crate::seam::{Answer, Network};
 use crate::{
     Misbehaviour, NetworkError, NetworkEvent, PeerInfo, RequestError, SyncProvider, SyncRequest,
-    Topic, Validation,
+    SyncResponse, Topic, Validation,
 };
 use aitbc_primitives::{blake2_256, Hash};
+use codec::Encode;
 use libp2p::gossipsub::MessageId;
 use libp2p::{Multiaddr, PeerId};
 use parking_lot::Mutex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::ops::RangeInclusive;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Events queued per member before gossip to it is dropped (gossip is lossy; a member that
@@ -32,6 +52,41 @@ use tokio::sync::mpsc;
 pub const EVENT_QUEUE: usize = 4096;
 /// The response budget of a request (as the libp2p service's default).
 const RESPONSE_BUDGET: usize = 4 * 1024 * 1024;
+/// How long a lost request takes to fail.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What happens to deliveries: probabilities in parts per million, delays in milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conditions {
+    /// Chance that a delivery is lost.
+    pub loss_ppm: u32,
+    /// Chance that a gossip delivery arrives twice (each copy with its own delay).
+    pub duplicate_ppm: u32,
+    /// The delay of each delivery, drawn uniformly from this range.
+    pub delay_ms: RangeInclusive<u64>,
+}
+
+impl Default for Conditions {
+    /// A perfect network: nothing lost, nothing repeated, no delay.
+    fn default() -> Self {
+        Conditions {
+            loss_ppm: 0,
+            duplicate_ppm: 0,
+            delay_ms: 0..=0,
+        }
+    }
+}
+
+/// What the network did to deliveries so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Gossip deliveries and request legs that arrived.
+    pub delivered: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    /// Deliveries that waited (and so may have been overtaken).
+    pub delayed: u64,
+}
 
 struct Member {
     peer: PeerId,
@@ -39,6 +94,12 @@ struct Member {
     provider: Arc<dyn SyncProvider>,
     /// The side of a split it is on (all 0 when whole).
     side: u8,
+    up: bool,
+    /// Topics it publishes nothing on (a member withholding its blocks or votes).
+    muted: Vec<Topic>,
+    /// Counts the member's starts: a handle of an earlier one (a task that outlived a crash)
+    /// reaches nobody.
+    incarnation: u64,
 }
 
 impl Member {
@@ -48,26 +109,34 @@ impl Member {
             status: self.provider.status(),
         }
     }
+
+    fn reaches(&self, other: &Member) -> bool {
+        self.peer != other.peer && self.up && other.up && self.side == other.side
+    }
 }
 
-/// The members and what they reported.
-#[derive(Default)]
-pub struct MemoryNetwork {
-    members: Mutex<Vec<Member>>,
-    reports: Mutex<Vec<(PeerId, PeerId, Misbehaviour)>>,
-    loss: Mutex<Option<Loss>>,
-}
-
-/// Gossip loss: each delivery is dropped with probability `per_million / 10^6`.
-struct Loss {
-    per_million: u32,
+/// The network's mutable state, under one lock.
+struct Inner {
+    seed: u64,
+    members: Vec<Member>,
+    conditions: Conditions,
     rng: StdRng,
-    dropped: u64,
+    stats: Stats,
+}
+
+/// The members, their links and what they reported (see the module docs).
+pub struct MemoryNetwork {
+    inner: Mutex<Inner>,
+    reports: Mutex<Vec<(PeerId, PeerId, Misbehaviour)>>,
 }
 
 impl std::fmt::Debug for MemoryNetwork {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MemoryNetwork({} members)", self.members.lock().len())
+        write!(
+            f,
+            "MemoryNetwork({} members)",
+            self.inner.lock().members.len()
+        )
     }
 }
 
@@ -76,143 +145,283 @@ impl std::fmt::Debug for MemoryNetwork {
 pub struct MemoryPeer {
     net: Arc<MemoryNetwork>,
     me: PeerId,
+    incarnation: u64,
+}
+
+/// How one delivery goes: lost, or the delays of its copies.
+enum Fate {
+    Lost,
+    Arrives(Vec<u64>),
 }
 
 impl MemoryNetwork {
+    /// A perfect network whose peer ids and draws follow seed 0.
     pub fn new() -> Arc<Self> {
-        Arc::new(MemoryNetwork::default())
+        Self::seeded(0)
     }
 
-    /// Adds a member answering requests from `provider`: it and every earlier member learn of
-    /// each other (`PeerConnected`). Returns its handle and the events it receives.
+    /// A perfect network whose peer ids and draws follow `seed`.
+    pub fn seeded(seed: u64) -> Arc<Self> {
+        Arc::new(MemoryNetwork {
+            inner: Mutex::new(Inner {
+                seed,
+                members: Vec::new(),
+                conditions: Conditions::default(),
+                rng: StdRng::seed_from_u64(seed),
+                stats: Stats::default(),
+            }),
+            reports: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Adds a member answering requests from `provider`: it and every member it reaches learn
+    /// of each other (`PeerConnected`). Returns its handle and the events it receives.
     pub fn join(
         self: &Arc<Self>,
         provider: Arc<dyn SyncProvider>,
     ) -> (MemoryPeer, mpsc::Receiver<NetworkEvent>) {
         let (events, received) = mpsc::channel(EVENT_QUEUE);
-        let me = PeerId::random();
-        let mut members = self.members.lock();
-        let member = Member {
+        let mut inner = self.inner.lock();
+        let me = member_id(inner.seed, inner.members.len());
+        inner.members.push(Member {
             peer: me,
             events,
             provider,
             side: 0,
-        };
-        for other in members.iter().filter(|m| m.side == 0) {
-            let _ = other.events.try_send(member.connected_event());
-            let _ = member.events.try_send(other.connected_event());
-        }
-        members.push(member);
+            up: false,
+            muted: Vec::new(),
+            incarnation: 0,
+        });
+        drop(inner);
+        self.bring_up(me);
         let peer = MemoryPeer {
             net: self.clone(),
             me,
+            incarnation: 0,
         };
         (peer, received)
     }
 
+    /// Brings member `peer` back after [`MemoryNetwork::leave`] (a restart), with a fresh
+    /// provider and event queue. `None` if `peer` never joined.
+    pub fn rejoin(
+        self: &Arc<Self>,
+        peer: PeerId,
+        provider: Arc<dyn SyncProvider>,
+    ) -> Option<(MemoryPeer, mpsc::Receiver<NetworkEvent>)> {
+        let (events, received) = mpsc::channel(EVENT_QUEUE);
+        let incarnation = {
+            let mut inner = self.inner.lock();
+            let member = inner.members.iter_mut().find(|m| m.peer == peer)?;
+            member.events = events;
+            member.provider = provider;
+            member.incarnation += 1;
+            member.incarnation
+        };
+        self.bring_up(peer);
+        let handle = MemoryPeer {
+            net: self.clone(),
+            me: peer,
+            incarnation,
+        };
+        Some((handle, received))
+    }
+
+    /// Marks `peer` up and tells it and the members it reaches of each other.
+    fn bring_up(&self, peer: PeerId) {
+        let mut inner = self.inner.lock();
+        let Some(i) = inner.members.iter().position(|m| m.peer == peer) else {
+            return;
+        };
+        inner.members[i].up = true;
+        let member = &inner.members[i];
+        for other in inner.members.iter().filter(|o| member.reaches(o)) {
+            let _ = other.events.try_send(member.connected_event());
+            let _ = member.events.try_send(other.connected_event());
+        }
+    }
+
+    /// Takes `peer` down (a crash): the members it reached see it disconnect; nothing reaches
+    /// it until [`MemoryNetwork::rejoin`].
+    pub fn leave(&self, peer: PeerId) {
+        let mut inner = self.inner.lock();
+        let Some(i) = inner.members.iter().position(|m| m.peer == peer) else {
+            return;
+        };
+        let member = &inner.members[i];
+        for other in inner.members.iter().filter(|o| member.reaches(o)) {
+            let _ = other.events.try_send(NetworkEvent::PeerDisconnected(peer));
+        }
+        inner.members[i].up = false;
+    }
+
     /// The members' peer ids, in the order they joined.
     pub fn members(&self) -> Vec<PeerId> {
-        self.members.lock().iter().map(|m| m.peer).collect()
+        self.inner.lock().members.iter().map(|m| m.peer).collect()
     }
 
     /// Cuts the network in two: `side` against everyone else (a heal first, if split).
     pub fn split(&self, side: &[PeerId]) {
         self.heal();
-        let mut members = self.members.lock();
-        for m in members.iter_mut() {
+        let mut inner = self.inner.lock();
+        for m in inner.members.iter_mut() {
             m.side = u8::from(side.contains(&m.peer));
         }
-        Self::announce(
-            &members,
-            |a, b| a.side != b.side,
-            |m| NetworkEvent::PeerDisconnected(m.peer),
-        );
+        Self::announce(&inner.members, |m| NetworkEvent::PeerDisconnected(m.peer));
     }
 
     /// Joins the sides of a split again.
     pub fn heal(&self) {
-        let mut members = self.members.lock();
-        Self::announce(&members, |a, b| a.side != b.side, Member::connected_event);
-        for m in members.iter_mut() {
+        let mut inner = self.inner.lock();
+        Self::announce(&inner.members, Member::connected_event);
+        for m in inner.members.iter_mut() {
             m.side = 0;
         }
     }
 
-    /// Sends each member, for each other member `pair` selects, the event `event` makes of it.
-    fn announce(
-        members: &[Member],
-        pair: impl Fn(&Member, &Member) -> bool,
-        event: impl Fn(&Member) -> NetworkEvent,
-    ) {
-        for a in members {
-            for b in members.iter().filter(|b| b.peer != a.peer && pair(a, b)) {
+    /// Sends each member that is up, for each other member up on the other side, the event
+    /// `event` makes of it.
+    fn announce(members: &[Member], event: impl Fn(&Member) -> NetworkEvent) {
+        for a in members.iter().filter(|m| m.up) {
+            for b in members.iter().filter(|b| b.up && b.side != a.side) {
                 let _ = a.events.try_send(event(b));
             }
         }
     }
 
-    /// From now on, loses each gossip delivery with probability `per_million / 10^6`, drawn
-    /// from a generator seeded with `seed` (0 stops the loss).
-    pub fn drop_gossip(&self, per_million: u32, seed: u64) {
-        *self.loss.lock() = (per_million > 0).then(|| Loss {
-            per_million,
-            rng: StdRng::seed_from_u64(seed),
-            dropped: 0,
-        });
+    /// From now on, what `peer` publishes on `topics` reaches nobody (a member withholding what
+    /// it authors or votes); an empty list lifts it.
+    pub fn mute(&self, peer: PeerId, topics: &[Topic]) {
+        let mut inner = self.inner.lock();
+        if let Some(m) = inner.members.iter_mut().find(|m| m.peer == peer) {
+            m.muted = topics.to_vec();
+        }
     }
 
-    /// Gossip deliveries lost so far (since the last [`MemoryNetwork::drop_gossip`]).
-    pub fn dropped(&self) -> u64 {
-        self.loss.lock().as_ref().map_or(0, |l| l.dropped)
+    /// Whether the handle `me` is current and has not muted `topic`.
+    fn may_publish(&self, me: &MemoryPeer, topic: Topic) -> bool {
+        let inner = self.inner.lock();
+        inner.members.iter().any(|m| {
+            m.peer == me.me && m.incarnation == me.incarnation && !m.muted.contains(&topic)
+        })
     }
 
-    /// Whether the next gossip delivery is lost.
-    fn lose_one(&self) -> bool {
-        let mut loss = self.loss.lock();
-        let Some(loss) = loss.as_mut() else {
-            return false;
-        };
-        let lost = loss.rng.gen_range(0..1_000_000) < loss.per_million;
-        loss.dropped += u64::from(lost);
-        lost
+    /// From now on, deliveries go as `conditions` say.
+    pub fn set_conditions(&self, conditions: Conditions) {
+        self.inner.lock().conditions = conditions;
+    }
+
+    /// What the network did to deliveries so far.
+    pub fn stats(&self) -> Stats {
+        self.inner.lock().stats
     }
 
     /// `(reporter, peer, what)` for every report made, in order.
     pub fn reports(&self) -> Vec<(PeerId, PeerId, Misbehaviour)> {
         self.reports.lock().clone()
     }
-}
 
-impl MemoryNetwork {
-    /// The members `me` reaches (on its side of a split): peer id, events and provider, taken
-    /// out of the lock so no member is called while it is held.
+    /// Draws the fate of one delivery (`copies`: whether it may be duplicated).
+    fn fate(&self, copies: bool) -> Fate {
+        let mut inner = self.inner.lock();
+        let Inner {
+            conditions,
+            rng,
+            stats,
+            ..
+        } = &mut *inner;
+        if rng.gen_range(0..1_000_000) < conditions.loss_ppm {
+            stats.lost += 1;
+            return Fate::Lost;
+        }
+        let twice = copies && rng.gen_range(0..1_000_000) < conditions.duplicate_ppm;
+        stats.duplicated += u64::from(twice);
+        let delays: Vec<u64> = (0..1 + usize::from(twice))
+            .map(|_| rng.gen_range(conditions.delay_ms.clone()))
+            .collect();
+        stats.delivered += delays.len() as u64;
+        stats.delayed += delays.iter().filter(|d| **d > 0).count() as u64;
+        Fate::Arrives(delays)
+    }
+
+    /// The members the handle `me` reaches: peer id, events and provider, taken out of the
+    /// lock so no member is called while it is held.
     fn reachable(
         &self,
-        me: PeerId,
+        me: &MemoryPeer,
     ) -> Vec<(PeerId, mpsc::Sender<NetworkEvent>, Arc<dyn SyncProvider>)> {
-        let members = self.members.lock();
-        let side = members.iter().find(|m| m.peer == me).map_or(0, |m| m.side);
-        members
+        let inner = self.inner.lock();
+        let Some(from) = inner
+            .members
             .iter()
-            .filter(|m| m.peer != me && m.side == side)
+            .find(|m| m.peer == me.me && m.incarnation == me.incarnation)
+        else {
+            return Vec::new();
+        };
+        inner
+            .members
+            .iter()
+            .filter(|m| from.reaches(m))
             .map(|m| (m.peer, m.events.clone(), m.provider.clone()))
             .collect()
+    }
+
+    /// Whether `a` and `b` are connected now.
+    fn linked(&self, a: &MemoryPeer, b: PeerId) -> bool {
+        self.reachable(a).iter().any(|m| m.0 == b)
+    }
+}
+
+/// The peer id of the `index`-th member of a network seeded with `seed`.
+fn member_id(seed: u64, index: usize) -> PeerId {
+    let secret = blake2_256(&(b"aitbc-memory-peer", seed, index as u64).encode());
+    libp2p::identity::Keypair::ed25519_from_bytes(secret)
+        .expect("32 bytes are an ed25519 secret; qed")
+        .public()
+        .to_peer_id()
+}
+
+impl MemoryPeer {
+    /// The member's peer id.
+    pub fn peer_id(&self) -> PeerId {
+        self.me
+    }
+}
+
+/// Waits `ms` of tokio time (virtual in the simulator), if any.
+async fn delay(ms: u64) {
+    if ms > 0 {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
     }
 }
 
 impl Network for MemoryPeer {
     fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<(), NetworkError> {
+        if !self.net.may_publish(self, topic) {
+            return Ok(());
+        }
         let message_id = MessageId::new(&blake2_256(&data));
-        for (_, events, _) in self.net.reachable(self.me) {
-            if self.net.lose_one() {
+        for (_, events, _) in self.net.reachable(self) {
+            let Fate::Arrives(delays) = self.net.fate(true) else {
                 continue;
+            };
+            for ms in delays {
+                let event = NetworkEvent::Gossip {
+                    topic,
+                    peer: self.me,
+                    message_id: message_id.clone(),
+                    data: data.clone(),
+                };
+                if ms == 0 {
+                    let _ = events.try_send(event);
+                } else {
+                    let events = events.clone();
+                    tokio::spawn(async move {
+                        delay(ms).await;
+                        let _ = events.try_send(event);
+                    });
+                }
             }
-            let _ = events.try_send(NetworkEvent::Gossip {
-                topic,
-                peer: self.me,
-                message_id: message_id.clone(),
-                data: data.clone(),
-            });
         }
         Ok(())
     }
@@ -228,23 +437,51 @@ impl Network for MemoryPeer {
     fn lower_best(&self, _: PeerId, _: u64) {}
 
     fn request(&self, peer: PeerId, request: SyncRequest) -> Answer {
-        let provider = self
-            .net
-            .reachable(self.me)
-            .into_iter()
-            .find(|m| m.0 == peer)
-            .map(|m| m.2);
+        let this = self.clone();
         Box::pin(async move {
-            let provider = provider.ok_or(RequestError::NotConnected)?;
-            tokio::task::spawn_blocking(move || serve(&*provider, request, RESPONSE_BUDGET))
-                .await
-                .map_err(|_| RequestError::Stopped)
+            let provider = this
+                .net
+                .reachable(&this)
+                .into_iter()
+                .find(|m| m.0 == peer)
+                .map(|m| m.2)
+                .ok_or(RequestError::NotConnected)?;
+            // There and back: either leg may be lost or late; a cut while it travels loses it.
+            let mut legs = Vec::with_capacity(2);
+            for _ in 0..2 {
+                match this.net.fate(false) {
+                    Fate::Arrives(delays) => legs.push(delays[0]),
+                    Fate::Lost => {
+                        tokio::time::sleep(REQUEST_TIMEOUT).await;
+                        return Err(RequestError::Timeout);
+                    }
+                }
+            }
+            delay(legs[0]).await;
+            if !this.net.linked(&this, peer) {
+                return Err(RequestError::ConnectionClosed);
+            }
+            let response = serve(&*provider, request.clone(), RESPONSE_BUDGET);
+            delay(legs[1]).await;
+            if !this.net.linked(&this, peer) {
+                return Err(RequestError::ConnectionClosed);
+            }
+            match response {
+                SyncResponse::Error(reason) => Err(RequestError::Remote(reason)),
+                response => match answers(&request, &response) {
+                    Ok(()) => Ok(response),
+                    Err(why) => {
+                        this.report(peer, Misbehaviour::BadResponse);
+                        Err(RequestError::BadResponse(why.into()))
+                    }
+                },
+            }
         })
     }
 
     fn peers(&self) -> Vec<PeerInfo> {
         self.net
-            .reachable(self.me)
+            .reachable(self)
             .into_iter()
             .map(|(peer, _, provider)| {
                 let status = provider.status();
@@ -262,6 +499,6 @@ impl Network for MemoryPeer {
     }
 
     fn peer_count(&self) -> usize {
-        self.net.reachable(self.me).len()
+        self.net.reachable(self).len()
     }
 }
