@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 /// The chain database's file name inside the chain directory.
 pub const CHAIN_DB_FILE: &str = "chain.redb";
@@ -302,12 +303,16 @@ impl<S: StateMachine> Parts<S> {
 
     /// Spawns the workers until `shutdown` turns true: gossip, sync and the transaction
     /// batches (on `network`: the seam and its events), the finality voter, the author (with
-    /// an authority key), the pruner and the informant.
+    /// an authority key), the pruner and the informant. Their logs are in the current span (the
+    /// simulator's names each node).
     pub fn spawn_workers(
         &self,
         network: Option<(SharedNetwork, mpsc::Receiver<NetworkEvent>)>,
         shutdown: watch::Receiver<bool>,
     ) -> Vec<JoinHandle<()>> {
+        fn spawn(task: impl std::future::Future<Output = ()> + Send + 'static) -> JoinHandle<()> {
+            tokio::spawn(task.in_current_span())
+        }
         let client = &self.client;
         let mut tasks = Vec::new();
         let (finality_tx, finality_rx) = mpsc::channel(1024);
@@ -316,12 +321,12 @@ impl<S: StateMachine> Parts<S> {
             let batcher = Arc::new(sync::TxBatcher::default());
             let collect = batcher.clone();
             client.set_tx_announcer(Box::new(move |bytes| collect.push(bytes)));
-            tasks.push(tokio::spawn(sync::publish_transactions(
+            tasks.push(spawn(sync::publish_transactions(
                 batcher,
                 seam.clone(),
                 shutdown.clone(),
             )));
-            tasks.push(tokio::spawn(sync::run(
+            tasks.push(spawn(sync::run(
                 client.clone(),
                 seam,
                 events,
@@ -330,7 +335,7 @@ impl<S: StateMachine> Parts<S> {
             )));
         }
         if let Some(voter) = &self.voter {
-            tasks.push(tokio::spawn(voting::run(
+            tasks.push(spawn(voting::run(
                 client.clone(),
                 voter.clone(),
                 self.authority.clone(),
@@ -346,7 +351,7 @@ impl<S: StateMachine> Parts<S> {
                     let _ = net.publish(Topic::Blocks, codec::Encode::encode(block));
                 }
             });
-            tasks.push(tokio::spawn(author::run(
+            tasks.push(spawn(author::run(
                 client.clone(),
                 key,
                 self.slots.clone(),
@@ -354,8 +359,8 @@ impl<S: StateMachine> Parts<S> {
                 shutdown.clone(),
             )));
         }
-        tasks.push(tokio::spawn(pruner::run(client.clone(), shutdown.clone())));
-        tasks.push(tokio::spawn(informant::run(client.clone(), shutdown)));
+        tasks.push(spawn(pruner::run(client.clone(), shutdown.clone())));
+        tasks.push(spawn(informant::run(client.clone(), shutdown)));
         tasks
     }
 }

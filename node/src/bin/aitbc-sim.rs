@@ -48,7 +48,8 @@ fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(filter) = &args.log {
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            // `sim`: the span naming each node.
+            .with_env_filter(tracing_subscriber::EnvFilter::new(format!("sim=info,{filter}")))
             .try_init();
     }
     let template = SimConfig {

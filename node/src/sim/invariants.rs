@@ -54,9 +54,11 @@ impl Checker {
                 .map_err(|e| format!("{name} cannot read its block #{number}: {e}"))?
                 .ok_or_else(|| format!("{name} finalized #{} but has no #{number}", fin.number))?;
             match self.finalized.get(&number) {
-                Some((other, by)) if *other != hash => return Err(format!(
+                Some((other, by)) if *other != hash => {
+                    return Err(format!(
                     "conflicting finality at #{number}: {name} finalized {hash}, node {by} {other}"
-                )),
+                ))
+                }
                 Some(_) => {}
                 None => {
                     self.finalized.insert(number, (hash, i));

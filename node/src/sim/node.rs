@@ -95,7 +95,8 @@ impl SimNode {
         self.peer = Some(handle.peer_id());
         let seam: SharedNetwork = Arc::new(handle);
         let (stop, shutdown) = watch::channel(false);
-        let tasks = parts.spawn_workers(Some((seam.clone(), events)), shutdown);
+        let span = tracing::info_span!(target: "sim", "node", name = %self.name);
+        let tasks = span.in_scope(|| parts.spawn_workers(Some((seam.clone(), events)), shutdown));
         self.running = Some(Running {
             client,
             seam,

@@ -43,6 +43,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
 
 /// A gossiped block whose slot is at most this many slots ahead of our clock is held until it
 /// is acceptable (within [`MAX_FUTURE_SLOTS`] of our clock) and imported then; one further ahead
@@ -247,7 +248,7 @@ pub async fn run<S: StateMachine>(
                             if v == Validation::Ignore {
                                 maybe_catch_up(&c, &n, &f, &s);
                             }
-                        });
+                        }.in_current_span());
                     }
                     NetworkEvent::Gossip { topic: Topic::Txs, peer, message_id, data } => {
                         let (c, n) = (client.clone(), net.clone());
@@ -256,7 +257,7 @@ pub async fn run<S: StateMachine>(
                                 .await
                                 .unwrap_or(Validation::Ignore);
                             n.validation(message_id, peer, v);
-                        });
+                        }.in_current_span());
                     }
                     NetworkEvent::Gossip { topic: Topic::Votes, peer, message_id, data } => {
                         if finality.try_send(FinalityInput::Vote { peer, message_id: message_id.clone(), data }).is_err() {
@@ -425,10 +426,13 @@ fn maybe_catch_up<S: StateMachine>(
         finality.clone(),
         syncing.clone(),
     );
-    tokio::spawn(async move {
-        catch_up(&c, &n, &f, peer.peer_id, peer.best_height).await;
-        s.running.store(false, Ordering::Release);
-    });
+    tokio::spawn(
+        async move {
+            catch_up(&c, &n, &f, peer.peer_id, peer.best_height).await;
+            s.running.store(false, Ordering::Release);
+        }
+        .in_current_span(),
+    );
 }
 
 /// Downloads and imports blocks from `peer` until we have its best block (see the module docs).

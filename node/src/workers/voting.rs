@@ -43,6 +43,7 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
 
 /// How often the voter's clock ticks.
 pub const TICK: Duration = Duration::from_millis(50);
@@ -459,27 +460,30 @@ impl<S: StateMachine> Worker<S> {
         };
         let wanted = round.saturating_sub(1);
         let tx = self.catch_up.clone();
-        tokio::spawn(async move {
-            match net
-                .request(peer.peer_id, SyncRequest::Votes { round: wanted })
-                .await
-            {
-                Ok(SyncResponse::Votes(list)) => {
-                    let votes: Result<Vec<SignedVote>, _> =
-                        list.iter().map(|b| decode_exact::<SignedVote>(b)).collect();
-                    match votes {
-                        Ok(votes) => {
-                            let _ = tx.send((wanted, votes)).await;
+        tokio::spawn(
+            async move {
+                match net
+                    .request(peer.peer_id, SyncRequest::Votes { round: wanted })
+                    .await
+                {
+                    Ok(SyncResponse::Votes(list)) => {
+                        let votes: Result<Vec<SignedVote>, _> =
+                            list.iter().map(|b| decode_exact::<SignedVote>(b)).collect();
+                        match votes {
+                            Ok(votes) => {
+                                let _ = tx.send((wanted, votes)).await;
+                            }
+                            Err(_) => net.report(peer.peer_id, Misbehaviour::Undecodable),
                         }
-                        Err(_) => net.report(peer.peer_id, Misbehaviour::Undecodable),
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::debug!(target: "finality", error = %e, "catch-up request failed")
                     }
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::debug!(target: "finality", error = %e, "catch-up request failed")
-                }
             }
-        });
+            .in_current_span(),
+        );
     }
 }
 

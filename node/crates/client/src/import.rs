@@ -245,13 +245,10 @@ impl<S: StateMachine> Client<S> {
             encoded_block: &stored,
             author: Some(author),
         })?;
-        {
-            let mut tree = self.tree_write();
-            tree.insert(hash, header, author);
-            if !equivocating.is_empty() {
-                tree.mark_bad(hash);
-            }
-        }
+        // The second block of an equivocation is a fork like any other: which of the two
+        // arrived first must not decide fork choice (nodes that saw them in opposite orders
+        // would split, and one could never follow the chain finality settles on).
+        self.tree_write().insert(hash, header, author);
         let target = self.tree_read().best();
         if target != best {
             self.reorg(target)?;

@@ -2,8 +2,9 @@
 //! chain or beside it, with parent links, for fork choice and reorganisation routes.
 //!
 //! Fork choice: the best chain is the longest chain that contains the last finalized block and
-//! no block known to be bad (failed execution, or the second block of an equivocation); among
-//! equally long chains, the one whose head has the lowest hash. The rule depends only on the
+//! no block known to be bad (failed execution); among equally long chains, the one whose head
+//! has the lowest hash. The two blocks of an equivocation are ordinary forks (the import keeps
+//! the pair as proof). The rule depends only on the
 //! blocks known, not on the order they arrived in: two nodes that know the same blocks choose the
 //! same head, so after a partition heals the two sides converge on one chain (and its finality
 //! votes) without waiting for a new block to break the tie.

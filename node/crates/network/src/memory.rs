@@ -46,6 +46,7 @@ use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 /// Events queued per member before gossip to it is dropped (gossip is lossy; a member that
 /// falls behind catches up by sync requests).
@@ -416,10 +417,13 @@ impl Network for MemoryPeer {
                     let _ = events.try_send(event);
                 } else {
                     let events = events.clone();
-                    tokio::spawn(async move {
-                        delay(ms).await;
-                        let _ = events.try_send(event);
-                    });
+                    tokio::spawn(
+                        async move {
+                            delay(ms).await;
+                            let _ = events.try_send(event);
+                        }
+                        .in_current_span(),
+                    );
                 }
             }
         }
