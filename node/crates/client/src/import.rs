@@ -8,13 +8,21 @@
 //!    the clock) and carry the seal of the slot's author in the authority set of the parent's
 //!    state. That set is read from executed state only: the best state, or the set signalled by
 //!    the nearest *executed* ancestor that signals one (its digests were checked against its
-//!    execution), else the voter set. A side block whose unexecuted ancestry signals a change
-//!    cannot be checked and is refused without blame (`UnverifiedAuthorities`): one authority
-//!    cannot seal a fork that claims the set is itself.
+//!    execution), else the voter set. When an unexecuted ancestor signals a change, that branch
+//!    is executed first (a reorg onto it and back to the best chain): a true change is then
+//!    believed; a false one fails execution, its chain is bad, and the block is refused without
+//!    blame (`UnverifiedAuthorities`). So one authority cannot seal a fork that claims the set
+//!    is itself, and a node can still follow a chain whose set changed on a fork it did not
+//!    follow.
 //! 3. A second block by one author in one slot is an equivocation: both headers are kept as the
-//!    proof and the second block is never chosen by fork choice. At most one such extra block is
-//!    stored per (author, slot); any further one is refused (`ExcessEquivocation`, the sender is
-//!    charged and the block not forwarded).
+//!    proof, and both blocks are forks like any other for fork choice (which arrived first must
+//!    not matter). Of the blocks [`Client::import_block`] takes (gossiped, authored), at most one
+//!    such extra block is stored per (author, slot); any further one is refused
+//!    (`ExcessEquivocation`, the sender is charged and the block not forwarded). Blocks of a
+//!    requested range ([`Client::import_blocks`], sync) are exempt: an equivocating author can
+//!    leave different honest nodes holding different pairs of its blocks, and the chain they
+//!    build on may use a third, which a node must be able to fetch (found by the simulator). A
+//!    range answers our own request, at most one block per height.
 //! 4. A block on the best block is executed (or its authored execution is taken) and committed
 //!    with its undo log; a block on a fork is stored unexecuted. Then fork choice
 //!    ([`super::tree`]) runs; when another chain is better, the best chain is reverted to the
@@ -120,7 +128,7 @@ impl<S: StateMachine> Client<S> {
         executed: Option<ExecutedBlock<S::Event>>,
     ) -> Result<BlockRef, ImportError> {
         let checked = executed.is_some();
-        self.import_inner(block, executed, checked)
+        self.import_inner(block, executed, checked, true)
     }
 
     /// Imports blocks in order (a sync batch). The transaction signatures of the next blocks are
@@ -142,9 +150,9 @@ impl<S: StateMachine> Client<S> {
             blocks
                 .iter()
                 .map(|b| match rx.recv() {
-                    Ok(Ok(())) => self.import_inner(b, None, true),
+                    Ok(Ok(())) => self.import_inner(b, None, true, false),
                     Ok(Err((i, e))) => Err(ImportError::Signature(i, e)),
-                    Err(_) => self.import_inner(b, None, false),
+                    Err(_) => self.import_inner(b, None, false, false),
                 })
                 .collect()
         })
@@ -155,6 +163,7 @@ impl<S: StateMachine> Client<S> {
         block: &SignedBlockOf<S>,
         executed: Option<ExecutedBlock<S::Event>>,
         signatures_checked: bool,
+        cap_equivocations: bool,
     ) -> Result<BlockRef, ImportError> {
         let _guard = self.import_lock.lock();
         let hash = block.hash();
@@ -184,13 +193,21 @@ impl<S: StateMachine> Client<S> {
         let parent = self
             .header(&header.parent_hash)?
             .ok_or(ImportError::UnknownBlock(header.parent_hash))?;
-        let state = self.state()?;
+        let mut state = self.state()?;
         // The authors of a block are the set in its parent's state: exact when the parent is the
-        // block whose state we hold, else derived from the fork's digests.
+        // block whose state we hold, else derived from the fork's digests, once executed.
         let authorities = if state.at().hash == header.parent_hash {
             self.runtime.authorities(&state)
         } else {
-            self.authorities_after(&header.parent_hash)?
+            match self.authorities_after(&header.parent_hash) {
+                Err(ImportError::UnverifiedAuthorities(unexecuted)) => {
+                    drop(state);
+                    self.execute_branch(unexecuted)?;
+                    state = self.state()?;
+                    self.authorities_after(&header.parent_hash)?
+                }
+                other => other?,
+            }
         };
         let now = slots::slot_at(self.clock.now_ms(), self.runtime.slot_duration_ms(&state));
         state.check()?;
@@ -201,7 +218,7 @@ impl<S: StateMachine> Client<S> {
         }
 
         let equivocating = self.tree_read().same_slot(&author, header.slot, &hash);
-        if equivocating.len() > 1 {
+        if cap_equivocations && equivocating.len() > 1 {
             return Err(ImportError::ExcessEquivocation {
                 author,
                 slot: header.slot,
@@ -595,6 +612,30 @@ impl<S: StateMachine> Client<S> {
         }
         let best = self.best_header();
         self.maintain_pool(&included, best.number, retracted);
+        Ok(())
+    }
+
+    /// Executes the side branch up to `hash`, an unexecuted block whose authority-set change a
+    /// block being imported depends on, then moves the best chain back to fork choice's head.
+    /// Afterwards the change is executed (its digest checked) or its chain is known bad. Without
+    /// this, a node that saw a set change only on a shorter fork (a partition's other side)
+    /// could never import the longer chain built on it, and finality would stall with the
+    /// nodes split between the two (found by the simulator).
+    fn execute_branch(&self, hash: Hash) -> Result<(), ImportError> {
+        let Some(number) = self.tree_read().number(&hash) else {
+            return Ok(());
+        };
+        let target = BlockRef { number, hash };
+        if self.tree_read().best_from(&target).is_none() {
+            return Ok(()); // on a bad chain: nothing to check
+        }
+        tracing::debug!(target: "import", number, hash = %hash.short(),
+            "executing a fork's authority-set change to check the blocks built on it");
+        self.reorg(target)?;
+        let best = self.tree_read().best();
+        if best != self.best() {
+            self.reorg(best)?;
+        }
         Ok(())
     }
 

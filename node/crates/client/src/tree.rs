@@ -133,13 +133,16 @@ impl ForkTree {
     }
 
     /// The stored blocks by `author` for `slot` other than `except` (more than none is an
-    /// equivocation), in no particular order.
+    /// equivocation), in hash order.
     pub fn same_slot(&self, author: &AccountId, slot: Slot, except: &Hash) -> Vec<Hash> {
-        self.nodes
+        let mut found: Vec<Hash> = self
+            .nodes
             .iter()
             .filter(|(h, n)| n.slot == slot && n.author == *author && *h != except)
             .map(|(h, _)| *h)
-            .collect()
+            .collect();
+        found.sort_unstable();
+        found
     }
 
     /// Never choose a chain containing `hash` again.
