@@ -31,7 +31,7 @@ use super::blocking;
 use aitbc_client::{Client, ImportError, SignedBlockOf};
 use aitbc_consensus::slots::{HeaderError, MAX_FUTURE_SLOTS};
 use aitbc_network::{
-    Misbehaviour, NetworkEvent, PeerId, SharedNetwork, Status, SyncProvider, SyncRequest,
+    Misbehaviour, NetworkEvent, PeerId, PeerInfo, SharedNetwork, Status, SyncProvider, SyncRequest,
     SyncResponse, Topic, Validation, MAX_BLOCKS_PER_REQUEST,
 };
 use aitbc_primitives::{decode_exact, BoundedVec, Hash, Justification, StateMachine};
@@ -52,6 +52,12 @@ pub const MAX_HELD_SLOTS: u64 = 10;
 
 /// How often peers' best blocks are compared with ours.
 const SYNC_TICK: Duration = Duration::from_millis(250);
+
+/// How far a peer's finalized block may be ahead of ours before this node fetches the blocks in
+/// between for their justifications instead of waiting for votes.
+pub const FINALITY_LAG: u64 = 8;
+/// Sync ticks between two such fetches.
+const FINALITY_FETCH_EVERY: u64 = 8;
 
 /// Transactions in one gossip message at most.
 pub const TX_BATCH_MAX: usize = 2048;
@@ -229,13 +235,18 @@ pub async fn run<S: StateMachine>(
     let syncing = Arc::new(CatchUp::default());
     let mut tick = tokio::time::interval(SYNC_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = 0u64;
     loop {
         tokio::select! {
             biased;
             _ = shutdown.changed() => return,
             _ = tick.tick() => {
+                ticks += 1;
                 client.metrics().set_peers(net.peer_count());
                 maybe_catch_up(&client, &net, &finality, &syncing);
+                if ticks.is_multiple_of(FINALITY_FETCH_EVERY) {
+                    maybe_fetch_finality(&client, &net, &finality, &syncing);
+                }
             }
             event = events.recv() => {
                 let Some(event) = event else { return };
@@ -393,6 +404,20 @@ struct CatchUp {
     turn: AtomicUsize,
 }
 
+impl CatchUp {
+    /// Marks a round running and picks its peer from `candidates`, taking them in turn (not
+    /// always the highest claim, so one peer's false claim cannot hold sync); `None` if there
+    /// is none or a round runs already.
+    fn take_turn(&self, mut candidates: Vec<PeerInfo>) -> Option<PeerInfo> {
+        if candidates.is_empty() || self.running.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        candidates.sort_by_key(|p| p.peer_id);
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
+        Some(candidates.swap_remove(turn % candidates.len()))
+    }
+}
+
 /// Starts a catch-up round when a peer is ahead and none is running.
 fn maybe_catch_up<S: StateMachine>(
     client: &Arc<Client<S>>,
@@ -404,7 +429,7 @@ fn maybe_catch_up<S: StateMachine>(
     // Peers ahead of us, and peers at our height on a fork we have not seen (after a partition
     // the two sides may end at one height: fork choice needs both to agree on the head).
     let unknown = |hash: &Hash| matches!(client.header(hash), Ok(None));
-    let mut ahead: Vec<_> = net
+    let ahead: Vec<_> = net
         .peers()
         .into_iter()
         .filter(|p| {
@@ -414,12 +439,51 @@ fn maybe_catch_up<S: StateMachine>(
                     && unknown(&p.best_hash))
         })
         .collect();
-    if ahead.is_empty() || syncing.running.swap(true, Ordering::AcqRel) {
+    let Some(peer) = syncing.take_turn(ahead) else {
         return;
+    };
+    let mut from = best.number + 1;
+    if from > peer.best_height {
+        // A fork at our height: fetch it from where it may branch off.
+        from = client.finalized().number + 1;
     }
-    ahead.sort_by_key(|p| p.peer_id);
-    let turn = syncing.turn.fetch_add(1, Ordering::Relaxed);
-    let peer = ahead.swap_remove(turn % ahead.len());
+    spawn_catch_up(client, net, finality, syncing, peer.peer_id, from, peer.best_height);
+}
+
+/// Starts a catch-up round for finality when peers finalized more than [`FINALITY_LAG`] blocks
+/// beyond ours and none is running: the blocks from our finalized one to theirs are fetched for
+/// the justifications they carry. Votes do not bring a node back that missed the rounds that
+/// changed the authority set (the new set's votes mean nothing to its voter, and the old set
+/// votes no more): the justification of a block of the old set does (found by the simulator).
+fn maybe_fetch_finality<S: StateMachine>(
+    client: &Arc<Client<S>>,
+    net: &SharedNetwork,
+    finality: &mpsc::Sender<FinalityInput>,
+    syncing: &Arc<CatchUp>,
+) {
+    let finalized = client.finalized().number;
+    let ahead: Vec<_> = net
+        .peers()
+        .into_iter()
+        .filter(|p| p.finalized_height > finalized + FINALITY_LAG)
+        .collect();
+    let Some(peer) = syncing.take_turn(ahead) else {
+        return;
+    };
+    let (from, to) = (finalized + 1, peer.finalized_height);
+    spawn_catch_up(client, net, finality, syncing, peer.peer_id, from, to);
+}
+
+/// Runs [`catch_up`] from `peer` for blocks `from..=target` as the one catch-up task.
+fn spawn_catch_up<S: StateMachine>(
+    client: &Arc<Client<S>>,
+    net: &SharedNetwork,
+    finality: &mpsc::Sender<FinalityInput>,
+    syncing: &Arc<CatchUp>,
+    peer: PeerId,
+    from: u64,
+    target: u64,
+) {
     let (c, n, f, s) = (
         client.clone(),
         net.clone(),
@@ -428,28 +492,25 @@ fn maybe_catch_up<S: StateMachine>(
     );
     tokio::spawn(
         async move {
-            catch_up(&c, &n, &f, peer.peer_id, peer.best_height).await;
+            catch_up(&c, &n, &f, peer, from, target).await;
             s.running.store(false, Ordering::Release);
         }
         .in_current_span(),
     );
 }
 
-/// Downloads and imports blocks from `peer` until we have its best block (see the module docs).
+/// Downloads and imports blocks `from..=target` from `peer` (see the module docs); the
+/// justifications they carry go to the finality worker, also for blocks known already.
 async fn catch_up<S: StateMachine>(
     client: &Arc<Client<S>>,
     net: &SharedNetwork,
     finality: &mpsc::Sender<FinalityInput>,
     peer: PeerId,
+    mut from: u64,
     target: u64,
 ) {
-    let mut from = client.best().number + 1;
-    let mut backtracked = false;
-    if from > target {
-        // A fork at our height: fetch it from where it may branch off.
-        from = client.finalized().number + 1;
-        backtracked = true;
-    }
+    // From the finalized block on there is nowhere further back to look for a fork.
+    let mut backtracked = from <= client.finalized().number + 1;
     while from <= target {
         let request = SyncRequest::BlocksByRange {
             from,
@@ -494,8 +555,10 @@ async fn catch_up<S: StateMachine>(
         for (result, block) in results.into_iter().zip(decoded) {
             last = block.block.header.number;
             match result {
-                Ok(_) => pass_justification::<S>(finality, Some(peer), block),
-                Err(ImportError::AlreadyKnown(_) | ImportError::BelowFinalized { .. }) => {}
+                Ok(_) | Err(ImportError::AlreadyKnown(_)) => {
+                    pass_justification::<S>(finality, Some(peer), block)
+                }
+                Err(ImportError::BelowFinalized { .. }) => {}
                 Err(ImportError::UnknownParent { .. }) if !backtracked => {
                     // The peer's chain forks below our best: fetch from our finalized block.
                     backtracked = true;
