@@ -49,7 +49,9 @@ fn main() -> ExitCode {
     if let Some(filter) = &args.log {
         let _ = tracing_subscriber::fmt()
             // `sim`: the span naming each node.
-            .with_env_filter(tracing_subscriber::EnvFilter::new(format!("sim=info,{filter}")))
+            .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
+                "sim=info,{filter}"
+            )))
             .try_init();
     }
     let template = SimConfig {

@@ -447,7 +447,15 @@ fn maybe_catch_up<S: StateMachine>(
         // A fork at our height: fetch it from where it may branch off.
         from = client.finalized().number + 1;
     }
-    spawn_catch_up(client, net, finality, syncing, peer.peer_id, from, peer.best_height);
+    spawn_catch_up(
+        client,
+        net,
+        finality,
+        syncing,
+        peer.peer_id,
+        from,
+        peer.best_height,
+    );
 }
 
 /// Starts a catch-up round for finality when peers finalized more than [`FINALITY_LAG`] blocks

@@ -14,6 +14,12 @@
 //!   learns the rounds it missed, so a stalled round resumes once enough voters are back.
 //! - Catch-up: when the voter sees that others are rounds ahead, the worker asks a peer for the
 //!   votes of the round before theirs (`SyncRequest::Votes`) and hands them to the voter.
+//! - Unknown vote targets: a vote for a block this node does not have counts, but cannot be
+//!   placed on a chain until the block is here, so the worker fetches it from the vote's sender
+//!   (`SyncRequest::BlocksByHash`, with its unknown ancestors up to [`MAX_FETCHED_ANCESTRY`]) and
+//!   imports it. Without that, voters that prevoted for sibling blocks that gossip lost stayed
+//!   in one round for good, each unable to see a prevote supermajority (found by the
+//!   simulator).
 //! - Finality: a finalized block is committed with its justification through
 //!   [`Client::finalize`]; a justification this node cannot apply (block unknown yet) is retried
 //!   on the next block.
@@ -34,12 +40,13 @@ use aitbc_client::Client;
 use aitbc_consensus::finality::{Action, Chain, Note, PersistedRound, Voter, VoterConfig};
 use aitbc_network::{Misbehaviour, SharedNetwork, SyncRequest, SyncResponse, Topic, Validation};
 use aitbc_primitives::{
-    decode_exact, BlockNumber, Hash, Header, Justification, Pair, SignedVote, StateMachine,
-    VoteTarget,
+    decode_exact, BlockNumber, BoundedVec, Hash, Header, Justification, Pair, SignedVote,
+    StateMachine, VoteTarget,
 };
 use aitbc_storage::{BlockRef, VoterSet};
 use codec::{Decode, Encode};
 use parking_lot::Mutex;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -59,6 +66,11 @@ fn gossip_duration_ms(slot_ms: u64) -> u64 {
 
 /// How often our own recent votes are sent again.
 pub const REBROADCAST: Duration = Duration::from_secs(2);
+
+/// How many unknown ancestors of a vote's target are fetched at most.
+pub const MAX_FETCHED_ANCESTRY: usize = 32;
+/// How many vote targets are fetched at once at most.
+const MAX_FETCHING: usize = 16;
 
 /// A vote on the gossip topic: the vote and a resend counter (so a re-sent vote is a new
 /// message to gossip).
@@ -192,6 +204,9 @@ struct Worker<S: StateMachine> {
     /// A justification whose block was not importable yet.
     pending: Option<Justification>,
     catch_up: mpsc::Sender<(u64, Vec<SignedVote>)>,
+    /// Vote targets being fetched; each fetch reports back on `fetched`.
+    fetching: BTreeSet<Hash>,
+    fetched: mpsc::Sender<Hash>,
 }
 
 /// Logs what the voter noticed.
@@ -227,6 +242,7 @@ pub async fn run<S: StateMachine>(
     let mut events = client.subscribe();
     let clock = client.clock().clone();
     let (catch_up, mut caught_up) = mpsc::channel(4);
+    let (fetched, mut fetched_rx) = mpsc::channel(MAX_FETCHING);
     let mut w = Worker {
         client,
         voter,
@@ -237,6 +253,8 @@ pub async fn run<S: StateMachine>(
         resend: 0,
         pending: None,
         catch_up,
+        fetching: BTreeSet::new(),
+        fetched,
     };
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -266,6 +284,12 @@ pub async fn run<S: StateMachine>(
                     Err(_) => return,
                 }
             }
+            Some(hash) = fetched_rx.recv() => {
+                // The target (and what it needs) may be here now: place its votes.
+                w.fetching.remove(&hash);
+                let actions = w.with_voter(|v, c| v.on_block(c));
+                w.apply(actions).await;
+            }
             Some((round, votes)) = caught_up.recv() => {
                 let result = w.with_voter(|v, c| v.on_catch_up(round, votes, c));
                 match result {
@@ -276,7 +300,7 @@ pub async fn run<S: StateMachine>(
             input = inputs.recv() => match input {
                 None => return,
                 Some(FinalityInput::Vote { peer, message_id, data }) => {
-                    let verdict = w.on_vote_message(&data).await;
+                    let verdict = w.on_vote_message(peer, &data).await;
                     if let Some(net) = &w.net {
                         net.validation(message_id, peer, verdict);
                     }
@@ -301,13 +325,15 @@ impl<S: StateMachine> Worker<S> {
         out
     }
 
-    async fn on_vote_message(&mut self, data: &[u8]) -> Validation {
+    async fn on_vote_message(&mut self, peer: aitbc_network::PeerId, data: &[u8]) -> Validation {
         let Ok(msg) = decode_exact::<VoteMessage>(data) else {
             return Validation::Reject(Misbehaviour::Undecodable);
         };
+        let target = msg.vote.target;
         match self.with_voter(|v, c| v.on_vote(msg.vote, c)) {
             Ok(actions) => {
                 self.apply(actions).await;
+                self.fetch_if_unknown(peer, target);
                 Validation::Accept
             }
             Err(e) if e.peer_misbehaved() => {
@@ -452,6 +478,36 @@ impl<S: StateMachine> Worker<S> {
         }
     }
 
+    /// Fetches `target` from `peer` when this node does not have it and it is above our
+    /// finalized block (see the module docs).
+    fn fetch_if_unknown(&mut self, peer: aitbc_network::PeerId, target: VoteTarget) {
+        let Some(net) = self.net.clone() else { return };
+        if target.number <= self.client.finalized().number
+            || self.fetching.len() >= MAX_FETCHING
+            || self.fetching.contains(&target.hash)
+            || !matches!(self.client.header(&target.hash), Ok(None))
+        {
+            return;
+        }
+        self.fetching.insert(target.hash);
+        let (client, done) = (self.client.clone(), self.fetched.clone());
+        tokio::spawn(
+            async move {
+                let blocks = fetch_ancestry(&client, &net, peer, target.hash).await;
+                if !blocks.is_empty() {
+                    let imported = blocks.len();
+                    let c = client.clone();
+                    let results = blocking::run(move || c.import_blocks(&blocks)).await;
+                    tracing::debug!(target: "finality", %peer, number = target.number,
+                        hash = %target.hash.short(), imported, ok = ?results.map(|r| r.iter().filter(|r| r.is_ok()).count()),
+                        "fetched a vote's target");
+                }
+                let _ = done.send(target.hash).await;
+            }
+            .in_current_span(),
+        );
+    }
+
     /// Asks the best-connected peer for the votes of the round before `round`.
     fn ask_catch_up(&self, round: u64) {
         let Some(net) = self.net.clone() else { return };
@@ -487,11 +543,48 @@ impl<S: StateMachine> Worker<S> {
     }
 }
 
+/// Fetches `hash` and its ancestors this node lacks (at most [`MAX_FETCHED_ANCESTRY`], not
+/// below the finalized block) from `peer`, one request each; returns them parents first. A
+/// block that is not the one asked for ends the walk (and charges the peer).
+async fn fetch_ancestry<S: StateMachine>(
+    client: &Client<S>,
+    net: &SharedNetwork,
+    peer: aitbc_network::PeerId,
+    mut hash: Hash,
+) -> Vec<aitbc_client::SignedBlockOf<S>> {
+    let finalized = client.finalized().number;
+    let mut chain = Vec::new();
+    while chain.len() < MAX_FETCHED_ANCESTRY && matches!(client.header(&hash), Ok(None)) {
+        let Ok(wanted) = BoundedVec::try_from_vec(vec![hash]) else {
+            break;
+        };
+        let block = match net.request(peer, SyncRequest::BlocksByHash(wanted)).await {
+            Ok(SyncResponse::Blocks(list)) => match list.first() {
+                Some(bytes) => decode_exact::<aitbc_client::SignedBlockOf<S>>(bytes).ok(),
+                None => break, // the peer does not have it (or never did: a bogus vote)
+            },
+            _ => break,
+        };
+        let Some(block) = block.filter(|b| b.hash() == hash) else {
+            net.report(peer, Misbehaviour::BadResponse);
+            break;
+        };
+        hash = block.block.header.parent_hash;
+        let number = block.block.header.number;
+        chain.push(block);
+        if number <= finalized + 1 {
+            break;
+        }
+    }
+    chain.reverse();
+    chain
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use aitbc_primitives::crypto::dev_pair;
-    use aitbc_primitives::{BoundedVec, VoteKind};
+    use aitbc_primitives::VoteKind;
 
     fn justification(set_id: u64, voters: &[&str], genesis: &Hash) -> Justification {
         let target = VoteTarget {
