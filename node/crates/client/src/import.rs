@@ -621,7 +621,7 @@ impl<S: StateMachine> Client<S> {
     /// this, a node that saw a set change only on a shorter fork (a partition's other side)
     /// could never import the longer chain built on it, and finality would stall with the
     /// nodes split between the two (found by the simulator).
-    fn execute_branch(&self, hash: Hash) -> Result<(), ImportError> {
+    pub(crate) fn execute_branch(&self, hash: Hash) -> Result<(), ImportError> {
         let Some(number) = self.tree_read().number(&hash) else {
             return Ok(());
         };
@@ -692,7 +692,7 @@ impl<S: StateMachine> Client<S> {
         self.metrics.set_pool(self.pool.status());
     }
 
-    fn tree_read(&self) -> std::sync::RwLockReadGuard<'_, super::tree::ForkTree> {
+    pub(crate) fn tree_read(&self) -> std::sync::RwLockReadGuard<'_, super::tree::ForkTree> {
         self.tree.read().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -322,7 +322,12 @@ impl<S: StateMachine> Client<S> {
     }
 
     /// The best executed block that descends from `base` (or `base`): what a voter may vote
-    /// for. `None` if `base` is unknown, unexecuted or conflicts with finality.
+    /// for. `None` if `base` is unknown, on a bad chain or conflicts with finality.
+    ///
+    /// A `base` on a fork this node stored but did not execute (the round's estimate, which a
+    /// supermajority prevoted for, on a chain shorter than ours) has that fork executed first:
+    /// a voter must be able to vote on it, or every voter in that position waits for good
+    /// (found by the simulator).
     pub fn best_containing(&self, base: &Hash) -> Option<BlockRef> {
         let number = self.header(base).ok().flatten()?.number;
         let best = self.best();
@@ -333,10 +338,16 @@ impl<S: StateMachine> Client<S> {
             number,
             hash: *base,
         };
-        self.tree
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .best_executed_from(&base)
+        let executed = || self.tree_read().best_executed_from(&base);
+        if let Some(found) = executed() {
+            return Some(found);
+        }
+        let head = self.tree_read().best_from(&base)?;
+        let _guard = self.import_lock.lock();
+        if let Err(e) = self.execute_branch(head.hash) {
+            tracing::warn!(target: "import", error = %e, "cannot execute a fork to vote on it");
+        }
+        executed()
     }
 
     /// The encoded justification of a block finalized by votes.
