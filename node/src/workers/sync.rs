@@ -56,6 +56,9 @@ const SYNC_TICK: Duration = Duration::from_millis(250);
 /// How far a peer's finalized block may be ahead of ours before this node fetches the blocks in
 /// between for their justifications instead of waiting for votes.
 pub const FINALITY_LAG: u64 = 8;
+/// Sync ticks without a new finalized block after which this node fetches the justifications
+/// of any peer whose finalized block is ahead of ours, however little.
+const FINALITY_STALL_TICKS: u64 = 16;
 /// Sync ticks between two such fetches.
 const FINALITY_FETCH_EVERY: u64 = 8;
 
@@ -233,9 +236,14 @@ pub async fn run<S: StateMachine>(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let syncing = Arc::new(CatchUp::default());
+    // Finality catch-up has its own round, so peers' block claims (true or not) cannot keep it
+    // waiting.
+    let fetching_finality = Arc::new(CatchUp::default());
     let mut tick = tokio::time::interval(SYNC_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks = 0u64;
+    // Our finalized height and the tick it was first seen at.
+    let mut finalized_since = (client.finalized().number, 0u64);
     loop {
         tokio::select! {
             biased;
@@ -244,8 +252,17 @@ pub async fn run<S: StateMachine>(
                 ticks += 1;
                 client.metrics().set_peers(net.peer_count());
                 maybe_catch_up(&client, &net, &finality, &syncing);
+                let finalized = client.finalized().number;
+                if finalized != finalized_since.0 {
+                    finalized_since = (finalized, ticks);
+                }
                 if ticks.is_multiple_of(FINALITY_FETCH_EVERY) {
-                    maybe_fetch_finality(&client, &net, &finality, &syncing);
+                    let lag = if ticks - finalized_since.1 >= FINALITY_STALL_TICKS {
+                        0
+                    } else {
+                        FINALITY_LAG
+                    };
+                    maybe_fetch_finality(&client, &net, &finality, &fetching_finality, lag);
                 }
             }
             event = events.recv() => {
@@ -458,22 +475,24 @@ fn maybe_catch_up<S: StateMachine>(
     );
 }
 
-/// Starts a catch-up round for finality when peers finalized more than [`FINALITY_LAG`] blocks
-/// beyond ours and none is running: the blocks from our finalized one to theirs are fetched for
-/// the justifications they carry. Votes do not bring a node back that missed the rounds that
-/// changed the authority set (the new set's votes mean nothing to its voter, and the old set
-/// votes no more): the justification of a block of the old set does (found by the simulator).
+/// Starts a catch-up round for finality when peers finalized more than `lag` blocks beyond ours
+/// ([`FINALITY_LAG`], or none once our finality has stalled for [`FINALITY_STALL_TICKS`]) and
+/// none is running: the blocks from our finalized one to theirs are fetched for the
+/// justifications they carry. Votes do not bring a node back that missed the rounds that changed
+/// the authority set (the new set's votes mean nothing to its voter, and the old set votes no
+/// more): the justification of a block of the old set does (found by the simulator).
 fn maybe_fetch_finality<S: StateMachine>(
     client: &Arc<Client<S>>,
     net: &SharedNetwork,
     finality: &mpsc::Sender<FinalityInput>,
     syncing: &Arc<CatchUp>,
+    lag: u64,
 ) {
     let finalized = client.finalized().number;
     let ahead: Vec<_> = net
         .peers()
         .into_iter()
-        .filter(|p| p.finalized_height > finalized + FINALITY_LAG)
+        .filter(|p| p.finalized_height > finalized + lag)
         .collect();
     let Some(peer) = syncing.take_turn(ahead) else {
         return;
