@@ -116,11 +116,16 @@ impl TestDisk {
 
 fn torn(images: &Images, mut keep: impl FnMut() -> bool) -> Vec<u8> {
     let mut image = images.durable.clone();
-    for p in &images.pending {
-        if !keep() {
-            continue;
-        }
-        match p {
+    for p in images.pending.iter().filter(|_| keep()) {
+        p.apply(&mut image);
+    }
+    image
+}
+
+impl Pending {
+    /// Writes this onto `image`.
+    fn apply(&self, image: &mut Vec<u8>) {
+        match self {
             Pending::Write(offset, data) => {
                 let (start, end) = (*offset as usize, *offset as usize + data.len());
                 if image.len() < end {
@@ -131,7 +136,6 @@ fn torn(images: &Images, mut keep: impl FnMut() -> bool) -> Vec<u8> {
             Pending::SetLen(len) => image.resize(*len as usize, 0),
         }
     }
-    image
 }
 
 /// The `StorageBackend` of a [`TestDisk`].
@@ -195,8 +199,11 @@ impl redb::StorageBackend for TestBackend {
                     torn,
                 });
             }
-            i.durable = i.volatile.clone();
-            i.pending.clear();
+            // The unsynced writes, in order, make the durable image the volatile one (cheaper
+            // than copying the image at every commit).
+            for p in std::mem::take(&mut i.pending) {
+                p.apply(&mut i.durable);
+            }
             i.syncs += 1;
         })
     }
