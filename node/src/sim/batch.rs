@@ -20,6 +20,8 @@ pub struct Summary {
     pub byzantine_reports: u64,
     pub transactions: u64,
     pub finalized: u64,
+    /// The most slots any run took to finalize again after its faults stopped.
+    pub slowest_recovery: u64,
     /// Runs that broke an invariant (or could not run): the config and what broke.
     pub failures: Vec<(SimConfig, String)>,
     /// Each seed's trace hash, in seed order.
@@ -40,6 +42,9 @@ impl Summary {
         self.byzantine_reports += report.byzantine_reports;
         self.transactions += report.transactions;
         self.finalized += report.finalized;
+        if let Some(slots) = report.recovered_after {
+            self.slowest_recovery = self.slowest_recovery.max(slots);
+        }
         self.traces.push((report.config.seed, report.trace));
         if let Some(v) = &report.violation {
             self.failures.push((report.config.clone(), v.clone()));
@@ -114,6 +119,13 @@ impl fmt::Display for Summary {
             f,
             "transactions submitted: {}  blocks finalized (sum over seeds): {}",
             self.transactions, self.finalized
+        )?;
+        writeln!(
+            f,
+            "liveness: after the faults stopped, every honest node finalized within {} slots \
+             (bound {})",
+            self.slowest_recovery,
+            super::LIVENESS_SLOTS
         )?;
         if self.failures.is_empty() {
             write!(f, "violations: none")

@@ -39,6 +39,8 @@ pub mod clock;
 pub mod faults;
 pub mod invariants;
 pub mod node;
+#[cfg(test)]
+mod tests;
 pub mod workload;
 
 use crate::cli::check_db;
@@ -109,6 +111,9 @@ pub struct Report {
     pub transactions: u64,
     /// The highest block finalized on any honest node.
     pub finalized: u64,
+    /// Slots from the end of the faults until every honest node had finalized the highest
+    /// honest best block of that moment (at most [`LIVENESS_SLOTS`], or a violation).
+    pub recovered_after: Option<u64>,
     pub trace: Hash,
     /// The first invariant broken, if any.
     pub violation: Option<String>,
@@ -179,6 +184,8 @@ struct World {
     injected: Injected,
     transactions: u64,
     step: u64,
+    /// Slots from the end of the faults until every honest node finalized the target.
+    recovered_after: Option<u64>,
 }
 
 impl World {
@@ -235,6 +242,7 @@ impl World {
             injected: Injected::new(),
             transactions: 0,
             step: 0,
+            recovered_after: None,
         };
         for i in 0..count {
             world.start(i)?;
@@ -318,20 +326,29 @@ impl World {
             }
             self.workload();
             self.check()?;
-        }
-        let target = liveness_target.unwrap_or(0);
-        for i in self.honest().collect::<Vec<_>>() {
-            let node = &self.nodes[i];
-            let fin = node.client().map_or(0, |c| c.finalized().number);
-            if fin < target {
-                return Err(format!(
-                    "liveness: {} finalized #{fin}, not #{target}, within {LIVENESS_SLOTS} slots \
-                     after the faults stopped",
-                    node.name
-                ));
+            if let Some(target) = liveness_target {
+                if self.recovered_after.is_none() && self.lagging(target).is_none() {
+                    self.recovered_after = Some(self.slot() - self.quiet_from());
+                }
             }
         }
-        Ok(())
+        let target = liveness_target.unwrap_or(0);
+        match self.lagging(target) {
+            Some((name, fin)) => Err(format!(
+                "liveness: {name} finalized #{fin}, not #{target}, within {LIVENESS_SLOTS} slots \
+                 after the faults stopped"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The first honest node (name, finalized height) that has not finalized `target` yet.
+    fn lagging(&self, target: u64) -> Option<(String, u64)> {
+        self.honest().find_map(|i| {
+            let node = &self.nodes[i];
+            let fin = node.client().map_or(0, |c| c.finalized().number);
+            (fin < target).then(|| (node.name.clone(), fin))
+        })
     }
 
     /// Draws this step's faults.
@@ -598,6 +615,7 @@ impl World {
             byzantine_reports,
             transactions: self.transactions,
             finalized: self.checker.highest_finalized(),
+            recovered_after: self.recovered_after,
             trace: self.trace,
             violation,
         })

@@ -333,8 +333,9 @@ fn single_voter_shortcut_follows_the_voter_set_both_ways() {
 }
 
 /// Alice seals a side block claiming the set is `[alice]` (stored unexecuted: its digest is
-/// unchecked), then a block on it in bob's slot. The second cannot be checked against executed
-/// state: refused without blame, never stored, the best chain untouched.
+/// unchecked), then a block on it in bob's slot. Importing the second executes the first, whose
+/// claim execution refutes: the fork is bad, the second refused without blame, never stored,
+/// the best chain untouched.
 #[test]
 fn a_fork_cannot_claim_its_own_authority_set() {
     let set = ["alice", "bob"];
@@ -373,6 +374,29 @@ fn a_fork_cannot_claim_its_own_authority_set() {
     assert!(a.block(&f3.hash()).unwrap().is_none());
     assert_eq!(a.best(), at(&b3));
     assert_eq!(b2.block.header.number, 2);
+}
+
+/// The same shape with a true change: root's change to `[charlie]` is in B's fork block 2 (by
+/// alice), and charlie's block 3 is built on it. A holds a longer chain and stored the fork
+/// block unexecuted; charlie's block makes A execute that branch, believe the change and import
+/// it, where it was refused for good before (the simulator found finality stalled on it).
+#[test]
+fn a_true_set_change_on_a_fork_lets_the_chain_built_on_it_import() {
+    let set = ["alice", "bob"];
+    let (_spec, _da, _db, a, b, b1) = crate::forks::two_clients_sharing_block_1();
+    author(&a, &set, "bob");
+    let b3 = author(&a, &set, "alice");
+    set_authorities(&b, &["charlie"]);
+    let f2 = crate::forks::author(&b, "alice", slot_of(&set, "alice", b3.block.header.slot));
+    assert!(f2.block.header.authorities_change().is_some());
+    let f3 = crate::forks::author(&b, "charlie", f2.block.header.slot + 1);
+    a.import_block(&f2, None).unwrap();
+    assert_eq!(a.best(), at(&b3), "a shorter fork is stored, not executed");
+    a.import_block(&f3, None).unwrap();
+    assert!(a.block(&f3.hash()).unwrap().is_some());
+    let lowest = b3.hash().min(f3.hash());
+    assert_eq!(a.best().hash, lowest, "fork choice between two chains of 3");
+    assert_eq!(b1.block.header.number, 1);
 }
 
 /// An author sealing many blocks for one slot: the first is followed, one extra is kept as the

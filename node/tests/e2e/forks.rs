@@ -203,8 +203,9 @@ fn bad_fork_blocks_are_refused_or_never_chosen() {
     assert!(err.is_bad_block(), "{err}");
     assert_eq!(a.best().hash, b1.hash());
 
-    // Equivocation: bob seals a second block for the same slot. The first is followed, the second
-    // is kept as proof and never chosen, even when it would be longer.
+    // Equivocation: bob seals a second block for the same slot, with a wrong state root. Both
+    // headers are kept as proof; the second is a fork like any other, and failing execution it
+    // is never chosen.
     a.import_block(&b2, None).unwrap();
     let mut twin: SignedBlock<_> = b2.clone();
     twin.block.header.state_root = aitbc_primitives::Hash::of(b"twin");
@@ -261,4 +262,38 @@ fn a_bad_signature_refuses_the_block_whether_checked_inline_or_beside_execution(
         assert_eq!(root(&a), root(&b));
     }
     assert!(a.best().number > b1.block.header.number);
+}
+
+/// Bob seals two valid blocks for one slot; A gets them in one order, B in the other. Both
+/// choose the same head (fork choice does not care which came first), both keep the proof, and
+/// each can finalize either block: finality may settle on the one a node saw second.
+#[test]
+fn equivocating_blocks_are_chosen_alike_whatever_came_first() {
+    let (_spec, _da, _db, a, b, b1) = two_clients_sharing_block_1();
+    let slot = slot_of("bob", b1.block.header.slot);
+    let empty = author(&a, "bob", slot);
+    submit(&b, "charlie", 0);
+    let with_tx = author(&b, "bob", slot);
+    assert_ne!(empty.hash(), with_tx.hash());
+    a.import_block(&with_tx, None).unwrap();
+    b.import_block(&empty, None).unwrap();
+    let lowest = empty.hash().min(with_tx.hash());
+    assert_eq!(a.best().hash, lowest);
+    assert_eq!(b.best().hash, lowest);
+    assert_eq!(a.equivocations().len(), 1);
+    assert_eq!(b.equivocations().len(), 1);
+    let other = if empty.hash() == lowest {
+        &with_tx
+    } else {
+        &empty
+    };
+    let target = BlockRef {
+        number: other.block.header.number,
+        hash: other.hash(),
+    };
+    for c in [&a, &b] {
+        c.finalize(target, None).unwrap();
+        assert_eq!(c.finalized(), target);
+        assert_eq!(c.best(), target);
+    }
 }

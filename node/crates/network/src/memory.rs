@@ -7,8 +7,10 @@
 //!   from the publisher (nobody forwards, so the verdicts change nothing); a sync request is
 //!   answered from the target's [`SyncProvider`] by the same [`serve`] the libp2p service uses,
 //!   and the answer is checked by the same [`answers`] (a bad one charges the peer
-//!   `BadResponse`). A peer's best block in [`Network::peers`] is its provider's live status.
-//!   Reports are recorded, not scored.
+//!   `BadResponse`). What a member believes of a peer's chain ([`Network::peers`]) follows the
+//!   libp2p service's rules: the peer's status when first seen and every [`STATUS_REFRESH`]
+//!   after, raised by [`Network::note_best`], lowered by [`Network::lower_best`]. Reports are
+//!   recorded, not scored.
 //! - Peer ids are derived from the network's seed and the order of joining, so a seeded run
 //!   names its members alike every time. [`MemoryNetwork::leave`] takes a member down (a crash:
 //!   the others see `PeerDisconnected`); [`MemoryNetwork::rejoin`] brings it back under its id,
@@ -33,7 +35,7 @@ use crate::requests::{answers, serve};
 use crate::seam::{Answer, Network};
 use crate::{
     Misbehaviour, NetworkError, NetworkEvent, PeerInfo, RequestError, SyncProvider, SyncRequest,
-    SyncResponse, Topic, Validation,
+    SyncResponse, Topic, Validation, STATUS_REFRESH,
 };
 use aitbc_primitives::{blake2_256, Hash};
 use codec::Encode;
@@ -42,6 +44,7 @@ use libp2p::{Multiaddr, PeerId};
 use parking_lot::Mutex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::Duration;
@@ -147,6 +150,15 @@ pub struct MemoryPeer {
     net: Arc<MemoryNetwork>,
     me: PeerId,
     incarnation: u64,
+    views: Arc<Mutex<BTreeMap<PeerId, View>>>,
+}
+
+/// What a member believes of a peer's chain (see the module docs).
+#[derive(Debug, Clone, Copy)]
+struct View {
+    best: (u64, Hash),
+    finalized: u64,
+    refreshed: tokio::time::Instant,
 }
 
 /// How one delivery goes: lost, or the delays of its copies.
@@ -195,11 +207,7 @@ impl MemoryNetwork {
         });
         drop(inner);
         self.bring_up(me);
-        let peer = MemoryPeer {
-            net: self.clone(),
-            me,
-            incarnation: 0,
-        };
+        let peer = MemoryPeer::new(self.clone(), me, 0);
         (peer, received)
     }
 
@@ -220,11 +228,7 @@ impl MemoryNetwork {
             member.incarnation
         };
         self.bring_up(peer);
-        let handle = MemoryPeer {
-            net: self.clone(),
-            me: peer,
-            incarnation,
-        };
+        let handle = MemoryPeer::new(self.clone(), peer, incarnation);
         Some((handle, received))
     }
 
@@ -383,9 +387,41 @@ fn member_id(seed: u64, index: usize) -> PeerId {
 }
 
 impl MemoryPeer {
+    fn new(net: Arc<MemoryNetwork>, me: PeerId, incarnation: u64) -> Self {
+        MemoryPeer {
+            net,
+            me,
+            incarnation,
+            views: Arc::default(),
+        }
+    }
+
     /// The member's peer id.
     pub fn peer_id(&self) -> PeerId {
         self.me
+    }
+
+    /// Our view of `peer`, refreshed from `provider`'s status when it is stale.
+    fn view(&self, peer: PeerId, provider: &dyn SyncProvider) -> View {
+        let now = tokio::time::Instant::now();
+        let mut views = self.views.lock();
+        let view = views.entry(peer).or_insert_with(|| {
+            let status = provider.status();
+            View {
+                best: status.best,
+                finalized: status.finalized.0,
+                refreshed: now,
+            }
+        });
+        if now.duration_since(view.refreshed) >= STATUS_REFRESH {
+            let status = provider.status();
+            if status.best.0 >= view.best.0 {
+                view.best = status.best;
+            }
+            view.finalized = status.finalized.0;
+            view.refreshed = now;
+        }
+        *view
     }
 }
 
@@ -436,9 +472,19 @@ impl Network for MemoryPeer {
         self.net.reports.lock().push((self.me, peer, what));
     }
 
-    fn note_best(&self, _: PeerId, _: u64, _: Hash) {}
+    fn note_best(&self, peer: PeerId, number: u64, hash: Hash) {
+        if let Some(view) = self.views.lock().get_mut(&peer) {
+            if number >= view.best.0 {
+                view.best = (number, hash);
+            }
+        }
+    }
 
-    fn lower_best(&self, _: PeerId, _: u64) {}
+    fn lower_best(&self, peer: PeerId, number: u64) {
+        if let Some(view) = self.views.lock().get_mut(&peer) {
+            view.best.0 = view.best.0.min(number.saturating_sub(1));
+        }
+    }
 
     fn request(&self, peer: PeerId, request: SyncRequest) -> Answer {
         let this = self.clone();
@@ -488,14 +534,14 @@ impl Network for MemoryPeer {
             .reachable(self)
             .into_iter()
             .map(|(peer, _, provider)| {
-                let status = provider.status();
+                let view = self.view(peer, &*provider);
                 PeerInfo {
                     peer_id: peer,
                     addr: Multiaddr::empty(),
                     inbound: false,
-                    best_height: status.best.0,
-                    best_hash: status.best.1,
-                    finalized_height: status.finalized.0,
+                    best_height: view.best.0,
+                    best_hash: view.best.1,
+                    finalized_height: view.finalized,
                     reputation: 0,
                 }
             })
