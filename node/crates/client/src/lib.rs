@@ -310,6 +310,7 @@ impl<S: StateMachine> Client<S> {
             .number(hash)
         {
             Some(_) => true, // every tree block descends from the finalized one
+            None if *hash == fin.hash => true,
             None => {
                 let n = self.header(hash).ok().flatten()?.number;
                 n >= number && self.db.hash_at(n).ok().flatten() == Some(*hash)
@@ -317,6 +318,9 @@ impl<S: StateMachine> Client<S> {
         };
         if !on_chain {
             return None;
+        }
+        if number == fin.number {
+            return Some(fin.hash); // the finality voter's usual question, without a read
         }
         self.db.hash_at(number).ok().flatten()
     }
