@@ -213,7 +213,8 @@ impl SignedVote {
     }
 
     /// Whether `other` is the same vote (same voter, round, set, kind and target). Signatures are
-    /// not compared: sr25519 signatures are randomized, so a re-signed vote has a new one.
+    /// not compared: a vote's meaning is what it says (and a signature of another signing
+    /// implementation, e.g. a randomized one, would differ).
     pub fn same_vote(&self, other: &SignedVote) -> bool {
         (self.voter, self.round, self.set_id, self.kind, self.target)
             == (

@@ -25,8 +25,8 @@ fn header() -> Header {
     }
 }
 
-/// A transfer with a fixed (not a real) signature: sr25519 signing is randomized, so a real
-/// signature would differ on every run.
+/// A transfer with a fixed (not a real) signature, so the golden bytes do not depend on the
+/// signing code.
 fn transfer() -> Extrinsic<Call> {
     Extrinsic {
         signer: AccountId([0x11; 32]),

@@ -18,9 +18,10 @@
 //!   next timer. The nodes' clocks ([`clock::SimClock`]) read that time plus their skew.
 //! - One seed: the fault schedule and the workload draw from a generator seeded with it; the
 //!   network's peer ids and delivery draws from one seeded with it too.
-//! - What stays random does not steer a run: sr25519 signatures and batch-verification weights
-//!   are randomized, but block hashes do not cover seals, and a verdict does not depend on them.
-//!   The builder's time budget is real time, far above what a small block needs.
+//! - Signatures are deterministic (`Pair::sign`): transactions are in blocks, so a random nonce
+//!   would change every extrinsics root and block hash. What stays random does not steer a run:
+//!   batch-verification weights change no verdict, and the builder's time budget is real time,
+//!   far above what a small block needs.
 //!
 //! The trace hash covers every node's best and finalized block after every step and every fault
 //! injected: one seed gives one trace hash, on every run and every machine.
@@ -225,7 +226,7 @@ impl World {
         let mut world = World {
             config: config.clone(),
             rng: StdRng::seed_from_u64(config.seed),
-            net: MemoryNetwork::seeded(config.seed ^ 0x6e65_7477_6f72_6b),
+            net: MemoryNetwork::seeded(config.seed ^ 0x006e_6574_776f_726b),
             spec,
             chain,
             nodes,

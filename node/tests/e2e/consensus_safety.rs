@@ -429,7 +429,9 @@ fn at_most_one_extra_block_per_author_and_slot_is_stored() {
 }
 
 /// A voter's prevote target is the best *executed* block: an unexecuted side block of equal
-/// length is not a target (nor a base to extend), and an invalid longer side fork is never one.
+/// length is not a target, and becomes one only once executed (when a round's base is on it,
+/// `best_containing` executes it first, and the best chain stays where fork choice puts it); an
+/// invalid longer side fork is never one.
 #[test]
 fn votes_go_only_to_executed_blocks() {
     let set = ["alice", "bob"];
@@ -459,9 +461,10 @@ fn votes_go_only_to_executed_blocks() {
     assert_eq!(a.best_containing(&b1.hash()), Some(at(&b2a)));
     assert_eq!(
         a.best_containing(&b2b.hash()),
-        None,
-        "an unexecuted block is not voted for"
+        Some(at(&b2b)),
+        "a base on an unexecuted fork has the fork executed, then voted for"
     );
+    assert_eq!(a.best(), at(&b2a), "and the best chain is where it was");
 
     // An invalid longer fork on 2b: 3b carries a wrong state root (sealed by its author).
     let mut b3b = author(&b, &set, "alice");

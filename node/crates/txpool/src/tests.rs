@@ -5,9 +5,14 @@ use aitbc_primitives::extrinsic::TxParams;
 type Pool = TxPool<u32>;
 
 fn xt(who: &str, nonce: u64, tip: u128) -> (Arc<Extrinsic<u32>>, Hash) {
+    xt_call(who, nonce, tip, 1)
+}
+
+/// `who`'s transaction `call` at `nonce` with `tip`.
+fn xt_call(who: &str, nonce: u64, tip: u128, call: u32) -> (Arc<Extrinsic<u32>>, Hash) {
     let x = Extrinsic::sign(
         &dev_pair(who),
-        1u32,
+        call,
         TxParams {
             nonce,
             tip,
@@ -85,11 +90,18 @@ fn priority_orders_senders_and_replacement_needs_higher_tip() {
         pool.submit(b, hb, 100, &valid(1, 0), 0),
         Err(PoolError::AlreadyImported)
     );
-    // sr25519 signatures are randomized: a re-signed copy is a different transaction.
+    // Signatures are deterministic: a re-signed copy is the same transaction; another call at
+    // the same nonce and tip is a replacement that pays no more.
     let (same, hsame) = xt("bob", 0, 0);
+    assert_eq!(hsame, hb);
+    let (other, hother) = xt_call("bob", 0, 0, 2);
+    assert_eq!(
+        pool.submit(other, hother, 100, &valid(1, 0), 0),
+        Err(PoolError::ReplacementUnderpriced)
+    );
     assert_eq!(
         pool.submit(same, hsame, 100, &valid(1, 0), 0),
-        Err(PoolError::ReplacementUnderpriced)
+        Err(PoolError::AlreadyImported)
     );
     let (b_tip, hb_tip) = xt("bob", 0, 10);
     pool.submit(b_tip, hb_tip, 100, &valid(9, 0), 0).unwrap();
