@@ -26,7 +26,10 @@
 //! - Voter `v` starts round `r` when round `r - 1` is completable (for round 1: `E_0` is the last
 //!   finalized block). It **prevotes** for the best block containing `E_{r-1}` (via
 //!   [`Chain::best_containing`]) once `T` (`gossip_duration_ms`) has passed since the round
-//!   started or round `r` is completable. It **precommits** for `g(V_r)` once `g(V_r) >= E_{r-1}`
+//!   started or round `r` is completable; when that block is no higher than its finalized block
+//!   (nothing new to finalize) it waits [`IDLE_PREVOTE_T`] `T` instead, unless a new block comes
+//!   first: waiting to vote is always safe, and an idle chain no longer spins rounds that cost
+//!   every voter signatures and checks. It **precommits** for `g(V_r)` once `g(V_r) >= E_{r-1}`
 //!   and `2T` has passed, or all voters prevoted, or round `r` is completable.
 //! - Any block with `t` precommits in any round (`g(C_r)`) is final: [`Action::Finalized`] with a
 //!   [`aitbc_primitives::Justification`] of those precommits and the linking headers.
@@ -147,7 +150,7 @@ mod tests;
 pub use round::RoundSummary;
 pub use voter::{
     Action, ConfigError, Note, PersistedRound, VoteError, Voter, VoterConfig, FUTURE_ROUNDS,
-    MAX_CATCH_UP_VOTES, STUCK_AFTER_T,
+    IDLE_PREVOTE_T, MAX_CATCH_UP_VOTES, STUCK_AFTER_T,
 };
 
 use aitbc_primitives::{BlockNumber, Hash, Header, VoteTarget};

@@ -452,6 +452,52 @@ fn single_authority_finalizes_alone() {
     assert_eq!(finalized, Some(3));
 }
 
+/// With nothing above its finalized block, a voter waits [`IDLE_PREVOTE_T`] `T` per round
+/// instead of one (an idle chain does not spin rounds); a new block is voted on at once.
+#[test]
+fn an_idle_voter_waits_for_a_block_and_votes_on_one_at_once() {
+    let (mut chain, ids, keys) = line_chain(1, 3);
+    let genesis = VoteTarget {
+        hash: genesis_header().hash(),
+        number: 0,
+    };
+    let mut v = Voter::new(config(&ids, &keys[0]), genesis, None).unwrap();
+    let mut now = 0;
+    while v.last_finalized().number < 3 {
+        v.on_timer(now, &chain);
+        now += 10;
+        assert!(now < 1_000, "never finalized the chain");
+    }
+    let (round, idle_from) = (v.round(), now);
+    while now < idle_from + 4_000 {
+        v.on_timer(now, &chain);
+        now += 10;
+    }
+    let idle_rounds = v.round() - round;
+    assert!(
+        (4_000 / (IDLE_PREVOTE_T * GOSSIP_MS) - 2..=4_000 / (IDLE_PREVOTE_T * GOSSIP_MS) + 1)
+            .contains(&idle_rounds),
+        "{idle_rounds} rounds in 40 T"
+    );
+    let tip = chain.best;
+    let h = child(&chain, tip, 99);
+    let four = VoteTarget {
+        hash: h.hash(),
+        number: 4,
+    };
+    chain.import(h);
+    v.on_block(&chain);
+    let voted_from = now;
+    while v.last_finalized() != four {
+        v.on_timer(now, &chain);
+        now += 10;
+        assert!(
+            now - voted_from <= 2 * GOSSIP_MS,
+            "block 4 waited like an idle round"
+        );
+    }
+}
+
 #[test]
 fn a_justification_from_sync_moves_a_node_forward_but_it_votes_only_from_a_completable_view() {
     let mut net = Net::new(4, 9);

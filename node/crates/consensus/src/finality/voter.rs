@@ -23,6 +23,9 @@ pub const MAX_CATCH_UP_VOTES: usize = 4 * MAX_AUTHORITIES;
 pub const STUCK_AFTER_T: u64 = 5;
 /// A bound on the work of one input: each step either casts a vote or enters a later round.
 const MAX_STEPS: usize = 16;
+/// With nothing above the last finalized block to prevote for, a voter waits up to this many
+/// `T` for a block before prevoting anyway (see [`Voter::vote`]).
+pub const IDLE_PREVOTE_T: u64 = 4;
 
 /// What a voter needs to know about its authority set.
 #[derive(Debug, Clone)]
@@ -603,6 +606,14 @@ impl Voter {
             };
             if !descends(chain, &target, &base) {
                 self.notes.push(Note::BestOffBase { base, best: target });
+                return false;
+            }
+            // Nothing new to finalize: wait a while for a block (a new best block steps the
+            // voter at once) rather than spin rounds that only re-finalize what is final, each
+            // costing every voter two signatures and 2(n-1) checks. Others' prevotes for a
+            // block still complete the round; after the wait it prevotes the base, as before.
+            let idle = target.number <= self.last_finalized.number;
+            if idle && !summary.completable && elapsed < IDLE_PREVOTE_T * self.gossip_ms {
                 return false;
             }
             self.cast(VoteKind::Prevote, target, prev, actions);
