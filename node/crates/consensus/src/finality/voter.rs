@@ -24,7 +24,7 @@ pub const STUCK_AFTER_T: u64 = 5;
 /// A bound on the work of one input: each step either casts a vote or enters a later round.
 const MAX_STEPS: usize = 16;
 /// With nothing above the last finalized block to prevote for, a voter waits up to this many
-/// `T` for a block before prevoting anyway (see [`Voter::vote`]).
+/// `T` for a block before prevoting anyway (see the module docs of [`super`]).
 pub const IDLE_PREVOTE_T: u64 = 4;
 
 /// What a voter needs to know about its authority set.
