@@ -89,7 +89,7 @@ impl<S: StateMachine> Chain for ClientChain<'_, S> {
     }
 
     fn number(&self, block: &Hash) -> Option<BlockNumber> {
-        self.0.header(block).ok().flatten().map(|h| h.number)
+        self.0.block_number(block)
     }
 
     fn best_containing(&self, base: &VoteTarget) -> Option<VoteTarget> {

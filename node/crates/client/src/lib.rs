@@ -292,6 +292,19 @@ impl<S: StateMachine> Client<S> {
         }
     }
 
+    /// The number of a block this node has: from the fork tree (memory) for unfinalized blocks,
+    /// else from its stored header.
+    pub fn block_number(&self, hash: &Hash) -> Option<BlockNumber> {
+        let fin = self.finalized();
+        if *hash == fin.hash {
+            return Some(fin.number);
+        }
+        if let Some(number) = self.tree_read().number(hash) {
+            return Some(number);
+        }
+        self.header(hash).ok().flatten().map(|h| h.number)
+    }
+
     /// The ancestor at `number` of a block this node has (the block itself at its own number);
     /// `None` if the block is unknown or below `number`.
     pub fn ancestor_at(&self, hash: &Hash, number: BlockNumber) -> Option<Hash> {
