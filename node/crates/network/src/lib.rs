@@ -102,6 +102,8 @@ mod gossip;
 mod handshake;
 pub mod key;
 pub mod memory;
+#[cfg(test)]
+mod memory_tests;
 mod peer_exchange;
 mod peers;
 pub mod protocol;
