@@ -2,7 +2,8 @@
 //! misconfigured failover) whose honest code equivocates by itself: both author at the key's
 //! slots and both vote, from different views. On top of that the simulator makes it:
 //!
-//! - vote for blocks nobody has, and precommit for two blocks in one round ([`bad_votes`]);
+//! - prevote for a block nobody has, precommit for an invalid block, and precommit for two
+//!   blocks in one round ([`bad_votes`]);
 //! - withhold its blocks for a while (its block gossip is muted);
 //! - lie in its sync answers ([`Liar`]): claim a best block far ahead, answer with nothing,
 //!   with bytes that do not decode, with a block whose state root it changed (re-sealed when
@@ -16,8 +17,8 @@ use crate::workers::voting::{SharedVoter, VoteMessage};
 use aitbc_client::SignedBlockOf;
 use aitbc_network::{SharedNetwork, Status, SyncProvider, Topic};
 use aitbc_primitives::{
-    decode_exact, AccountId, BoundedVec, Hash, Justification, Pair, SignedVote, SigningContext,
-    VoteKind, VoteTarget,
+    decode_exact, AccountId, BoundedVec, Hash, Header, Justification, Pair, SignedVote,
+    SigningContext, VoteKind, VoteTarget,
 };
 use aitbc_runtime::Runtime;
 use codec::Encode;
@@ -90,12 +91,11 @@ impl Liar {
         }
     }
 
-    /// The block with another state root, re-sealed if the liar is its author.
+    /// The block with another state root ([`tampered`]), re-sealed if the liar is its author.
     fn tamper(&self, bytes: &[u8]) -> Option<Vec<u8>> {
         let mut block: SignedBlockOf<Runtime> = decode_exact(bytes).ok()?;
         let mine = block.seal_is_valid(&self.key.public());
-        let before = block.block.header.hash();
-        block.block.header.state_root = Hash::of(&before.encode());
+        block.block.header = tampered(&block.block.header);
         if mine {
             let hash = block.block.header.hash();
             block.seal = self.key.sign(SigningContext::Block, hash.as_bytes());
@@ -172,15 +172,23 @@ impl SyncProvider for Liar {
     }
 }
 
-/// Publishes, as the Byzantine key, a prevote and a precommit for a block nobody has and two
-/// conflicting precommits (for `best` and for `other`), all in the voter's current round.
-/// Returns how many votes it sent.
+/// `header` with another state root: the invalid twin of a block, which the liar serves and
+/// the Byzantine key votes for.
+pub fn tampered(header: &Header) -> Header {
+    let mut bad = header.clone();
+    bad.state_root = Hash::of(&header.hash().encode());
+    bad
+}
+
+/// Publishes, as the Byzantine key, a prevote for a block nobody has, a precommit for the
+/// invalid twin of `best` ([`tampered`]) and two conflicting precommits (for `best` and for
+/// `other`), all in the voter's current round. Returns how many votes it sent.
 pub fn bad_votes(
     net: &SharedNetwork,
     key: &Pair,
     voter: &SharedVoter,
     genesis: &Hash,
-    best: VoteTarget,
+    best: &Header,
     other: VoteTarget,
     unknown: Hash,
 ) -> u64 {
@@ -192,9 +200,17 @@ pub fn bad_votes(
         hash: unknown,
         number: best.number + 1,
     };
+    let invalid = VoteTarget {
+        hash: tampered(best).hash(),
+        number: best.number,
+    };
+    let best = VoteTarget {
+        hash: best.hash(),
+        number: best.number,
+    };
     let votes = [
         (VoteKind::Prevote, nowhere),
-        (VoteKind::Precommit, nowhere),
+        (VoteKind::Precommit, invalid),
         (VoteKind::Precommit, best),
         (VoteKind::Precommit, other),
     ];

@@ -156,3 +156,33 @@ fn an_authority_set_change_takes_effect_at_finality() {
     s.run(4);
     s.finish();
 }
+
+/// A node cut off while the authority set changes misses the old set's last rounds, and the new
+/// set's votes mean nothing to its voter. After the heal the blocks it fetches bring the
+/// justifications: it enacts the change and votes with the new set.
+#[test]
+fn a_node_cut_off_during_a_set_change_enacts_it_after_the_heal() {
+    let mut s = Script::new(14);
+    s.run(3);
+    s.world().split(&[3]);
+    assert!(s.world().set_authorities(0, &[0, 1, 2, 3]));
+    s.run(8);
+    for i in 0..3 {
+        assert_eq!(
+            s.world().set_id(i),
+            Some(1),
+            "node {i} has not enacted the set"
+        );
+    }
+    assert_eq!(
+        s.world().set_id(3),
+        Some(0),
+        "the cut-off node enacted the set"
+    );
+    s.world().heal();
+    s.run(12);
+    assert_eq!(s.world().set_id(3), Some(1), "still in the old set");
+    let fin = s.finalized(&[0, 1, 2, 3]);
+    assert!(fin[3] + 2 >= fin[0], "{fin:?}");
+    s.finish();
+}

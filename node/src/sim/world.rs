@@ -403,7 +403,7 @@ impl World {
             &authority(b),
             voter,
             &client.genesis_hash(),
-            target(&best),
+            &best,
             other,
             unknown,
         );

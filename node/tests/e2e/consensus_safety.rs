@@ -399,8 +399,30 @@ fn a_true_set_change_on_a_fork_lets_the_chain_built_on_it_import() {
     assert_eq!(b1.block.header.number, 1);
 }
 
+/// Votes stop at an authority-set change: with the change in block 2 and block 3 on it, the
+/// old set's target from block 1 is block 2, so the change is finalized on its own; from block
+/// 2 on, the target is the head again. Each change is enacted alone, with the same set id on
+/// every node (two changes finalized at once gave nodes different sets with one id).
+#[test]
+fn votes_stop_at_an_authority_set_change() {
+    let set = ["alice", "bob"];
+    let next = ["alice", "bob", "charlie"];
+    let (_spec, _da, _db, a, _b, b1) = crate::forks::two_clients_sharing_block_1();
+    set_authorities(&a, &next);
+    let b2 = author(&a, &set, "bob");
+    assert!(b2.block.header.authorities_change().is_some());
+    let b3 = crate::forks::author(
+        &a,
+        "charlie",
+        slot_of(&next, "charlie", b2.block.header.slot),
+    );
+    assert_eq!(a.best(), at(&b3));
+    assert_eq!(a.best_containing(&b1.hash()), Some(at(&b2)));
+    assert_eq!(a.best_containing(&b2.hash()), Some(at(&b3)));
+}
+
 /// An author sealing many blocks for one slot: the first is followed, one extra is kept as the
-/// proof, every further one is refused and not stored.
+/// proof, every further gossiped one is refused and not stored; a synced one is stored.
 #[test]
 fn at_most_one_extra_block_per_author_and_slot_is_stored() {
     let set = ["alice", "bob"];
@@ -426,6 +448,10 @@ fn at_most_one_extra_block_per_author_and_slot_is_stored() {
     }
     assert_eq!(a.equivocations().len(), 1);
     assert_eq!(a.best(), at(&b2));
+    // A synced range (our own request: the chain a peer builds on) may hold a third.
+    let third = twin(30);
+    assert!(a.import_blocks(std::slice::from_ref(&third))[0].is_ok());
+    assert!(a.block(&third.hash()).unwrap().is_some());
 }
 
 /// A voter's prevote target is the best *executed* block: an unexecuted side block of equal

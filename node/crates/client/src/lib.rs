@@ -339,7 +339,8 @@ impl<S: StateMachine> Client<S> {
     }
 
     /// The best executed block that descends from `base` (or `base`): what a voter may vote
-    /// for. `None` if `base` is unknown, on a bad chain or conflicts with finality.
+    /// for. `None` if `base` is unknown, on a bad chain or conflicts with finality. The answer
+    /// stops at the first authority-set change above `base` (see `up_to_set_change`).
     ///
     /// A `base` on a fork this node stored but did not execute (the round's estimate, which a
     /// supermajority prevoted for, on a chain shorter than ours) has that fork executed first:
@@ -349,13 +350,17 @@ impl<S: StateMachine> Client<S> {
         let number = self.header(base).ok().flatten()?.number;
         let best = self.best();
         if self.ancestor_at(&best.hash, number) == Some(*base) {
-            return Some(best);
+            return Some(self.up_to_set_change(best, number));
         }
         let base = BlockRef {
             number,
             hash: *base,
         };
-        let executed = || self.tree_read().best_executed_from(&base);
+        let executed = || {
+            self.tree_read()
+                .best_executed_from(&base)
+                .map(|head| self.up_to_set_change(head, number))
+        };
         if let Some(found) = executed() {
             return Some(found);
         }
@@ -365,6 +370,29 @@ impl<S: StateMachine> Client<S> {
             tracing::warn!(target: "import", error = %e, "cannot execute a fork to vote on it");
         }
         executed()
+    }
+
+    /// `head`, or the lowest block above `floor` on its chain that signals an authority-set
+    /// change: the old set votes up to a change block and no further, so each change is
+    /// finalized on its own and enacted in order, with the same set id on every node. (Two
+    /// changes finalized at once gave a node that finalized between them another set 1 than
+    /// the others: the simulator found finality stalled on it.)
+    fn up_to_set_change(&self, head: BlockRef, floor: BlockNumber) -> BlockRef {
+        let mut cap = head;
+        let mut at = head.hash;
+        while let Ok(Some(header)) = self.header(&at) {
+            if header.number <= floor {
+                break;
+            }
+            if header.authorities_change().is_some() {
+                cap = BlockRef {
+                    number: header.number,
+                    hash: at,
+                };
+            }
+            at = header.parent_hash;
+        }
+        cap
     }
 
     /// The encoded justification of a block finalized by votes.
