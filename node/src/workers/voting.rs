@@ -46,7 +46,7 @@ use aitbc_primitives::{
 use aitbc_storage::{BlockRef, VoterSet};
 use codec::{Decode, Encode};
 use parking_lot::Mutex;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -206,9 +206,6 @@ struct Worker<S: StateMachine> {
     catch_up: mpsc::Sender<(u64, Vec<SignedVote>)>,
     /// Vote targets being fetched; each fetch reports back on `fetched`.
     fetching: BTreeSet<Hash>,
-    /// The last [`MAX_FETCHING`] targets fetched, not fetched again (a vote comes back with
-    /// every rebroadcast, and a block that did not import will not import the next time).
-    fetched_lately: VecDeque<Hash>,
     fetched: mpsc::Sender<Hash>,
 }
 
@@ -257,7 +254,6 @@ pub async fn run<S: StateMachine>(
         pending: None,
         catch_up,
         fetching: BTreeSet::new(),
-        fetched_lately: VecDeque::new(),
         fetched,
     };
     let mut tick = tokio::time::interval(TICK);
@@ -291,10 +287,6 @@ pub async fn run<S: StateMachine>(
             Some(hash) = fetched_rx.recv() => {
                 // The target (and what it needs) may be here now: place its votes.
                 w.fetching.remove(&hash);
-                if w.fetched_lately.len() == MAX_FETCHING {
-                    w.fetched_lately.pop_front();
-                }
-                w.fetched_lately.push_back(hash);
                 let actions = w.with_voter(|v, c| v.on_block(c));
                 w.apply(actions).await;
             }
@@ -493,7 +485,6 @@ impl<S: StateMachine> Worker<S> {
         if target.number <= self.client.finalized().number
             || self.fetching.len() >= MAX_FETCHING
             || self.fetching.contains(&target.hash)
-            || self.fetched_lately.contains(&target.hash)
             || !matches!(self.client.header(&target.hash), Ok(None))
         {
             return;
@@ -506,9 +497,12 @@ impl<S: StateMachine> Worker<S> {
                 if !blocks.is_empty() {
                     let imported = blocks.len();
                     let c = client.clone();
-                    let results = blocking::run(move || c.import_blocks(&blocks)).await;
+                    let results = blocking::run(move || c.import_blocks(&blocks))
+                        .await
+                        .unwrap_or_default();
+                    let failed = results.iter().find_map(|r| r.as_ref().err());
                     tracing::debug!(target: "finality", %peer, number = target.number,
-                        hash = %target.hash.short(), imported, ok = ?results.map(|r| r.iter().filter(|r| r.is_ok()).count()),
+                        hash = %target.hash.short(), imported, error = ?failed,
                         "fetched a vote's target");
                 }
                 let _ = done.send(target.hash).await;
