@@ -8,30 +8,9 @@
 //! as `schnorrkel::verify_batch_deterministic` does and returns the shifted pair, so tests can
 //! show that no path of the node accepts it.
 
-use crate::crypto::{Signature, SignatureCheck};
+use crate::crypto::{NoRandomness, Signature, SignatureCheck};
 use curve25519_dalek::scalar::Scalar;
 use schnorrkel::context::SigningTranscript;
-
-/// An RNG that yields zeros: what `verify_batch_deterministic` feeds its weight generator.
-struct ZeroRng;
-
-impl rand_core::RngCore for ZeroRng {
-    fn next_u32(&mut self) -> u32 {
-        0
-    }
-    fn next_u64(&mut self) -> u64 {
-        0
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        dest.fill(0);
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        dest.fill(0);
-        Ok(())
-    }
-}
-
-impl rand_core::CryptoRng for ZeroRng {}
 
 /// The weights `verify_batch_deterministic` gives the batch `checks` (in order).
 fn deterministic_weights(checks: &[SignatureCheck<'_>]) -> Vec<Scalar> {
@@ -45,10 +24,10 @@ fn deterministic_weights(checks: &[SignatureCheck<'_>]) -> Vec<Scalar> {
     for c in checks {
         let t = schnorrkel::signing_context(c.context.label()).bytes(c.message);
         let mut d = [0u8; 16];
-        t.witness_bytes_rng(b"", &mut d, &[&[]], ZeroRng);
+        t.witness_bytes_rng(b"", &mut d, &[&[]], NoRandomness);
         zs_t.append_message(b"", &d);
     }
-    let mut rng = zs_t.build_rng().finalize(&mut ZeroRng);
+    let mut rng = zs_t.build_rng().finalize(&mut NoRandomness);
     checks
         .iter()
         .map(|_| {

@@ -331,8 +331,9 @@ impl Pair {
 /// The "RNG" signing hands schnorrkel: zeros. schnorrkel hedges a nonce by mixing RNG output
 /// into a witness already keyed by the secret nonce seed and the whole transcript; with zeros
 /// it is that keyed witness alone, unique per key and message and unpredictable without the
-/// secret (the Ed25519 construction).
-struct NoRandomness;
+/// secret (the Ed25519 construction). (Also what `verify_batch_deterministic` feeds its weight
+/// generator, which `batch_forgery` reproduces.)
+pub(crate) struct NoRandomness;
 
 impl rand_core::RngCore for NoRandomness {
     fn next_u32(&mut self) -> u32 {

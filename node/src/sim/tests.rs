@@ -85,6 +85,11 @@ const REGRESSIONS: &[(u64, &str, &str)] = &[
         "all",
         "two set changes finalized at once: nodes disagreed on what set 1 was",
     ),
+    (
+        1016,
+        "all",
+        "a vote's target that a liar spoiled once was never fetched again",
+    ),
 ];
 
 #[test]
