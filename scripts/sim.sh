@@ -18,7 +18,7 @@
 #   --jobs J             seeds run side by side (default 2; each run is single-threaded)
 #   --check-determinism  run every seed twice and compare the trace hashes
 #   --log FILTER         node logs, e.g. finality=debug,sync=debug (one seed at a time)
-#   --debug              use the debug build (CI: the test run built it already)
+#   --debug              use the debug build (CI: on top of the test run's build)
 #
 # Builds into $CARGO_TARGET_DIR when set (default ./target).
 set -euo pipefail
@@ -30,8 +30,8 @@ for arg in "$@"; do
   if [ "$arg" = --debug ]; then profile=debug; else args+=("$arg"); fi
 done
 if [ "$profile" = release ]; then
-  cargo build --release --quiet -p aitbc-node --bin aitbc-sim
+  cargo build --release --quiet -p aitbc-node --features simulator --bin aitbc-sim
 else
-  cargo build --quiet -p aitbc-node --bin aitbc-sim
+  cargo build --quiet -p aitbc-node --features simulator --bin aitbc-sim
 fi
 exec "${CARGO_TARGET_DIR:-target}/$profile/aitbc-sim" "${args[@]}"

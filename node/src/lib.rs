@@ -13,6 +13,7 @@ pub mod dev_keys;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod service;
+#[cfg(any(test, feature = "simulator"))]
 pub mod sim;
 pub mod workers;
 

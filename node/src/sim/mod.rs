@@ -13,11 +13,14 @@
 //! # Determinism
 //! - One thread: a current-thread tokio runtime. Blocking work (imports, block building,
 //!   finalization) runs inline there (`workers::blocking`), and the workers' `select!`s are
-//!   `biased`, so the order of events depends on nothing but the seed.
+//!   `biased`, so the order of events depends on nothing but the seed. (A sync batch import
+//!   checks signatures on a scoped helper thread; it joins the results in block order, so the
+//!   order of events does not depend on it.)
 //! - Virtual time: the runtime's timer is paused; whenever every task waits, time jumps to the
 //!   next timer. The nodes' clocks ([`clock::SimClock`]) read that time plus their skew.
 //! - One seed: the fault schedule and the workload draw from a generator seeded with it; the
-//!   network's peer ids and delivery draws from one seeded with it too.
+//!   network's peer ids and delivery draws from one seeded with it too (and the liar's from the
+//!   seed, its node and the step it started at).
 //! - Signatures are deterministic (`Pair::sign`): transactions are in blocks, so a random nonce
 //!   would change every extrinsics root and block hash. What stays random does not steer a run:
 //!   batch-verification weights change no verdict, and the builder's time budget is real time,
