@@ -14,6 +14,7 @@ pub struct Summary {
     pub seeds: u64,
     pub slots: u64,
     pub injected: Injected,
+    pub delivered: u64,
     pub lost: u64,
     pub duplicated: u64,
     pub delayed: u64,
@@ -36,6 +37,7 @@ impl Summary {
         for (fault, n) in &report.injected {
             *self.injected.entry(*fault).or_default() += n;
         }
+        self.delivered += report.network.delivered;
         self.lost += report.network.lost;
         self.duplicated += report.network.duplicated;
         self.delayed += report.network.delayed;
@@ -112,8 +114,9 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "network: {} deliveries lost, {} duplicated, {} delayed; {} reports against the Byzantine key",
-            self.lost, self.duplicated, self.delayed, self.byzantine_reports
+            "network: {} deliveries, {} lost, {} duplicated, {} delayed; {} reports against the \
+             Byzantine key",
+            self.delivered, self.lost, self.duplicated, self.delayed, self.byzantine_reports
         )?;
         writeln!(
             f,

@@ -96,7 +96,6 @@ impl SimConfig {
 pub struct Report {
     pub config: SimConfig,
     pub slots: u64,
-    pub steps: u64,
     pub injected: Injected,
     pub network: Stats,
     /// Reports honest nodes made against the Byzantine key's nodes.

@@ -527,7 +527,6 @@ impl World {
         Ok(Report {
             config: self.config.clone(),
             slots: self.step / STEPS_PER_SLOT,
-            steps: self.step,
             injected: self.injected,
             network: self.net.stats(),
             byzantine_reports,
