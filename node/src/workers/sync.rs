@@ -25,6 +25,11 @@
 //!   claim), so one peer's false claim cannot hold sync. A peer that sends an invalid block is
 //!   charged and the round ends; a peer whose answer stops short of the best block it claimed
 //!   is charged `FalseStatus` and its claim lowered to what it served.
+//! - Finality catch-up: when a peer's finalized block is more than [`FINALITY_LAG`] blocks
+//!   ahead of ours (or ahead at all once our finality has not moved for a while), a second
+//!   catch-up task fetches the blocks in between for the justifications they carry (passed on
+//!   for blocks we have too). Its own task: peers' block claims, true or not, cannot keep it
+//!   waiting.
 //! - [`ClientProvider`] answers peers' sync requests from the database.
 
 use super::blocking;
