@@ -163,7 +163,9 @@ pub trait Chain {
     /// The number of a known block.
     fn number(&self, block: &Hash) -> Option<BlockNumber>;
     /// The best block that is `base` or descends from it (the head of the best chain containing
-    /// `base`); `None` if `base` is unknown.
+    /// `base`); `None` if `base` is unknown. A chain with authority-set changes answers at most
+    /// the first change block above `base`, so the old set finalizes each change on its own
+    /// (the node's client does).
     fn best_containing(&self, base: &VoteTarget) -> Option<VoteTarget>;
     /// A known block's header (for a justification's ancestry).
     fn header(&self, hash: &Hash) -> Option<Header>;
