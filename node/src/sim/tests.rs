@@ -43,7 +43,7 @@ fn without_faults_finality_follows_the_chain() {
 /// The seeds (and fault lists) on which the simulator found a bug, and what it was. Each must
 /// run clean. A change to what the simulator draws moves the schedule a seed gives (the
 /// Byzantine key's votes changed after seed 28), so they are fixed coverage rather than exact
-/// replays; each fix also has a targeted test (SECURITY.md lists them).
+/// replays; SECURITY.md lists each fix with its targeted test, where it has one.
 const REGRESSIONS: &[(u64, &str, &str)] = &[
     (
         5,
