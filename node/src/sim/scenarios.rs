@@ -186,3 +186,29 @@ fn a_node_cut_off_during_a_set_change_enacts_it_after_the_heal() {
     assert!(fin[3] + 2 >= fin[0], "{fin:?}");
     s.finish();
 }
+
+/// A node that hears the blocks but none of the votes while the authority set changes: its best
+/// block is never behind, so no range sync brings it a justification, and the old set's votes
+/// it missed are never sent again. It fetches the justifications once the others' finality is
+/// ahead of its own (as it sees their status: refreshed every 15 s), enacts the change and
+/// goes on finalizing (before, it stayed in the old set for good).
+#[test]
+fn a_node_that_missed_a_set_changes_votes_fetches_the_justifications() {
+    let mut s = Script::new(15);
+    s.run(3);
+    s.world().deafen(3, &[aitbc_network::Topic::Votes]);
+    let deaf_at = s.world().finalized(3);
+    assert!(s.world().set_authorities(0, &[0, 1, 2]));
+    // Its view of the others' finality is refreshed every 15 s, as over libp2p.
+    s.run(24);
+    for i in 0..4 {
+        assert_eq!(
+            s.world().set_id(i),
+            Some(1),
+            "node {i} has not enacted the set"
+        );
+    }
+    let fin = s.world().finalized(3);
+    assert!(fin >= deaf_at + 8, "finalized #{fin} since #{deaf_at}");
+    s.finish();
+}

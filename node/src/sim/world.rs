@@ -568,6 +568,13 @@ impl World {
         self.net.heal();
     }
 
+    /// Gossip on `topics` no longer reaches node `i` (an empty list lifts it).
+    pub(super) fn deafen(&self, i: usize, topics: &[Topic]) {
+        if let Some(peer) = self.nodes[i].peer() {
+            self.net.deafen(peer, topics);
+        }
+    }
+
     /// Node `i`'s finalized height (0 while it is down).
     pub(super) fn finalized(&self, i: usize) -> u64 {
         self.nodes[i].client().map_or(0, |c| c.finalized().number)

@@ -16,7 +16,8 @@
 //!   the others see `PeerDisconnected`); [`MemoryNetwork::rejoin`] brings it back under its id,
 //!   and handles of the earlier start (tasks that outlived the crash) reach nobody from then on.
 //!   [`MemoryNetwork::mute`] makes a member's publications on some topics reach nobody (a
-//!   Byzantine member withholding its blocks).
+//!   Byzantine member withholding its blocks); [`MemoryNetwork::deafen`] keeps gossip on some
+//!   topics from reaching a member (one that loses every vote).
 //! - Partitions: [`MemoryNetwork::split`] cuts the members into two sides (each side's members
 //!   see `PeerDisconnected` for the other's; gossip and requests stop at the cut) and
 //!   [`MemoryNetwork::heal`] joins them again (`PeerConnected` both ways, so sync catches up).
@@ -101,6 +102,8 @@ struct Member {
     up: bool,
     /// Topics it publishes nothing on (a member withholding its blocks or votes).
     muted: Vec<Topic>,
+    /// Topics whose gossip does not reach it (a member that loses every vote, say).
+    deaf: Vec<Topic>,
     /// Counts the member's starts: a handle of an earlier one (a task that outlived a crash)
     /// reaches nobody.
     incarnation: u64,
@@ -203,6 +206,7 @@ impl MemoryNetwork {
             side: 0,
             up: false,
             muted: Vec::new(),
+            deaf: Vec::new(),
             incarnation: 0,
         });
         drop(inner);
@@ -303,6 +307,14 @@ impl MemoryNetwork {
         }
     }
 
+    /// From now on, gossip on `topics` does not reach `peer` (an empty list lifts it).
+    pub fn deafen(&self, peer: PeerId, topics: &[Topic]) {
+        let mut inner = self.inner.lock();
+        if let Some(m) = inner.members.iter_mut().find(|m| m.peer == peer) {
+            m.deaf = topics.to_vec();
+        }
+    }
+
     /// Whether the handle `me` is current and has not muted `topic`.
     fn may_publish(&self, me: &MemoryPeer, topic: Topic) -> bool {
         let inner = self.inner.lock();
@@ -368,6 +380,24 @@ impl MemoryNetwork {
             .iter()
             .filter(|m| from.reaches(m))
             .map(|m| (m.peer, m.events.clone(), m.provider.clone()))
+            .collect()
+    }
+
+    /// The event queues of the members `me` reaches that hear gossip on `topic`.
+    fn listeners(&self, me: &MemoryPeer, topic: Topic) -> Vec<mpsc::Sender<NetworkEvent>> {
+        let inner = self.inner.lock();
+        let Some(from) = inner
+            .members
+            .iter()
+            .find(|m| m.peer == me.me && m.incarnation == me.incarnation)
+        else {
+            return Vec::new();
+        };
+        inner
+            .members
+            .iter()
+            .filter(|m| from.reaches(m) && !m.deaf.contains(&topic))
+            .map(|m| m.events.clone())
             .collect()
     }
 
@@ -438,7 +468,7 @@ impl Network for MemoryPeer {
             return Ok(());
         }
         let message_id = MessageId::new(&blake2_256(&data));
-        for (_, events, _) in self.net.reachable(self) {
+        for events in self.net.listeners(self, topic) {
             let Fate::Arrives(delays) = self.net.fate(true) else {
                 continue;
             };

@@ -97,6 +97,11 @@ async fn ids_follow_the_seed_and_deliveries_follow_the_conditions() {
     sender.publish(Topic::Blocks, vec![3]).unwrap();
     sender.publish(Topic::Votes, vec![3]).unwrap();
     assert_eq!(gossip(&mut inbox), 1, "only the vote");
+    net.mute(sender.peer_id(), &[]);
+    net.deafen(target, &[Topic::Votes]);
+    sender.publish(Topic::Votes, vec![4]).unwrap();
+    sender.publish(Topic::Blocks, vec![4]).unwrap();
+    assert_eq!(gossip(&mut inbox), 1, "only the block");
 }
 
 #[tokio::test(start_paused = true)]
