@@ -182,8 +182,8 @@ async fn misbehaving_peers_are_banned() {
 }
 
 /// An authority that seals two blocks for one slot is caught: the proof (both headers) is kept,
-/// exposed by `/rpc/getEquivocations` and counted in the metrics; the second block is never
-/// followed.
+/// exposed by the equivocations route and counted in the metrics, also when finality outran the
+/// second block; the second block (invalid here) is never followed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn equivocation_is_detected_and_exposed() {
     use aitbc_network::Topic;
@@ -228,7 +228,9 @@ async fn equivocation_is_detected_and_exposed() {
     })
     .await;
     let _ = r.net.publish(Topic::Blocks, twin.encode());
-    let mut rpc = http(nodes[0].node());
+    // Bob, the rogue's peer, sees both blocks: the twin imported, or (when finality outran it)
+    // refused as below the finalized block; either way the pair is recorded.
+    let mut rpc = http(nodes[1].node());
     let proof = wait_until(10, "the equivocation is exposed", || {
         let url = rpc.base_url();
         async move {

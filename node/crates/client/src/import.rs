@@ -14,7 +14,8 @@
 //!    blame (`UnverifiedAuthorities`). So one authority cannot seal a fork that claims the set
 //!    is itself, and a node can still follow a chain whose set changed on a fork it did not
 //!    follow.
-//! 3. A second block by one author in one slot is an equivocation: both headers are kept as the
+//! 3. A second block by one author in one slot is an equivocation (also when it comes after
+//!    the first was finalized: it is refused, the pair recorded): both headers are kept as the
 //!    proof, and both blocks are forks like any other for fork choice (which arrived first must
 //!    not matter). Of the blocks [`Client::import_block`] takes (gossiped, authored), at most one
 //!    such extra block is stored per (author, slot); any further one is refused
@@ -179,6 +180,7 @@ impl<S: StateMachine> Client<S> {
             return Err(ImportError::AlreadyKnown(hash));
         }
         if header.number <= finalized.number {
+            self.note_finalized_twin(block)?;
             return Err(ImportError::BelowFinalized {
                 number: header.number,
                 finalized: finalized.number,
@@ -635,6 +637,24 @@ impl<S: StateMachine> Client<S> {
         let best = self.tree_read().best();
         if best != self.best() {
             self.reorg(best)?;
+        }
+        Ok(())
+    }
+
+    /// A block at a finalized height that is not the finalized one is refused, but if its
+    /// author sealed the finalized block of that slot too, the pair is still an equivocation
+    /// proof and is recorded (finality can outrun the second block's gossip).
+    fn note_finalized_twin(&self, block: &SignedBlockOf<S>) -> Result<(), ImportError> {
+        let header = &block.block.header;
+        let Some(canonical) = self.db.hash_at(header.number)? else {
+            return Ok(());
+        };
+        let (Some(first), Some(author)) = (self.header(&canonical)?, self.db.author(&canonical)?)
+        else {
+            return Ok(());
+        };
+        if first.slot == header.slot && block.seal_is_valid(&author) {
+            self.note_equivocation(author, &canonical, header)?;
         }
         Ok(())
     }
