@@ -297,3 +297,31 @@ fn equivocating_blocks_are_chosen_alike_whatever_came_first() {
         assert_eq!(c.best(), target);
     }
 }
+
+/// Bob's second block for a slot arrives after his first is final: it is refused as below the
+/// finalized block, and the pair is still recorded as an equivocation.
+#[test]
+fn an_equivocation_behind_finality_is_still_recorded() {
+    let (_spec, _da, _db, a, b, b1) = two_clients_sharing_block_1();
+    let slot = slot_of("bob", b1.block.header.slot);
+    let first = author(&a, "bob", slot);
+    submit(&b, "charlie", 0);
+    let second = author(&b, "bob", slot);
+    let at = BlockRef {
+        number: first.block.header.number,
+        hash: first.hash(),
+    };
+    a.finalize(at, None).unwrap();
+    let err = a.import_block(&second, None).unwrap_err();
+    assert!(matches!(err, ImportError::BelowFinalized { .. }), "{err}");
+    let eq = a.equivocations();
+    assert_eq!(eq.len(), 1);
+    assert_eq!(eq[0].first.hash(), first.hash());
+    assert_eq!(eq[0].second.hash(), second.hash());
+    // Another author's block at that height is no equivocation of bob's.
+    let mut forged = second.clone();
+    forged.seal = dev_pair("alice").sign(SigningContext::Block, forged.hash().as_bytes());
+    assert!(a.import_block(&forged, None).is_err());
+    assert_eq!(a.equivocations().len(), 1);
+}
+
