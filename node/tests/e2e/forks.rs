@@ -324,4 +324,3 @@ fn an_equivocation_behind_finality_is_still_recorded() {
     assert!(a.import_block(&forged, None).is_err());
     assert_eq!(a.equivocations().len(), 1);
 }
-

@@ -361,44 +361,46 @@ impl MemoryNetwork {
         Fate::Arrives(delays)
     }
 
-    /// The members the handle `me` reaches: peer id, events and provider, taken out of the
-    /// lock so no member is called while it is held.
+    /// What `take` gives of each member the handle `me` reaches and `keep` selects, taken out
+    /// of the lock so no member is called while it is held (nothing if the handle is not its
+    /// member's current start).
+    fn reached<T>(
+        &self,
+        me: &MemoryPeer,
+        keep: impl Fn(&Member) -> bool,
+        take: impl Fn(&Member) -> T,
+    ) -> Vec<T> {
+        let inner = self.inner.lock();
+        let Some(from) = inner
+            .members
+            .iter()
+            .find(|m| m.peer == me.me && m.incarnation == me.incarnation)
+        else {
+            return Vec::new();
+        };
+        inner
+            .members
+            .iter()
+            .filter(|m| from.reaches(m) && keep(m))
+            .map(take)
+            .collect()
+    }
+
+    /// The members the handle `me` reaches: peer id, events and provider.
     fn reachable(
         &self,
         me: &MemoryPeer,
     ) -> Vec<(PeerId, mpsc::Sender<NetworkEvent>, Arc<dyn SyncProvider>)> {
-        let inner = self.inner.lock();
-        let Some(from) = inner
-            .members
-            .iter()
-            .find(|m| m.peer == me.me && m.incarnation == me.incarnation)
-        else {
-            return Vec::new();
-        };
-        inner
-            .members
-            .iter()
-            .filter(|m| from.reaches(m))
-            .map(|m| (m.peer, m.events.clone(), m.provider.clone()))
-            .collect()
+        self.reached(
+            me,
+            |_| true,
+            |m| (m.peer, m.events.clone(), m.provider.clone()),
+        )
     }
 
     /// The event queues of the members `me` reaches that hear gossip on `topic`.
     fn listeners(&self, me: &MemoryPeer, topic: Topic) -> Vec<mpsc::Sender<NetworkEvent>> {
-        let inner = self.inner.lock();
-        let Some(from) = inner
-            .members
-            .iter()
-            .find(|m| m.peer == me.me && m.incarnation == me.incarnation)
-        else {
-            return Vec::new();
-        };
-        inner
-            .members
-            .iter()
-            .filter(|m| from.reaches(m) && !m.deaf.contains(&topic))
-            .map(|m| m.events.clone())
-            .collect()
+        self.reached(me, |m| !m.deaf.contains(&topic), |m| m.events.clone())
     }
 
     /// Whether `a` and `b` are connected now.
