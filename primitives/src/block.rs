@@ -15,6 +15,7 @@
 use crate::codec_util::BoundedVec;
 use crate::crypto::{first_invalid, AccountId, Pair, Signature, SignatureCheck, SigningContext};
 use crate::hashing::Hash;
+use crate::schedule::AuthorSchedule;
 use crate::types::{BlockNumber, Slot};
 use codec::{Decode, Encode};
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,6 +39,29 @@ pub enum DigestItem {
     /// of the voters are gone): nodes enact it once the block is buried under enough blocks on
     /// the best chain.
     ForcedAuthoritiesChange(BoundedVec<AccountId, MAX_AUTHORITIES>),
+    /// An epoch boundary elected this weighted set: the authors from the next block on follow
+    /// its [`AuthorSchedule`], and it is the voter set once this block is finalized (a plain
+    /// set change for finality, whether or not the members changed).
+    EpochChange(EpochChange),
+}
+
+/// The set an epoch boundary elected, with each member's slots per cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct EpochChange {
+    /// The epoch that starts after this block.
+    pub epoch: u64,
+    pub authorities: BoundedVec<AccountId, MAX_AUTHORITIES>,
+    /// Slots per cycle, one per authority ([`AuthorSchedule::new`]).
+    pub weights: BoundedVec<u32, MAX_AUTHORITIES>,
+    /// [`AuthorSchedule::hash`] of the resulting schedule.
+    pub schedule_hash: Hash,
+}
+
+impl EpochChange {
+    /// The schedule this change starts.
+    pub fn schedule(&self) -> AuthorSchedule {
+        AuthorSchedule::new(self.authorities.to_vec(), self.weights.to_vec())
+    }
 }
 
 /// The bounded list of digest items.
@@ -85,10 +109,11 @@ impl Header {
         })
     }
 
-    /// The new authority set this header signals, if any.
+    /// The new authority set this header signals (a plain change or an epoch's election), if any.
     pub fn authorities_change(&self) -> Option<&[AccountId]> {
         self.digest.iter().find_map(|d| match d {
             DigestItem::AuthoritiesChange(set) => Some(&set[..]),
+            DigestItem::EpochChange(change) => Some(&change.authorities[..]),
             DigestItem::Other(_) | DigestItem::ForcedAuthoritiesChange(_) => None,
         })
     }
@@ -97,8 +122,29 @@ impl Header {
     pub fn forced_authorities_change(&self) -> Option<&[AccountId]> {
         self.digest.iter().find_map(|d| match d {
             DigestItem::ForcedAuthoritiesChange(set) => Some(&set[..]),
-            DigestItem::Other(_) | DigestItem::AuthoritiesChange(_) => None,
+            DigestItem::Other(_)
+            | DigestItem::AuthoritiesChange(_)
+            | DigestItem::EpochChange(_) => None,
         })
+    }
+
+    /// The epoch election this header signals, if any.
+    pub fn epoch_change(&self) -> Option<&EpochChange> {
+        self.digest.iter().find_map(|d| match d {
+            DigestItem::EpochChange(change) => Some(change),
+            _ => None,
+        })
+    }
+
+    /// The author schedule that follows this header, if it changes it: an epoch's weighted set,
+    /// or equal weights for a set root chose (plain or forced).
+    pub fn schedule_change(&self) -> Option<AuthorSchedule> {
+        if let Some(change) = self.epoch_change() {
+            return Some(change.schedule());
+        }
+        self.authorities_change()
+            .or_else(|| self.forced_authorities_change())
+            .map(|set| AuthorSchedule::equal(set.to_vec()))
     }
 }
 

@@ -22,13 +22,15 @@ pub mod commitment;
 pub mod crypto;
 pub mod extrinsic;
 pub mod hashing;
+pub mod offence;
 pub mod receipt;
+pub mod schedule;
 pub mod state_machine;
 pub mod types;
 
 pub use address::{Address, AddressError};
 pub use block::{
-    extrinsics_root, supermajority, Block, Digest, DigestItem, Header, Justification,
+    extrinsics_root, supermajority, Block, Digest, DigestItem, EpochChange, Header, Justification,
     JustificationError, SignedBlock, SignedVote, VoteKind, VoteTarget, MAX_AUTHORITIES,
     MAX_DIGEST_ITEMS, MAX_JUSTIFICATION_ANCESTRY,
 };
@@ -37,6 +39,8 @@ pub use commitment::{CommitmentUpdate, StateChanges};
 pub use crypto::{AccountId, Pair, SecretUriError, Signature, SigningContext};
 pub use extrinsic::{EnvelopeCheck, Extrinsic, SigningPayload, TX_VERSION};
 pub use hashing::{blake2_256, twox_128, Hash};
+pub use offence::{BlockEquivocation, OffenceKind, OffenceProof, ProofError, VoteEquivocation};
 pub use receipt::{ComputeReceipt, JobInfo, JobStatus, ReceiptClaim, ReceiptInfo};
+pub use schedule::AuthorSchedule;
 pub use state_machine::*;
 pub use types::*;

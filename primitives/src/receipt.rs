@@ -113,4 +113,7 @@ pub struct ReceiptInfo {
     #[serde(with = "serde_balance")]
     pub minted: Balance,
     pub block_height: BlockNumber,
+    /// Whether its coordinator revoked it (its mint was clawed back).
+    #[serde(default)]
+    pub revoked: bool,
 }

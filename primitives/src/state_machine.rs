@@ -18,6 +18,8 @@ use crate::commitment::{CommitmentError, CommitmentUpdate, StateChanges};
 use crate::crypto::AccountId;
 use crate::extrinsic::Extrinsic;
 use crate::hashing::Hash;
+use crate::offence::OffenceProof;
+use crate::schedule::AuthorSchedule;
 use crate::types::{serde_balance, Balance, BlockNumber, Nonce, Slot};
 use codec::{Decode, Encode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -189,6 +191,9 @@ pub enum BlockError {
     DigestMismatch,
     #[error("block exceeds its limits: {0}")]
     TooBig(String),
+    /// The state machine's own rule refuses the block (AITBC: its author is disabled).
+    #[error("block refused: {0}")]
+    Refused(String),
     #[error(transparent)]
     Commitment(#[from] CommitmentError),
 }
@@ -321,6 +326,16 @@ pub trait StateMachine: Send + Sync + 'static {
 
     fn account(&self, state: &dyn StateView, who: &AccountId) -> AccountInfo;
     fn authorities(&self, state: &dyn StateView) -> Vec<AccountId>;
+    /// Who authors which slot after this state. Default: the authorities in turn (round robin).
+    fn author_schedule(&self, state: &dyn StateView) -> AuthorSchedule {
+        AuthorSchedule::equal(self.authorities(state))
+    }
+    /// The call that reports an offence, for a node that saw one to submit (signed by its
+    /// authority key). Default: `None`, the chain does not punish offences.
+    fn report_offence(&self, proof: OffenceProof) -> Option<Self::Call> {
+        let _ = proof;
+        None
+    }
     fn slot_duration_ms(&self, state: &dyn StateView) -> u64;
     fn block_limits(&self, state: &dyn StateView) -> BlockLimits;
     /// Checks the invariants a whole state must keep (AITBC: total issuance equals the sum of

@@ -5,6 +5,8 @@
 //!
 //! - [`ComputeApi`]: job escrows and settled receipts (`getJob`, `getReceipt`,
 //!   `submitReceipt`).
+//! - [`StakingApi`]: the validator set, stakers and offences (`getValidators`, `getStaking`,
+//!   `getOffences`).
 //! - [`AdminApi`]: the sudo key, the on-chain parameters and the root calls behind the admin
 //!   routes (`mintFaucet`, `paramSet`, `coordinatorAdd`, `coordinatorRemove`).
 
@@ -21,6 +23,16 @@ pub trait ComputeApi: StateMachine {
     /// The id of the receipt a call claims, if it is a receipt claim (for `submitReceipt` and
     /// for finding a receipt's transaction).
     fn claimed_receipt(&self, call: &Self::Call) -> Option<Hash>;
+}
+
+/// Validators, stakers and offences.
+pub trait StakingApi: StateMachine {
+    /// The current epoch, its elected set and the candidates.
+    fn validators(&self, state: &dyn StateView) -> crate::staking::ValidatorsInfo;
+    /// One account's bond, unlocking chunks, candidacy and backing.
+    fn staking(&self, state: &dyn StateView, who: &AccountId) -> crate::staking::StakingInfo;
+    /// The most recent punished offences, oldest first.
+    fn offences(&self, state: &dyn StateView) -> Vec<crate::staking::OffenceRecord>;
 }
 
 /// Root access for the node's operator.

@@ -1,7 +1,7 @@
 //! The runtime's [`Call`] and [`Event`] enums and the JSON transaction form.
 //!
 //! SCALE: `Call` is an enum of module calls (`Balances` = 0, `Receipts` = 1, `Params` = 2,
-//! `Sudo` = 3, `Authority` = 4), each a module enum in declaration order. Indices are pinned
+//! `Sudo` = 3, `Authority` = 4, `Staking` = 5), each a module enum in declaration order. Indices are pinned
 //! with `#[codec(index)]` and by golden vectors (`tests/golden.rs`).
 //!
 //! JSON: `Call`'s serde form is the flat [`JsonCall`]: `{"type": "TRANSFER", "payload": {…}}`.
@@ -13,6 +13,11 @@
 //! | `OPEN_JOB` | `job_id`, `coordinator`, `price`, `lifetime` | `receipts.open_job` |
 //! | `RECEIPT_CLAIM` | `receipt`, `miner_sig`, `attestation` | `receipts.claim` |
 //! | `REFUND` | `job_id` | `receipts.refund` |
+//! | `REVOKE` | `receipt_id` | `receipts.revoke` (the receipt's coordinator) |
+//! | `BOND` / `UNBOND` | `amount` | `staking.bond` / `staking.unbond` |
+//! | `WITHDRAW_UNBONDED` / `VALIDATE` / `CHILL` | none (`{}`) | `staking.*` |
+//! | `BACK` | `validator` | `staking.back` |
+//! | `REPORT_OFFENCE` | `proof` (`0x` + SCALE of an `OffenceProof`) | `staking.report` |
 //! | `ADD_COORDINATOR` / `REMOVE_COORDINATOR` | `who` | root |
 //! | `PARAM_SET` | `key` (snake_case name), `value` (decimal) | `params.set` (root) |
 //! | `SET_AUTHORITIES` | `authorities` (list) | `authority.set_authorities` (root) |
@@ -25,10 +30,11 @@
 
 use crate::authority::AuthoritySet;
 use crate::params::{Param, ParamParseError};
-use crate::{authority, balances, params, receipts, sudo};
+use crate::{authority, balances, params, receipts, staking, sudo};
 use aitbc_primitives::types::serde_u64_lenient;
 use aitbc_primitives::{
-    serde_balance, AccountId, Balance, ComputeReceipt, JobId, ReceiptClaim, Signature,
+    serde_balance, AccountId, Balance, ComputeReceipt, Hash, JobId, OffenceProof, ReceiptClaim,
+    Signature,
 };
 use codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
@@ -48,6 +54,8 @@ pub enum Call {
     Sudo(sudo::Call),
     #[codec(index = 4)]
     Authority(authority::Call),
+    #[codec(index = 5)]
+    Staking(staking::Call),
 }
 
 /// Every event the runtime emits. Serialized externally tagged, e.g.
@@ -64,6 +72,8 @@ pub enum Event {
     Sudo(sudo::Event),
     #[codec(index = 4)]
     Authority(authority::Event),
+    #[codec(index = 5)]
+    Staking(staking::Event),
 }
 
 impl Call {
@@ -86,6 +96,12 @@ impl Call {
     }
     pub fn refund(job_id: JobId) -> Call {
         Call::Receipts(receipts::Call::Refund { job_id })
+    }
+    pub fn revoke(receipt_id: Hash) -> Call {
+        Call::Receipts(receipts::Call::Revoke { receipt_id })
+    }
+    pub fn staking(call: staking::Call) -> Call {
+        Call::Staking(call)
     }
     pub fn add_coordinator(who: AccountId) -> Call {
         Call::Receipts(receipts::Call::AddCoordinator { who })
@@ -131,6 +147,26 @@ mod serde_sig {
         }
         Signature::from_hex(&s)
             .ok_or_else(|| de::Error::custom("a signature is 0x followed by 128 hex digits"))
+    }
+}
+
+/// Serde for an offence proof as `0x` + the hex of its SCALE encoding.
+mod serde_proof {
+    use aitbc_primitives::{decode_exact, OffenceProof};
+    use codec::Encode;
+    use serde::{de, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &OffenceProof, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("0x{}", hex::encode(v.encode())))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffenceProof, D::Error> {
+        let s = String::deserialize(d)?;
+        let bytes = s
+            .strip_prefix("0x")
+            .and_then(|h| hex::decode(h).ok())
+            .ok_or_else(|| de::Error::custom("a proof is 0x followed by hex"))?;
+        decode_exact(&bytes).map_err(|e| de::Error::custom(format!("bad offence proof: {e}")))
     }
 }
 
@@ -190,6 +226,27 @@ pub enum JsonCall {
     Refund {
         #[serde(with = "serde_u64_lenient")]
         job_id: JobId,
+    },
+    Revoke {
+        receipt_id: Hash,
+    },
+    Bond {
+        #[serde(with = "serde_balance")]
+        amount: Balance,
+    },
+    Unbond {
+        #[serde(with = "serde_balance")]
+        amount: Balance,
+    },
+    WithdrawUnbonded {},
+    Validate {},
+    Chill {},
+    Back {
+        validator: AccountId,
+    },
+    ReportOffence {
+        #[serde(with = "serde_proof")]
+        proof: OffenceProof,
     },
     AddCoordinator {
         who: AccountId,
@@ -251,6 +308,18 @@ impl From<Call> for JsonCall {
                 attestation: claim.attestation,
             },
             Call::Receipts(receipts::Call::Refund { job_id }) => JsonCall::Refund { job_id },
+            Call::Receipts(receipts::Call::Revoke { receipt_id }) => {
+                JsonCall::Revoke { receipt_id }
+            }
+            Call::Staking(c) => match c {
+                staking::Call::Bond { amount } => JsonCall::Bond { amount },
+                staking::Call::Unbond { amount } => JsonCall::Unbond { amount },
+                staking::Call::WithdrawUnbonded => JsonCall::WithdrawUnbonded {},
+                staking::Call::Validate => JsonCall::Validate {},
+                staking::Call::Chill => JsonCall::Chill {},
+                staking::Call::Back { validator } => JsonCall::Back { validator },
+                staking::Call::Report { proof } => JsonCall::ReportOffence { proof },
+            },
             Call::Receipts(receipts::Call::AddCoordinator { who }) => {
                 JsonCall::AddCoordinator { who }
             }
@@ -302,6 +371,14 @@ impl TryFrom<JsonCall> for Call {
                 attestation,
             }),
             JsonCall::Refund { job_id } => Call::refund(job_id),
+            JsonCall::Revoke { receipt_id } => Call::revoke(receipt_id),
+            JsonCall::Bond { amount } => Call::staking(staking::Call::Bond { amount }),
+            JsonCall::Unbond { amount } => Call::staking(staking::Call::Unbond { amount }),
+            JsonCall::WithdrawUnbonded {} => Call::staking(staking::Call::WithdrawUnbonded),
+            JsonCall::Validate {} => Call::staking(staking::Call::Validate),
+            JsonCall::Chill {} => Call::staking(staking::Call::Chill),
+            JsonCall::Back { validator } => Call::staking(staking::Call::Back { validator }),
+            JsonCall::ReportOffence { proof } => Call::staking(staking::Call::Report { proof }),
             JsonCall::AddCoordinator { who } => Call::add_coordinator(who),
             JsonCall::RemoveCoordinator { who } => Call::remove_coordinator(who),
             JsonCall::ParamSet { key, value } => Call::set_param(Param::parse(&key, &value)?),

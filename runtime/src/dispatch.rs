@@ -2,7 +2,8 @@
 //!
 //! Origin rules (checked before dispatch by [`check_origin`]: a violation makes the transaction
 //! *invalid*, `bad_origin`, so it never enters a block):
-//! - a signed account may submit `transfer`, `open_job`, `claim`, `refund`;
+//! - a signed account may submit `transfer`, `open_job`, `claim`, `refund`, `revoke` (the
+//!   receipt's coordinator) and every `staking.*` call;
 //! - root-only calls (`mint`, `add/remove_coordinator`, `params.set`, `set_authorities`) only
 //!   arrive through `sudo.sudo`, which dispatches its inner call as [`Origin::Root`];
 //! - `sudo.sudo` and `sudo.set_key` only from the sudo key;
@@ -13,7 +14,7 @@
 
 use crate::error::{DispatchError, DispatchResult};
 use crate::storage::Storage;
-use crate::{authority, balances, params, receipts, sudo, Call, Event};
+use crate::{authority, balances, params, receipts, staking, sudo, Call, Event};
 use aitbc_primitives::{AccountId, Hash, InvalidTransaction, ReceiptClaim};
 
 /// Most `sudo` wrappers around one call.
@@ -36,7 +37,9 @@ fn origin_ok(call: &Call, origin: &Origin, sudo_key: Option<&AccountId>, depth: 
     match call {
         Call::Balances(balances::Call::Transfer { .. })
         | Call::Receipts(receipts::Call::OpenJob { .. })
-        | Call::Receipts(receipts::Call::Refund { .. }) => signed,
+        | Call::Receipts(receipts::Call::Refund { .. })
+        | Call::Receipts(receipts::Call::Revoke { .. })
+        | Call::Staking(_) => signed,
         Call::Receipts(receipts::Call::Claim { .. }) => true,
         Call::Balances(balances::Call::Mint { .. })
         | Call::Receipts(receipts::Call::AddCoordinator { .. })
@@ -141,6 +144,10 @@ pub fn dispatch<S: Storage>(
         Call::Receipts(receipts::Call::Refund { job_id }) => {
             receipts::refund(s, events, signer(&origin)?, *job_id)
         }
+        Call::Receipts(receipts::Call::Revoke { receipt_id }) => {
+            receipts::revoke(s, events, signer(&origin)?, receipt_id)
+        }
+        Call::Staking(call) => staking::dispatch(s, events, signer(&origin)?, call, genesis_hash),
         Call::Receipts(receipts::Call::AddCoordinator { who }) => {
             ensure_root(&origin)?;
             receipts::add_coordinator(s, events, who)

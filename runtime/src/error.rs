@@ -47,6 +47,10 @@ pub enum DispatchError {
         "the all-zero key cannot be an authority, sudo key or coordinator (nobody can sign for it)"
     )]
     IdentityKey,
+    /// A staking call, revocation or offence report that passed its pre-dispatch checks failed
+    /// them at dispatch (as with claims, unreachable while the executive re-checks them).
+    #[error("{0}")]
+    Staking(crate::staking::StakingError),
 }
 
 impl DispatchError {
@@ -70,6 +74,7 @@ impl DispatchError {
             DispatchError::BadOrigin => "bad_origin",
             DispatchError::InvalidClaim => "invalid_claim",
             DispatchError::IdentityKey => "identity_key",
+            DispatchError::Staking(e) => e.code(),
         }
     }
 }

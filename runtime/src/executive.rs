@@ -26,6 +26,9 @@
 //! 7. for a receipt claim, every claim rule ([`crate::receipts::check_claim`], a
 //!    [`ClaimError`] carried as `InvalidTransaction::Custom`); for a
 //!    refund, that the escrow exists, is open and has expired ([`crate::receipts::check_refund`]);
+//!    for a revocation, [`crate::receipts::check_revoke`]; for a staking call (offence reports
+//!    included, with their signatures), [`crate::staking::check`] (a
+//!    [`crate::staking::StakingError`]);
 //! 8. in a block only: the block limits `max_block_txs`, `max_block_bytes` and the weight limit
 //!    derived from the slot duration ([`crate::weight::max_block_weight`]) (`ExhaustsResources`).
 //!
@@ -35,23 +38,30 @@
 //! fee and nonce stay: a *failed* call). After the checks pass nothing on this path panics: every
 //! step is checked arithmetic and returns an error instead.
 //!
+//! ## Block start and end
+//! `initialize_block` records the number, slot and author ([`crate::authority::on_initialize`])
+//! and counts the block for its author. `finalize_block` refuses a block whose author was
+//! disabled for an offence this epoch, runs the epoch boundary ([`crate::staking::on_finalize`]:
+//! `DigestItem::EpochChange`) and root's pending set change (`AuthoritiesChange`, which wins
+//! over an election in the same block).
+//!
 //! ## Pool answer
 //! `priority = tip * 1024 / encoded_len` (saturating) and the signer's nonce on chain: the pool
 //! orders each sender's transactions by nonce.
 
-use crate::api::{AdminAction, AdminApi, AdminError, ComputeApi};
+use crate::api::{AdminAction, AdminApi, AdminError, ComputeApi, StakingApi};
 use crate::dispatch::{check_origin, claims_in, dispatch, Origin};
 use crate::params::{Param, Params};
 use crate::receipts::ClaimError;
 use crate::storage::{with_transaction, Overlay, Storage};
-use crate::{authority, balances, params, receipts, sudo, system, weight, Call, Event};
+use crate::{authority, balances, params, receipts, staking, sudo, system, weight, Call, Event};
 use aitbc_primitives::commitment::StateChanges;
 use aitbc_primitives::crypto::{verify_batch, SignatureCheck};
 use aitbc_primitives::{
     extrinsics_root, AccountId, AccountInfo, Balance, BlockContext, BlockError, BlockLimits,
     BlockNumber, Digest, DigestItem, EnvelopeCheck, ExecutedBlock, Extrinsic, Hash, Header,
-    InvalidTransaction, JobId, JobInfo, Nonce, PendingBlock, ReceiptInfo, SigningContext,
-    StateMachine, StateView, TxOutcome, ValidTransaction, TX_VERSION,
+    InvalidTransaction, JobId, JobInfo, Nonce, OffenceProof, PendingBlock, ReceiptInfo,
+    SigningContext, StateMachine, StateView, TxOutcome, ValidTransaction, TX_VERSION,
 };
 
 /// The AITBC runtime for one chain.
@@ -134,9 +144,20 @@ impl Runtime {
             receipts::check_claim(s, claim, number, &self.genesis_hash, signatures_checked)
                 .map_err(InvalidTransaction::from)?;
         }
-        if let Call::Receipts(receipts::Call::Refund { job_id }) = &xt.call {
-            receipts::check_refund(s, &xt.signer, *job_id, number)
-                .map_err(InvalidTransaction::from)?;
+        match &xt.call {
+            Call::Receipts(receipts::Call::Refund { job_id }) => {
+                receipts::check_refund(s, &xt.signer, *job_id, number)
+                    .map_err(InvalidTransaction::from)?;
+            }
+            Call::Receipts(receipts::Call::Revoke { receipt_id }) => {
+                receipts::check_revoke(s, &xt.signer, receipt_id, number)
+                    .map_err(InvalidTransaction::from)?;
+            }
+            Call::Staking(call) => {
+                staking::check(s, &xt.signer, call, fee, &self.genesis_hash)
+                    .map_err(InvalidTransaction::from)?;
+            }
+            _ => {}
         }
         Ok(Checked { fee, chain_nonce })
     }
@@ -239,6 +260,9 @@ impl StateMachine for Runtime {
         {
             let mut s = Overlay::new(state, &mut changes);
             system::initialize(&mut s, &context);
+            if let Some(author) = authority::on_initialize(&mut s) {
+                staking::note_author(&mut s, &author);
+            }
         }
         PendingBlock {
             context,
@@ -301,17 +325,23 @@ impl StateMachine for Runtime {
             outcomes,
             ..
         } = block;
-        let new_set = {
+        let item = {
             let mut s = Overlay::new(state, &mut changes);
-            authority::on_finalize(&mut s)
+            if let Some(author) = staking::disabled_author(&s) {
+                return Err(BlockError::Refused(format!(
+                    "author {author} is disabled for an offence until the epoch ends"
+                )));
+            }
+            let epoch = staking::on_finalize(&mut s, context.number);
+            match (authority::on_finalize(&mut s), epoch) {
+                (Some((set, true)), _) => Some(DigestItem::ForcedAuthoritiesChange(set)),
+                (Some((set, false)), _) => Some(DigestItem::AuthoritiesChange(set)),
+                (None, Some(change)) => Some(DigestItem::EpochChange(change)),
+                (None, None) => None,
+            }
         };
         let mut digest = Digest::new();
-        if let Some((set, forced)) = new_set {
-            let item = if forced {
-                DigestItem::ForcedAuthoritiesChange(set)
-            } else {
-                DigestItem::AuthoritiesChange(set)
-            };
+        if let Some(item) = item {
             digest
                 .try_push(item)
                 .map_err(|e| BlockError::TooBig(e.to_string()))?;
@@ -412,6 +442,14 @@ impl StateMachine for Runtime {
         authority::read_authorities(state)
     }
 
+    fn author_schedule(&self, state: &dyn StateView) -> aitbc_primitives::AuthorSchedule {
+        authority::read_schedule(state)
+    }
+
+    fn report_offence(&self, proof: OffenceProof) -> Option<Call> {
+        Some(Call::Staking(staking::Call::Report { proof }))
+    }
+
     fn slot_duration_ms(&self, state: &dyn StateView) -> u64 {
         system::read_slot_duration_ms(state)
     }
@@ -441,6 +479,20 @@ impl ComputeApi for Runtime {
 
     fn claimed_receipt(&self, call: &Call) -> Option<Hash> {
         claims_in(call).first().map(|c| c.receipt.id())
+    }
+}
+
+impl StakingApi for Runtime {
+    fn validators(&self, state: &dyn StateView) -> staking::ValidatorsInfo {
+        staking::read_validators(state)
+    }
+
+    fn staking(&self, state: &dyn StateView, who: &AccountId) -> staking::StakingInfo {
+        staking::read_staking(state, who)
+    }
+
+    fn offences(&self, state: &dyn StateView) -> Vec<staking::OffenceRecord> {
+        staking::read_offences(state)
     }
 }
 

@@ -3,14 +3,15 @@
 //! [`GenesisConfig::build`] validates the configuration and returns the genesis writes; the
 //! genesis state root is `MemoryState::new().apply(&changes)` (version 0 of the state tree), or
 //! [`GenesisConfig::build_state`] in one step. The genesis state holds: balances and their total
-//! issuance, the authority set, the registered coordinators, the sudo key (if any), the treasury
+//! issuance, the authority set (each authority bonded `min_validator_bond`, created with the
+//! genesis issuance, and a validator candidate in epoch 0: [`crate::staking::genesis`]), the registered coordinators, the sudo key (if any), the treasury
 //! account (it need not be endowed), the faucet flag, the parameters, the slot duration, and
 //! block number 0 with a zero parent hash and slot 0.
 
 use crate::authority::AuthoritySet;
 use crate::params::{Params, ParamsError};
 use crate::storage::Overlay;
-use crate::{authority, balances, params, receipts, sudo, system};
+use crate::{authority, balances, params, receipts, staking, sudo, system};
 use aitbc_primitives::commitment::MemoryState;
 use aitbc_primitives::commitment::StateChanges;
 use aitbc_primitives::{AccountId, Balance, Hash};
@@ -98,6 +99,14 @@ impl GenesisConfig {
                 .checked_add(*amount)
                 .ok_or(GenesisError::IssuanceOverflow)?;
         }
+        let bonds = self
+            .params
+            .min_validator_bond
+            .checked_mul(self.authorities.len() as u128)
+            .ok_or(GenesisError::IssuanceOverflow)?;
+        total
+            .checked_add(bonds)
+            .ok_or(GenesisError::IssuanceOverflow)?;
         Ok(())
     }
 
@@ -114,6 +123,12 @@ impl GenesisConfig {
                 .checked_add(*amount)
                 .ok_or(GenesisError::IssuanceOverflow)?;
         }
+        staking::genesis(&mut s, &self.authorities, self.params.min_validator_bond)
+            .map_err(|_| GenesisError::TooManyAuthorities(self.authorities.len()))?;
+        let bonds = self.params.min_validator_bond * self.authorities.len() as u128;
+        total = total
+            .checked_add(bonds)
+            .ok_or(GenesisError::IssuanceOverflow)?;
         balances::storage::TOTAL_ISSUANCE.put(&mut s, &total);
         balances::storage::TREASURY.put(&mut s, &self.treasury);
         balances::storage::FAUCET.put(&mut s, &self.faucet);

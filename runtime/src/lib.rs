@@ -6,7 +6,8 @@
 //! - [`storage`]: the [`storage::Storage`] trait, nested transactional layers and the key scheme.
 //! - Modules, one folder each: [`system`] (nonces, block number/slot), [`balances`] (balances,
 //!   fees, faucet), [`receipts`] (job escrows, compute receipts, minting), [`params`] (bounded
-//!   on-chain parameters), [`sudo`] (root access), [`authority`] (the authority set).
+//!   on-chain parameters), [`sudo`] (root access), [`authority`] (the authority set and its
+//!   author schedule), [`staking`] (bonds, elections, work-weighted authorship, slashing).
 //! - [`executive`]: validation, block building and import; [`dispatch`]: origins and routing.
 //! - [`genesis`]: the genesis state from a [`GenesisConfig`].
 //! - [`api`]: this chain's queries beyond the node's seam ([`api::ComputeApi`],
@@ -17,7 +18,7 @@
 //! and the apply path never panics once a transaction passed its checks.
 //!
 //! Invariants (asserted after every block in tests): total issuance == sum of balances + open
-//! escrows, changing only by mints; nonces only grow; an escrow settles at most once; a failed
+//! escrows + bonded + unlocking, changing only by mints, claw-backs and burned fees; nonces only grow; an escrow settles at most once; a failed
 //! call pays its fee and changes nothing else; an invalid transaction changes nothing.
 
 pub mod api;
@@ -32,6 +33,7 @@ pub mod genesis;
 pub mod invariants;
 pub mod params;
 pub mod receipts;
+pub mod staking;
 pub mod storage;
 pub mod sudo;
 pub mod system;

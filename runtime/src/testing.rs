@@ -148,12 +148,18 @@ impl TestChain {
     }
 
     /// Builds the next block from `xts` (invalid ones are left out, as an author would), imports
-    /// it into this chain and returns it.
+    /// it into this chain and returns it. Its slot is the next one whose author is not disabled.
     pub fn build_block(&mut self, xts: &[Extrinsic<Call>]) -> Built {
+        let schedule = self.runtime.author_schedule(&self.state);
+        let disabled = crate::staking::read_disabled(&self.state);
+        let mut slot = self.head.slot + 1;
+        while schedule.author(slot).is_some_and(|a| disabled.contains(a)) {
+            slot += 1;
+        }
         let context = BlockContext {
             parent_hash: self.head.hash(),
             number: self.head.number + 1,
-            slot: self.head.slot + 1,
+            slot,
         };
         let mut pending = self.runtime.initialize_block(&self.state, context);
         let mut included = Vec::new();

@@ -50,16 +50,18 @@ fn submit_invalid(chain: &mut TestChain, xt: Extrinsic<Call>) -> InvalidTransact
     let before = probe.state.values().clone();
     let r = probe.apply_one(xt);
     let err = r.expect_err("expected an invalid transaction");
-    // Only the block bookkeeping (number, parent, slot) changed.
+    // Only the block bookkeeping (number, parent, slot, author and its count) changed.
+    let bookkeeping = [
+        ("System", "Number"),
+        ("System", "ParentHash"),
+        ("System", "Slot"),
+        ("Authority", "Author"),
+        ("Staking", "Epoch"),
+    ]
+    .map(|(m, i)| aitbc_runtime::storage::item_prefix(m, i));
     let sys = |s: &std::collections::BTreeMap<Vec<u8>, Vec<u8>>| {
         s.iter()
-            .filter(|(k, _)| {
-                !k.starts_with(&aitbc_runtime::storage::item_prefix("System", "Number"))
-            })
-            .filter(|(k, _)| {
-                !k.starts_with(&aitbc_runtime::storage::item_prefix("System", "ParentHash"))
-            })
-            .filter(|(k, _)| !k.starts_with(&aitbc_runtime::storage::item_prefix("System", "Slot")))
+            .filter(|(k, _)| !bookkeeping.iter().any(|p| k.starts_with(p)))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect::<Vec<_>>()
     };

@@ -22,7 +22,13 @@ fn builds_the_configured_state() {
     assert_eq!(rt.slot_duration_ms(&state), 1000);
     assert_eq!(rt.params(&state), Params::default().to_pairs());
     let chain = TestChain::new(config);
-    assert_eq!(chain.total_issuance(), 5 * ENDOWMENT);
+    // The endowments plus alice's genesis bond.
+    let bond = Params::default().min_validator_bond;
+    assert_eq!(chain.total_issuance(), 5 * ENDOWMENT + bond);
+    assert_eq!(
+        aitbc_runtime::staking::read_staking(&chain.state, &acc("alice")).bonded,
+        bond
+    );
     chain.check_issuance().unwrap();
     // Deterministic: the same config gives the same root; a different one does not.
     assert_eq!(dev_genesis(true).build_state().unwrap().root(), root);

@@ -1,9 +1,12 @@
 //! The authority module: the set of block authors.
 //!
-//! - The author of slot `s` is `authorities[s % n]` ([`slot_author`]); the runtime uses it to
-//!   pay the author's share of fees, the node to check seals.
+//! - The author of slot `s` follows the [`AuthorSchedule`] of the set and its weights (slots per
+//!   cycle; equal weights, i.e. `authorities[s % n]`, unless an epoch election set them:
+//!   [`crate::staking`]). `initialize_block` records the block's author ([`on_initialize`]);
+//!   the runtime pays it the author's share of fees, the node checks seals against the same
+//!   schedule ([`aitbc_primitives::StateMachine::author_schedule`]).
 //! - `set_authorities{authorities}` (root only) stores a non-empty, duplicate-free set as
-//!   *pending*. At the end of the block, `finalize_block` makes it the current set and signals it
+//!   *pending*, at equal weights (an election at the next epoch boundary replaces it). At the end of the block, `finalize_block` makes it the current set and signals it
 //!   with `DigestItem::AuthoritiesChange(new_set)` in the header digest; the new set authors from
 //!   the next block on. (The node may additionally wait for finality before trusting it for
 //!   consensus; the runtime's view changes at the next block.) Several changes in one block: the
@@ -21,13 +24,15 @@ use crate::error::{DispatchError, DispatchResult};
 use crate::storage::Storage;
 use aitbc_primitives::block::MAX_AUTHORITIES;
 use aitbc_primitives::codec_util::BoundedVec;
-use aitbc_primitives::{AccountId, Slot, StateView};
+use aitbc_primitives::{AccountId, AuthorSchedule, StateView};
 use codec::{Decode, Encode};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// A bounded authority set.
 pub type AuthoritySet = BoundedVec<AccountId, MAX_AUTHORITIES>;
+/// Slots per cycle, one per authority of the set.
+pub type Weights = BoundedVec<u32, MAX_AUTHORITIES>;
 
 /// Calls of the authority module.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
@@ -43,13 +48,6 @@ pub enum Call {
 pub enum Event {
     /// A new set was scheduled; it is active from the next block.
     AuthoritiesChanged { authorities: Vec<AccountId> },
-}
-
-/// The author of `slot` under `authorities` (`None` for an empty set).
-pub fn slot_author(authorities: &[AccountId], slot: Slot) -> Option<&AccountId> {
-    let n = u64::try_from(authorities.len()).ok().filter(|n| *n > 0)?;
-    let index = usize::try_from(slot % n).ok()?;
-    authorities.get(index)
 }
 
 /// Checks a set: non-empty, without duplicates or the all-zero key.
@@ -83,10 +81,44 @@ pub fn read_authorities(state: &dyn StateView) -> Vec<AccountId> {
         .unwrap_or_default()
 }
 
+/// The author schedule in a state.
+pub fn read_schedule(state: &dyn StateView) -> AuthorSchedule {
+    AuthorSchedule::new(
+        read_authorities(state),
+        storage::WEIGHTS
+            .read(state)
+            .map(BoundedVec::into_inner)
+            .unwrap_or_default(),
+    )
+}
+
+/// Start of block: records the author of the block's slot.
+pub fn on_initialize<S: Storage>(s: &mut S) -> Option<AccountId> {
+    let schedule = AuthorSchedule::new(
+        authorities(s),
+        storage::WEIGHTS
+            .get(s)
+            .map(BoundedVec::into_inner)
+            .unwrap_or_default(),
+    );
+    let author = schedule.author(crate::system::slot(s)).copied();
+    match author {
+        Some(a) => storage::AUTHOR.put(s, &a),
+        None => storage::AUTHOR.kill(s),
+    }
+    author
+}
+
 /// The author of the block being built.
 pub fn current_author<S: Storage>(s: &S) -> Option<AccountId> {
-    let set = authorities(s);
-    slot_author(&set, crate::system::slot(s)).copied()
+    storage::AUTHOR.get(s)
+}
+
+/// Makes `authorities` with `weights` the current set (an epoch election: the caller signals
+/// it in the digest). A root change pending in the same block still wins.
+pub fn set_weighted<S: Storage>(s: &mut S, authorities: AuthoritySet, weights: Weights) {
+    storage::AUTHORITIES.put(s, &authorities);
+    storage::WEIGHTS.put(s, &weights);
 }
 
 /// `authority.set_authorities` (`forced`: `force_set_authorities`): the caller has checked the
@@ -118,5 +150,6 @@ pub fn on_finalize<S: Storage>(s: &mut S) -> Option<(AuthoritySet, bool)> {
     storage::PENDING.kill(s);
     storage::PENDING_FORCED.kill(s);
     storage::AUTHORITIES.put(s, &pending);
+    storage::WEIGHTS.kill(s);
     Some((pending, forced))
 }

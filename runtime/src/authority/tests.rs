@@ -1,19 +1,7 @@
-use super::{slot_author, AuthoritySet};
+use super::AuthoritySet;
 use crate::testing::{acc, dev, TestChain, ENDOWMENT};
 use crate::Call;
 use aitbc_primitives::{DigestItem, InvalidTransaction, StateMachine};
-
-#[test]
-fn slot_author_rotates() {
-    let set = [acc("a"), acc("b"), acc("c")];
-    assert_eq!(slot_author(&set, 0), Some(&set[0]));
-    assert_eq!(slot_author(&set, 4), Some(&set[1]));
-    assert_eq!(
-        slot_author(&set, u64::MAX),
-        Some(&set[(u64::MAX % 3) as usize])
-    );
-    assert_eq!(slot_author(&[], 5), None);
-}
 
 #[test]
 fn new_set_is_signalled_in_the_digest_and_active_next_block() {
@@ -42,7 +30,10 @@ fn new_set_is_signalled_in_the_digest_and_active_next_block() {
         .submit(&dev("dave"), Call::transfer(acc("eve"), 5))
         .unwrap();
     assert_eq!(chain.head.slot, 2);
-    assert_eq!(slot_author(&set, 2), Some(&acc("bob")));
+    assert_eq!(
+        chain.runtime.author_schedule(&chain.state).author(2),
+        Some(&acc("bob"))
+    );
     assert_eq!(chain.balance(&acc("bob")), bob_before + out.fee / 5);
     assert_eq!(chain.balance(&acc("charlie")), ENDOWMENT);
     assert_eq!(chain.balance(&acc("alice")), ENDOWMENT - fee1 + fee1 / 5);

@@ -11,7 +11,13 @@
 //! - `1 <= base_fee` (no transaction is free), `1 <= existential_deposit`,
 //!   `1 <= min_job_lifetime <= max_job_lifetime`,
 //!   `epoch_length >= 1`;
-//! - `256 <= max_tx_bytes <= max_block_bytes`, `max_block_txs >= 1`.
+//! - `256 <= max_tx_bytes <= max_block_bytes`, `max_block_txs >= 1`;
+//! - staking: `slash_ppm`, `reporter_share_ppm`, `work_stake_mix_ppm`, `weight_floor_ppm` are
+//!   ratios; `1 <= max_validators <= MAX_AUTHORITIES`; `1 <= work_ema_epochs <= 1000`;
+//!   `weight_cap_ppm * max(max_validators, 3)` need not reach 100% (the election then gives
+//!   equal weights), but `weight_cap_ppm >= 1`; `1 <= max_revocations`; epoch counts
+//!   (`bonding_duration`, `revocation_window`, `ban_epochs`) and `challenge_window` at most 10^9;
+//!   `min_validator_bond` at most 10^30.
 //!
 //! Names: a parameter's name is the snake_case name of its [`Params`] field (`mint_per_unit`, …);
 //! values are written as decimal strings ([`Param::parse`], [`Params::to_pairs`]).
@@ -26,91 +32,144 @@ use aitbc_primitives::{serde_balance, Balance};
 use codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
-/// Every chain parameter with its current value. Stored as one value; defaults from the original
-/// design.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Params {
-    /// AIT minted per compute unit of a settled receipt.
-    #[serde(with = "serde_balance")]
-    pub mint_per_unit: Balance,
-    /// Share of a receipt's mint paid to its coordinator, parts per million.
-    pub coordinator_ratio_ppm: u32,
-    /// Share of a receipt's mint paid to the treasury, parts per million.
-    pub treasury_ratio_ppm: u32,
-    /// Fixed part of every transaction fee.
-    #[serde(with = "serde_balance")]
-    pub base_fee: Balance,
-    /// Fee per encoded byte of a transaction.
-    #[serde(with = "serde_balance")]
-    pub fee_per_byte: Balance,
-    /// Share of each fee paid to the block author, parts per million; the rest to the treasury.
-    pub fee_to_author_ppm: u32,
-    /// Most compute units one receipt may claim.
-    pub max_units_per_receipt: u64,
-    /// Least amount that may create an account.
-    #[serde(with = "serde_balance")]
-    pub existential_deposit: Balance,
-    /// Shortest and longest job lifetime, in blocks.
-    pub min_job_lifetime: u64,
-    pub max_job_lifetime: u64,
-    /// Most AIT one coordinator's receipts may mint per epoch.
-    #[serde(with = "serde_balance")]
-    pub coordinator_mint_cap_per_epoch: Balance,
-    /// Blocks per epoch.
-    pub epoch_length: u64,
-    /// Block limits.
-    pub max_block_txs: u32,
-    pub max_block_bytes: u64,
-    pub max_tx_bytes: u64,
-    /// Fee per millisecond of a call's weight (its measured import cost, [`crate::weight`]).
-    #[serde(with = "serde_balance")]
-    pub weight_fee_per_ms: Balance,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            mint_per_unit: 1000,
-            coordinator_ratio_ppm: 50_000,
-            treasury_ratio_ppm: 0,
-            base_fee: 10,
-            fee_per_byte: 1,
-            fee_to_author_ppm: 200_000,
-            max_units_per_receipt: 1_000_000,
-            existential_deposit: 1,
-            min_job_lifetime: 1,
-            max_job_lifetime: 100_000,
-            coordinator_mint_cap_per_epoch: 1_000_000_000_000_000,
-            epoch_length: 600,
-            max_block_txs: 20_000,
-            max_block_bytes: 4 * 1024 * 1024,
-            max_tx_bytes: 64 * 1024,
-            weight_fee_per_ms: 1000,
+/// Defines [`Params`], its [`Default`], the one-parameter [`Param`] enum and [`PARAM_NAMES`]
+/// from one list, so a parameter is declared once: `name / Variant: type = default`, with its
+/// docs and optional serde attributes (amounts are decimal strings).
+macro_rules! params {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident / $variant:ident : $ty:ty = $default:expr $(, serde($($serde:tt)*))?;
+    )*) => {
+        /// Every chain parameter with its current value. Stored as one value; defaults from the
+        /// original design.
+        #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct Params {
+            $(
+                $(#[doc = $doc])*
+                $(#[serde($($serde)*)])?
+                pub $name: $ty,
+            )*
         }
-    }
+
+        impl Default for Params {
+            fn default() -> Self {
+                Params { $($name: $default,)* }
+            }
+        }
+
+        /// One parameter with its new value: the argument of `params.set`.
+        #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+        #[serde(tag = "key", content = "value", rename_all = "snake_case")]
+        pub enum Param {
+            $($variant($(#[serde($($serde)*)])? $ty),)*
+        }
+
+        /// Every parameter name, in [`Params`] field order.
+        pub const PARAM_NAMES: &[&str] = &[$(stringify!($name)),*];
+
+        impl Params {
+            /// Sets one parameter (unchecked).
+            pub fn set(&mut self, param: &Param) {
+                match *param {
+                    $(Param::$variant(v) => self.$name = v,)*
+                }
+            }
+
+            /// Every parameter as a [`Param`], in field order.
+            pub fn to_params(&self) -> Vec<Param> {
+                vec![$(Param::$variant(self.$name)),*]
+            }
+        }
+
+        impl Param {
+            /// The snake_case name (the [`Params`] field it sets).
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Param::$variant(_) => stringify!($name),)*
+                }
+            }
+
+            /// The value as a decimal string.
+            pub fn value_string(&self) -> String {
+                match self {
+                    $(Param::$variant(v) => v.to_string(),)*
+                }
+            }
+
+            /// Parses a snake_case name and a decimal value. Bounds are not checked here
+            /// ([`Params::with`] does).
+            pub fn parse(key: &str, value: &str) -> Result<Param, ParamParseError> {
+                match key {
+                    $(stringify!($name) => Ok(Param::$variant(parse_num(key, value)?)),)*
+                    other => Err(ParamParseError::UnknownParam(other.to_string())),
+                }
+            }
+        }
+    };
 }
 
-/// One parameter with its new value: the argument of `params.set`.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-#[serde(tag = "key", content = "value", rename_all = "snake_case")]
-pub enum Param {
-    MintPerUnit(#[serde(with = "serde_balance")] Balance),
-    CoordinatorRatioPpm(u32),
-    TreasuryRatioPpm(u32),
-    BaseFee(#[serde(with = "serde_balance")] Balance),
-    FeePerByte(#[serde(with = "serde_balance")] Balance),
-    FeeToAuthorPpm(u32),
-    MaxUnitsPerReceipt(u64),
-    ExistentialDeposit(#[serde(with = "serde_balance")] Balance),
-    MinJobLifetime(u64),
-    MaxJobLifetime(u64),
-    CoordinatorMintCapPerEpoch(#[serde(with = "serde_balance")] Balance),
-    EpochLength(u64),
-    MaxBlockTxs(u32),
-    MaxBlockBytes(u64),
-    MaxTxBytes(u64),
-    WeightFeePerMs(#[serde(with = "serde_balance")] Balance),
+params! {
+    /// AIT minted per compute unit of a settled receipt.
+    mint_per_unit / MintPerUnit: Balance = 1000, serde(with = "serde_balance");
+    /// Share of a receipt's mint paid to its coordinator, parts per million.
+    coordinator_ratio_ppm / CoordinatorRatioPpm: u32 = 50_000;
+    /// Share of a receipt's mint paid to the treasury, parts per million.
+    treasury_ratio_ppm / TreasuryRatioPpm: u32 = 0;
+    /// Fixed part of every transaction fee.
+    base_fee / BaseFee: Balance = 10, serde(with = "serde_balance");
+    /// Fee per encoded byte of a transaction.
+    fee_per_byte / FeePerByte: Balance = 1, serde(with = "serde_balance");
+    /// Share of each fee paid to the block author, parts per million; the rest to the treasury.
+    fee_to_author_ppm / FeeToAuthorPpm: u32 = 200_000;
+    /// Most compute units one receipt may claim.
+    max_units_per_receipt / MaxUnitsPerReceipt: u64 = 1_000_000;
+    /// Least amount that may create an account.
+    existential_deposit / ExistentialDeposit: Balance = 1, serde(with = "serde_balance");
+    /// Shortest job lifetime, in blocks.
+    min_job_lifetime / MinJobLifetime: u64 = 1;
+    /// Longest job lifetime, in blocks.
+    max_job_lifetime / MaxJobLifetime: u64 = 100_000;
+    /// Most AIT one coordinator's receipts may mint per epoch.
+    coordinator_mint_cap_per_epoch / CoordinatorMintCapPerEpoch: Balance =
+        1_000_000_000_000_000, serde(with = "serde_balance");
+    /// Blocks per epoch: validators are elected at every multiple of it.
+    epoch_length / EpochLength: u64 = 600;
+    /// Most transactions per block.
+    max_block_txs / MaxBlockTxs: u32 = 20_000;
+    /// Most encoded bytes of transactions per block.
+    max_block_bytes / MaxBlockBytes: u64 = 4 * 1024 * 1024;
+    /// Most encoded bytes of one transaction.
+    max_tx_bytes / MaxTxBytes: u64 = 64 * 1024;
+    /// Fee per millisecond of a call's weight (its measured import cost, [`crate::weight`]).
+    weight_fee_per_ms / WeightFeePerMs: Balance = 1000, serde(with = "serde_balance");
+    /// Epochs an unbonded amount stays locked before `withdraw_unbonded` frees it.
+    bonding_duration / BondingDuration: u64 = 4;
+    /// Least bond of a validator candidate.
+    min_validator_bond / MinValidatorBond: Balance = 1_000_000_000_000, serde(with = "serde_balance");
+    /// Most validators elected per epoch.
+    max_validators / MaxValidators: u32 = 100;
+    /// Share of the bond an offence slashes, parts per million.
+    slash_ppm / SlashPpm: u32 = 100_000;
+    /// Share of a slash paid to the first reporter, parts per million; the rest to the treasury.
+    reporter_share_ppm / ReporterSharePpm: u32 = 100_000;
+    /// Epochs over which a validator's work score is smoothed (integer EMA weight).
+    work_ema_epochs / WorkEmaEpochs: u32 = 4;
+    /// Share of a validator's weight that follows its work share (the rest follows its stake
+    /// share), parts per million.
+    work_stake_mix_ppm / WorkStakeMixPpm: u32 = 500_000;
+    /// Most weight any one validator may have, parts per million (one third).
+    weight_cap_ppm / WeightCapPpm: u32 = 333_333;
+    /// Weight every elected validator gets before stake and work, parts per million.
+    weight_floor_ppm / WeightFloorPpm: u32 = 50_000;
+    /// Blocks after a claim during which its coordinator may revoke it.
+    challenge_window / ChallengeWindow: u64 = 100;
+    /// Revocations within `revocation_window` epochs that ban a miner.
+    max_revocations / MaxRevocations: u32 = 3;
+    /// Epochs over which a miner's revocations are counted.
+    revocation_window / RevocationWindow: u64 = 10;
+    /// Epochs a banned miner may not claim (and a slashed validator may not validate).
+    ban_epochs / BanEpochs: u64 = 10;
 }
 
 /// 100% in parts per million.
@@ -131,26 +190,6 @@ pub const MIN_TX_BYTES: u64 = 256;
 pub const MAX_BLOCK_BYTES: u64 = 256 * 1024 * 1024;
 /// Upper bound of `max_block_txs`.
 pub const MAX_BLOCK_TXS: u32 = 1_000_000;
-
-/// Every parameter name, in [`Params`] field order.
-pub const PARAM_NAMES: [&str; 16] = [
-    "mint_per_unit",
-    "coordinator_ratio_ppm",
-    "treasury_ratio_ppm",
-    "base_fee",
-    "fee_per_byte",
-    "fee_to_author_ppm",
-    "max_units_per_receipt",
-    "existential_deposit",
-    "min_job_lifetime",
-    "max_job_lifetime",
-    "coordinator_mint_cap_per_epoch",
-    "epoch_length",
-    "max_block_txs",
-    "max_block_bytes",
-    "max_tx_bytes",
-    "weight_fee_per_ms",
-];
 
 /// Why a [`Params`] value is out of bounds.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -277,29 +316,44 @@ impl Params {
         if self.max_tx_bytes > self.max_block_bytes {
             return Err(ParamsError::TxLargerThanBlock);
         }
-        Ok(())
-    }
-
-    /// Sets one parameter (unchecked).
-    pub fn set(&mut self, param: &Param) {
-        match *param {
-            Param::MintPerUnit(v) => self.mint_per_unit = v,
-            Param::CoordinatorRatioPpm(v) => self.coordinator_ratio_ppm = v,
-            Param::TreasuryRatioPpm(v) => self.treasury_ratio_ppm = v,
-            Param::BaseFee(v) => self.base_fee = v,
-            Param::FeePerByte(v) => self.fee_per_byte = v,
-            Param::FeeToAuthorPpm(v) => self.fee_to_author_ppm = v,
-            Param::MaxUnitsPerReceipt(v) => self.max_units_per_receipt = v,
-            Param::ExistentialDeposit(v) => self.existential_deposit = v,
-            Param::MinJobLifetime(v) => self.min_job_lifetime = v,
-            Param::MaxJobLifetime(v) => self.max_job_lifetime = v,
-            Param::CoordinatorMintCapPerEpoch(v) => self.coordinator_mint_cap_per_epoch = v,
-            Param::EpochLength(v) => self.epoch_length = v,
-            Param::MaxBlockTxs(v) => self.max_block_txs = v,
-            Param::MaxBlockBytes(v) => self.max_block_bytes = v,
-            Param::MaxTxBytes(v) => self.max_tx_bytes = v,
-            Param::WeightFeePerMs(v) => self.weight_fee_per_ms = v,
+        ratio("slash_ppm", self.slash_ppm)?;
+        ratio("reporter_share_ppm", self.reporter_share_ppm)?;
+        ratio("work_stake_mix_ppm", self.work_stake_mix_ppm)?;
+        ratio("weight_floor_ppm", self.weight_floor_ppm)?;
+        range(
+            "weight_cap_ppm",
+            self.weight_cap_ppm.into(),
+            1,
+            MAX_PPM.into(),
+        )?;
+        range(
+            "max_validators",
+            self.max_validators.into(),
+            1,
+            aitbc_primitives::MAX_AUTHORITIES as u128,
+        )?;
+        range("work_ema_epochs", self.work_ema_epochs.into(), 1, 1000)?;
+        range(
+            "max_revocations",
+            self.max_revocations.into(),
+            1,
+            u32::MAX.into(),
+        )?;
+        range(
+            "min_validator_bond",
+            self.min_validator_bond,
+            0,
+            MAX_EXISTENTIAL_DEPOSIT,
+        )?;
+        for (name, value) in [
+            ("bonding_duration", self.bonding_duration),
+            ("revocation_window", self.revocation_window),
+            ("ban_epochs", self.ban_epochs),
+            ("challenge_window", self.challenge_window),
+        ] {
+            range(name, value.into(), 0, MAX_BLOCKS_PARAM.into())?;
         }
+        Ok(())
     }
 
     /// These parameters with `param` set, if the result is within bounds.
@@ -308,28 +362,6 @@ impl Params {
         next.set(param);
         next.validate()?;
         Ok(next)
-    }
-
-    /// Every parameter as a [`Param`], in field order.
-    pub fn to_params(&self) -> Vec<Param> {
-        vec![
-            Param::MintPerUnit(self.mint_per_unit),
-            Param::CoordinatorRatioPpm(self.coordinator_ratio_ppm),
-            Param::TreasuryRatioPpm(self.treasury_ratio_ppm),
-            Param::BaseFee(self.base_fee),
-            Param::FeePerByte(self.fee_per_byte),
-            Param::FeeToAuthorPpm(self.fee_to_author_ppm),
-            Param::MaxUnitsPerReceipt(self.max_units_per_receipt),
-            Param::ExistentialDeposit(self.existential_deposit),
-            Param::MinJobLifetime(self.min_job_lifetime),
-            Param::MaxJobLifetime(self.max_job_lifetime),
-            Param::CoordinatorMintCapPerEpoch(self.coordinator_mint_cap_per_epoch),
-            Param::EpochLength(self.epoch_length),
-            Param::MaxBlockTxs(self.max_block_txs),
-            Param::MaxBlockBytes(self.max_block_bytes),
-            Param::MaxTxBytes(self.max_tx_bytes),
-            Param::WeightFeePerMs(self.weight_fee_per_ms),
-        ]
     }
 
     /// `(name, decimal value)` pairs, in field order.
@@ -353,83 +385,6 @@ fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ParamPar
         key: key.to_string(),
         reason: format!("{value:?} does not fit the parameter's type"),
     })
-}
-
-impl Param {
-    /// The snake_case name (the [`Params`] field it sets).
-    pub fn name(&self) -> &'static str {
-        PARAM_NAMES[self.index()]
-    }
-
-    fn index(&self) -> usize {
-        match self {
-            Param::MintPerUnit(_) => 0,
-            Param::CoordinatorRatioPpm(_) => 1,
-            Param::TreasuryRatioPpm(_) => 2,
-            Param::BaseFee(_) => 3,
-            Param::FeePerByte(_) => 4,
-            Param::FeeToAuthorPpm(_) => 5,
-            Param::MaxUnitsPerReceipt(_) => 6,
-            Param::ExistentialDeposit(_) => 7,
-            Param::MinJobLifetime(_) => 8,
-            Param::MaxJobLifetime(_) => 9,
-            Param::CoordinatorMintCapPerEpoch(_) => 10,
-            Param::EpochLength(_) => 11,
-            Param::MaxBlockTxs(_) => 12,
-            Param::MaxBlockBytes(_) => 13,
-            Param::MaxTxBytes(_) => 14,
-            Param::WeightFeePerMs(_) => 15,
-        }
-    }
-
-    /// The value as a decimal string.
-    pub fn value_string(&self) -> String {
-        match *self {
-            Param::MintPerUnit(v)
-            | Param::BaseFee(v)
-            | Param::FeePerByte(v)
-            | Param::ExistentialDeposit(v)
-            | Param::CoordinatorMintCapPerEpoch(v)
-            | Param::WeightFeePerMs(v) => v.to_string(),
-            Param::CoordinatorRatioPpm(v)
-            | Param::TreasuryRatioPpm(v)
-            | Param::FeeToAuthorPpm(v)
-            | Param::MaxBlockTxs(v) => v.to_string(),
-            Param::MaxUnitsPerReceipt(v)
-            | Param::MinJobLifetime(v)
-            | Param::MaxJobLifetime(v)
-            | Param::EpochLength(v)
-            | Param::MaxBlockBytes(v)
-            | Param::MaxTxBytes(v) => v.to_string(),
-        }
-    }
-
-    /// Parses a snake_case name and a decimal value. Bounds are not checked here
-    /// ([`Params::with`] does).
-    pub fn parse(key: &str, value: &str) -> Result<Param, ParamParseError> {
-        let p = match key {
-            "mint_per_unit" => Param::MintPerUnit(parse_num(key, value)?),
-            "coordinator_ratio_ppm" => Param::CoordinatorRatioPpm(parse_num(key, value)?),
-            "treasury_ratio_ppm" => Param::TreasuryRatioPpm(parse_num(key, value)?),
-            "base_fee" => Param::BaseFee(parse_num(key, value)?),
-            "fee_per_byte" => Param::FeePerByte(parse_num(key, value)?),
-            "fee_to_author_ppm" => Param::FeeToAuthorPpm(parse_num(key, value)?),
-            "max_units_per_receipt" => Param::MaxUnitsPerReceipt(parse_num(key, value)?),
-            "existential_deposit" => Param::ExistentialDeposit(parse_num(key, value)?),
-            "min_job_lifetime" => Param::MinJobLifetime(parse_num(key, value)?),
-            "max_job_lifetime" => Param::MaxJobLifetime(parse_num(key, value)?),
-            "coordinator_mint_cap_per_epoch" => {
-                Param::CoordinatorMintCapPerEpoch(parse_num(key, value)?)
-            }
-            "epoch_length" => Param::EpochLength(parse_num(key, value)?),
-            "max_block_txs" => Param::MaxBlockTxs(parse_num(key, value)?),
-            "max_block_bytes" => Param::MaxBlockBytes(parse_num(key, value)?),
-            "max_tx_bytes" => Param::MaxTxBytes(parse_num(key, value)?),
-            "weight_fee_per_ms" => Param::WeightFeePerMs(parse_num(key, value)?),
-            other => return Err(ParamParseError::UnknownParam(other.to_string())),
-        };
-        Ok(p)
-    }
 }
 
 /// Calls of the params module.

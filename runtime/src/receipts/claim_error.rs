@@ -34,6 +34,8 @@ pub enum ClaimError {
     IssuanceOverflow,
     #[error("the escrow has not expired yet: it can be refunded from its expiry block on")]
     NotExpired,
+    #[error("the miner is banned from claiming (too many revoked receipts)")]
+    MinerBanned,
 }
 
 impl ClaimError {
@@ -53,6 +55,7 @@ impl ClaimError {
             ClaimError::MintCapExceeded => "mint_cap_exceeded",
             ClaimError::IssuanceOverflow => "issuance_overflow",
             ClaimError::NotExpired => "not_expired",
+            ClaimError::MinerBanned => "miner_banned",
         }
     }
 

@@ -27,7 +27,15 @@
 //!   `floor(mint * treasury_ratio_ppm / 10^6)` to the treasury; the escrow becomes `Claimed`
 //!   (one claim per escrow); a receipt record (`receipt_id -> ReceiptRecord` with the block
 //!   height) is stored; the total issuance grows by everything minted.
+//!   10. the miner is not banned for revoked receipts ([`crate::staking`]).
+//! - A claim credits its units to the work score of the validator its miner backs
+//!   ([`crate::staking::credit_work`]).
 //! - `refund{job_id}`: the client takes an open escrow back at or after `expires_at`.
+//! - `revoke{receipt_id}`: the receipt's coordinator withdraws its attestation within
+//!   `challenge_window` blocks of the claim: the units leave the backed validator's score, the
+//!   miner's base mint is clawed back (up to its free balance) and burned, lowering the total
+//!   issuance, and the revocation counts towards the miner's ban. Checked before dispatch
+//!   ([`check_revoke`]): unknown or revoked receipt, another coordinator, a passed window.
 //! - `add_coordinator{who}` / `remove_coordinator{who}`: root only.
 //!
 //! ## Invariants
@@ -46,6 +54,7 @@ pub use claim_error::ClaimError;
 
 use crate::arith::ppm_of;
 use crate::error::{DispatchError, DispatchResult};
+use crate::staking::StakingError;
 use crate::storage::Storage;
 use crate::{balances, params, system};
 use aitbc_primitives::{
@@ -75,6 +84,8 @@ pub enum Call {
     Refund { job_id: JobId },
     /// Root only: registers a coordinator.
     AddCoordinator { who: AccountId },
+    /// The receipt's coordinator revokes a claimed receipt (within the challenge window).
+    Revoke { receipt_id: Hash },
     /// Root only: unregisters a coordinator (its open escrows can only be refunded).
     RemoveCoordinator { who: AccountId },
 }
@@ -123,6 +134,14 @@ pub enum Event {
     CoordinatorAdded {
         who: AccountId,
     },
+    Revoked {
+        receipt_id: Hash,
+        miner: AccountId,
+        compute_units: u64,
+        /// Base mint taken back from the miner and burned.
+        #[serde(with = "serde_balance")]
+        clawed_back: Balance,
+    },
     CoordinatorRemoved {
         who: AccountId,
     },
@@ -149,6 +168,10 @@ pub struct ReceiptRecord {
     /// Base mint to the miner (`compute_units * mint_per_unit`).
     pub minted: Balance,
     pub block_height: BlockNumber,
+    /// The validator whose work score the units raised, and the staking epoch they count in.
+    pub backed: Option<AccountId>,
+    pub staking_epoch: u64,
+    pub revoked: bool,
 }
 
 /// AIT issued through one coordinator's receipts in one epoch (all shares).
@@ -201,6 +224,9 @@ pub fn check_claim<S: Storage>(
     }
     if r.miner == r.client {
         return Err(ClaimError::MinerIsClient);
+    }
+    if crate::staking::miner_banned(s, &r.miner) {
+        return Err(ClaimError::MinerBanned);
     }
     if !signatures_checked {
         let msg = r.signed_message(genesis_hash);
@@ -355,6 +381,7 @@ pub fn claim<S: Storage>(
         },
     );
     let receipt_id = r.id();
+    let (backed, staking_epoch) = crate::staking::credit_work(s, &r.miner, r.compute_units);
     storage::RECEIPTS.insert(
         s,
         &receipt_id,
@@ -366,6 +393,9 @@ pub fn claim<S: Storage>(
             compute_units: r.compute_units,
             minted: plan.mint,
             block_height: number,
+            backed,
+            staking_epoch,
+            revoked: false,
         },
     );
     events.push(crate::Event::Receipts(Event::ReceiptClaimed {
@@ -498,5 +528,61 @@ pub fn read_receipt(state: &dyn StateView, receipt_id: &Hash) -> Option<ReceiptI
         compute_units: r.compute_units,
         minted: r.minted,
         block_height: r.block_height,
+        revoked: r.revoked,
     })
+}
+
+/// Checks a revocation of `receipt_id` by `who` in block `number` (see the module docs).
+pub fn check_revoke<S: Storage>(
+    s: &S,
+    who: &AccountId,
+    receipt_id: &Hash,
+    number: BlockNumber,
+) -> Result<ReceiptRecord, StakingError> {
+    let r = storage::RECEIPTS
+        .get(s, receipt_id)
+        .ok_or(StakingError::UnknownReceipt)?;
+    if r.revoked {
+        return Err(StakingError::AlreadyRevoked);
+    }
+    if r.coordinator != *who {
+        return Err(StakingError::NotReceiptCoordinator);
+    }
+    let window = params::current(s).challenge_window;
+    if number > r.block_height.saturating_add(window) {
+        return Err(StakingError::ChallengeWindowPassed);
+    }
+    Ok(r)
+}
+
+/// `receipts.revoke` by `who` (see the module docs).
+pub fn revoke<S: Storage>(
+    s: &mut S,
+    events: &mut Vec<crate::Event>,
+    who: &AccountId,
+    receipt_id: &Hash,
+) -> DispatchResult {
+    let number = system::block_number(s);
+    let mut r = check_revoke(s, who, receipt_id, number).map_err(DispatchError::Staking)?;
+    let clawed_back = r.minted.min(balances::balance(s, &r.miner));
+    balances::withdraw(s, &r.miner, clawed_back)?;
+    let ti = balances::total_issuance(s).saturating_sub(clawed_back);
+    balances::storage::TOTAL_ISSUANCE.put(s, &ti);
+    crate::staking::revoke_work(
+        s,
+        events,
+        &r.miner,
+        r.backed,
+        r.staking_epoch,
+        r.compute_units,
+    );
+    r.revoked = true;
+    storage::RECEIPTS.insert(s, receipt_id, &r);
+    events.push(crate::Event::Receipts(Event::Revoked {
+        receipt_id: *receipt_id,
+        miner: r.miner,
+        compute_units: r.compute_units,
+        clawed_back,
+    }));
+    Ok(())
 }
