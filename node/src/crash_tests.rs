@@ -7,7 +7,7 @@ use crate::cli::check_db;
 use aitbc_chain_spec::ChainSpec;
 use aitbc_client::metrics::Metrics;
 use aitbc_client::{Client, GenesisBlock, ImportError};
-use aitbc_consensus::slots::{slot_at, slot_author};
+use aitbc_consensus::slots::slot_at;
 use aitbc_consensus::{Clock, SystemClock};
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::extrinsic::TxParams;
@@ -113,9 +113,9 @@ impl Driver {
     /// Authors the next block in the first usable slot (with the slot's author's key).
     fn author(&self) -> Result<BlockRef, ImportError> {
         let parent = self.client.best_header();
-        let authorities = {
+        let schedule = {
             let state = self.client.state()?;
-            self.client.runtime().authorities(&state)
+            self.client.runtime().author_schedule(&state)
         };
         let slot = loop {
             let now = slot_at(SystemClock.now_ms(), SLOT_MS);
@@ -125,7 +125,7 @@ impl Driver {
             }
             std::thread::sleep(Duration::from_millis(SLOT_MS / 2));
         };
-        let author = slot_author(slot, &authorities).expect("an author");
+        let author = schedule.author(slot).expect("an author");
         let pair: Pair = ["alice", "bob", "charlie", "dave"]
             .iter()
             .map(|n| dev_pair(n))

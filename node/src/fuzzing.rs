@@ -167,6 +167,7 @@ pub fn extrinsic_decode(data: &[u8]) {
 pub fn block_decode(data: &[u8]) {
     let dev = dev();
     let authorities = dev.authorities();
+    let schedule = dev.runtime.author_schedule(&dev.genesis.state);
     let now = slots::slot_at(
         aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock),
         1000,
@@ -175,7 +176,7 @@ pub fn block_decode(data: &[u8]) {
         let _ = header.hash();
         let _ = header.authorities_change();
         let _ = header.forced_authorities_change();
-        let _ = slots::check_header(&header, &dev.genesis.header, &authorities, now);
+        let _ = slots::check_header(&header, &dev.genesis.header, &schedule, now);
     }
     let Some(block) = round_trip::<Block>(data) else {
         return;
@@ -184,7 +185,7 @@ pub fn block_decode(data: &[u8]) {
     let leaves: Vec<Hash> = block.block.extrinsics.iter().map(|x| x.hash()).collect();
     let _ = extrinsics_root(&leaves) == header.extrinsics_root;
     let _ = block.seal_is_valid(&dev.authority.public());
-    let _ = slots::check_header(header, &dev.genesis.header, &authorities, now);
+    let _ = slots::check_header(header, &dev.genesis.header, &schedule, now);
     let _ = dev.runtime.check_signatures(&block.block.extrinsics);
     if let Some(j) = &block.justification {
         let _ = j.verify(&authorities, 0, &dev.genesis.hash);

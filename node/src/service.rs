@@ -3,7 +3,9 @@
 //! the one place the service is tied to the AITBC runtime (its runtime, genesis and RPC
 //! extension); any other state machine comes in as a [`Chain`].
 
-use crate::workers::{author, informant, pruner, signed_slots::SignedSlots, sync, voting};
+use crate::workers::{
+    author, informant, pruner, reporter, signed_slots::SignedSlots, sync, voting,
+};
 use aitbc_chain_spec::ChainSpec;
 use aitbc_client::metrics::Metrics;
 use aitbc_client::{Client, GenesisBlock};
@@ -265,6 +267,7 @@ pub struct Parts<S: StateMachine> {
     pub slots: Arc<SignedSlots>,
     pub authority: Option<Pair>,
     pub voter: Option<voting::SharedVoter>,
+    pub reporter: Option<Arc<reporter::Reporter<S>>>,
     pub provider: Arc<sync::ClientProvider<S>>,
 }
 
@@ -292,18 +295,22 @@ impl<S: StateMachine> Parts<S> {
                     .unwrap_or_default()
             }),
         });
+        let reporter = authority
+            .clone()
+            .map(|key| Arc::new(reporter::Reporter::new(client.clone(), key)));
         Ok(Parts {
             client,
             slots,
             authority,
             voter,
+            reporter,
             provider,
         })
     }
 
     /// Spawns the workers until `shutdown` turns true: gossip, sync and the transaction
-    /// batches (on `network`: the seam and its events), the finality voter, the author (with
-    /// an authority key), the pruner and the informant. Their logs are in the current span (the
+    /// batches (on `network`: the seam and its events), the finality voter, the author and the
+    /// offence reporter (with an authority key), the pruner and the informant. Their logs are in the current span (the
     /// simulator's names each node).
     pub fn spawn_workers(
         &self,
@@ -334,12 +341,23 @@ impl<S: StateMachine> Parts<S> {
                 shutdown.clone(),
             )));
         }
+        if let Some(reporter) = &self.reporter {
+            tasks.push(spawn(reporter::run(reporter.clone(), shutdown.clone())));
+        }
         if let Some(voter) = &self.voter {
+            let authority = self
+                .authority
+                .clone()
+                .zip(self.reporter.clone())
+                .map(|(key, reporter)| voting::VotingKey {
+                    key,
+                    record: self.slots.clone(),
+                    reporter,
+                });
             tasks.push(spawn(voting::run(
                 client.clone(),
                 voter.clone(),
-                self.authority.clone(),
-                self.authority.is_some().then(|| self.slots.clone()),
+                authority,
                 seam.clone(),
                 finality_rx,
                 shutdown.clone(),

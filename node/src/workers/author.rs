@@ -13,7 +13,7 @@
 use super::blocking;
 use super::signed_slots::{SignedSlots, SlashingError};
 use aitbc_client::{Client, ImportError, SignedBlockOf};
-use aitbc_consensus::slots::{slot_at, slot_author};
+use aitbc_consensus::slots::slot_at;
 use aitbc_primitives::{Pair, StateMachine};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -78,11 +78,12 @@ pub async fn run<S: StateMachine>(
             continue;
         }
         let Ok(state) = client.state() else { continue };
-        let authorities = client.runtime().authorities(&state);
+        let schedule = client.runtime().author_schedule(&state);
         drop(state);
-        if slot_author(slot, &authorities) != Some(&me) {
+        if schedule.author(slot) != Some(&me) {
             continue;
         }
+        let authorities = schedule.authorities();
         let best = client.best_header();
         if best.slot >= slot {
             continue;

@@ -7,12 +7,14 @@
 //!   never signs one twice, even after a crash;
 //! - [`voting`]: runs the finality voter (`aitbc_consensus::finality`) over gossip;
 //! - [`sync`]: block and transaction gossip, catch-up from peers, held future blocks;
+//! - [`reporter`]: submits proofs of the equivocations this node sees (authority nodes);
 //! - [`pruner`]: drops old finalized states; [`informant`]: the periodic status line.
 
 pub mod author;
 pub mod blocking;
 pub mod informant;
 pub mod pruner;
+pub mod reporter;
 #[cfg(test)]
 mod seam_tests;
 pub mod signed_slots;

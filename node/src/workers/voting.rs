@@ -34,14 +34,15 @@
 //! final here.
 
 use super::blocking;
+use super::reporter::Reporter;
 use super::signed_slots::SignedSlots;
 use crate::workers::sync::FinalityInput;
 use aitbc_client::Client;
 use aitbc_consensus::finality::{Action, Chain, Note, PersistedRound, Voter, VoterConfig};
 use aitbc_network::{Misbehaviour, SharedNetwork, SyncRequest, SyncResponse, Topic, Validation};
 use aitbc_primitives::{
-    decode_exact, BlockNumber, BoundedVec, Hash, Header, Justification, Pair, SignedVote,
-    StateMachine, VoteTarget,
+    decode_exact, BlockNumber, BoundedVec, Hash, Header, Justification, OffenceProof, Pair,
+    SignedVote, StateMachine, VoteEquivocation, VoteTarget,
 };
 use aitbc_storage::{BlockRef, VoterSet};
 use codec::{Decode, Encode};
@@ -198,6 +199,8 @@ struct Worker<S: StateMachine> {
     key: Option<Pair>,
     record: Option<Arc<SignedSlots>>,
     net: Option<SharedNetwork>,
+    /// Where vote equivocations go (an authority node reports them).
+    reporter: Option<Arc<Reporter<S>>>,
     /// False after a failed durable write: observe only.
     may_vote: bool,
     resend: u32,
@@ -229,12 +232,20 @@ fn log_note(note: &Note) {
     }
 }
 
-/// Runs the worker until `shutdown` turns true.
+/// What an authority node votes with.
+pub struct VotingKey<S: StateMachine> {
+    pub key: Pair,
+    /// The durable record of the rounds it signed.
+    pub record: Arc<SignedSlots>,
+    /// Where the vote equivocations it sees go.
+    pub reporter: Arc<Reporter<S>>,
+}
+
+/// Runs the worker until `shutdown` turns true; without `authority` it only observes.
 pub async fn run<S: StateMachine>(
     client: Arc<Client<S>>,
     voter: SharedVoter,
-    key: Option<Pair>,
-    record: Option<Arc<SignedSlots>>,
+    authority: Option<VotingKey<S>>,
     net: Option<SharedNetwork>,
     mut inputs: mpsc::Receiver<FinalityInput>,
     mut shutdown: watch::Receiver<bool>,
@@ -243,12 +254,17 @@ pub async fn run<S: StateMachine>(
     let clock = client.clock().clone();
     let (catch_up, mut caught_up) = mpsc::channel(4);
     let (fetched, mut fetched_rx) = mpsc::channel(MAX_FETCHING);
+    let (key, record, reporter) = match authority {
+        Some(a) => (Some(a.key), Some(a.record), Some(a.reporter)),
+        None => (None, None, None),
+    };
     let mut w = Worker {
         client,
         voter,
         key,
         record,
         net,
+        reporter,
         may_vote: true,
         resend: 0,
         pending: None,
@@ -440,6 +456,12 @@ impl<S: StateMachine> Worker<S> {
                     tracing::warn!(target: "finality", voter = %a.voter, round = a.round,
                         first = %a.target.hash, second = %b.target.hash, "vote equivocation");
                     self.client.metrics().equivocation();
+                    if let Some(r) = &self.reporter {
+                        r.report(OffenceProof::Vote(VoteEquivocation {
+                            first: a,
+                            second: b,
+                        }));
+                    }
                 }
                 Action::CatchUpNeeded { round } => self.ask_catch_up(round),
             }
@@ -627,6 +649,7 @@ mod tests {
             authorities: ["alice", "bob", "charlie", "dave"]
                 .map(|a| dev_pair(a).public())
                 .to_vec(),
+            weights: Vec::new(),
         };
         let three = ["alice", "bob", "charlie"];
         assert_eq!(

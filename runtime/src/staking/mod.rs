@@ -7,8 +7,8 @@
 //!   the fee must be free). `unbond{amount}` moves bonded funds into an unlocking chunk released
 //!   at epoch `current + bonding_duration` (chunks released in the same epoch merge; at most
 //!   [`MAX_UNLOCKING_CHUNKS`]). `withdraw_unbonded{}` frees every released chunk.
-//! - Bonded and unlocking funds are part of the total issuance: `TotalIssuance == free balances
-//!   + open escrows + bonded + unlocking` ([`crate::invariants`]). Only mints raise it; only
+//! - Bonded and unlocking funds are part of the total issuance (free balances, open escrows,
+//!   bonded and unlocking funds sum to it: [`crate::invariants`]). Only mints raise it; only
 //!   receipt claw-backs (and fees burned on a chain without treasury) lower it. A slash moves
 //!   funds from a ledger to the reporter and the treasury.
 //!
@@ -596,7 +596,7 @@ fn elect<S: Storage>(s: &S, next_epoch: u64, p: &Params) -> Vec<Elected> {
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.who.cmp(&b.1.who)));
     ranked.truncate(p.max_validators as usize);
     let mut chosen: Vec<Standing> = ranked.into_iter().map(|(_, st)| st).collect();
-    chosen.sort_by(|a, b| a.who.cmp(&b.who));
+    chosen.sort_by_key(|st| st.who);
     let w = weights::weights(&chosen, wp);
     let slots = weights::slots(&w, p.weight_cap_ppm);
     chosen

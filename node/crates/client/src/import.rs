@@ -51,7 +51,8 @@
 use super::{Client, SignedBlockOf, Xt};
 use aitbc_consensus::slots::{self, HeaderError};
 use aitbc_primitives::{
-    AccountId, BlockError, ExecutedBlock, Hash, Header, InvalidTransaction, StateMachine,
+    AccountId, AuthorSchedule, BlockEquivocation, BlockError, ExecutedBlock, Hash, Header,
+    InvalidTransaction, OffenceProof, Signature, StateMachine,
 };
 use aitbc_storage::{BlockRef, BlockWrite, StorageError, StoredBlock, TxRecord, VoterSet};
 use codec::Encode;
@@ -111,13 +112,28 @@ impl ImportError {
     }
 }
 
-/// Two headers sealed by one author for one slot.
+/// Two headers sealed by one author for one slot, with both seals.
 #[derive(Debug, Clone)]
 pub struct Equivocation {
     pub author: AccountId,
     pub slot: u64,
     pub first: Header,
+    pub first_seal: Signature,
     pub second: Header,
+    pub second_seal: Signature,
+}
+
+impl Equivocation {
+    /// The proof anyone can check (and the state machine may punish).
+    pub fn proof(&self) -> OffenceProof {
+        OffenceProof::Block(BlockEquivocation {
+            offender: self.author,
+            first: self.first.clone(),
+            first_seal: self.first_seal,
+            second: self.second.clone(),
+            second_seal: self.second_seal,
+        })
+    }
 }
 
 impl<S: StateMachine> Client<S> {
@@ -196,17 +212,18 @@ impl<S: StateMachine> Client<S> {
             .header(&header.parent_hash)?
             .ok_or(ImportError::UnknownBlock(header.parent_hash))?;
         let mut state = self.state()?;
-        // The authors of a block are the set in its parent's state: exact when the parent is the
-        // block whose state we hold, else derived from the fork's digests, once executed.
-        let authorities = if state.at().hash == header.parent_hash {
-            self.runtime.authorities(&state)
+        // The authors of a block follow the schedule in its parent's state: exact when the
+        // parent is the block whose state we hold, else derived from the fork's digests, once
+        // executed.
+        let schedule = if state.at().hash == header.parent_hash {
+            self.runtime.author_schedule(&state)
         } else {
-            match self.authorities_after(&header.parent_hash) {
+            match self.schedule_after(&header.parent_hash) {
                 Err(ImportError::UnverifiedAuthorities(unexecuted)) => {
                     drop(state);
                     self.execute_branch(unexecuted)?;
                     state = self.state()?;
-                    self.authorities_after(&header.parent_hash)?
+                    self.schedule_after(&header.parent_hash)?
                 }
                 other => other?,
             }
@@ -214,7 +231,7 @@ impl<S: StateMachine> Client<S> {
         let now = slots::slot_at(self.clock.now_ms(), self.runtime.slot_duration_ms(&state));
         state.check()?;
         drop(state);
-        let author = *slots::check_header(header, &parent, &authorities, now)?;
+        let author = *slots::check_header(header, &parent, &schedule, now)?;
         if !block.seal_is_valid(&author) {
             return Err(ImportError::BadSeal);
         }
@@ -227,7 +244,7 @@ impl<S: StateMachine> Client<S> {
             });
         }
         if let Some(first) = equivocating.first() {
-            self.note_equivocation(author, first, header)?;
+            self.note_equivocation(author, first, block)?;
         }
         let best = self.best();
         if header.parent_hash == best.hash && equivocating.is_empty() {
@@ -276,31 +293,28 @@ impl<S: StateMachine> Client<S> {
         Ok(at)
     }
 
-    /// The authority set in the state after block `hash` (in the fork tree or the finalized
-    /// block): the last set signalled on its unfinalized ancestry, else the set after the
-    /// finalized block (the voter set, which follows every finalized change). Only executed
-    /// blocks' digests are believed: a change signalled by an unexecuted block is
-    /// `UnverifiedAuthorities` (see the module docs).
-    fn authorities_after(&self, hash: &Hash) -> Result<Vec<AccountId>, ImportError> {
+    /// The author schedule in the state after block `hash` (in the fork tree or the finalized
+    /// block): the last one signalled on its unfinalized ancestry (an epoch's election, or a
+    /// set root chose), else the one after the finalized block (the voter set's, which follows
+    /// every finalized change). Only executed blocks' digests are believed: a change signalled
+    /// by an unexecuted block is `UnverifiedAuthorities` (see the module docs).
+    fn schedule_after(&self, hash: &Hash) -> Result<AuthorSchedule, ImportError> {
         let finalized = self.finalized();
         let mut cur = *hash;
         while cur != finalized.hash {
             let header = self.header(&cur)?.ok_or(ImportError::UnknownBlock(cur))?;
-            let signalled = header
-                .authorities_change()
-                .or_else(|| header.forced_authorities_change());
-            if let Some(set) = signalled {
+            if let Some(schedule) = header.schedule_change() {
                 if !self.tree_read().is_executed(&cur) {
                     return Err(ImportError::UnverifiedAuthorities(cur));
                 }
-                return Ok(set.to_vec());
+                return Ok(schedule);
             }
             if header.number <= finalized.number {
                 break;
             }
             cur = header.parent_hash;
         }
-        Ok(self.voter_set().authorities)
+        Ok(self.voter_set().schedule())
     }
 
     /// Finalizes the highest block with a forced authority-set change that is at least
@@ -420,6 +434,10 @@ impl<S: StateMachine> Client<S> {
         Some(VoterSet {
             id: self.voter_set().id + 1,
             authorities: set.to_vec(),
+            weights: header
+                .epoch_change()
+                .map(|c| c.weights.to_vec())
+                .unwrap_or_default(),
         })
     }
 
@@ -654,7 +672,7 @@ impl<S: StateMachine> Client<S> {
             return Ok(());
         };
         if first.slot == header.slot && block.seal_is_valid(&author) {
-            self.note_equivocation(author, &canonical, header)?;
+            self.note_equivocation(author, &canonical, block)?;
         }
         Ok(())
     }
@@ -663,11 +681,14 @@ impl<S: StateMachine> Client<S> {
         &self,
         author: AccountId,
         first: &Hash,
-        second: &Header,
+        second_block: &SignedBlockOf<S>,
     ) -> Result<(), ImportError> {
-        let first = self
-            .header(first)?
+        let (first, _) = self
+            .block(first)?
             .ok_or(ImportError::UnknownBlock(*first))?;
+        let first_seal = first.seal;
+        let first = first.block.header;
+        let second = &second_block.block.header;
         tracing::warn!(target: "aura", %author, slot = second.slot, first = %first.hash(),
             second = %second.hash(), "equivocation: two blocks by one author in one slot");
         self.metrics.equivocation();
@@ -679,7 +700,9 @@ impl<S: StateMachine> Client<S> {
             author,
             slot: second.slot,
             first,
+            first_seal,
             second: second.clone(),
+            second_seal: second_block.seal,
         });
         Ok(())
     }

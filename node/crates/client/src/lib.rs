@@ -211,10 +211,14 @@ impl<S: StateMachine> Client<S> {
         }
         let voter_set = match db.voter_set()? {
             Some(set) => set,
-            None => VoterSet {
-                id: 0,
-                authorities: runtime.authorities(&genesis.state),
-            },
+            None => {
+                let schedule = runtime.author_schedule(&genesis.state);
+                VoterSet {
+                    id: 0,
+                    authorities: schedule.authorities().to_vec(),
+                    weights: schedule.weights().to_vec(),
+                }
+            }
         };
         let (events, _) = broadcast::channel(1024);
         metrics.set_heights(best.number, finalized.number);

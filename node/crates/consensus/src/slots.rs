@@ -1,11 +1,13 @@
 //! Slot rules of authority round, as pure functions.
 //!
-//! `slot = unix_ms / slot_duration_ms`; the author of slot `s` is `authorities[s % n]`. A header
+//! `slot = unix_ms / slot_duration_ms`; the author of slot `s` is the author schedule's
+//! ([`AuthorSchedule::author`]: CometBFT's proposer priority over the set's weights, round robin
+//! for equal weights) in the state after the parent, as the parent's chain signalled it. A header
 //! is acceptable on top of its parent when its number is the parent's plus one, its slot is after
 //! the parent's and not more than [`MAX_FUTURE_SLOTS`] ahead of the local clock, and it is sealed
 //! by the slot's author.
 
-use aitbc_primitives::{AccountId, Header, Slot};
+use aitbc_primitives::{AccountId, AuthorSchedule, Header, Slot};
 
 /// How far ahead of our clock a block's slot may be (clock drift allowance). A block further
 /// ahead is not invalid, only early: import refuses it as `SlotInFuture`, which charges nobody,
@@ -16,14 +18,6 @@ pub const MAX_FUTURE_SLOTS: u64 = 2;
 /// The slot containing `unix_ms`.
 pub fn slot_at(unix_ms: u64, slot_duration_ms: u64) -> Slot {
     unix_ms / slot_duration_ms.max(1)
-}
-
-/// The authority that may author `slot`.
-pub fn slot_author(slot: Slot, authorities: &[AccountId]) -> Option<&AccountId> {
-    if authorities.is_empty() {
-        return None;
-    }
-    authorities.get((slot % authorities.len() as u64) as usize)
 }
 
 /// Why a header does not fit on its parent.
@@ -46,7 +40,7 @@ pub enum HeaderError {
 pub fn check_header<'a>(
     header: &Header,
     parent: &Header,
-    authorities: &'a [AccountId],
+    schedule: &'a AuthorSchedule,
     now: Slot,
 ) -> Result<&'a AccountId, HeaderError> {
     if header.number != parent.number + 1 {
@@ -67,7 +61,9 @@ pub fn check_header<'a>(
             got: header.slot,
         });
     }
-    slot_author(header.slot, authorities).ok_or(HeaderError::NoAuthorities)
+    schedule
+        .author(header.slot)
+        .ok_or(HeaderError::NoAuthorities)
 }
 
 #[cfg(test)]
@@ -88,24 +84,13 @@ mod tests {
     }
 
     #[test]
-    fn round_robin_authors() {
-        let set: Vec<AccountId> = ["alice", "bob", "charlie"]
-            .iter()
-            .map(|n| dev_pair(n).public())
-            .collect();
-        assert_eq!(slot_author(0, &set), Some(&set[0]));
-        assert_eq!(slot_author(4, &set), Some(&set[1]));
-        assert_eq!(slot_author(8, &[]), None);
-        assert_eq!(slot_at(10_999, 1000), 10);
-    }
-
-    #[test]
     fn header_rules() {
-        let set = vec![dev_pair("alice").public()];
+        assert_eq!(slot_at(10_999, 1000), 10);
+        let set = AuthorSchedule::equal(vec![dev_pair("alice").public()]);
         let parent = header(5, 100);
         assert_eq!(
             check_header(&header(6, 101), &parent, &set, 101),
-            Ok(&set[0])
+            Ok(&set.authorities()[0])
         );
         assert_eq!(
             check_header(&header(7, 101), &parent, &set, 101),
@@ -123,7 +108,12 @@ mod tests {
             Err(HeaderError::SlotInFuture { now: 101, got: 104 })
         );
         assert_eq!(
-            check_header(&header(6, 101), &parent, &[], 101),
+            check_header(
+                &header(6, 101),
+                &parent,
+                &AuthorSchedule::equal(Vec::new()),
+                101
+            ),
             Err(HeaderError::NoAuthorities)
         );
     }

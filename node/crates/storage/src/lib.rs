@@ -67,7 +67,9 @@ pub mod test_disk;
 pub use state_view::DbStateView;
 
 use aitbc_primitives::commitment::MemoryState;
-use aitbc_primitives::{AccountId, BlockNumber, CommitmentUpdate, Hash, Header, StateChanges};
+use aitbc_primitives::{
+    AccountId, AuthorSchedule, BlockNumber, CommitmentUpdate, Hash, Header, StateChanges,
+};
 use codec::{Decode, Encode};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
@@ -85,7 +87,7 @@ pub(crate) const TREE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tre
 const STALE: TableDefinition<u64, &[u8]> = TableDefinition::new("stale");
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 4;
 const META_SCHEMA: &str = "schema_version";
 const META_GENESIS: &str = "genesis_hash";
 const META_BEST: &str = "best";
@@ -143,6 +145,16 @@ pub struct BlockRef {
 pub struct VoterSet {
     pub id: u64,
     pub authorities: Vec<AccountId>,
+    /// The authors' slots per cycle after the set's block (empty: equal weights): what block
+    /// import falls back on when no change is signalled above the finalized block.
+    pub weights: Vec<u32>,
+}
+
+impl VoterSet {
+    /// The author schedule after this set's block.
+    pub fn schedule(&self) -> AuthorSchedule {
+        AuthorSchedule::new(self.authorities.clone(), self.weights.clone())
+    }
 }
 
 /// Where an included transaction is, and what it did (the outcome is the state machine's
