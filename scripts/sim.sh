@@ -6,6 +6,7 @@
 # violation (or, with --check-determinism, on a seed whose two runs differ).
 #
 #   scripts/sim.sh [--seeds N] [--first-seed S] [--nodes K] [--slots N] [--faults LIST]
+#                  [--epoch-length B]
 #                  [--jobs J] [--check-determinism] [--debug]
 #   scripts/sim.sh --seed S [--nodes K] [--slots N] [--faults LIST] [--log FILTER]
 #
@@ -15,6 +16,7 @@
 #   --slots N            slots per run, the 30 fault-free slots at the end included (default 80)
 #   --faults LIST        all (default), none, or a comma-separated list of delay, reorder, drop,
 #                        dup, partition, crash, skew, byzantine, authorities
+#   --epoch-length B     blocks per staking epoch (default 20): each boundary re-elects the set
 #   --jobs J             seeds run side by side (default 2; each run is single-threaded)
 #   --check-determinism  run every seed twice and compare the trace hashes
 #   --log FILTER         node logs, e.g. finality=debug,sync=debug (one seed at a time)

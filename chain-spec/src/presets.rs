@@ -7,7 +7,10 @@
 //! - //coordinator is a registered coordinator (the mock coordinator's default key);
 //! - //alice is sudo;
 //! - the treasury is the account of //treasury (a dev key too, so tests can spend from it);
-//! - parameters are [`Params::default`].
+//! - parameters are [`Params::default`] except `epoch_length`: [`PRESET_EPOCH_LENGTH`] blocks,
+//!   so validator elections come every 20 s;
+//! - each authority is bonded `min_validator_bond` at genesis; //eve and //ferdie can bond and
+//!   validate (`aitbc-node tx bond`, `tx validate`).
 //!
 //! `dev` has the single authority //alice and the faucet on; `local` has the four authorities
 //! //alice, //bob, //charlie and //dave (so one may fail and finality continues) and the faucet
@@ -26,6 +29,9 @@ pub const ENDOWED: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdi
 
 /// Slot duration of both presets.
 pub const PRESET_SLOT_DURATION_MS: u64 = 1000;
+
+/// Blocks per epoch of both presets.
+pub const PRESET_EPOCH_LENGTH: u64 = 20;
 
 /// The `ait1…` address of the dev key `//name`.
 pub fn dev_address(name: &str) -> String {
@@ -56,7 +62,10 @@ fn preset(
             sudo: Some(dev_address("alice")),
             treasury: dev_address("treasury"),
             faucet,
-            params: Params::default(),
+            params: Params {
+                epoch_length: PRESET_EPOCH_LENGTH,
+                ..Params::default()
+            },
         },
         genesis_raw: None,
         loaded: Default::default(),

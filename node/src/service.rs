@@ -345,15 +345,15 @@ impl<S: StateMachine> Parts<S> {
             tasks.push(spawn(reporter::run(reporter.clone(), shutdown.clone())));
         }
         if let Some(voter) = &self.voter {
-            let authority = self
-                .authority
-                .clone()
-                .zip(self.reporter.clone())
-                .map(|(key, reporter)| voting::VotingKey {
-                    key,
-                    record: self.slots.clone(),
-                    reporter,
-                });
+            let authority =
+                self.authority
+                    .clone()
+                    .zip(self.reporter.clone())
+                    .map(|(key, reporter)| voting::VotingKey {
+                        key,
+                        record: self.slots.clone(),
+                        reporter,
+                    });
             tasks.push(spawn(voting::run(
                 client.clone(),
                 voter.clone(),

@@ -7,7 +7,7 @@
 
 use crate::ChainSpec;
 
-const DEV_GENESIS_HASH: &str = "0xcad687a70e91e1f72deed88f1b24c009da8132f2f98f51c8067dfae22fb6a615";
+const DEV_GENESIS_HASH: &str = "0xa206ebe1e037934bc8c746bf5a42daa1ecea968bf7d6795a9a1b29a49797ec9a";
 
 #[test]
 fn dev_genesis_hash_is_pinned() {

@@ -33,6 +33,9 @@ struct Args {
     /// partition, crash, skew, byzantine, authorities.
     #[arg(long, default_value = "all")]
     faults: Faults,
+    /// Blocks per staking epoch (each boundary re-elects the set and its schedule).
+    #[arg(long, default_value_t = 20)]
+    epoch_length: u64,
     /// Threads running seeds side by side (each run is single-threaded).
     #[arg(long, default_value_t = 2)]
     jobs: usize,
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         nodes: args.nodes,
         slots: args.slots,
         faults: args.faults.clone(),
+        epoch_length: args.epoch_length,
     };
     if args.seed.is_some() {
         return match run(&template) {

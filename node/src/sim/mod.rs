@@ -79,14 +79,17 @@ pub struct SimConfig {
     /// Slots in the run, the fault-free end included.
     pub slots: u64,
     pub faults: Faults,
+    /// Blocks per staking epoch: every boundary elects the set again (an authority-set change
+    /// for finality) with a new author schedule.
+    pub epoch_length: u64,
 }
 
 impl SimConfig {
     /// The command that replays this run.
     pub fn replay_command(&self) -> String {
         format!(
-            "scripts/sim.sh --seed {} --nodes {} --slots {} --faults {}",
-            self.seed, self.nodes, self.slots, self.faults
+            "scripts/sim.sh --seed {} --nodes {} --slots {} --faults {} --epoch-length {}",
+            self.seed, self.nodes, self.slots, self.faults, self.epoch_length
         )
     }
 }

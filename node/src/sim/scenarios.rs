@@ -26,6 +26,8 @@ impl Script {
             nodes: 4,
             slots: 100,
             faults: Faults::none(),
+            // No elections: the scripts count the set changes they make.
+            epoch_length: 1_000_000,
         };
         let world = runtime.block_on(async { World::new(&config) });
         Script {

@@ -8,6 +8,7 @@ fn config(seed: u64, faults: &str, slots: u64) -> SimConfig {
         nodes: 4,
         slots,
         faults: faults.parse().expect("a fault list"),
+        epoch_length: 20,
     }
 }
 
@@ -44,6 +45,12 @@ fn without_faults_finality_follows_the_chain() {
 /// Byzantine key's votes changed after seed 28), so they are fixed coverage rather than exact
 /// replays; SECURITY.md lists each fix with its targeted test, where it has one.
 const REGRESSIONS: &[(u64, &str, &str)] = &[
+    (
+        4,
+        "all",
+        "an epoch change right after a root set change, with the round's base the first one: \
+         votes crossed it and nodes counted different set ids",
+    ),
     (
         5,
         "byzantine",

@@ -30,8 +30,9 @@ fn authority(i: usize) -> Pair {
     dev_pair(&format!("sim-authority-{i}"))
 }
 
-/// The spec of the simulated chain: `n` authorities, the users endowed, the sim's sudo key.
-fn spec(n: usize) -> ChainSpec {
+/// The spec of the simulated chain: `n` authorities, the users endowed, the sim's sudo key,
+/// epochs of `epoch_length` blocks.
+fn spec(n: usize, epoch_length: u64) -> ChainSpec {
     let mut spec = presets::local();
     spec.id = "sim".into();
     spec.name = "Simulation".into();
@@ -42,6 +43,7 @@ fn spec(n: usize) -> ChainSpec {
         .map(|i| Endowment(workload::user(i).public().to_string(), workload::ENDOWMENT))
         .collect();
     g.sudo = Some(workload::root().public().to_string());
+    g.params.epoch_length = epoch_length;
     spec
 }
 
@@ -90,7 +92,7 @@ pub(super) struct World {
 impl World {
     pub(super) fn new(config: &SimConfig) -> anyhow::Result<World> {
         let n = config.nodes;
-        let spec = spec(n);
+        let spec = spec(n, config.epoch_length);
         let genesis = spec.genesis()?;
         let chain = SimChain {
             runtime: Arc::new(Runtime::new(genesis.hash)),

@@ -252,7 +252,7 @@ impl<S: StateMachine> Client<S> {
             // The fast path: final in the block's own write, with the set change it signals.
             let final_at_import = single_voter && header.parent_hash == finalized.hash;
             let changed = final_at_import
-                .then(|| self.next_voter_set(header))
+                .then(|| next_voter_set(self.voter_set().id, header))
                 .flatten();
             let finality = final_at_import.then_some(changed.as_ref());
             let tx_hashes =
@@ -388,11 +388,14 @@ impl<S: StateMachine> Client<S> {
         let mut tree = self.tree_read().clone();
         let (chain, discarded) = tree.finalize(target);
         // A change of the authority set takes effect for finality at the finalized block that
-        // signals it (the last one, if several are finalized at once).
-        let mut changed = None;
+        // signals it. Several finalized at once are enacted in order, each with the next set
+        // id: a node that finalized them one by one counted the same ids (consensus-critical:
+        // set ids are in every vote's signature).
+        let mut changed: Option<VoterSet> = None;
         for hash in &chain {
             if let Some(header) = self.header(hash)? {
-                changed = self.next_voter_set(&header).or(changed);
+                let id = changed.as_ref().map_or(self.voter_set().id, |s| s.id);
+                changed = next_voter_set(id, &header).or(changed);
             }
         }
         self.db.finalize(
@@ -423,22 +426,6 @@ impl<S: StateMachine> Client<S> {
             pending.remove(hash);
         }
         Ok(())
-    }
-
-    /// The voter set that follows finalizing `header`: the next set id with the set it signals
-    /// (plain or forced change), `None` if it signals none.
-    fn next_voter_set(&self, header: &Header) -> Option<VoterSet> {
-        let set = header
-            .authorities_change()
-            .or_else(|| header.forced_authorities_change())?;
-        Some(VoterSet {
-            id: self.voter_set().id + 1,
-            authorities: set.to_vec(),
-            weights: header
-                .epoch_change()
-                .map(|c| c.weights.to_vec())
-                .unwrap_or_default(),
-        })
     }
 
     /// Makes `set` the voter set in memory (its durable write is done), finalized at `at`.
@@ -750,4 +737,20 @@ fn strip_justification<X: Encode>(block: &aitbc_primitives::SignedBlock<X>) -> V
         return block.encode();
     }
     (&block.block, &block.seal, None::<()>).encode()
+}
+
+/// The voter set that follows finalizing `header` after set `id`: the next set id with the set
+/// it signals (plain, forced or an epoch's election), `None` if it signals none.
+fn next_voter_set(id: u64, header: &Header) -> Option<VoterSet> {
+    let set = header
+        .authorities_change()
+        .or_else(|| header.forced_authorities_change())?;
+    Some(VoterSet {
+        id: id + 1,
+        authorities: set.to_vec(),
+        weights: header
+            .epoch_change()
+            .map(|c| c.weights.to_vec())
+            .unwrap_or_default(),
+    })
 }

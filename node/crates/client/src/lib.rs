@@ -344,7 +344,8 @@ impl<S: StateMachine> Client<S> {
 
     /// The best executed block that descends from `base` (or `base`): what a voter may vote
     /// for. `None` if `base` is unknown, on a bad chain or conflicts with finality. The answer
-    /// stops at the first authority-set change above `base` (see `up_to_set_change`).
+    /// stops at the first authority-set change above the finalized block (see
+    /// `up_to_set_change`), or at `base` itself should `base` be past one.
     ///
     /// A `base` on a fork this node stored but did not execute (the round's estimate, which a
     /// supermajority prevoted for, on a chain shorter than ours) has that fork executed first:
@@ -353,17 +354,17 @@ impl<S: StateMachine> Client<S> {
     pub fn best_containing(&self, base: &Hash) -> Option<BlockRef> {
         let number = self.header(base).ok().flatten()?.number;
         let best = self.best();
-        if self.ancestor_at(&best.hash, number) == Some(*base) {
-            return Some(self.up_to_set_change(best, number));
-        }
         let base = BlockRef {
             number,
             hash: *base,
         };
+        if self.ancestor_at(&best.hash, number) == Some(base.hash) {
+            return Some(self.up_to_set_change(best, base));
+        }
         let executed = || {
             self.tree_read()
                 .best_executed_from(&base)
-                .map(|head| self.up_to_set_change(head, number))
+                .map(|head| self.up_to_set_change(head, base))
         };
         if let Some(found) = executed() {
             return Some(found);
@@ -376,12 +377,15 @@ impl<S: StateMachine> Client<S> {
         executed()
     }
 
-    /// `head`, or the lowest block above `floor` on its chain that signals an authority-set
-    /// change: the old set votes up to a change block and no further, so each change is
-    /// finalized on its own and enacted in order, with the same set id on every node. (Two
-    /// changes finalized at once gave a node that finalized between them another set 1 than
-    /// the others: the simulator found finality stalled on it.)
-    fn up_to_set_change(&self, head: BlockRef, floor: BlockNumber) -> BlockRef {
+    /// `head`, or the lowest block above the finalized block on its chain that signals an
+    /// authority-set change (but not below `base`, which `head` descends from): the old set
+    /// votes up to a change block and no further, so each change is finalized on its own and
+    /// enacted in order, with the same set id on every node. (Two changes finalized at once
+    /// gave a node that finalized between them another set id than the others: the simulator
+    /// found finality stalled on it, first with the change above the round's base, then with
+    /// the base itself an unfinalized change block.)
+    fn up_to_set_change(&self, head: BlockRef, base: BlockRef) -> BlockRef {
+        let floor = self.finalized().number;
         let mut cap = head;
         let mut at = head.hash;
         while let Ok(Some(header)) = self.header(&at) {
@@ -395,6 +399,9 @@ impl<S: StateMachine> Client<S> {
                 };
             }
             at = header.parent_hash;
+        }
+        if cap.number < base.number {
+            return base;
         }
         cap
     }
