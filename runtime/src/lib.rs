@@ -42,7 +42,7 @@ pub mod testing;
 pub mod weight;
 pub mod weights;
 
-pub use api::{AdminAction, AdminApi, AdminError, ComputeApi};
+pub use api::{AdminAction, AdminApi, AdminError, ComputeApi, StakingApi};
 pub use call::{Call, CallJsonError, Event, JsonCall};
 pub use dispatch::Origin;
 pub use error::{DispatchError, DispatchResult};

@@ -343,6 +343,76 @@ pub enum TxCommand {
         #[command(flatten)]
         common: TxCommon,
     },
+    /// Bond AIT from the free balance (a validator needs at least min_validator_bond).
+    Bond {
+        /// The staker's secret URI.
+        #[arg(long)]
+        from: String,
+        /// Amount in base units.
+        #[arg(long)]
+        amount: u128,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+    /// Start unbonding: the amount is withdrawable after bonding_duration epochs.
+    Unbond {
+        /// The staker's secret URI.
+        #[arg(long)]
+        from: String,
+        /// Amount in base units.
+        #[arg(long)]
+        amount: u128,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+    /// Withdraw every unbonded amount whose bonding duration has passed.
+    Withdraw {
+        /// The staker's secret URI.
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+    /// Become a validator candidate (the account key is the authority key); elected at the
+    /// next epoch boundary.
+    Validate {
+        /// The validator's secret URI.
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+    /// Stop being a candidate (out of the set at the next epoch boundary).
+    Chill {
+        /// The validator's secret URI.
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+    /// Name the validator a miner's work backs (from the next epoch on).
+    Back {
+        /// The miner's secret URI.
+        #[arg(long)]
+        from: String,
+        /// The validator's ait1 address.
+        #[arg(long)]
+        validator: String,
+        #[command(flatten)]
+        common: TxCommon,
+    },
+    /// Revoke a claimed receipt within its challenge window: its units leave the validator's
+    /// work score and its mint is clawed back from the miner.
+    Revoke {
+        /// The receipt's coordinator's secret URI.
+        #[arg(long)]
+        coordinator: String,
+        /// The receipt id (0x…).
+        #[arg(long)]
+        receipt: String,
+        #[command(flatten)]
+        common: TxCommon,
+    },
 }
 
 #[derive(Debug, Args)]

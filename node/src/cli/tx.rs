@@ -6,7 +6,7 @@ use aitbc_primitives::extrinsic::TxParams;
 use aitbc_primitives::{AccountId, ComputeReceipt, Extrinsic, Hash, Pair, ReceiptClaim, Signature};
 use aitbc_rpc::http_client::HttpClient;
 use aitbc_rpc::methods::json_tx;
-use aitbc_runtime::{Call, Runtime};
+use aitbc_runtime::{staking, Call, Runtime};
 use anyhow::{anyhow, bail, Context};
 use codec::Encode;
 use serde_json::{json, Value};
@@ -48,6 +48,39 @@ pub async fn run(cmd: TxCommand) -> anyhow::Result<()> {
             job,
             common,
         } => submit(&client, Call::refund(job), &common, "/rpc/sendTx").await,
+        TxCommand::Bond {
+            from,
+            amount,
+            common,
+        } => stake(&from, staking::Call::Bond { amount }, &common).await,
+        TxCommand::Unbond {
+            from,
+            amount,
+            common,
+        } => stake(&from, staking::Call::Unbond { amount }, &common).await,
+        TxCommand::Withdraw { from, common } => {
+            stake(&from, staking::Call::WithdrawUnbonded, &common).await
+        }
+        TxCommand::Validate { from, common } => {
+            stake(&from, staking::Call::Validate, &common).await
+        }
+        TxCommand::Chill { from, common } => stake(&from, staking::Call::Chill, &common).await,
+        TxCommand::Back {
+            from,
+            validator,
+            common,
+        } => {
+            let validator = address(&validator, "--validator")?;
+            stake(&from, staking::Call::Back { validator }, &common).await
+        }
+        TxCommand::Revoke {
+            coordinator,
+            receipt,
+            common,
+        } => {
+            let id = Hash::from_hex(&receipt).map_err(|e| anyhow!("invalid --receipt: {e}"))?;
+            submit(&coordinator, Call::revoke(id), &common, "/rpc/sendTx").await
+        }
         TxCommand::ClaimReceipt {
             miner,
             client,
@@ -74,6 +107,11 @@ pub async fn run(cmd: TxCommand) -> anyhow::Result<()> {
             submit(&miner, Call::claim(claim), &common, "/rpc/submitReceipt").await
         }
     }
+}
+
+/// Submits a staking call signed by `from`.
+async fn stake(from: &str, call: staking::Call, common: &TxCommon) -> anyhow::Result<()> {
+    submit(from, Call::staking(call), common, "/rpc/sendTx").await
 }
 
 fn address(text: &str, flag: &str) -> anyhow::Result<AccountId> {

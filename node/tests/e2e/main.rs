@@ -26,4 +26,5 @@ mod receipts;
 mod restart;
 mod rpc_abuse;
 mod rpc_errors;
+mod staking;
 mod websocket;

@@ -50,7 +50,7 @@ pub fn get_receipt<S: ComputeApi>(client: &Client<S>, id: &str) -> Result<Value,
     Ok(json!({
         "receipt_id": r.receipt_id, "job_id": r.job_id, "client": r.client, "miner": r.miner,
         "coordinator": r.coordinator, "compute_units": r.compute_units, "minted": r.minted.to_string(),
-        "block_height": r.block_height, "tx_hash": tx_hash,
+        "block_height": r.block_height, "tx_hash": tx_hash, "revoked": r.revoked,
     }))
 }
 

@@ -2,12 +2,14 @@
 //!
 //! The AITBC chain's routes and JSON-RPC methods, added to the generic RPC (`aitbc-rpc`) as an
 //! [`RpcExtension`]. They are bound on the AITBC runtime's API traits ([`ComputeApi`],
-//! [`AdminApi`]), so they serve any state machine that implements them, and no other part of the
+//! [`AdminApi`], [`StakingApi`]), so they serve any state machine that implements them, and no other part of the
 //! node needs to know them. This crate and the node binary are the only ones that depend on
 //! `aitbc-runtime`.
 //!
 //! - [`compute`]: `GET /rpc/getReceipt/{receiptId}`, `GET /rpc/getJob/{clientAddress}/{jobId}`,
 //!   `POST /rpc/submitReceipt` (and their JSON-RPC methods);
+//! - [`staking`]: `GET /rpc/getValidators`, `GET /rpc/getStaking/{address}`,
+//!   `GET /rpc/getOffences` (and their JSON-RPC methods);
 //! - [`admin`]: `GET /rpc/getParams` and the admin actions (`/admin/mintFaucet`,
 //!   `/admin/paramSet`, `/admin/coordinatorAdd`, `/admin/coordinatorRemove`), one table;
 //! - `GET /rpc/openapi.json`: [`OPENAPI`], the document of every route the AITBC node serves
@@ -15,6 +17,7 @@
 
 pub mod admin;
 pub mod compute;
+pub mod staking;
 
 use aitbc_primitives::Pair;
 
@@ -22,7 +25,7 @@ use aitbc_rpc::error::{ApiError, RpcError};
 use aitbc_rpc::jsonrpc;
 use aitbc_rpc::routes::{route, Handler, RouteSpec, Verb};
 use aitbc_rpc::{Answer, Args, RpcContext, RpcExtension};
-use aitbc_runtime::{AdminApi, ComputeApi};
+use aitbc_runtime::{AdminApi, ComputeApi, StakingApi};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -44,6 +47,19 @@ pub static ROUTES: &[RouteSpec] = &[
         Handler::Chain,
     ),
     route(Verb::Get, "/rpc/getParams", "getParams", Handler::Chain),
+    route(
+        Verb::Get,
+        "/rpc/getValidators",
+        "getValidators",
+        Handler::Chain,
+    ),
+    route(
+        Verb::Get,
+        "/rpc/getStaking/{address}",
+        "getStaking",
+        Handler::Chain,
+    ),
+    route(Verb::Get, "/rpc/getOffences", "getOffences", Handler::Chain),
     route(Verb::Get, "/rpc/openapi.json", "openapi", Handler::Chain),
     route(
         Verb::Post,
@@ -58,7 +74,14 @@ pub static ROUTES: &[RouteSpec] = &[
 ];
 
 /// The JSON-RPC methods added.
-const METHODS: &[&str] = &["submitReceipt", "getReceipt", "getJob"];
+const METHODS: &[&str] = &[
+    "submitReceipt",
+    "getReceipt",
+    "getJob",
+    "getValidators",
+    "getStaking",
+    "getOffences",
+];
 
 /// The AITBC extension of the RPC. `sudo`: the node's sudo key, which signs admin actions.
 #[derive(Debug, Clone, Default)]
@@ -87,7 +110,7 @@ fn body<'a>(args: &Args<'a>) -> Result<&'a Value, ApiError> {
         .ok_or_else(|| ApiError::internal("a POST route was called without its body"))
 }
 
-impl<S: ComputeApi + AdminApi> RpcExtension<S> for AitbcRpc {
+impl<S: ComputeApi + AdminApi + StakingApi> RpcExtension<S> for AitbcRpc {
     fn routes(&self) -> &'static [RouteSpec] {
         ROUTES
     }
@@ -104,6 +127,9 @@ impl<S: ComputeApi + AdminApi> RpcExtension<S> for AitbcRpc {
             "getReceipt" => compute::get_receipt(c, a).map(Answer::Value),
             "getJob" => compute::get_job(c, a, b).map(Answer::Value),
             "getParams" => admin::get_params(c).map(Answer::Value),
+            "getValidators" => staking::get_validators(c).map(Answer::Value),
+            "getStaking" => staking::get_staking(c, a).map(Answer::Value),
+            "getOffences" => staking::get_offences(c).map(Answer::Value),
             "openapi" => openapi().map(Answer::Value),
             "submitReceipt" => compute::submit_receipt(ctx, body(&args)?).map(Answer::Queued),
             name => match admin::action(name) {
@@ -144,6 +170,18 @@ impl<S: ComputeApi + AdminApi> RpcExtension<S> for AitbcRpc {
                     &jsonrpc::string_or_u64(method, "jobId", j)?,
                 )
                 .map(Answer::Value)
+            }
+            "getValidators" => {
+                let [] = jsonrpc::arity(method, params)?;
+                staking::get_validators(c).map(Answer::Value)
+            }
+            "getStaking" => {
+                let [a] = jsonrpc::arity(method, params)?;
+                staking::get_staking(c, jsonrpc::string(method, "address", a)?).map(Answer::Value)
+            }
+            "getOffences" => {
+                let [] = jsonrpc::arity(method, params)?;
+                staking::get_offences(c).map(Answer::Value)
             }
             _ => return Err(RpcError::method_not_found(method)),
         };
