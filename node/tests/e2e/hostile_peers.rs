@@ -408,10 +408,13 @@ async fn blocks_from_a_fast_clock_are_held_until_their_slot_not_charged() {
     let r = rogue(genesis, &nodes[0]).await;
     let id = r.net.local_peer_id();
     let mut sent = Vec::new();
+    let mut last = 0;
     for _ in 0..6 {
-        // Dave's first slot at least 3 ahead of the clock (dave is not running).
+        // Dave's first slot at least 3 ahead of the clock (dave is not running), and after the
+        // last one: two blocks for one slot would be an equivocation, and dave slashed for it.
         let now = aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock) / NET_SLOT_MS;
-        let slot = (now + 3..).find(|s| s % 4 == 3).unwrap();
+        let slot = (now + 3..).find(|s| s % 4 == 3 && *s > last).unwrap();
+        last = slot;
         let (block, _) = nodes[0].client().build_block(slot, Instant::now()).unwrap();
         let hash = block.header.hash();
         let seal = dev_pair("dave").sign(SigningContext::Block, hash.as_bytes());

@@ -143,6 +143,8 @@ async fn misbehaving_peers_are_banned() {
                     // and the network's round moves faster than a test can follow; a round far
                     // ahead is always checked.
                     let best = nodes[0].best();
+                    // The current set (each epoch is a new one): an old set's vote is stale.
+                    let set_id = nodes[0].client().voter_set().id;
                     let mut vote = SignedVote::sign(
                         &dev_pair("alice"),
                         VoteKind::Prevote,
@@ -151,7 +153,7 @@ async fn misbehaving_peers_are_banned() {
                             number: best.number,
                         },
                         1_000_000 + i,
-                        0,
+                        set_id,
                         &genesis,
                     );
                     vote.signature = dev_pair("eve").sign(SigningContext::Vote, b"forged");
