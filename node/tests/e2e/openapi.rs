@@ -380,6 +380,13 @@ async fn real_answers_match_the_document() {
         ("/p2p/peers", "/p2p/peers".into()),
         ("/rpc/getEquivocations", "/rpc/getEquivocations".into()),
         ("/rpc/getParams", "/rpc/getParams".into()),
+        ("/rpc/getValidators", "/rpc/getValidators".into()),
+        (
+            "/rpc/getStaking/{address}",
+            format!("/rpc/getStaking/{bob}"),
+        ),
+        ("/rpc/getStaking/{address}", "/rpc/getStaking/nope".into()),
+        ("/rpc/getOffences", "/rpc/getOffences".into()),
         ("/rpc/ws", "/rpc/ws".into()),
     ];
     let mut statuses = BTreeSet::new();
