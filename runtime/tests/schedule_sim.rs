@@ -141,12 +141,7 @@ struct Epoch {
 }
 
 /// Draws the epoch's standings and runs the real weighting on them.
-fn elect(
-    rng: &mut Rng,
-    pool: &[AccountId],
-    previous: Option<&Epoch>,
-    wp: WeightParams,
-) -> Epoch {
+fn elect(rng: &mut Rng, pool: &[AccountId], previous: Option<&Epoch>, wp: WeightParams) -> Epoch {
     // Same set with new weights half the time, otherwise a new draw.
     let mut elected: Vec<usize>;
     let mut jailed: Vec<usize> = Vec::new();
@@ -257,7 +252,11 @@ fn ten_thousand_epochs_of_elections_keep_the_schedule_bounds() {
         let total = SLOTS_PER_VALIDATOR * n as u64;
         let sum: u64 = e.slots.iter().map(|s| u64::from(*s)).sum();
         assert_eq!(sum, total, "epoch {epoch}: slots {:?}", e.slots);
-        assert!(e.slots.iter().all(|s| *s >= 1), "epoch {epoch}: {:?}", e.slots);
+        assert!(
+            e.slots.iter().all(|s| *s >= 1),
+            "epoch {epoch}: {:?}",
+            e.slots
+        );
         let big_p = e.schedule.cycle().len() as u64;
         assert_eq!(big_p, total, "epoch {epoch}");
 
@@ -341,7 +340,10 @@ fn ten_thousand_epochs_of_elections_keep_the_schedule_bounds() {
         jailed_seen += e.jailed.len();
         for who in &e.jailed {
             assert!(!e.authorities.contains(&pool[*who]), "epoch {epoch}");
-            assert!(!authors.contains(who), "epoch {epoch}: jailed {who} authors");
+            assert!(
+                !authors.contains(who),
+                "epoch {epoch}: jailed {who} authors"
+            );
         }
         if !e.jailed.is_empty() {
             let mut listed: Vec<(AccountId, u32)> = e
@@ -402,7 +404,11 @@ fn ten_thousand_epochs_of_elections_keep_the_schedule_bounds() {
             let boundary = 4 * big_p.max(pa) + (rng.next() >> 16);
             let slots_seen: Vec<usize> = (boundary - 2 * pa..boundary + 2 * big_p)
                 .map(|s| {
-                    let schedule = if s < boundary { &a.schedule } else { &e.schedule };
+                    let schedule = if s < boundary {
+                        &a.schedule
+                    } else {
+                        &e.schedule
+                    };
                     pool_index(schedule, s, &pool)
                 })
                 .collect();

@@ -50,17 +50,37 @@ type OffenceKey = (AccountId, u64);
 
 #[derive(Debug, Clone)]
 enum Op {
-    Bond { who: usize, amount: Balance },
+    Bond {
+        who: usize,
+        amount: Balance,
+    },
     /// Unbonds `percent` of the current bond (over 100: more than the bond).
-    Unbond { who: usize, percent: u32 },
-    Withdraw { who: usize },
-    Validate { who: usize },
-    Chill { who: usize },
-    Back { who: usize, validator: usize },
+    Unbond {
+        who: usize,
+        percent: u32,
+    },
+    Withdraw {
+        who: usize,
+    },
+    Validate {
+        who: usize,
+    },
+    Chill {
+        who: usize,
+    },
+    Back {
+        who: usize,
+        validator: usize,
+    },
     /// `client` opens a job, the miner's receipt for it is claimed.
-    Claim { client: usize, units: u64 },
+    Claim {
+        client: usize,
+        units: u64,
+    },
     /// The coordinator revokes a receipt claimed earlier.
-    Revoke { receipt: usize },
+    Revoke {
+        receipt: usize,
+    },
     /// A block equivocation at `slot` by a current validator, reported by a client.
     Slash {
         offender: usize,
@@ -68,8 +88,13 @@ enum Op {
         reporter: usize,
     },
     /// A proof punished earlier, reported again.
-    Resubmit { proof: usize, reporter: usize },
-    Empty { blocks: u8 },
+    Resubmit {
+        proof: usize,
+        reporter: usize,
+    },
+    Empty {
+        blocks: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -248,7 +273,10 @@ impl World {
         // (a) The extended issuance invariant.
         assert_eq!(self.chain.check_issuance(), Ok(()), "block {number}");
 
-        let events = result.as_ref().map(|o| o.events.clone()).unwrap_or_default();
+        let events = result
+            .as_ref()
+            .map(|o| o.events.clone())
+            .unwrap_or_default();
         let mut to_author = 0;
         let mut payer = None;
         for e in &events {
@@ -272,7 +300,10 @@ impl World {
                 }) => {
                     assert_eq!(*kind, OffenceKind::BlockEquivocation);
                     stats.slashes += 1;
-                    let k = self.slashed_keys.entry((*offender, *slot_or_round)).or_default();
+                    let k = self
+                        .slashed_keys
+                        .entry((*offender, *slot_or_round))
+                        .or_default();
                     *k += 1;
                     assert_eq!(*k, 1, "offence {offender:?}/{slot_or_round} slashed twice");
                     let span = self.spans.entry((*offender, epoch)).or_default();
@@ -430,10 +461,16 @@ impl World {
                 }
             }
             Op::Validate { who } => {
-                self.block(Some((ACTORS[*who], staking_call(staking::Call::Validate))), stats);
+                self.block(
+                    Some((ACTORS[*who], staking_call(staking::Call::Validate))),
+                    stats,
+                );
             }
             Op::Chill { who } => {
-                self.block(Some((ACTORS[*who], staking_call(staking::Call::Chill))), stats);
+                self.block(
+                    Some((ACTORS[*who], staking_call(staking::Call::Chill))),
+                    stats,
+                );
             }
             Op::Back { who, validator } => {
                 let call = staking_call(staking::Call::Back {
@@ -516,8 +553,7 @@ impl World {
                 }
             }
             Op::Resubmit { proof, reporter } => {
-                let Some(proof) = self.proofs.get(proof % self.proofs.len().max(1)).cloned()
-                else {
+                let Some(proof) = self.proofs.get(proof % self.proofs.len().max(1)).cloned() else {
                     return;
                 };
                 let offender = proof.offender();

@@ -147,6 +147,98 @@ async fn tx_transfer_waits_and_fails_loudly() {
     node.stop().await;
 }
 
+/// The staking commands as a user runs them against a dev node: bond, validate, back, unbond,
+/// chill with `--wait`, a refusal as a one-line error, and `--print-json` bodies the node takes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tx_staking_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start(config(spec(true), dir.path(), true)).await;
+    let url = format!("http://{}", node.rpc_addr);
+    let cli = |args: &[&str]| {
+        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        v.extend(["--rpc".to_string(), url.clone()]);
+        tokio::task::spawn_blocking(move || bin().args(&v).output().unwrap())
+    };
+    let ok = |out: Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tx = stdout_json(&out);
+        assert_eq!(tx["success"], true, "{tx}");
+    };
+    let wait = ["--wait", "finalized"];
+    let bond = spec(true).genesis.params.min_validator_bond.to_string();
+    ok(cli(&[
+        &["tx", "bond", "--from", "//ferdie", "--amount", &bond][..],
+        &wait,
+    ]
+    .concat())
+    .await
+    .unwrap());
+    ok(
+        cli(&[&["tx", "validate", "--from", "//ferdie"][..], &wait].concat())
+            .await
+            .unwrap(),
+    );
+    let ferdie = dev_pair("ferdie").public().to_string();
+    ok(cli(&[
+        &["tx", "back", "--from", "//eve", "--validator", &ferdie][..],
+        &wait,
+    ]
+    .concat())
+    .await
+    .unwrap());
+    ok(cli(&[
+        &["tx", "unbond", "--from", "//ferdie", "--amount", "5"][..],
+        &wait,
+    ]
+    .concat())
+    .await
+    .unwrap());
+    let mut rpc = http(&node);
+    let s = rpc
+        .get_ok(&format!("/rpc/getStaking/{ferdie}"))
+        .await
+        .unwrap();
+    assert_eq!(s["validating"], true);
+    assert_eq!(s["unlocking"][0]["amount"], "5");
+    let eve = dev_pair("eve").public().to_string();
+    let backs = rpc.get_ok(&format!("/rpc/getStaking/{eve}")).await.unwrap();
+    assert_eq!(backs["backs"], ferdie);
+    // Refused before a block: one line, the reason's code.
+    let out = cli(&["tx", "withdraw", "--from", "//ferdie"])
+        .await
+        .unwrap();
+    assert!(one_line_error(&out).contains("nothing_to_withdraw"));
+    let out = cli(&[
+        "tx",
+        "revoke",
+        "--coordinator",
+        "//coordinator",
+        "--receipt",
+        "0x00",
+    ])
+    .await
+    .unwrap();
+    assert!(one_line_error(&out).contains("--receipt"));
+    // --print-json writes a body the node accepts.
+    let out = cli(&["tx", "chill", "--from", "//ferdie", "--print-json"])
+        .await
+        .unwrap();
+    let body = stdout_json(&out);
+    assert_eq!(body["type"], "CHILL");
+    let sent = rpc.post_ok("/rpc/sendTx", &body).await.unwrap();
+    wait_tx(&mut rpc, sent["txHash"].as_str().unwrap(), "finalized").await;
+    let s = rpc
+        .get_ok(&format!("/rpc/getStaking/{ferdie}"))
+        .await
+        .unwrap();
+    assert_eq!(s["validating"], false);
+    node.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_exits_cleanly_and_purge_keeps_the_authoring_record() {
     let dir = tempfile::tempdir().unwrap();
