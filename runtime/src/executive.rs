@@ -327,7 +327,8 @@ impl StateMachine for Runtime {
         } = block;
         let item = {
             let mut s = Overlay::new(state, &mut changes);
-            if let Some(author) = staking::disabled_author(&s) {
+            let author = authority::current_author(&s);
+            if let Some(author) = author.and_then(|a| staking::disabled_at_start(state, a)) {
                 return Err(BlockError::Refused(format!(
                     "author {author} is disabled for an offence until the epoch ends"
                 )));

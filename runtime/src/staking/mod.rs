@@ -45,7 +45,10 @@
 //! epoch it is reported in: the span's slash is the max of its offences, not their sum), pays
 //! `reporter_share_ppm` of it to the reporter and the rest to the treasury, disables the
 //! offender for the rest of the epoch (its blocks are invalid), removes its candidacy and jails
-//! it for `ban_epochs` epochs.
+//! it for `ban_epochs` epochs. At most `(n - 1) / 3` of the `n` validators of the epoch are
+//! disabled at once (as Substrate's disabling limit): past that the offender is slashed, chilled
+//! and jailed but keeps authoring, so offences can never leave an epoch without authors (a
+//! single validator is never disabled).
 
 mod error;
 pub mod offences;
@@ -556,15 +559,11 @@ pub fn note_author<S: Storage>(s: &mut S, author: &AccountId) {
     }
 }
 
-/// The current block's author if it is disabled for an offence this epoch (its block is then
-/// invalid).
-pub fn disabled_author<S: Storage>(s: &S) -> Option<AccountId> {
-    let author = crate::authority::current_author(s)?;
-    let info = storage::EPOCH.get(s)?;
-    info.validators
-        .iter()
-        .any(|e| e.who == author && e.disabled)
-        .then_some(author)
+/// `author` if it was disabled for an offence in `parent`, the state the block starts from (its
+/// block is then invalid). Disabling during the block does not count: a report included in a
+/// block its offender authored leaves that block valid.
+pub fn disabled_at_start(parent: &dyn StateView, author: AccountId) -> Option<AccountId> {
+    read_disabled(parent).contains(&author).then_some(author)
 }
 
 /// The elected set of the epoch after `epoch` from the current state (see the module docs):

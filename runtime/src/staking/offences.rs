@@ -73,9 +73,13 @@ pub fn punish<S: Storage>(
     }
     storage::REPORTED.insert(s, &proof.key(), &());
     storage::SPAN_SLASHED.insert(s, &(offender, info.index), &slashed);
+    let disabled = info.validators.iter().filter(|e| e.disabled).count();
+    let may_disable = disabled < info.validators.len().saturating_sub(1) / 3;
     if let Some(e) = info.validators.iter_mut().find(|e| e.who == offender) {
-        e.disabled = true;
-        storage::EPOCH.put(s, &info);
+        if may_disable {
+            e.disabled = true;
+            storage::EPOCH.put(s, &info);
+        }
     }
     super::remove_candidate(s, &offender)?;
     storage::JAILED_UNTIL.insert(

@@ -475,3 +475,43 @@ fn without_eligible_candidates_the_set_carries_on() {
     assert!(boundary.epoch_change().is_some());
     assert_eq!(c.runtime.authorities(&c.state).len(), 4);
 }
+
+#[test]
+fn a_report_in_the_offenders_own_block_leaves_that_block_valid() {
+    let mut c = chain_with_epochs(20);
+    let schedule = c.runtime.author_schedule(&c.state);
+    let next = *schedule.author(c.head.slot + 1).unwrap();
+    let name = ["alice", "bob", "charlie", "dave"]
+        .into_iter()
+        .find(|n| acc(n) == next)
+        .unwrap();
+    let built = c.build_block(&[c.sign(&dev("ferdie"), report(block_proof(&c, name, name, 3)))]);
+    assert!(built.results[0].as_ref().unwrap().success);
+    assert_eq!(schedule.author(built.block.header.slot), Some(&next));
+    assert_eq!(read_disabled(&c.state), vec![next]);
+    // From the next block on its slots are skipped.
+    let after = c.build_block(&[]);
+    assert_ne!(schedule.author(after.block.header.slot), Some(&next));
+}
+
+#[test]
+fn at_most_a_third_of_the_set_is_disabled() {
+    let mut c = chain_with_epochs(20);
+    ok(c.submit(&dev("ferdie"), report(block_proof(&c, "dave", "dave", 3))));
+    ok(c.submit(
+        &dev("ferdie"),
+        report(block_proof(&c, "charlie", "charlie", 3)),
+    ));
+    // Both slashed, chilled and jailed; only one of four disabled: (4 - 1) / 3 = 1.
+    assert_eq!(read_offences(&c.state).len(), 2);
+    assert_eq!(read_disabled(&c.state), vec![acc("dave")]);
+    assert!(!read_staking(&c.state, &acc("charlie")).validating);
+    // A single validator is never disabled: its chain would have no author.
+    let mut g = dev_genesis(false);
+    g.params.min_validator_bond = BOND;
+    let mut solo = TestChain::new(g);
+    let proof = block_proof(&solo, "alice", "alice", 3);
+    ok(solo.submit(&dev("bob"), report(proof)));
+    assert!(read_disabled(&solo.state).is_empty());
+    solo.build_block(&[]);
+}
