@@ -44,6 +44,21 @@ pub fn dev_genesis(faucet: bool) -> GenesisConfig {
     }
 }
 
+/// A staking genesis: [`dev_genesis`] with the authorities alice, bob, charlie and dave, a
+/// validator bond of 1,000, a bonding duration of 2 epochs, a challenge window of 10 blocks, 2
+/// revocations banning a miner, `miner` endowed, and epochs of `epoch_length` blocks.
+pub fn staking_genesis(epoch_length: u64) -> GenesisConfig {
+    let mut g = dev_genesis(false);
+    g.authorities = ["alice", "bob", "charlie", "dave"].map(acc).to_vec();
+    g.params.min_validator_bond = 1_000;
+    g.params.epoch_length = epoch_length;
+    g.params.bonding_duration = 2;
+    g.params.challenge_window = 10;
+    g.params.max_revocations = 2;
+    g.balances.push((acc("miner"), ENDOWMENT));
+    g
+}
+
 /// A receipt for `(client, job_id)` signed by `miner` and attested by `coordinator` for the
 /// chain with `genesis_hash`.
 pub fn make_claim(

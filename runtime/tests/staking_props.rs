@@ -34,7 +34,7 @@ use aitbc_primitives::{
 };
 use aitbc_runtime::arith::ppm_of;
 use aitbc_runtime::staking::{self, read_offences, read_staking, read_validators, Unlocking};
-use aitbc_runtime::testing::{acc, dev, dev_genesis, make_claim, TestChain, ENDOWMENT};
+use aitbc_runtime::testing::{acc, dev, make_claim, staking_genesis, TestChain, ENDOWMENT};
 use aitbc_runtime::{authority, balances, Call, Event};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -172,15 +172,10 @@ struct World {
 }
 
 fn genesis_chain() -> TestChain {
-    let mut g = dev_genesis(false);
-    g.authorities = ["alice", "bob", "charlie", "dave"].map(acc).to_vec();
-    g.params.min_validator_bond = MIN_BOND;
-    g.params.epoch_length = EPOCH_LENGTH;
-    g.params.bonding_duration = BONDING_DURATION;
-    g.params.challenge_window = 10;
-    g.params.max_revocations = 2;
+    let mut g = staking_genesis(EPOCH_LENGTH);
     g.params.ban_epochs = 3;
-    g.balances.push((acc("miner"), ENDOWMENT));
+    assert_eq!(g.params.min_validator_bond, MIN_BOND);
+    assert_eq!(g.params.bonding_duration, BONDING_DURATION);
     TestChain::new(g)
 }
 

@@ -141,6 +141,24 @@ fn ensure_can_receive<S: Storage>(s: &S, who: &AccountId, amount: Balance) -> Di
     }
 }
 
+/// Removes `amount` (already taken from its holder) from the total issuance.
+pub fn burn<S: Storage>(s: &mut S, amount: Balance) {
+    let next = total_issuance(s).saturating_sub(amount);
+    storage::TOTAL_ISSUANCE.put(s, &next);
+}
+
+/// Pays `amount` (already taken from its holder) to the treasury, or burns it on a chain
+/// without one.
+pub fn to_treasury_or_burn<S: Storage>(s: &mut S, amount: Balance) -> DispatchResult {
+    match treasury(s) {
+        Some(t) => deposit(s, &t, amount),
+        None => {
+            burn(s, amount);
+            Ok(())
+        }
+    }
+}
+
 /// Adds `amount` to the total issuance.
 pub fn issue<S: Storage>(s: &mut S, amount: Balance) -> DispatchResult {
     let next = total_issuance(s)
@@ -217,13 +235,7 @@ pub fn charge_fee<S: Storage>(
     if let Some(author) = author {
         deposit(s, author, to_author)?;
     }
-    match treasury(s) {
-        Some(t) => deposit(s, &t, to_treasury)?,
-        None => {
-            let ti = total_issuance(s).saturating_sub(to_treasury);
-            storage::TOTAL_ISSUANCE.put(s, &ti);
-        }
-    }
+    to_treasury_or_burn(s, to_treasury)?;
     Ok(crate::Event::Balances(Event::FeePaid {
         who: *who,
         fee,

@@ -566,8 +566,7 @@ pub fn revoke<S: Storage>(
     let mut r = check_revoke(s, who, receipt_id, number).map_err(DispatchError::Staking)?;
     let clawed_back = r.minted.min(balances::balance(s, &r.miner));
     balances::withdraw(s, &r.miner, clawed_back)?;
-    let ti = balances::total_issuance(s).saturating_sub(clawed_back);
-    balances::storage::TOTAL_ISSUANCE.put(s, &ti);
+    balances::burn(s, clawed_back);
     crate::staking::revoke_work(
         s,
         events,

@@ -63,14 +63,7 @@ pub fn punish<S: Storage>(
     storage::LEDGER.insert(s, &offender, &ledger);
     let to_reporter = ppm_of(slashed, p.reporter_share_ppm);
     balances::deposit(s, reporter, to_reporter)?;
-    let rest = slashed - to_reporter;
-    match balances::treasury(s) {
-        Some(t) => balances::deposit(s, &t, rest)?,
-        None => {
-            let ti = balances::total_issuance(s).saturating_sub(rest);
-            balances::storage::TOTAL_ISSUANCE.put(s, &ti);
-        }
-    }
+    balances::to_treasury_or_burn(s, slashed - to_reporter)?;
     storage::REPORTED.insert(s, &proof.key(), &());
     storage::SPAN_SLASHED.insert(s, &(offender, info.index), &slashed);
     let disabled = info.validators.iter().filter(|e| e.disabled).count();

@@ -1,5 +1,5 @@
 use super::*;
-use crate::testing::{acc, dev, dev_genesis, make_claim, TestChain, ENDOWMENT};
+use crate::testing::{acc, dev, dev_genesis, make_claim, staking_genesis, TestChain, ENDOWMENT};
 use crate::Call;
 use aitbc_primitives::{
     BlockEquivocation, DigestItem, Header, InvalidTransaction, SignedVote, SigningContext,
@@ -14,15 +14,7 @@ fn chain() -> TestChain {
 }
 
 fn chain_with_epochs(epoch_length: u64) -> TestChain {
-    let mut g = dev_genesis(false);
-    g.authorities = ["alice", "bob", "charlie", "dave"].map(acc).to_vec();
-    g.params.min_validator_bond = BOND;
-    g.params.epoch_length = epoch_length;
-    g.params.bonding_duration = 2;
-    g.params.challenge_window = 10;
-    g.params.max_revocations = 2;
-    g.balances.push((acc("miner"), ENDOWMENT));
-    TestChain::new(g)
+    TestChain::new(staking_genesis(epoch_length))
 }
 
 fn staking(call: super::Call) -> Call {
