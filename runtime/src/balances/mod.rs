@@ -10,9 +10,9 @@
 //! - `mint{dest, amount}` is root only and fails with `faucet_disabled` unless the chain's
 //!   genesis enabled the faucet.
 //! - Fees: the executive withdraws a transaction's whole fee before dispatch and splits it:
-//!   `floor(fee * fee_to_author_ppm / 10^6)` to the block's author (`authorities[slot % n]`,
-//!   computed by the runtime from the header slot and the authority set in state), the rest to
-//!   the treasury account set at genesis.
+//!   `floor(fee * fee_to_author_ppm / 10^6)` to the block's author (recorded at the block's
+//!   start from the header slot and the author schedule in state: [`crate::authority`]), the
+//!   rest to the treasury account set at genesis.
 //!
 //! Invariant (checked after every block in tests): `TotalIssuance == sum of all balances + all
 //! open escrows`, and it changes only by mints (faucet and receipt mints). Every write here is

@@ -5,10 +5,11 @@
 //!    whose parent is not the finalized block or in the fork tree, are refused (`UnknownParent`
 //!    tells the caller to fetch the parent).
 //! 2. The header must follow its parent (number, slot after the parent's, not too far ahead of
-//!    the clock) and carry the seal of the slot's author in the authority set of the parent's
-//!    state. That set is read from executed state only: the best state, or the set signalled by
-//!    the nearest *executed* ancestor that signals one (its digests were checked against its
-//!    execution), else the voter set. When an unexecuted ancestor signals a change, that branch
+//!    the clock) and carry the seal of the slot's author in the author schedule of the parent's
+//!    state (`AuthorSchedule`: the set with its weights). That schedule is read from executed
+//!    state only: the best state, or the schedule signalled by the nearest *executed* ancestor
+//!    that signals one (`EpochChange`, or a root set at equal weights; its digests were checked
+//!    against its execution), else the voter set's. When an unexecuted ancestor signals a change, that branch
 //!    is executed first (a reorg onto it and back to the best chain): a true change is then
 //!    believed; a false one fails execution, its chain is bad, and the block is refused without
 //!    blame (`UnverifiedAuthorities`). So one authority cannot seal a fork that claims the set
@@ -41,8 +42,9 @@
 //! through [`Client::finalize`]). So 1 -> n enacts the new set at the change block, and n -> 1
 //! finalizes nothing without the old set's votes until the change block itself is final.
 //!
-//! Authority-set changes: a finalized block signalling `AuthoritiesChange` replaces the voter set
-//! (next set id) in the same write, on every path that finalizes. A block signalling
+//! Authority-set changes: a finalized block signalling `AuthoritiesChange` or `EpochChange`
+//! replaces the voter set (next set id; several finalized together are enacted in order) in the
+//! same write, on every path that finalizes. A block signalling
 //! `ForcedAuthoritiesChange` (root, when more than 1/3 of the voters are gone and nothing can be
 //! finalized) is enacted without votes once it is [`FORCED_CHANGE_DEPTH`] blocks deep on the best
 //! chain: this node finalizes it (without a justification) and the new set votes from there.
