@@ -40,8 +40,10 @@ pub enum DigestItem {
     /// the best chain.
     ForcedAuthoritiesChange(BoundedVec<AccountId, MAX_AUTHORITIES>),
     /// An epoch boundary elected this weighted set: the authors from the next block on follow
-    /// its [`AuthorSchedule`], and it is the voter set once this block is finalized (a plain
-    /// set change for finality, whether or not the members changed).
+    /// its [`AuthorSchedule`]. When its members differ from the current set's
+    /// ([`EpochChange::new_members`]) it is also the voter set once this block is finalized (a
+    /// set change for finality); otherwise only the weights change and finality goes on
+    /// undisturbed.
     EpochChange(EpochChange),
 }
 
@@ -55,6 +57,9 @@ pub struct EpochChange {
     pub weights: BoundedVec<u32, MAX_AUTHORITIES>,
     /// [`AuthorSchedule::hash`] of the resulting schedule.
     pub schedule_hash: Hash,
+    /// Whether the members differ from the current set's (in any order): then this is a
+    /// voter-set change.
+    pub new_members: bool,
 }
 
 impl EpochChange {
@@ -109,12 +114,15 @@ impl Header {
         })
     }
 
-    /// The new authority set this header signals (a plain change or an epoch's election), if any.
+    /// The new authority set this header signals (a plain change, or an epoch's election with
+    /// new members), if any: a voter-set change.
     pub fn authorities_change(&self) -> Option<&[AccountId]> {
         self.digest.iter().find_map(|d| match d {
             DigestItem::AuthoritiesChange(set) => Some(&set[..]),
-            DigestItem::EpochChange(change) => Some(&change.authorities[..]),
-            DigestItem::Other(_) | DigestItem::ForcedAuthoritiesChange(_) => None,
+            DigestItem::EpochChange(change) if change.new_members => Some(&change.authorities[..]),
+            DigestItem::EpochChange(_)
+            | DigestItem::Other(_)
+            | DigestItem::ForcedAuthoritiesChange(_) => None,
         })
     }
 

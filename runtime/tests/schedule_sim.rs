@@ -264,6 +264,7 @@ fn ten_thousand_epochs_of_elections_keep_the_schedule_bounds() {
             authorities: BoundedVec::try_from_vec(e.authorities.clone()).unwrap(),
             weights: BoundedVec::try_from_vec(e.slots.clone()).unwrap(),
             schedule_hash: e.schedule.hash(),
+            new_members: true,
         };
         let received: EpochChange = decode_exact(&change.encode()).unwrap();
         assert_eq!(received, change);

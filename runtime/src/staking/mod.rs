@@ -25,10 +25,11 @@
 //! are not jailed, weighted by [`weights::weights`], the top `max_validators` by weight (ties:
 //! lower address), listed by address. Their slots per cycle ([`weights::slots`]) fix the
 //! author schedule ([`aitbc_primitives::AuthorSchedule`], CometBFT's proposer priority). The
-//! block's digest carries `DigestItem::EpochChange` (the set, its slots and the schedule hash):
-//! authors follow the new schedule from the next block; for finality it is a set change like
-//! any other, enacted once this block is final (votes stay one per elected validator). With no
-//! eligible candidate the current set carries on. Genesis bonds each spec authority
+//! block's digest carries `DigestItem::EpochChange` (the set, its slots, the schedule hash, and
+//! whether the members changed): authors follow the new schedule from the next block; when the
+//! members changed it is a set change for finality, enacted once this block is final (votes
+//! stay one per elected validator); when only the weights changed, finality goes on with the
+//! same set. With no eligible candidate the current set carries on. Genesis bonds each spec authority
 //! `min_validator_bond` (created with the genesis issuance) and makes it a candidate.
 //!
 //! ## Work score
@@ -635,7 +636,12 @@ pub fn on_finalize<S: Storage>(s: &mut S, number: BlockNumber) -> Option<EpochCh
     let authorities: Vec<AccountId> = validators.iter().map(|e| e.who).collect();
     let slots: Vec<u32> = validators.iter().map(|e| e.slots).collect();
     let schedule = AuthorSchedule::new(authorities.clone(), slots.clone());
+    let mut before = crate::authority::authorities(s);
+    before.sort();
+    let mut after = authorities.clone();
+    after.sort();
     let change = EpochChange {
+        new_members: before != after,
         epoch: next,
         authorities: BoundedVec::try_from_vec(authorities).ok()?,
         weights: BoundedVec::try_from_vec(slots).ok()?,

@@ -507,3 +507,17 @@ fn at_most_a_third_of_the_set_is_disabled() {
     assert!(read_disabled(&solo.state).is_empty());
     solo.build_block(&[]);
 }
+
+#[test]
+fn an_election_that_keeps_the_members_changes_weights_not_voters() {
+    let mut c = chain_with_epochs(5);
+    let boundary = end_epoch(&mut c);
+    let change = boundary.epoch_change().expect("an epoch change");
+    assert!(!change.new_members);
+    // Not a voter-set change: finality goes on with the same set.
+    assert_eq!(boundary.authorities_change(), None);
+    assert_eq!(
+        boundary.schedule_change().map(|s| s.hash()),
+        Some(change.schedule_hash)
+    );
+}

@@ -254,7 +254,7 @@ impl<S: StateMachine> Client<S> {
             // The fast path: final in the block's own write, with the set change it signals.
             let final_at_import = single_voter && header.parent_hash == finalized.hash;
             let changed = final_at_import
-                .then(|| next_voter_set(self.voter_set().id, header))
+                .then(|| next_voter_set(&self.voter_set(), header))
                 .flatten();
             let finality = final_at_import.then_some(changed.as_ref());
             let tx_hashes =
@@ -396,8 +396,8 @@ impl<S: StateMachine> Client<S> {
         let mut changed: Option<VoterSet> = None;
         for hash in &chain {
             if let Some(header) = self.header(hash)? {
-                let id = changed.as_ref().map_or(self.voter_set().id, |s| s.id);
-                changed = next_voter_set(id, &header).or(changed);
+                let current = changed.clone().unwrap_or_else(|| self.voter_set());
+                changed = next_voter_set(&current, &header).or(changed);
             }
         }
         self.db.finalize(
@@ -432,8 +432,13 @@ impl<S: StateMachine> Client<S> {
 
     /// Makes `set` the voter set in memory (its durable write is done), finalized at `at`.
     fn enact_voter_set(&self, set: VoterSet, at: BlockRef) {
-        tracing::info!(target: "finality", set_id = set.id, authorities = set.authorities.len(),
-            at = at.number, "authority set change final");
+        if set.id == self.voter_set().id {
+            tracing::debug!(target: "finality", set_id = set.id, at = at.number,
+                "author weights change final (same voters)");
+        } else {
+            tracing::info!(target: "finality", set_id = set.id,
+                authorities = set.authorities.len(), at = at.number, "authority set change final");
+        }
         *self.voter_set.write().unwrap_or_else(|p| p.into_inner()) = set;
     }
 
@@ -741,18 +746,30 @@ fn strip_justification<X: Encode>(block: &aitbc_primitives::SignedBlock<X>) -> V
     (&block.block, &block.seal, None::<()>).encode()
 }
 
-/// The voter set that follows finalizing `header` after set `id`: the next set id with the set
-/// it signals (plain, forced or an epoch's election), `None` if it signals none.
-fn next_voter_set(id: u64, header: &Header) -> Option<VoterSet> {
-    let set = header
-        .authorities_change()
-        .or_else(|| header.forced_authorities_change())?;
-    Some(VoterSet {
-        id: id + 1,
-        authorities: set.to_vec(),
-        weights: header
+/// The voter set that follows finalizing `header` after `current`: the next set id with the set
+/// it signals (plain, forced, or an epoch's election with new members); the same set with the
+/// new weights for an election that kept the members; `None` if it signals nothing.
+fn next_voter_set(current: &VoterSet, header: &Header) -> Option<VoterSet> {
+    let weights = || {
+        header
             .epoch_change()
             .map(|c| c.weights.to_vec())
-            .unwrap_or_default(),
+            .unwrap_or_default()
+    };
+    if let Some(set) = header
+        .authorities_change()
+        .or_else(|| header.forced_authorities_change())
+    {
+        return Some(VoterSet {
+            id: current.id + 1,
+            authorities: set.to_vec(),
+            weights: weights(),
+        });
+    }
+    let change = header.epoch_change()?;
+    Some(VoterSet {
+        id: current.id,
+        authorities: change.authorities.to_vec(),
+        weights: weights(),
     })
 }
