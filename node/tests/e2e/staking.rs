@@ -17,13 +17,6 @@ async fn stake(node: &TestNode, who: &str, call: staking::Call, nonce: u64) -> S
     sent["txHash"].as_str().unwrap().to_string()
 }
 
-async fn validators(node: &TestNode) -> Value {
-    http(node.node())
-        .get_ok("/rpc/getValidators")
-        .await
-        .unwrap()
-}
-
 fn elected(v: &Value) -> Vec<String> {
     v["validators"]
         .as_array()
@@ -96,6 +89,9 @@ async fn a_new_validator_bonds_is_elected_authors_and_votes() {
     wait_finality_goes_on(&nodes).await;
     let running: Vec<&TestNode> = nodes.iter().filter(|n| n.handle.is_some()).collect();
     assert_finality_consistent(&running);
+    for node in &mut nodes {
+        node.stop().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,5 +159,8 @@ async fn an_authority_key_on_two_nodes_is_slashed_once_and_left_out() {
             .unwrap();
         assert_eq!(s["bonded"], slashed.to_string(), "{}", node.name);
         assert_eq!(s["validating"], false);
+    }
+    for node in &mut nodes {
+        node.stop().await;
     }
 }
