@@ -28,7 +28,8 @@
 //!    refund, that the escrow exists, is open and has expired ([`crate::receipts::check_refund`]);
 //!    for a revocation, [`crate::receipts::check_revoke`]; for a staking call (offence reports
 //!    included, with their signatures), [`crate::staking::check`] (a
-//!    [`crate::staking::StakingError`]);
+//!    [`crate::staking::StakingError`]; in the pool only once the call's nonce is the chain's:
+//!    a `validate` behind a pending `bond` waits for it);
 //! 8. in a block only: the block limits `max_block_txs`, `max_block_bytes` and the weight limit
 //!    derived from the slot duration ([`crate::weight::max_block_weight`]) (`ExhaustsResources`).
 //!
@@ -153,6 +154,10 @@ impl Runtime {
                 receipts::check_revoke(s, &xt.signer, receipt_id, number)
                     .map_err(InvalidTransaction::from)?;
             }
+            // A staking call waiting behind the signer's earlier transactions (a `validate`
+            // after a `bond` still in the pool) is checked when its turn comes, not against a
+            // state those transactions have not changed yet.
+            Call::Staking(_) if mode == Mode::Pool && xt.nonce > chain_nonce => {}
             Call::Staking(call) => {
                 staking::check(s, &xt.signer, call, fee, &self.genesis_hash)
                     .map_err(InvalidTransaction::from)?;

@@ -48,9 +48,8 @@ async fn a_new_validator_bonds_is_elected_authors_and_votes() {
     wait_nodes(&nodes, 30, "finality at 2", |n| all_finalized(n, 2)).await;
     let ferdie = dev_pair("ferdie").public().to_string();
     let bond = spec.genesis.params.min_validator_bond;
-    let tx = stake(&nodes[4], "ferdie", staking::Call::Bond { amount: bond }, 0).await;
-    // The pool checks a call against the best state: validate once the bond is in it.
-    wait_tx(&mut http(nodes[4].node()), &tx, "finalized").await;
+    // Validate right behind the bond: the pool checks it once the bond is in.
+    stake(&nodes[4], "ferdie", staking::Call::Bond { amount: bond }, 0).await;
     let tx = stake(&nodes[4], "ferdie", staking::Call::Validate, 1).await;
     wait_tx(&mut http(nodes[0].node()), &tx, "finalized").await;
     let staked = http(nodes[0].node())

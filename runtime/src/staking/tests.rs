@@ -521,3 +521,30 @@ fn an_election_that_keeps_the_members_changes_weights_not_voters() {
         Some(change.schedule_hash)
     );
 }
+
+#[test]
+fn the_pool_checks_a_staking_call_once_its_turn_comes() {
+    let mut c = chain_with_epochs(20);
+    let ferdie = dev("ferdie");
+    let bond = c.sign(&ferdie, staking(super::Call::Bond { amount: BOND }));
+    let validate = c.sign_with(
+        &ferdie,
+        staking(super::Call::Validate),
+        aitbc_primitives::extrinsic::TxParams {
+            nonce: 1,
+            ..Default::default()
+        },
+    );
+    // Behind the pending bond: accepted by the pool, as a future transaction.
+    assert!(c.validate(&validate).is_ok());
+    // Its turn, without the bond: refused, in the pool and in a block.
+    let alone = c.sign(&ferdie, staking(super::Call::Validate));
+    assert_eq!(c.validate(&alone).unwrap_err().code(), "bond_below_minimum");
+    // Both in one block: valid in order.
+    let built = c.build_block(&[bond, validate]);
+    assert!(built
+        .results
+        .iter()
+        .all(|r| r.as_ref().is_ok_and(|o| o.success)));
+    assert!(read_staking(&c.state, &acc("ferdie")).validating);
+}
