@@ -22,6 +22,10 @@ use tokio::sync::watch;
 /// How often the client's recorded block equivocations are looked at.
 const POLL: Duration = Duration::from_millis(500);
 
+/// Offences remembered as submitted; past this the memory starts afresh (a proof submitted
+/// again is refused by the chain as already reported: a wasted transaction, not a slash).
+const MAX_REMEMBERED: usize = 10_000;
+
 /// Submits offence proofs signed by this node's authority key.
 pub struct Reporter<S: StateMachine> {
     client: Arc<Client<S>>,
@@ -40,8 +44,14 @@ impl<S: StateMachine> Reporter<S> {
 
     /// Submits `proof` unless it was submitted before (see the module docs).
     pub fn report(&self, proof: OffenceProof) {
-        if !self.submitted.lock().insert(proof.key()) {
-            return;
+        {
+            let mut submitted = self.submitted.lock();
+            if submitted.len() >= MAX_REMEMBERED {
+                submitted.clear();
+            }
+            if !submitted.insert(proof.key()) {
+                return;
+            }
         }
         let offender = proof.offender();
         let kind = proof.kind();
