@@ -4,9 +4,10 @@
 //! genesis state root is `MemoryState::new().apply(&changes)` (version 0 of the state tree), or
 //! [`GenesisConfig::build_state`] in one step. The genesis state holds: balances and their total
 //! issuance, the authority set (each authority bonded `min_validator_bond`, created with the
-//! genesis issuance, and a validator candidate in epoch 0: [`crate::staking::genesis`]), the registered coordinators, the sudo key (if any), the treasury
-//! account (it need not be endowed), the faucet flag, the parameters, the slot duration, and
-//! block number 0 with a zero parent hash and slot 0.
+//! genesis issuance, and a validator candidate in epoch 0: [`crate::staking::genesis`]), the
+//! registered coordinators, the sudo key (if any), the treasury account (it need not be
+//! endowed), the faucet flag, the parameters, the slot duration, and block number 0 with a zero
+//! parent hash and slot 0.
 
 use crate::authority::AuthoritySet;
 use crate::params::{Params, ParamsError};
@@ -83,7 +84,6 @@ impl GenesisConfig {
             return Err(GenesisError::DuplicateCoordinator(*dup));
         }
         let mut seen = BTreeSet::new();
-        let mut total: Balance = 0;
         for (account, amount) in &self.balances {
             if !seen.insert(*account) {
                 return Err(GenesisError::DuplicateAccount(*account));
@@ -95,19 +95,23 @@ impl GenesisConfig {
                     existential_deposit: self.params.existential_deposit,
                 });
             }
-            total = total
-                .checked_add(*amount)
-                .ok_or(GenesisError::IssuanceOverflow)?;
         }
+        self.issuance()?;
+        Ok(())
+    }
+
+    /// The genesis total issuance: every endowment plus every authority's bond.
+    fn issuance(&self) -> Result<Balance, GenesisError> {
         let bonds = self
             .params
             .min_validator_bond
-            .checked_mul(self.authorities.len() as u128)
-            .ok_or(GenesisError::IssuanceOverflow)?;
-        total
-            .checked_add(bonds)
-            .ok_or(GenesisError::IssuanceOverflow)?;
-        Ok(())
+            .checked_mul(self.authorities.len() as u128);
+        self.balances
+            .iter()
+            .map(|(_, amount)| Some(*amount))
+            .chain([bonds])
+            .try_fold(0 as Balance, |total, x| total.checked_add(x?))
+            .ok_or(GenesisError::IssuanceOverflow)
     }
 
     /// Validates the configuration and returns the genesis state as writes.
@@ -116,20 +120,12 @@ impl GenesisConfig {
         let empty = MemoryState::new();
         let mut changes = StateChanges::new();
         let mut s = Overlay::new(&empty, &mut changes);
-        let mut total: Balance = 0;
         for (account, amount) in &self.balances {
             balances::storage::ACCOUNT.insert(&mut s, account, amount);
-            total = total
-                .checked_add(*amount)
-                .ok_or(GenesisError::IssuanceOverflow)?;
         }
         staking::genesis(&mut s, &self.authorities, self.params.min_validator_bond)
             .map_err(|_| GenesisError::TooManyAuthorities(self.authorities.len()))?;
-        let bonds = self.params.min_validator_bond * self.authorities.len() as u128;
-        total = total
-            .checked_add(bonds)
-            .ok_or(GenesisError::IssuanceOverflow)?;
-        balances::storage::TOTAL_ISSUANCE.put(&mut s, &total);
+        balances::storage::TOTAL_ISSUANCE.put(&mut s, &self.issuance()?);
         balances::storage::TREASURY.put(&mut s, &self.treasury);
         balances::storage::FAUCET.put(&mut s, &self.faucet);
         let set = AuthoritySet::try_from_vec(self.authorities.clone())

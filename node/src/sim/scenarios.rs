@@ -59,6 +59,17 @@ impl Script {
             .expect("a restart");
     }
 
+    /// Asserts that every node of `nodes` has enacted set `id`.
+    fn assert_set_id(&mut self, nodes: &[usize], id: u64) {
+        for i in nodes {
+            assert_eq!(
+                self.world().set_id(*i),
+                Some(id),
+                "node {i} has not enacted set {id}"
+            );
+        }
+    }
+
     fn finalized(&mut self, nodes: &[usize]) -> Vec<u64> {
         nodes.iter().map(|i| self.world().finalized(*i)).collect()
     }
@@ -135,13 +146,7 @@ fn an_authority_set_change_takes_effect_at_finality() {
     s.run(3);
     assert!(s.world().set_authorities(0, &[0, 1]));
     s.run(6);
-    for i in 0..4 {
-        assert_eq!(
-            s.world().set_id(i),
-            Some(1),
-            "node {i} has not enacted the set"
-        );
-    }
+    s.assert_set_id(&[0, 1, 2, 3], 1);
     s.world().crash(2);
     s.world().crash(3);
     let fin = s.world().finalized(0);
@@ -169,13 +174,7 @@ fn a_node_cut_off_during_a_set_change_enacts_it_after_the_heal() {
     s.world().split(&[3]);
     assert!(s.world().set_authorities(0, &[0, 1, 2, 3]));
     s.run(8);
-    for i in 0..3 {
-        assert_eq!(
-            s.world().set_id(i),
-            Some(1),
-            "node {i} has not enacted the set"
-        );
-    }
+    s.assert_set_id(&[0, 1, 2], 1);
     assert_eq!(
         s.world().set_id(3),
         Some(0),
@@ -203,13 +202,7 @@ fn a_node_that_missed_a_set_changes_votes_fetches_the_justifications() {
     assert!(s.world().set_authorities(0, &[0, 1, 2]));
     // Its view of the others' finality is refreshed every 15 s, as over libp2p.
     s.run(24);
-    for i in 0..4 {
-        assert_eq!(
-            s.world().set_id(i),
-            Some(1),
-            "node {i} has not enacted the set"
-        );
-    }
+    s.assert_set_id(&[0, 1, 2, 3], 1);
     let fin = s.world().finalized(3);
     assert!(fin >= deaf_at + 8, "finalized #{fin} since #{deaf_at}");
     s.finish();

@@ -6,8 +6,9 @@
 //!   the runtime pays it the author's share of fees, the node checks seals against the same
 //!   schedule ([`aitbc_primitives::StateMachine::author_schedule`]).
 //! - `set_authorities{authorities}` (root only) stores a non-empty, duplicate-free set as
-//!   *pending*, at equal weights (an election at the next epoch boundary replaces it). At the end of the block, `finalize_block` makes it the current set and signals it
-//!   with `DigestItem::AuthoritiesChange(new_set)` in the header digest; the new set authors from
+//!   *pending*, at equal weights (an election at the next epoch boundary replaces it). At the
+//!   end of the block, `finalize_block` makes it the current set and signals it with
+//!   `DigestItem::AuthoritiesChange(new_set)` in the header digest; the new set authors from
 //!   the next block on. (The node may additionally wait for finality before trusting it for
 //!   consensus; the runtime's view changes at the next block.) Several changes in one block: the
 //!   last wins.
@@ -81,26 +82,22 @@ pub fn read_authorities(state: &dyn StateView) -> Vec<AccountId> {
         .unwrap_or_default()
 }
 
+/// The schedule of a set with its stored weights (none: equal weights).
+fn schedule(authorities: Vec<AccountId>, weights: Option<Weights>) -> AuthorSchedule {
+    AuthorSchedule::new(
+        authorities,
+        weights.map(BoundedVec::into_inner).unwrap_or_default(),
+    )
+}
+
 /// The author schedule in a state.
 pub fn read_schedule(state: &dyn StateView) -> AuthorSchedule {
-    AuthorSchedule::new(
-        read_authorities(state),
-        storage::WEIGHTS
-            .read(state)
-            .map(BoundedVec::into_inner)
-            .unwrap_or_default(),
-    )
+    schedule(read_authorities(state), storage::WEIGHTS.read(state))
 }
 
 /// Start of block: records the author of the block's slot.
 pub fn on_initialize<S: Storage>(s: &mut S) -> Option<AccountId> {
-    let schedule = AuthorSchedule::new(
-        authorities(s),
-        storage::WEIGHTS
-            .get(s)
-            .map(BoundedVec::into_inner)
-            .unwrap_or_default(),
-    );
+    let schedule = schedule(authorities(s), storage::WEIGHTS.get(s));
     let author = schedule.author(crate::system::slot(s)).copied();
     match author {
         Some(a) => storage::AUTHOR.put(s, &a),

@@ -548,3 +548,35 @@ fn the_pool_checks_a_staking_call_once_its_turn_comes() {
         .all(|r| r.as_ref().is_ok_and(|o| o.success)));
     assert!(read_staking(&c.state, &acc("ferdie")).validating);
 }
+
+#[test]
+fn at_most_max_candidates_validate() {
+    // The list filled up (the four genesis candidates and the rest written straight to state).
+    let mut c = chain_with_epochs(1_000);
+    let mut full: Vec<AccountId> = candidates_of(&c);
+    full.extend((full.len()..MAX_CANDIDATES).map(|i| acc(&format!("v{i}"))));
+    full.sort();
+    let mut fill = aitbc_primitives::StateChanges::new();
+    let list = aitbc_primitives::BoundedVec::<AccountId, MAX_CANDIDATES>::try_from_vec(full);
+    fill.insert(
+        storage::CANDIDATES.key(),
+        Some(codec::Encode::encode(&list.unwrap())),
+    );
+    c.state.apply(&fill).unwrap();
+    assert_eq!(candidates_of(&c).len(), MAX_CANDIDATES);
+    ok(c.submit(&dev("ferdie"), staking(super::Call::Bond { amount: BOND })));
+    assert_eq!(
+        code(c.submit(&dev("ferdie"), staking(super::Call::Validate))),
+        "too_many_candidates"
+    );
+    // A candidate leaving makes room.
+    ok(c.submit(&dev("alice"), staking(super::Call::Chill)));
+    ok(c.submit(&dev("ferdie"), staking(super::Call::Validate)));
+}
+
+fn candidates_of(c: &TestChain) -> Vec<AccountId> {
+    storage::CANDIDATES
+        .read(&c.state)
+        .map(|l| l.to_vec())
+        .unwrap_or_default()
+}
