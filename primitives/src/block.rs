@@ -3,7 +3,8 @@
 //! - Block hash = blake2b-256 of the SCALE-encoded [`Header`].
 //! - The seal is the slot author's signature over the block hash in the `aitbc-block` context; it
 //!   is outside the header, so the hash does not depend on it.
-//! - `extrinsics_root` is the binary Merkle root ([`extrinsics_root`]) of the extrinsic hashes.
+//! - `extrinsics_root` is the binary Merkle root ([`crate::merkle::extrinsics_root`]) of the
+//!   extrinsic hashes.
 //! - `timestamp_ms = slot * slot_duration_ms`: block time comes from the slot, never a clock.
 //! - The `digest` carries consensus messages (authority-set changes) in a bounded list, so new
 //!   kinds of item never change the header format.
@@ -15,6 +16,7 @@
 use crate::codec_util::BoundedVec;
 use crate::crypto::{first_invalid, AccountId, Pair, Signature, SignatureCheck, SigningContext};
 use crate::hashing::Hash;
+use crate::merkle::extrinsics_root;
 use crate::schedule::AuthorSchedule;
 use crate::types::{BlockNumber, Slot};
 use codec::{Decode, Encode};
@@ -368,6 +370,29 @@ impl Justification {
         Ok(())
     }
 
+    /// A justification of `target` by precommits of `voters` for it (round `round` of set
+    /// `set_id`), without ancestry: what a single-authority set makes for each of its blocks.
+    pub fn for_target(
+        voters: &[&Pair],
+        target: VoteTarget,
+        round: u64,
+        set_id: u64,
+        genesis: &Hash,
+    ) -> Justification {
+        let precommits = voters
+            .iter()
+            .take(MAX_AUTHORITIES)
+            .map(|p| SignedVote::sign(p, VoteKind::Precommit, target, round, set_id, genesis))
+            .collect();
+        Justification {
+            round,
+            set_id,
+            target,
+            precommits: BoundedVec::try_from_vec(precommits).unwrap_or_else(|_| BoundedVec::new()),
+            ancestry: BoundedVec::new(),
+        }
+    }
+
     /// Every precommit's target is the target or links down to it through `ancestry`, and every
     /// ancestry header is used. Each walk step consumes a header and lowers the number, so the
     /// work is bounded by `precommits x ancestry`.
@@ -438,40 +463,10 @@ impl<X> SignedBlock<X> {
     }
 }
 
-/// Binary Merkle root of a list of leaf hashes (RFC 6962 shape: leaves are hashed with prefix 0,
-/// inner nodes with prefix 1, the split is at the largest power of two below the length; the empty
-/// list has root `blake2b-256("")`). Used for the extrinsics root.
-pub fn extrinsics_root(leaves: &[Hash]) -> Hash {
-    fn root(leaves: &[Hash]) -> Hash {
-        match leaves.len() {
-            0 => Hash::of(&[]),
-            1 => Hash::of(&[&[0u8][..], leaves[0].as_bytes()].concat()),
-            n => {
-                let split = n.next_power_of_two() / 2;
-                let (l, r) = (root(&leaves[..split]), root(&leaves[split..]));
-                Hash::of(&[&[1u8][..], l.as_bytes(), r.as_bytes()].concat())
-            }
-        }
-    }
-    root(leaves)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::codec_util::decode_exact;
-
-    #[test]
-    fn extrinsics_root_depends_on_order_and_content() {
-        let a = Hash::of(b"a");
-        let b = Hash::of(b"b");
-        assert_ne!(extrinsics_root(&[a, b]), extrinsics_root(&[b, a]));
-        assert_ne!(extrinsics_root(&[a]), extrinsics_root(&[a, a]));
-        assert_ne!(extrinsics_root(&[]), extrinsics_root(&[a]));
-        // A leaf can't pose as an inner node.
-        let inner = extrinsics_root(&[a, b]);
-        assert_ne!(extrinsics_root(&[inner]), inner);
-    }
 
     #[test]
     fn digest_is_bounded_on_decode() {

@@ -45,7 +45,7 @@ pub struct CommitmentUpdate {
     pub stale: Vec<NodeKey>,
 }
 
-struct Reader<'a, S: ?Sized>(&'a S);
+pub(crate) struct Reader<'a, S: ?Sized>(pub(crate) &'a S);
 
 impl<S: NodeSource + ?Sized> TreeReader for Reader<'_, S> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
@@ -130,8 +130,29 @@ pub fn empty_root() -> Hash {
 }
 
 /// An inclusion or exclusion proof of one key, as the borsh bytes of a jmt `SparseMerkleProof`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, codec::Encode, codec::Decode)]
 pub struct StateProof(pub Vec<u8>);
+
+/// Proofs of several keys against one root, in the order of the keys (the RPC's `getReadProof`).
+pub type ReadProof = Vec<StateProof>;
+
+/// Checks each `(key, value)` of `entries` against `root` with the proof at the same position;
+/// `Err(i)` names the first entry that does not verify (or has no proof).
+pub fn verify_read_proof(
+    root: &Hash,
+    entries: &[(&[u8], Option<&[u8]>)],
+    proof: &ReadProof,
+) -> Result<(), usize> {
+    if proof.len() != entries.len() {
+        return Err(proof.len().min(entries.len()));
+    }
+    for (i, ((key, value), p)) in entries.iter().zip(proof).enumerate() {
+        if !verify_proof(root, key, *value, p) {
+            return Err(i);
+        }
+    }
+    Ok(())
+}
 
 /// Proves the value (or absence) of `key` in the tree at `version`.
 pub fn prove<S: NodeSource + ?Sized>(

@@ -22,15 +22,18 @@ pub mod commitment;
 pub mod crypto;
 pub mod extrinsic;
 pub mod hashing;
+pub mod merkle;
 pub mod offence;
 pub mod receipt;
 pub mod schedule;
+pub mod snapshot;
 pub mod state_machine;
 pub mod types;
+pub mod warp;
 
 pub use address::{Address, AddressError};
 pub use block::{
-    extrinsics_root, supermajority, Block, Digest, DigestItem, EpochChange, Header, Justification,
+    supermajority, Block, Digest, DigestItem, EpochChange, Header, Justification,
     JustificationError, SignedBlock, SignedVote, VoteKind, VoteTarget, MAX_AUTHORITIES,
     MAX_DIGEST_ITEMS, MAX_JUSTIFICATION_ANCESTRY,
 };
@@ -39,6 +42,7 @@ pub use commitment::{CommitmentUpdate, StateChanges};
 pub use crypto::{AccountId, Pair, SecretUriError, Signature, SigningContext};
 pub use extrinsic::{EnvelopeCheck, Extrinsic, SigningPayload, TX_VERSION};
 pub use hashing::{blake2_256, twox_128, Hash};
+pub use merkle::{extrinsic_proof, extrinsics_root, ExtrinsicProof};
 pub use offence::{BlockEquivocation, OffenceKind, OffenceProof, ProofError, VoteEquivocation};
 pub use receipt::{ComputeReceipt, JobInfo, JobStatus, ReceiptClaim, ReceiptInfo};
 pub use schedule::AuthorSchedule;
