@@ -28,10 +28,13 @@ use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader, TreeWriter};
 use jmt::{JellyfishMerkleIterator, JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use std::sync::{Arc, Mutex};
 
+/// A state key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// A run of a state's entries in key-hash order and the range proof of its last key.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub struct StateChunk {
-    pub entries: Vec<(Vec<u8>, Vec<u8>)>,
+    pub entries: Vec<Entry>,
     /// Borsh bytes of jmt's `SparseMerkleRangeProof` for the last entry (empty with no entries).
     pub proof: Vec<u8>,
     /// Whether the server holds keys after this chunk.
@@ -41,7 +44,7 @@ pub struct StateChunk {
 /// A state that can be served in chunks: its tree nodes, and each leaf's key and value.
 pub trait ChunkSource: NodeSource {
     /// The key whose hash is `key_hash` and its value in the served version.
-    fn entry(&self, key_hash: &[u8; 32]) -> Result<Option<(Vec<u8>, Vec<u8>)>, CommitmentError>;
+    fn entry(&self, key_hash: &[u8; 32]) -> Result<Option<Entry>, CommitmentError>;
 }
 
 /// Walks leaves and proves ranges: only the key hashes matter, so values read as empty.
@@ -342,7 +345,7 @@ mod tests {
     }
 
     impl ChunkSource for Served {
-        fn entry(&self, h: &[u8; 32]) -> Result<Option<(Vec<u8>, Vec<u8>)>, CommitmentError> {
+        fn entry(&self, h: &[u8; 32]) -> Result<Option<Entry>, CommitmentError> {
             Ok(self
                 .keys
                 .get(h)
@@ -388,7 +391,7 @@ mod tests {
     }
 
     impl Persisted {
-        fn keep(&self, write: ChunkWrite, entries: &[(Vec<u8>, Vec<u8>)]) {
+        fn keep(&self, write: ChunkWrite, entries: &[Entry]) {
             self.nodes.lock().expect("lock").extend(write.nodes);
             if write.rightmost_leaf.is_some() {
                 *self.rightmost.lock().expect("lock") = write.rightmost_leaf;
