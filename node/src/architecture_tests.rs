@@ -11,6 +11,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("storage", &["aitbc-primitives"]),
     ("txpool", &["aitbc-primitives"]),
     ("network", &["aitbc-primitives"]),
+    ("http-client", &[]),
+    // The light client trusts no node: it knows the chain (spec, runtime reads) and HTTP, not
+    // the node's storage, network or RPC server.
+    (
+        "light",
+        &[
+            "aitbc-primitives",
+            "aitbc-runtime",
+            "aitbc-chain-spec",
+            "aitbc-http-client",
+        ],
+    ),
     (
         "client",
         &[
@@ -30,6 +42,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "aitbc-storage",
             "aitbc-txpool",
             "aitbc-network",
+            "aitbc-http-client",
         ],
     ),
     (

@@ -185,7 +185,10 @@ fn power_cuts_lose_nothing_reported() {
                 after_syncs: disk.syncs(),
             });
             // And the pruner's write (cut before its sync too, below).
-            let pruned = d.client.prune_stale_nodes(0, usize::MAX).expect("pruned");
+            let pruned = d
+                .client
+                .prune_history(aitbc_storage::Pruning::Keep(0), 0, usize::MAX)
+                .expect("pruned");
             assert!(pruned > 0, "finalized blocks left no stale tree nodes");
         }
     }

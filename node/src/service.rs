@@ -18,6 +18,7 @@ use aitbc_primitives::{Pair, StateMachine};
 use aitbc_rpc::{RpcConfig, RpcExtension, RpcHandle};
 use aitbc_runtime::Runtime;
 use aitbc_runtime_rpc::AitbcRpc;
+use aitbc_storage::Pruning;
 use aitbc_txpool::{PoolLimits, TxPool};
 use anyhow::{anyhow, Context};
 use std::net::SocketAddr;
@@ -91,6 +92,8 @@ pub struct NodeConfig<C = AitbcChain> {
     pub network: Networking,
     /// The time authoring, voting and import read.
     pub clock: SharedClock,
+    /// How much state history to keep (`--state-pruning`).
+    pub pruning: Pruning,
 }
 
 impl<C> NodeConfig<C> {
@@ -105,6 +108,7 @@ impl<C> NodeConfig<C> {
             name: self.name,
             network: self.network,
             clock: self.clock,
+            pruning: self.pruning,
         }
     }
 }
@@ -206,7 +210,8 @@ pub async fn start_chain<S: StateMachine>(
         "node {} started", config.name
     );
     let slots = SignedSlots::open(&dir.join(AUTHORING_FILE), genesis_hash)?;
-    let parts = Parts::new(client.clone(), slots, config.authority.clone())?;
+    let mut parts = Parts::new(client.clone(), slots, config.authority.clone())?;
+    parts.pruning = config.pruning;
     let (shutdown, rx) = watch::channel(false);
     let mut tasks = Vec::new();
     // `network`: the libp2p handle (for the RPC's peer views); `seam`: what the workers use.
@@ -269,6 +274,8 @@ pub struct Parts<S: StateMachine> {
     pub voter: Option<voting::SharedVoter>,
     pub reporter: Option<Arc<reporter::Reporter<S>>>,
     pub provider: Arc<sync::ClientProvider<S>>,
+    /// How much state history the pruner keeps ([`Pruning::DEFAULT`] unless set).
+    pub pruning: Pruning,
 }
 
 impl<S: StateMachine> Parts<S> {
@@ -305,6 +312,7 @@ impl<S: StateMachine> Parts<S> {
             voter,
             reporter,
             provider,
+            pruning: Pruning::DEFAULT,
         })
     }
 
@@ -377,7 +385,11 @@ impl<S: StateMachine> Parts<S> {
                 shutdown.clone(),
             )));
         }
-        tasks.push(spawn(pruner::run(client.clone(), shutdown.clone())));
+        tasks.push(spawn(pruner::run(
+            client.clone(),
+            self.pruning,
+            shutdown.clone(),
+        )));
         tasks.push(spawn(informant::run(client.clone(), shutdown)));
         tasks
     }

@@ -42,7 +42,7 @@ pub use commitment::{CommitmentUpdate, StateChanges};
 pub use crypto::{AccountId, Pair, SecretUriError, Signature, SigningContext};
 pub use extrinsic::{EnvelopeCheck, Extrinsic, SigningPayload, TX_VERSION};
 pub use hashing::{blake2_256, twox_128, Hash};
-pub use merkle::{extrinsic_proof, extrinsics_root, ExtrinsicProof};
+pub use merkle::{extrinsic_proof, extrinsics_root, ExtrinsicProof, TxProof};
 pub use offence::{BlockEquivocation, OffenceKind, OffenceProof, ProofError, VoteEquivocation};
 pub use receipt::{ComputeReceipt, JobInfo, JobStatus, ReceiptClaim, ReceiptInfo};
 pub use schedule::AuthorSchedule;

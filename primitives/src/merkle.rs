@@ -109,6 +109,23 @@ impl ExtrinsicProof {
     }
 }
 
+/// Proof that a transaction is in a block: the block's header, the transaction's bytes and its
+/// inclusion proof against the header's extrinsics root.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct TxProof {
+    pub header: crate::block::Header,
+    pub extrinsic: Vec<u8>,
+    pub proof: ExtrinsicProof,
+}
+
+impl TxProof {
+    /// Whether the transaction with hash `tx_hash` is in the block of `header`.
+    pub fn verify(&self, tx_hash: &Hash) -> bool {
+        Hash::of(&self.extrinsic) == *tx_hash
+            && self.proof.verify(&self.header.extrinsics_root, tx_hash)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

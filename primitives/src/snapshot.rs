@@ -25,6 +25,9 @@ use crate::hashing::{Blake2b256, Hash};
 use codec::{Decode, Encode};
 use jmt::restore::{JellyfishMerkleRestore, StateSnapshotReceiver};
 use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader, TreeWriter};
+
+/// A leaf of the state tree (its key hash and value hash), as a restore persists it.
+pub use jmt::storage::LeafNode as Leaf;
 use jmt::{JellyfishMerkleIterator, JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use std::sync::{Arc, Mutex};
 

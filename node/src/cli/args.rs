@@ -184,6 +184,11 @@ pub struct RunArgs {
     /// Log one line per RPC request (target `rpc::access`, level info).
     #[arg(long, env = "AITBC_RPC_ACCESS_LOG")]
     pub rpc_access_log: bool,
+    /// State history to keep: `archive` (every state) or N, the states of the last N
+    /// finalized blocks (what proofs at a past height and peers' state sync can be served
+    /// from). Can be changed on an existing database; what was pruned stays gone.
+    #[arg(long, env = "AITBC_STATE_PRUNING", default_value = "64", value_parser = parse_pruning)]
+    pub state_pruning: aitbc_storage::Pruning,
     /// Open RPC connections from one client IP at most (IPv6: per /64; loopback included);
     /// more are closed at accept. 0 = off.
     #[arg(
@@ -551,4 +556,8 @@ mod tests {
         }
         assert!(seen > 20, "only {seen} variables found");
     }
+}
+
+fn parse_pruning(s: &str) -> Result<aitbc_storage::Pruning, String> {
+    s.parse()
 }

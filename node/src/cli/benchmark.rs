@@ -230,7 +230,7 @@ impl Bench {
         // As the node's pruner would (the chain is final at once), so that each import meets a
         // pruned tree, as in a running node.
         for client in [&self.author, &self.importer] {
-            client.prune_stale_nodes(0, usize::MAX)?;
+            client.prune_history(aitbc_storage::Pruning::Keep(0), 0, usize::MAX)?;
         }
         Ok(took)
     }

@@ -132,6 +132,7 @@ pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<te
             name,
             network,
             clock: SystemClock::shared(),
+            pruning: args.state_pruning,
         },
         tmp,
     ))

@@ -1,8 +1,10 @@
-//! The pruner: deletes the state-tree nodes that finalized blocks made unreachable.
+//! The pruner: deletes the history of finalized blocks older than the state-pruning window
+//! (`--state-pruning`): the state-tree nodes they made unreachable and their undo logs.
 //!
 //! A block's commit does not delete the tree nodes it replaces; it records them (see the storage
-//! module docs), so that a revert needs no copy of them and the import stays short. This task
-//! deletes them once their blocks are final: after each finalization, as long as at least
+//! module docs), so that a revert needs no copy of them, the import stays short, and the states
+//! of recent blocks stay readable for proofs and state sync. This task deletes them once their
+//! blocks are final and older than the window: after each finalization, as long as at least
 //! [`MIN_KEYS`] wait, in writes of at most about [`MAX_KEYS`] keys (whole blocks' lists, in key
 //! order). The floor makes each write delete many neighbouring keys (pages rewritten once for
 //! several blocks); the cap bounds how long a prune holds the database's single writer, which an
@@ -11,6 +13,7 @@
 use super::blocking;
 use aitbc_client::{ChainEvent, Client};
 use aitbc_primitives::StateMachine;
+use aitbc_storage::Pruning;
 use std::sync::Arc;
 use tokio::sync::{broadcast, watch};
 
@@ -19,7 +22,14 @@ pub const MIN_KEYS: usize = 16_384;
 /// About the most stale nodes one prune write deletes.
 pub const MAX_KEYS: usize = 65_536;
 
-pub async fn run<S: StateMachine>(client: Arc<Client<S>>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run<S: StateMachine>(
+    client: Arc<Client<S>>,
+    pruning: Pruning,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    if pruning == Pruning::Archive {
+        return;
+    }
     let mut events = client.subscribe();
     loop {
         tokio::select! {
@@ -34,7 +44,7 @@ pub async fn run<S: StateMachine>(client: Arc<Client<S>>, mut shutdown: watch::R
         // Until too few are left; awaited here, so a stopping node waits for the write.
         loop {
             let c = client.clone();
-            match blocking::run(move || c.prune_stale_nodes(MIN_KEYS, MAX_KEYS)).await {
+            match blocking::run(move || c.prune_history(pruning, MIN_KEYS, MAX_KEYS)).await {
                 Some(Ok(0)) => break,
                 Some(Ok(n)) => {
                     tracing::debug!(target: "db", pruned = n, "stale tree nodes deleted")

@@ -43,6 +43,7 @@ async fn start(
         name: key.into(),
         network: Networking::Memory(net.clone()),
         clock: SystemClock::shared(),
+        pruning: aitbc_storage::Pruning::DEFAULT,
     };
     service::start_chain(config).await.expect("node starts")
 }

@@ -53,6 +53,7 @@ async fn start_node(
         name: key.unwrap_or("full").into(),
         network: Networking::Libp2p(network),
         clock: SystemClock::shared(),
+        pruning: aitbc_storage::Pruning::DEFAULT,
     };
     service::start_chain(config).await.expect("node starts")
 }

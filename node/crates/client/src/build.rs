@@ -10,8 +10,8 @@
 
 use super::{Client, ImportError, Xt};
 use aitbc_primitives::{
-    Block, BlockContext, ExecutedBlock, InvalidTransaction, Pair, SignedBlock, SigningContext,
-    StateMachine,
+    Block, BlockContext, ExecutedBlock, InvalidTransaction, Justification, Pair, SignedBlock,
+    SigningContext, StateMachine, VoteTarget,
 };
 use aitbc_storage::BlockRef;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -137,11 +137,28 @@ impl<S: StateMachine> Client<S> {
             tracing::warn!(target: "aura", slot, error = %e, "not signing");
             return Ok(None);
         }
-        let seal = author.sign(SigningContext::Block, block.header.hash().as_bytes());
+        let hash = block.header.hash();
+        let seal = author.sign(SigningContext::Block, hash.as_bytes());
+        // A single authority finalizes its block at once: its precommit for it (round = block
+        // number) is the justification light clients and finality proofs follow.
+        let set = self.voter_set();
+        let justification = (set.authorities == [author.public()]).then(|| {
+            let target = VoteTarget {
+                hash,
+                number: block.header.number,
+            };
+            Justification::for_target(
+                &[author],
+                target,
+                target.number,
+                set.id,
+                &self.genesis_hash(),
+            )
+        });
         let signed = SignedBlock {
             block,
             seal,
-            justification: None,
+            justification,
         };
         let at = self.import_block(&signed, Some(executed))?;
         self.finish_cost

@@ -54,9 +54,11 @@ use super::{Client, SignedBlockOf, Xt};
 use aitbc_consensus::slots::{self, HeaderError};
 use aitbc_primitives::{
     AccountId, AuthorSchedule, BlockEquivocation, BlockError, ExecutedBlock, Hash, Header,
-    InvalidTransaction, OffenceProof, Signature, StateMachine,
+    InvalidTransaction, OffenceProof, Signature, StateMachine, VoteTarget,
 };
-use aitbc_storage::{BlockRef, BlockWrite, StorageError, StoredBlock, TxRecord, VoterSet};
+use aitbc_storage::{
+    BlockRef, BlockWrite, Finalization, StorageError, StoredBlock, TxRecord, VoterSet,
+};
 use codec::Encode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -256,7 +258,15 @@ impl<S: StateMachine> Client<S> {
             let changed = final_at_import
                 .then(|| next_voter_set(&self.voter_set(), header))
                 .flatten();
-            let finality = final_at_import.then_some(changed.as_ref());
+            let justification = if final_at_import {
+                self.sole_justification(block)
+            } else {
+                None
+            };
+            let finality = final_at_import.then_some(AtImport {
+                voter_set: changed.as_ref(),
+                justification: justification.as_deref(),
+            });
             let tx_hashes =
                 self.execute_and_commit(block, at, author, executed, signatures_checked, finality)?;
             {
@@ -394,19 +404,29 @@ impl<S: StateMachine> Client<S> {
         // id: a node that finalized them one by one counted the same ids (consensus-critical:
         // set ids are in every vote's signature).
         let mut changed: Option<VoterSet> = None;
+        let mut set_changes = Vec::new();
         for hash in &chain {
             if let Some(header) = self.header(hash)? {
                 let current = changed.clone().unwrap_or_else(|| self.voter_set());
-                changed = next_voter_set(&current, &header).or(changed);
+                if let Some(next) = next_voter_set(&current, &header) {
+                    if next.id != current.id {
+                        set_changes.push(BlockRef {
+                            number: header.number,
+                            hash: *hash,
+                        });
+                    }
+                    changed = Some(next);
+                }
             }
         }
-        self.db.finalize(
-            target,
-            justification.as_deref(),
-            &chain,
-            &discarded,
-            changed.as_ref(),
-        )?;
+        self.db.finalize(&Finalization {
+            to: target,
+            justification: justification.as_deref(),
+            newly_final: &chain,
+            discarded: &discarded,
+            voter_set: changed.as_ref(),
+            set_changes: &set_changes,
+        })?;
         *self.tree_write() = tree;
         if let Some(set) = changed {
             self.enact_voter_set(set, target);
@@ -442,8 +462,27 @@ impl<S: StateMachine> Client<S> {
         *self.voter_set.write().unwrap_or_else(|p| p.into_inner()) = set;
     }
 
+    /// The encoded justification a block of a single-authority chain carries, if it is the
+    /// authority's precommit for this very block in the current set; anything else is dropped
+    /// (the block is final at import either way: its seal is the same authority's signature).
+    fn sole_justification(&self, block: &SignedBlockOf<S>) -> Option<Vec<u8>> {
+        let j = block.justification.as_ref()?;
+        let set = self.voter_set();
+        let target = VoteTarget {
+            hash: block.hash(),
+            number: block.block.header.number,
+        };
+        let valid = j.target == target
+            && j.verify(&set.authorities, set.id, &self.genesis_hash())
+                .is_ok();
+        if !valid {
+            tracing::debug!(target: "finality", number = target.number, "dropping a block's invalid justification");
+        }
+        valid.then(|| j.encode())
+    }
+
     /// Executes (unless already executed) and commits a block on the best block. `finality`:
-    /// `Some` when the block is final at import, with the voter set it enacts if any.
+    /// `Some` when the block is final at import.
     fn execute_and_commit(
         &self,
         block: &SignedBlockOf<S>,
@@ -451,7 +490,7 @@ impl<S: StateMachine> Client<S> {
         author: AccountId,
         executed: Option<ExecutedBlock<S::Event>>,
         signatures_checked: bool,
-        finality: Option<Option<&VoterSet>>,
+        finality: Option<AtImport<'_>>,
     ) -> Result<Arc<Vec<Hash>>, ImportError> {
         let finalized = finality.is_some();
         let started = Instant::now();
@@ -479,7 +518,8 @@ impl<S: StateMachine> Client<S> {
             changes: &executed.changes,
             commitment: &executed.commitment,
             finalized,
-            voter_set: finality.flatten(),
+            voter_set: finality.and_then(|f| f.voter_set),
+            justification: finality.and_then(|f| f.justification),
         })?;
         *self.best.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
         if finalized {
@@ -739,6 +779,13 @@ impl<S: StateMachine> Client<S> {
 }
 
 /// The block as stored: justifications live in their own table.
+/// What a block final at import writes with it: the voter set it enacts, its justification.
+#[derive(Clone, Copy)]
+struct AtImport<'a> {
+    voter_set: Option<&'a VoterSet>,
+    justification: Option<&'a [u8]>,
+}
+
 fn strip_justification<X: Encode>(block: &aitbc_primitives::SignedBlock<X>) -> Vec<u8> {
     if block.justification.is_none() {
         return block.encode();

@@ -17,6 +17,7 @@ mod build;
 mod clock_tests;
 mod import;
 pub mod metrics;
+mod proofs;
 #[cfg(test)]
 mod test_chain;
 pub mod tree;
@@ -421,14 +422,16 @@ impl<S: StateMachine> Client<S> {
         self.equivocations.lock().iter().cloned().collect()
     }
 
-    /// Deletes tree nodes that finalized blocks made stale, if at least `min_keys` wait (see
-    /// [`ChainDb::prune`] and the node's pruner worker); returns how many it deleted.
-    pub fn prune_stale_nodes(
+    /// Deletes the history of finalized blocks below the window of `pruning`, if at least
+    /// `min_keys` tree nodes wait (see [`ChainDb::prune`] and the node's pruner worker); returns
+    /// how many tree nodes it deleted.
+    pub fn prune_history(
         &self,
+        pruning: aitbc_storage::Pruning,
         min_keys: usize,
         max_keys: usize,
     ) -> Result<usize, StorageError> {
-        self.db.prune(min_keys, max_keys)
+        self.db.prune(pruning, min_keys, max_keys)
     }
 
     /// Chain events (new best, finalized).

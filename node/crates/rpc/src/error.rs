@@ -61,6 +61,9 @@ pub fn jsonrpc_code(status: u16) -> i64 {
 
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
+        if let StorageError::StateUnavailable { .. } = e {
+            return ApiError::new(404, "state_unavailable", e.to_string());
+        }
         tracing::error!(target: "rpc", error = %e, "storage error");
         ApiError::internal(e)
     }

@@ -8,6 +8,7 @@ use crate::jsonrpc;
 use crate::layers::RequestInfo;
 use crate::methods;
 use crate::p2p;
+use crate::proofs;
 use crate::response::{
     bytes_response, error_response, json_response, too_large, LimitedRequest, Resp,
 };
@@ -91,6 +92,15 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
         }
         Handler::Tx => answer(methods::get_tx(c, a)),
         Handler::Balance => answer(methods::get_balance(c, a)),
+        // Proofs read the database and hash: built off the async workers.
+        Handler::FinalityProof => {
+            let (ctx, from) = (ctx.clone(), a.to_string());
+            answer(blocking(move || proofs::get_finality_proof(&ctx.client, &from)).await)
+        }
+        Handler::TxProof => {
+            let (ctx, hash) = (ctx.clone(), a.to_string());
+            answer(blocking(move || proofs::get_tx_proof(&ctx.client, &hash)).await)
+        }
         Handler::Health => answer(methods::health(
             c,
             &ctx.config.chain_name,
@@ -125,7 +135,11 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
             let path = req.uri().path().to_string();
             answer(call_chain(ctx, route, path, None).await)
         }
-        Handler::SendTx | Handler::EstimateFee | Handler::PeersAdd | Handler::Chain => {
+        Handler::SendTx
+        | Handler::EstimateFee
+        | Handler::ReadProof
+        | Handler::PeersAdd
+        | Handler::Chain => {
             let bytes = match read_body(req, ctx.config.max_body).await {
                 Ok(b) => b,
                 Err(e) => return error_response(&e),
@@ -147,6 +161,10 @@ pub(crate) async fn json_body_route<S: StateMachine>(
     match route.handler {
         Handler::SendTx => methods::tx_answer(methods::queue_tx(&ctx.admission, &body)?.await),
         Handler::EstimateFee => methods::estimate_fee(c, &body),
+        Handler::ReadProof => {
+            let ctx = ctx.clone();
+            blocking(move || proofs::get_read_proof(&ctx.client, &body)).await
+        }
         Handler::PeersAdd => p2p::add_peer(ctx.network.as_ref(), &body).await,
         Handler::Chain => call_chain(ctx, route, String::new(), Some(body)).await,
         other => Err(ApiError::internal(format!(

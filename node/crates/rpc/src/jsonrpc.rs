@@ -27,6 +27,7 @@
 use crate::context::{Answer, RpcContext};
 use crate::error::{RpcError, PARSE_ERROR};
 use crate::methods;
+use crate::proofs;
 use aitbc_primitives::StateMachine;
 use serde_json::{json, Map, Value};
 
@@ -34,7 +35,7 @@ use serde_json::{json, Map, Value};
 pub const MAX_BATCH: usize = 1000;
 
 /// The core methods, for metrics labels (an unknown method is labelled `unknown`).
-pub const METHODS: [&str; 7] = [
+pub const METHODS: [&str; 10] = [
     "getHead",
     "getBlock",
     "getBlockEvents",
@@ -42,6 +43,9 @@ pub const METHODS: [&str; 7] = [
     "getBalance",
     "sendTx",
     "estimateFee",
+    "getFinalityProof",
+    "getReadProof",
+    "getTxProof",
 ];
 
 fn error_response(id: Value, e: &RpcError) -> Value {
@@ -224,6 +228,18 @@ fn dispatch<S: StateMachine>(
         "estimateFee" => {
             let [tx] = arity(method, params)?;
             methods::estimate_fee(c, &tx_param(method, tx)?)
+        }
+        "getFinalityProof" => {
+            let [from] = arity(method, params)?;
+            proofs::get_finality_proof(c, &string_or_u64(method, "fromHeight", from)?)
+        }
+        "getReadProof" => {
+            let [request] = arity(method, params)?;
+            proofs::get_read_proof(c, request)
+        }
+        "getTxProof" => {
+            let [h] = arity(method, params)?;
+            proofs::get_tx_proof(c, string(method, "txHash", h)?)
         }
         _ if ctx.extension.jsonrpc_methods().contains(&method) => {
             match ctx.extension.jsonrpc(ctx, method, params)? {

@@ -32,18 +32,19 @@
 //!
 //! Errors are `{"error":{"code":"snake_case","message":"…"}}` ([`error::ApiError`], built into
 //! responses by [`response`]) with the HTTP status the route documents. [`context::RpcContext`]
-//! is what every handler shares. [`http_client`] is the small client the CLI and the mock
-//! coordinator use to call a node.
+//! is what every handler shares. [`http_client`] (the `aitbc-http-client` crate, re-exported)
+//! is the small client the CLI and the mock coordinator use to call a node.
 
 pub mod config;
 pub mod context;
 pub mod error;
 mod handler;
-pub mod http_client;
+pub use aitbc_http_client as http_client;
 pub mod jsonrpc;
 mod layers;
 pub mod methods;
 pub mod p2p;
+pub mod proofs;
 pub mod response;
 pub mod routes;
 mod server;
@@ -105,7 +106,10 @@ impl<S: aitbc_primitives::StateMachine> Detached<S> {
                 r.method == Verb::Post
                     && matches!(
                         r.handler,
-                        Handler::SendTx | Handler::EstimateFee | Handler::Chain
+                        Handler::SendTx
+                            | Handler::EstimateFee
+                            | Handler::ReadProof
+                            | Handler::Chain
                     )
             })
             .map(|r| {

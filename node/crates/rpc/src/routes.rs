@@ -46,6 +46,9 @@ pub enum Handler {
     JsonRpc,
     SendTx,
     EstimateFee,
+    FinalityProof,
+    ReadProof,
+    TxProof,
     PeersAdd,
     /// Answered by the chain's [`crate::context::RpcExtension`] (a POST route gets its JSON
     /// body).
@@ -106,6 +109,24 @@ pub static ROUTES: &[RouteSpec] = &[
         "/rpc/getBalance/{address}",
         "getBalance",
         Handler::Balance,
+    ),
+    route(
+        Get,
+        "/rpc/getFinalityProof/{fromHeight}",
+        "getFinalityProof",
+        Handler::FinalityProof,
+    ),
+    route(
+        Post,
+        "/rpc/getReadProof",
+        "getReadProof",
+        Handler::ReadProof,
+    ),
+    route(
+        Get,
+        "/rpc/getTxProof/{txHash}",
+        "getTxProof",
+        Handler::TxProof,
     ),
     route(Get, "/health", "health", Handler::Health),
     route(Get, "/metrics", "metrics", Handler::Metrics),

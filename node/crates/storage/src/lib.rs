@@ -5,18 +5,28 @@
 //!   apart) for every block this node accepted, on the best chain or on a fork;
 //! - `headers`: block hash -> SCALE `Header` (ancestry walks without decoding bodies);
 //! - `authors`: block hash -> the authority that sealed it (checked at import);
-//! - `justifications`: block hash -> SCALE `Justification` of a block finalized by votes;
+//! - `justifications`: block hash -> SCALE `Justification` of a block finalized by votes (or
+//!   signed by a single authority with its block);
+//! - `justified`: block number -> hash, the finalized blocks with a justification (the latest is
+//!   the head of finality proofs);
+//! - `set_changes`: block number -> hash, every finalized block that changed the voter set
+//!   (their justifications are kept forever: they are the fragments of finality proofs);
 //! - `unfinalized`: block hash -> number, every stored block above the finalized one (the fork
 //!   tree rebuilt at start);
-//! - `undo`: block hash -> SCALE [`UndoLog`] of an executed block that is not final yet;
+//! - `undo`: block hash -> SCALE [`UndoLog`] of an executed block that is not final yet, or
+//!   final and still in the state-pruning window (the previous values it keeps are how the
+//!   state of a recent block is read: [`ChainDb::state_at`]);
 //! - `canonical`: block number -> block hash, for the best chain;
 //! - `txs`: transaction hash -> SCALE [`TxRecord`] (block, index, outcome), best chain only;
 //! - `state`: the flat key-value state at the best block;
+//! - `preimages`: blake2b-256 of a state key -> the key, for every key ever written (the tree's
+//!   leaves hold only key hashes; serving the state in chunks needs the keys);
 //! - `tree`: state-commitment (Jellyfish Merkle tree) nodes, borsh `NodeKey` -> borsh `Node`;
 //! - `stale`: block number -> SCALE list of the tree keys that best-chain block made unreachable
 //!   and that are not pruned yet;
 //! - `meta`: genesis hash, best and finalized block, schema version, the finality voter set
-//!   (changed in the same write that finalizes the block signalling the change).
+//!   (changed in the same write that finalizes the block signalling the change), the block the
+//!   history is pruned through, and a state restore in progress (`restore.rs`).
 //!
 //! Invariants:
 //! - One durable redb write transaction per executed block ([`ChainDb::commit_block`]) writes the
@@ -30,13 +40,14 @@
 //!   nodes of the same version.
 //! - Tree nodes a block makes unreachable are not deleted by its commit: the commit records their
 //!   keys under the block's number in `stale`, so a revert only deletes the nodes the block added
-//!   (the old ones are still there) and drops the record. Once the block is final its stale nodes
-//!   can never be read again, and [`ChainDb::prune`] deletes them, many blocks' worth in one
-//!   write, in key order, off the import path. Deleting them in each block's commit was a fifth of
+//!   (the old ones are still there) and drops the record. The stale nodes and the undo logs of a
+//!   final block are what the states before it are read from; once the block is older than the
+//!   state-pruning window ([`Pruning`]), [`ChainDb::prune`] deletes them, many blocks' worth in
+//!   one write, in key order, off the import path. Deleting them in each block's commit was a fifth of
 //!   a full block's import time (14,600 random deletes for 2,000 transfers), and the undo log had
 //!   to keep a copy of every deleted node.
-//! - Finalization ([`ChainDb::finalize`]) drops the undo logs up to the finalized block and every
-//!   stored block that does not descend from it; a finalized block is never reverted.
+//! - Finalization ([`ChainDb::finalize`]) drops every stored block that does not descend from
+//!   the finalized block; a finalized block is never reverted.
 //! - The database records the genesis hash on creation and refuses to open for another chain.
 //!
 //! Crash safety:
@@ -60,13 +71,17 @@
 //!   has space again opens at the last complete commit and goes on (the node's `crash_tests`).
 //! - `aitbc-node check-db` checks a stopped node's database offline (the node's `cli::check_db`).
 
+mod history;
+mod restore;
 mod state_view;
 #[cfg(any(test, feature = "testing"))]
 pub mod test_disk;
 
+pub use history::{Finalization, Pruning};
+pub use restore::{ProvenBlock, RestoreError, RestoreProgress, StateRestore};
 pub use state_view::DbStateView;
 
-use aitbc_primitives::commitment::MemoryState;
+use aitbc_primitives::commitment::{self, MemoryState};
 use aitbc_primitives::{
     AccountId, AuthorSchedule, BlockNumber, CommitmentUpdate, Hash, Header, StateChanges,
 };
@@ -77,6 +92,9 @@ use std::path::Path;
 pub(crate) const BLOCKS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("blocks");
 const HEADERS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("headers");
 const JUSTIFICATIONS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("justifications");
+const JUSTIFIED: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("justified");
+const SET_CHANGES: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("set_changes");
+pub(crate) const PREIMAGES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("preimages");
 const UNFINALIZED: TableDefinition<&[u8; 32], u64> = TableDefinition::new("unfinalized");
 const UNDO: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undo");
 pub(crate) const AUTHORS: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("authors");
@@ -87,12 +105,13 @@ pub(crate) const TREE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tre
 const STALE: TableDefinition<u64, &[u8]> = TableDefinition::new("stale");
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
-const SCHEMA_VERSION: u32 = 4;
+const SCHEMA_VERSION: u32 = 5;
 const META_SCHEMA: &str = "schema_version";
 const META_GENESIS: &str = "genesis_hash";
 const META_BEST: &str = "best";
 const META_FINALIZED: &str = "finalized";
 const META_VOTER_SET: &str = "voter_set";
+const META_PRUNED: &str = "pruned";
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +133,12 @@ pub enum StorageError {
     WriteFailed(String),
     #[error("no chain database at {0}")]
     Missing(String),
+    #[error("the state of block #{number} is not kept (pruned through #{pruned}, best #{best})")]
+    StateUnavailable {
+        number: BlockNumber,
+        pruned: BlockNumber,
+        best: BlockNumber,
+    },
 }
 
 macro_rules! from_redb {
@@ -219,10 +244,12 @@ pub struct BlockWrite<'a> {
     pub txs: Vec<(Hash, TxRecord)>,
     pub changes: &'a StateChanges,
     pub commitment: &'a CommitmentUpdate,
-    /// Final at once (a single-voter chain): no undo log is kept.
+    /// Final at once (a single-voter chain).
     pub finalized: bool,
     /// With `finalized`: the voter set the block enacts (it signals a set change).
     pub voter_set: Option<&'a VoterSet>,
+    /// With `finalized`: the block's SCALE `Justification` (its single authority's precommit).
+    pub justification: Option<&'a [u8]>,
 }
 
 /// What undoes one executed block: the previous value of every key it changed, the tree nodes
@@ -242,7 +269,7 @@ const CACHE_BYTES: usize = 96 * 1024 * 1024;
 
 /// The chain database.
 pub struct ChainDb {
-    db: Database,
+    db: std::sync::Arc<Database>,
     /// The first failed durable write (see the module docs): once set, every write is refused.
     failed: tokio::sync::watch::Sender<Option<String>>,
 }
@@ -303,7 +330,7 @@ impl ChainDb {
 
     fn from_db(db: Database) -> ChainDb {
         ChainDb {
-            db,
+            db: std::sync::Arc::new(db),
             failed: tokio::sync::watch::channel(None).0,
         }
     }
@@ -394,6 +421,8 @@ impl ChainDb {
         self.durable_write("genesis", |txn| {
             // Every table exists from the start, so readers never meet a missing one.
             txn.open_table(JUSTIFICATIONS)?;
+            txn.open_table(JUSTIFIED)?;
+            txn.open_table(SET_CHANGES)?;
             txn.open_table(UNDO)?;
             txn.open_table(UNFINALIZED)?;
             txn.open_table(AUTHORS)?;
@@ -419,8 +448,10 @@ impl ChainDb {
             txn.open_table(CANONICAL)?.insert(0, &g.hash.0)?;
             {
                 let mut state = txn.open_table(STATE)?;
+                let mut preimages = txn.open_table(PREIMAGES)?;
                 for (k, v) in g.state.values() {
                     state.insert(k.as_slice(), v.as_slice())?;
+                    preimages.insert(&commitment::key_hash(k), k.as_slice())?;
                 }
             }
             {
@@ -434,6 +465,7 @@ impl ChainDb {
             let mut meta = txn.open_table(META)?;
             meta.insert(META_BEST, at.encode().as_slice())?;
             meta.insert(META_FINALIZED, at.encode().as_slice())?;
+            meta.insert(META_PRUNED, 0u64.encode().as_slice())?;
             Ok(())
         })
     }
@@ -448,28 +480,27 @@ impl ChainDb {
         let at = w.block.at;
         Self::store_block(txn, &w.block, !w.finalized)?;
         let mut undo = UndoLog::default();
-        let keep_undo = !w.finalized;
         txn.open_table(CANONICAL)?.insert(at.number, &at.hash.0)?;
         {
             let mut txs = txn.open_table(TXS)?;
             for (hash, record) in &w.txs {
                 txs.insert(&hash.0, record.encode().as_slice())?;
             }
-            if keep_undo {
-                undo.txs = w.txs.iter().map(|(h, _)| *h).collect();
-            }
+            undo.txs = w.txs.iter().map(|(h, _)| *h).collect();
         }
         {
             let mut state = txn.open_table(STATE)?;
+            let mut preimages = txn.open_table(PREIMAGES)?;
             for (k, v) in w.changes {
                 let old = match v {
                     Some(v) => state.insert(k.as_slice(), v.as_slice())?,
                     None => state.remove(k.as_slice())?,
                 };
-                if keep_undo {
-                    undo.state
-                        .push((k.clone(), old.map(|o| o.value().to_vec())));
+                let old = old.map(|o| o.value().to_vec());
+                if old.is_none() && v.is_some() {
+                    preimages.insert(&commitment::key_hash(k), k.as_slice())?;
                 }
+                undo.state.push((k.clone(), old));
             }
         }
         {
@@ -485,9 +516,7 @@ impl ChainDb {
                         at.number
                     )));
                 }
-                if keep_undo {
-                    undo.tree_added.push(key);
-                }
+                undo.tree_added.push(key);
             }
         }
         if !w.commitment.stale.is_empty() {
@@ -500,17 +529,22 @@ impl ChainDb {
             txn.open_table(STALE)?
                 .insert(at.number, stale.encode().as_slice())?;
         }
-        if keep_undo {
-            txn.open_table(UNDO)?
-                .insert(&at.hash.0, undo.encode().as_slice())?;
-        }
-        let mut meta = txn.open_table(META)?;
-        meta.insert(META_BEST, at.encode().as_slice())?;
+        txn.open_table(UNDO)?
+            .insert(&at.hash.0, undo.encode().as_slice())?;
+        txn.open_table(META)?
+            .insert(META_BEST, at.encode().as_slice())?;
         if w.finalized {
-            meta.insert(META_FINALIZED, at.encode().as_slice())?;
-            if let Some(set) = w.voter_set {
-                meta.insert(META_VOTER_SET, set.encode().as_slice())?;
-            }
+            Self::write_finality(
+                txn,
+                &Finalization {
+                    to: at,
+                    justification: w.justification,
+                    newly_final: &[],
+                    discarded: &[],
+                    voter_set: w.voter_set,
+                    set_changes: &w.voter_set.map(|_| at).into_iter().collect::<Vec<_>>(),
+                },
+            )?;
         }
         Ok(())
     }
@@ -581,84 +615,49 @@ impl ChainDb {
         })
     }
 
-    /// Makes `to` the finalized block, with its justification if it was finalized by votes:
-    /// drops the undo logs of `newly_final` (the best-chain blocks up to `to`) and deletes the
-    /// `discarded` blocks (forks that do not descend from `to`). One durable write.
-    pub fn finalize(
-        &self,
-        to: BlockRef,
-        justification: Option<&[u8]>,
-        newly_final: &[Hash],
-        discarded: &[Hash],
-        voter_set: Option<&VoterSet>,
-    ) -> Result<(), StorageError> {
-        self.durable_write("finalization", |txn| {
-            {
-                let mut undo = txn.open_table(UNDO)?;
-                let mut unfinalized = txn.open_table(UNFINALIZED)?;
-                for h in newly_final {
-                    undo.remove(&h.0)?;
-                    unfinalized.remove(&h.0)?;
-                }
-                let mut blocks = txn.open_table(BLOCKS)?;
-                let mut headers = txn.open_table(HEADERS)?;
-                let mut authors = txn.open_table(AUTHORS)?;
-                for h in discarded {
-                    undo.remove(&h.0)?;
-                    unfinalized.remove(&h.0)?;
-                    blocks.remove(&h.0)?;
-                    headers.remove(&h.0)?;
-                    authors.remove(&h.0)?;
-                }
-            }
-            if let Some(j) = justification {
-                txn.open_table(JUSTIFICATIONS)?.insert(&to.hash.0, j)?;
-            }
-            let mut meta = txn.open_table(META)?;
-            meta.insert(META_FINALIZED, to.encode().as_slice())?;
-            if let Some(set) = voter_set {
-                meta.insert(META_VOTER_SET, set.encode().as_slice())?;
-            }
-            drop(meta);
-            Ok(())
-        })
+    /// Makes `f.to` the finalized block (see [`Finalization`]), in one durable write.
+    pub fn finalize(&self, f: &Finalization<'_>) -> Result<(), StorageError> {
+        self.durable_write("finalization", |txn| Self::write_finality(txn, f))
     }
 
-    /// Deletes the tree nodes made stale by finalized blocks (see the module docs), oldest block
-    /// first, in one durable write, and returns how many it deleted. Does nothing (returns 0)
-    /// while fewer than `min_keys` are waiting, so that each write deletes many; stops after the
-    /// block that reaches `max_keys`, so that one write stays short.
-    pub fn prune(&self, min_keys: usize, max_keys: usize) -> Result<usize, StorageError> {
-        let finalized = self.finalized()?.number;
-        let (mut numbers, mut keys) = (Vec::new(), Vec::new());
+    fn write_finality(
+        txn: &redb::WriteTransaction,
+        f: &Finalization<'_>,
+    ) -> Result<(), StorageError> {
         {
-            let txn = self.db.begin_read()?;
-            for entry in txn.open_table(STALE)?.range(..=finalized)? {
-                let (number, list) = entry?;
-                keys.extend(decode_stale(number.value(), list.value())?);
-                numbers.push(number.value());
-                if keys.len() >= max_keys {
-                    break;
-                }
+            let mut undo = txn.open_table(UNDO)?;
+            let mut unfinalized = txn.open_table(UNFINALIZED)?;
+            for h in f.newly_final {
+                unfinalized.remove(&h.0)?;
+            }
+            let mut blocks = txn.open_table(BLOCKS)?;
+            let mut headers = txn.open_table(HEADERS)?;
+            let mut authors = txn.open_table(AUTHORS)?;
+            for h in f.discarded {
+                undo.remove(&h.0)?;
+                unfinalized.remove(&h.0)?;
+                blocks.remove(&h.0)?;
+                headers.remove(&h.0)?;
+                authors.remove(&h.0)?;
             }
         }
-        if keys.is_empty() || keys.len() < min_keys {
-            return Ok(0);
+        if let Some(j) = f.justification {
+            txn.open_table(JUSTIFICATIONS)?.insert(&f.to.hash.0, j)?;
+            txn.open_table(JUSTIFIED)?
+                .insert(f.to.number, &f.to.hash.0)?;
         }
-        // In key order: neighbours share pages, so each page is rewritten once.
-        keys.sort_unstable();
-        self.durable_write("prune", |txn| {
-            let mut tree = txn.open_table(TREE)?;
-            for key in &keys {
-                tree.remove(key.as_slice())?;
+        {
+            let mut changes = txn.open_table(SET_CHANGES)?;
+            for at in f.set_changes {
+                changes.insert(at.number, &at.hash.0)?;
             }
-            let mut stale = txn.open_table(STALE)?;
-            for number in &numbers {
-                stale.remove(*number)?;
-            }
-            Ok(())
-        })?;
-        Ok(keys.len())
+        }
+        let mut meta = txn.open_table(META)?;
+        meta.insert(META_FINALIZED, f.to.encode().as_slice())?;
+        if let Some(set) = f.voter_set {
+            meta.insert(META_VOTER_SET, set.encode().as_slice())?;
+        }
+        Ok(())
     }
 
     /// Every stored block above the finalized one (the fork tree), as (hash, number).
@@ -822,7 +821,7 @@ impl ChainDb {
             BlockRef::decode(&mut bytes.value())
                 .map_err(|_| StorageError::Corrupt("best".into()))?
         };
-        DbStateView::new(txn, best)
+        DbStateView::new(txn, best, None)
     }
 }
 

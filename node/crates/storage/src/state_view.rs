@@ -1,16 +1,17 @@
-//! A snapshot of the best state, read from redb, for block execution, pool validation and queries.
+//! A snapshot of a state read from redb: the best block's for block execution, pool validation
+//! and queries; a recent block's ([`ChainDb::state_at`](super::ChainDb::state_at)) for proofs
+//! and state sync.
 
-use super::{encode_node_key, BlockRef, StorageError, STATE, TREE};
+use super::{encode_node_key, BlockRef, StorageError, PREIMAGES, STATE, TREE};
 use aitbc_primitives::commitment::{
-    compute_update, CommitmentError, CommitmentUpdate, NodeSource, StateChanges, TreeNode,
-    TreeNodeKey,
+    compute_update, CommitmentError, CommitmentUpdate, NodeSource, StateChanges, StateProof,
+    TreeNode, TreeNodeKey,
 };
+use aitbc_primitives::snapshot::{ChunkSource, Entry, StateChunk};
 use aitbc_primitives::StateView;
 use redb::{ReadOnlyTable, ReadTransaction};
 use std::cell::RefCell;
-
-/// A key being proved and its value.
-type Proving = (Vec<u8>, Option<Vec<u8>>);
+use std::collections::BTreeMap;
 
 /// The state at block `at`, as of one redb read transaction.
 ///
@@ -20,19 +21,25 @@ pub struct DbStateView {
     at: BlockRef,
     state: ReadOnlyTable<&'static [u8], &'static [u8]>,
     tree: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    preimages: ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
+    /// For a block below the best: the values of the keys changed since (`None`: absent then).
+    overrides: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
     error: RefCell<Option<String>>,
-    /// The key whose value a proof is being made for (jmt asks for it by key hash).
-    proving: RefCell<Option<Proving>>,
 }
 
 impl DbStateView {
-    pub(super) fn new(txn: ReadTransaction, at: BlockRef) -> Result<Self, StorageError> {
+    pub(super) fn new(
+        txn: ReadTransaction,
+        at: BlockRef,
+        overrides: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    ) -> Result<Self, StorageError> {
         Ok(DbStateView {
             at,
             state: txn.open_table(STATE)?,
             tree: txn.open_table(TREE)?,
+            preimages: txn.open_table(PREIMAGES)?,
+            overrides,
             error: RefCell::new(None),
-            proving: RefCell::new(None),
         })
     }
 
@@ -55,19 +62,29 @@ impl DbStateView {
     }
 
     /// Proves the value or absence of `key` against this state's root.
-    pub fn prove(
-        &self,
-        key: &[u8],
-    ) -> Result<(Option<Vec<u8>>, aitbc_primitives::commitment::StateProof), CommitmentError> {
-        *self.proving.borrow_mut() = Some((key.to_vec(), self.get(key)));
-        let result = aitbc_primitives::commitment::prove(self, key, self.at.number);
-        *self.proving.borrow_mut() = None;
-        result
+    pub fn prove(&self, key: &[u8]) -> Result<(Option<Vec<u8>>, StateProof), CommitmentError> {
+        aitbc_primitives::commitment::prove(self, key, self.at.number)
+    }
+
+    /// The entries from key hash `start` on, as many as fit in `max_bytes`, with their proof.
+    pub fn chunk(&self, start: [u8; 32], max_bytes: usize) -> Result<StateChunk, CommitmentError> {
+        aitbc_primitives::snapshot::read_chunk(self, self.at.number, start, max_bytes)
+    }
+
+    fn key_of(&self, key_hash: &[u8; 32]) -> Result<Option<Vec<u8>>, CommitmentError> {
+        Ok(self
+            .preimages
+            .get(key_hash)
+            .map_err(|e| CommitmentError(e.to_string()))?
+            .map(|k| k.value().to_vec()))
     }
 }
 
 impl StateView for DbStateView {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        if let Some(value) = self.overrides.as_ref().and_then(|o| o.get(key)) {
+            return value.clone();
+        }
         self.record(self.state.get(key))
             .flatten()
             .map(|v| v.value().to_vec())
@@ -94,13 +111,17 @@ impl NodeSource for DbStateView {
     }
 
     fn value_by_key_hash(&self, key_hash: &[u8; 32]) -> Result<Option<Vec<u8>>, CommitmentError> {
-        match self.proving.borrow().as_ref() {
-            Some((key, value)) if aitbc_primitives::commitment::key_hash(key) == *key_hash => {
-                Ok(value.clone())
-            }
-            _ => Err(CommitmentError(
-                "value lookup by key hash outside a proof".into(),
-            )),
-        }
+        Ok(self.entry(key_hash)?.map(|(_, v)| v))
+    }
+}
+
+impl ChunkSource for DbStateView {
+    fn entry(&self, key_hash: &[u8; 32]) -> Result<Option<Entry>, CommitmentError> {
+        let Some(key) = self.key_of(key_hash)? else {
+            return Ok(None);
+        };
+        let value = self.get(&key);
+        self.check().map_err(|e| CommitmentError(e.to_string()))?;
+        Ok(value.map(|v| (key, v)))
     }
 }

@@ -86,6 +86,7 @@ fn block_commit_updates_state_root_and_proofs() {
         commitment: &update,
         finalized: true,
         voter_set: None,
+        justification: None,
     })
     .unwrap();
     assert_eq!(update.root, mirror.apply(&block1).unwrap());
@@ -176,6 +177,7 @@ fn stale_nodes_stay_until_final_then_prune_leaves_exactly_the_live_tree() {
             commitment: &update,
             finalized: false,
             voter_set: None,
+            justification: None,
         })
         .unwrap();
         assert_eq!(update.root, mirror.apply(&changes).unwrap());
@@ -183,7 +185,7 @@ fn stale_nodes_stay_until_final_then_prune_leaves_exactly_the_live_tree() {
         refs.push(at);
     }
     // Nothing is final: nothing may be pruned, and every replaced node is still stored.
-    assert_eq!(db.prune(0, usize::MAX).unwrap(), 0);
+    assert_eq!(db.prune(Pruning::Keep(0), 0, usize::MAX).unwrap(), 0);
     assert!(tree_len(&db) > mirror.node_count() as u64);
 
     // Reverting block 3 needs the nodes it made stale: the state proves block 2's root again.
@@ -214,14 +216,24 @@ fn stale_nodes_stay_until_final_then_prune_leaves_exactly_the_live_tree() {
 
     // Blocks 1 and 2 become final. The floor holds a small backlog back; the cap stops after
     // the first block's list; then the rest goes and exactly the live tree is left.
-    db.finalize(refs[1], None, &[refs[0].hash, refs[1].hash], &[], None)
-        .unwrap();
-    assert_eq!(db.prune(1_000_000, usize::MAX).unwrap(), 0);
-    let first = db.prune(0, 1).unwrap();
+    db.finalize(&Finalization {
+        to: refs[1],
+        justification: None,
+        newly_final: &[refs[0].hash, refs[1].hash],
+        discarded: &[],
+        voter_set: None,
+        set_changes: &[],
+    })
+    .unwrap();
+    assert_eq!(
+        db.prune(Pruning::Keep(0), 1_000_000, usize::MAX).unwrap(),
+        0
+    );
+    let first = db.prune(Pruning::Keep(0), 0, 1).unwrap();
     assert!(first > 0);
-    let second = db.prune(0, usize::MAX).unwrap();
+    let second = db.prune(Pruning::Keep(0), 0, usize::MAX).unwrap();
     assert!(second > 0);
-    assert_eq!(db.prune(0, usize::MAX).unwrap(), 0);
+    assert_eq!(db.prune(Pruning::Keep(0), 0, usize::MAX).unwrap(), 0);
     assert_eq!(tree_len(&db), mirror.node_count() as u64);
     let view = db.state_view().unwrap();
     for i in 0..300 {
@@ -233,4 +245,218 @@ fn stale_nodes_stay_until_final_then_prune_leaves_exactly_the_live_tree() {
             &proof
         ));
     }
+}
+
+/// A database with 300 keys at genesis and `blocks` final blocks, each rewriting 60 keys and
+/// adding one; returns it with every block's ref, root and state in memory.
+fn chain_of(
+    dir: &std::path::Path,
+    blocks: u64,
+) -> (ChainDb, Vec<BlockRef>, Vec<Hash>, Vec<MemoryState>) {
+    let genesis_changes: StateChanges = (0..300).map(|i| (key(i), Some(vec![0u8; 8]))).collect();
+    let mut mirror = MemoryState::new();
+    mirror.apply(&genesis_changes).unwrap();
+    let g = Hash::of(b"g");
+    let db = ChainDb::open(
+        &dir.join("c.redb"),
+        &GenesisWrite {
+            hash: g,
+            encoded_header: b"gh",
+            encoded_block: b"g",
+            state: &mirror,
+        },
+    )
+    .unwrap();
+    let (mut refs, mut roots, mut states) = (
+        vec![BlockRef { number: 0, hash: g }],
+        vec![mirror.root()],
+        vec![mirror.clone()],
+    );
+    for n in 1..=blocks {
+        let mut changes: StateChanges = (0..60)
+            .map(|i| (key(i * 5 + n as u32 % 5), Some(vec![n as u8; 8])))
+            .collect();
+        changes.insert(key(1000 + n as u32), Some(vec![1; 4]));
+        let update = db.state_view().unwrap().commit(&changes).unwrap();
+        let at = BlockRef {
+            number: n,
+            hash: Hash::of(&n.to_le_bytes()),
+        };
+        db.commit_block(&BlockWrite {
+            block: StoredBlock {
+                at,
+                encoded_header: b"h",
+                encoded_block: b"b",
+                author: None,
+            },
+            txs: Vec::new(),
+            changes: &changes,
+            commitment: &update,
+            finalized: true,
+            voter_set: None,
+            justification: None,
+        })
+        .unwrap();
+        assert_eq!(update.root, mirror.apply(&changes).unwrap());
+        refs.push(at);
+        roots.push(update.root);
+        states.push(mirror.clone());
+    }
+    (db, refs, roots, states)
+}
+
+#[test]
+fn recent_states_are_readable_and_provable_until_pruned_out_of_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, refs, roots, states) = chain_of(dir.path(), 12);
+    for n in [0u64, 3, 11, 12] {
+        let view = db.state_at(n).unwrap();
+        assert_eq!(view.at(), refs[n as usize]);
+        for i in [0, 5, 7, 299, 1003, 1012] {
+            let (value, proof) = view.prove(&key(i)).unwrap();
+            assert_eq!(
+                value.as_ref(),
+                states[n as usize].values().get(&key(i)),
+                "#{n} key {i}"
+            );
+            assert!(
+                aitbc_primitives::commitment::verify_proof(
+                    &roots[n as usize],
+                    &key(i),
+                    value.as_deref(),
+                    &proof
+                ),
+                "#{n} key {i}"
+            );
+        }
+    }
+    assert!(matches!(
+        db.state_at(13),
+        Err(StorageError::StateUnavailable { .. })
+    ));
+    // Keep 4: states from #8 on stay; the live tree is untouched.
+    assert!(db.prune(Pruning::Keep(4), 0, usize::MAX).unwrap() > 0);
+    assert_eq!(db.pruned_through().unwrap(), 8);
+    assert!(matches!(
+        db.state_at(7),
+        Err(StorageError::StateUnavailable {
+            number: 7,
+            pruned: 8,
+            best: 12
+        })
+    ));
+    let view = db.state_at(8).unwrap();
+    let (value, proof) = view.prove(&key(5)).unwrap();
+    assert!(aitbc_primitives::commitment::verify_proof(
+        &roots[8],
+        &key(5),
+        value.as_deref(),
+        &proof
+    ));
+    // Archive prunes nothing.
+    assert_eq!(db.prune(Pruning::Archive, 0, usize::MAX).unwrap(), 0);
+    assert_eq!(db.pruned_through().unwrap(), 8);
+}
+
+#[test]
+fn a_state_restored_in_chunks_with_restarts_equals_the_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, refs, roots, states) = chain_of(dir.path(), 6);
+    let target = refs[4];
+    let into_dir = tempfile::tempdir().unwrap();
+    let (fresh, _, _, _) = chain_of(into_dir.path(), 0);
+    let mut restore = fresh.begin_restore(target, roots[4]).unwrap();
+    let (mut chunks, mut done) = (0, false);
+    while !done {
+        let chunk = source
+            .state_at(4)
+            .unwrap()
+            .chunk(restore.next_start(), 600)
+            .unwrap();
+        if !chunk.entries.is_empty() {
+            // A forged copy first: refused, and the restore goes on from where it was.
+            let mut forged = chunk.clone();
+            forged.entries[0].1.push(9);
+            assert!(matches!(
+                restore.add_chunk(&fresh, &forged),
+                Err(RestoreError::Chunk(_))
+            ));
+            // The refusal dropped what was not persisted: ask again from where it stands.
+            let chunk = source
+                .state_at(4)
+                .unwrap()
+                .chunk(restore.next_start(), 600)
+                .unwrap();
+            restore.add_chunk(&fresh, &chunk).unwrap();
+        }
+        done = !chunk.more;
+        chunks += 1;
+        if chunks % 3 == 0 && !done {
+            // A restart: the restore resumes from the database.
+            drop(restore);
+            assert_eq!(
+                fresh.restore_progress().unwrap().map(|p| p.target),
+                Some(target)
+            );
+            restore = fresh.begin_restore(target, roots[4]).unwrap();
+        }
+    }
+    assert!(chunks > 5, "{chunks} chunks");
+    let set = VoterSet {
+        id: 3,
+        authorities: vec![],
+        weights: vec![],
+    };
+    restore
+        .finish(
+            &fresh,
+            &StoredBlock {
+                at: target,
+                encoded_header: b"h4",
+                encoded_block: b"b4",
+                author: None,
+            },
+            &[ProvenBlock {
+                at: target,
+                encoded_header: b"h4",
+                justification: Some(b"j4"),
+                set_change: false,
+            }],
+            &set,
+        )
+        .unwrap();
+    assert_eq!(fresh.restore_progress().unwrap(), None);
+    assert_eq!(
+        (fresh.best().unwrap(), fresh.finalized().unwrap()),
+        (target, target)
+    );
+    assert_eq!(fresh.voter_set().unwrap(), Some(set));
+    assert_eq!(fresh.latest_justified().unwrap(), Some(target));
+    let restored: std::collections::BTreeMap<_, _> =
+        fresh.state_entries().unwrap().into_iter().collect();
+    assert_eq!(&restored, states[4].values());
+    // The restored tree proves every key, and the next block commits on it like on the source.
+    let view = fresh.state_view().unwrap();
+    for i in [0, 1, 299, 1004, 1005] {
+        let (value, proof) = view.prove(&key(i)).unwrap();
+        assert!(aitbc_primitives::commitment::verify_proof(
+            &roots[4],
+            &key(i),
+            value.as_deref(),
+            &proof
+        ));
+    }
+    let next: StateChanges = [
+        (key(7), Some(b"x".to_vec())),
+        (key(2000), Some(b"y".to_vec())),
+    ]
+    .into_iter()
+    .collect();
+    let mut mirror = states[4].clone();
+    assert_eq!(
+        view.commit(&next).unwrap().root,
+        mirror.apply(&next).unwrap()
+    );
+    // A restore is refused once the database is past its genesis.
+    assert!(source.begin_restore(target, roots[4]).is_err());
 }

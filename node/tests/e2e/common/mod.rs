@@ -49,6 +49,7 @@ pub fn config(spec: ChainSpec, base: &Path, authority: bool) -> NodeConfig {
         name: "test".into(),
         network: Networking::Off,
         clock: SystemClock::shared(),
+        pruning: aitbc_storage::Pruning::DEFAULT,
     }
 }
 

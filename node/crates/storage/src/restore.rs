@@ -1,0 +1,264 @@
+//! Restoring the state of a finalized block from proof-checked chunks (warp sync,
+//! `import-state`), straight into the database.
+//!
+//! - [`ChainDb::begin_restore`] empties the state of a database that holds only its genesis and
+//!   records the target (block and state root) in `meta`; the same call after a restart resumes
+//!   the restore of that target.
+//! - [`StateRestore::add_chunk`] checks a chunk against the root (`primitives::snapshot`) and,
+//!   only if it passes, writes its entries, their key preimages, the tree nodes it completed and
+//!   the rightmost stored leaf in one durable write. A crash at any point loses at most the chunk
+//!   being written; memory holds one chunk and one path of the tree whatever the state's size.
+//! - [`StateRestore::finish`] writes the last nodes (the root, checked) together with the target
+//!   block, the finality proof's headers and justifications and the voter set, and makes the
+//!   target the best and finalized block, in one durable write. History below it is absent: the
+//!   database is pruned through the target.
+
+use super::*;
+use aitbc_primitives::commitment::{CommitmentError, TreeNode, TreeNodeKey};
+use aitbc_primitives::snapshot::{ChunkError, ChunkRestore, ChunkWrite, RestoreSource, StateChunk};
+use std::sync::Arc;
+
+const META_RESTORE: &str = "restore";
+const META_RESTORE_LEAF: &str = "restore_leaf";
+
+/// The restore a database is in the middle of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct RestoreProgress {
+    pub target: BlockRef,
+    pub root: Hash,
+}
+
+/// Why a restore step failed: the chunk (the sender's fault) or this node's storage.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error(transparent)]
+    Chunk(#[from] ChunkError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// A finalized block a restore records with the state: its header and, for the blocks of a
+/// finality proof, its justification.
+#[derive(Debug, Clone, Copy)]
+pub struct ProvenBlock<'a> {
+    pub at: BlockRef,
+    pub encoded_header: &'a [u8],
+    pub justification: Option<&'a [u8]>,
+    /// Whether it changed the voter set.
+    pub set_change: bool,
+}
+
+/// What the restore reads back from the database to resume.
+struct Persisted(Arc<Database>);
+
+impl RestoreSource for Persisted {
+    fn node(&self, key: &TreeNodeKey) -> Result<Option<TreeNode>, CommitmentError> {
+        let e = |e: redb::Error| CommitmentError(e.to_string());
+        let txn = self.0.begin_read().map_err(|x| e(x.into()))?;
+        let tree = txn.open_table(TREE).map_err(|x| e(x.into()))?;
+        let k = encode_node_key(key).map_err(|x| CommitmentError(x.to_string()))?;
+        let Some(bytes) = tree.get(k.as_slice()).map_err(|x| e(x.into()))? else {
+            return Ok(None);
+        };
+        borsh::from_slice(bytes.value())
+            .map(Some)
+            .map_err(|x| CommitmentError(x.to_string()))
+    }
+
+    fn rightmost_leaf(
+        &self,
+    ) -> Result<Option<(TreeNodeKey, aitbc_primitives::snapshot::Leaf)>, CommitmentError> {
+        let e = |e: redb::Error| CommitmentError(e.to_string());
+        let txn = self.0.begin_read().map_err(|x| e(x.into()))?;
+        let meta = txn.open_table(META).map_err(|x| e(x.into()))?;
+        let Some(bytes) = meta.get(META_RESTORE_LEAF).map_err(|x| e(x.into()))? else {
+            return Ok(None);
+        };
+        borsh::from_slice(bytes.value())
+            .map(Some)
+            .map_err(|x| CommitmentError(x.to_string()))
+    }
+}
+
+/// A restore in progress (see the module docs).
+pub struct StateRestore {
+    progress: RestoreProgress,
+    inner: ChunkRestore,
+    source: Arc<Persisted>,
+    /// Entries written so far by this process.
+    pub entries: u64,
+}
+
+impl ChainDb {
+    /// The restore this database is in the middle of, if any.
+    pub fn restore_progress(&self) -> Result<Option<RestoreProgress>, StorageError> {
+        self.meta(META_RESTORE)?
+            .map(|b| {
+                RestoreProgress::decode(&mut &b[..])
+                    .map_err(|_| StorageError::Corrupt("restore progress".into()))
+            })
+            .transpose()
+    }
+
+    /// Starts restoring the state of `target` (root `root`), or resumes it after a restart. A
+    /// restore of another target is dropped. Refused for a database past its genesis.
+    pub fn begin_restore(
+        &self,
+        target: BlockRef,
+        root: Hash,
+    ) -> Result<StateRestore, StorageError> {
+        let progress = RestoreProgress { target, root };
+        if self.restore_progress()? != Some(progress) {
+            if self.best()?.number != 0 && self.restore_progress()?.is_none() {
+                return Err(StorageError::Corrupt(
+                    "a state can only be restored into a database that holds just its genesis \
+                     (run purge-chain first)"
+                        .into(),
+                ));
+            }
+            self.durable_write("restore start", |txn| {
+                for table in [STATE, TREE] {
+                    txn.delete_table(table)?;
+                    txn.open_table(table)?;
+                }
+                txn.delete_table(PREIMAGES)?;
+                txn.open_table(PREIMAGES)?;
+                txn.delete_table(STALE)?;
+                txn.open_table(STALE)?;
+                let mut meta = txn.open_table(META)?;
+                meta.remove(META_RESTORE_LEAF)?;
+                meta.insert(META_RESTORE, progress.encode().as_slice())?;
+                Ok(())
+            })?;
+        }
+        let source = Arc::new(Persisted(self.db.clone()));
+        let inner = ChunkRestore::new(source.clone(), target.number, root)
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        Ok(StateRestore {
+            progress,
+            inner,
+            source,
+            entries: 0,
+        })
+    }
+
+    fn write_restored(
+        txn: &redb::WriteTransaction,
+        write: &ChunkWrite,
+        entries: &[aitbc_primitives::snapshot::Entry],
+    ) -> Result<(), StorageError> {
+        {
+            let mut state = txn.open_table(STATE)?;
+            let mut preimages = txn.open_table(PREIMAGES)?;
+            for (k, v) in entries {
+                state.insert(k.as_slice(), v.as_slice())?;
+                preimages.insert(&commitment::key_hash(k), k.as_slice())?;
+            }
+        }
+        {
+            let mut tree = txn.open_table(TREE)?;
+            for (key, node) in &write.nodes {
+                let node = borsh::to_vec(node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                tree.insert(encode_node_key(key)?.as_slice(), node.as_slice())?;
+            }
+        }
+        if let Some(leaf) = &write.rightmost_leaf {
+            let leaf = borsh::to_vec(leaf).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            txn.open_table(META)?
+                .insert(META_RESTORE_LEAF, leaf.as_slice())?;
+        }
+        Ok(())
+    }
+}
+
+impl StateRestore {
+    pub fn progress(&self) -> RestoreProgress {
+        self.progress
+    }
+
+    /// The key hash the next chunk must start at.
+    pub fn next_start(&self) -> [u8; 32] {
+        self.inner.next_start()
+    }
+
+    /// Checks `chunk` and persists it (see the module docs). A refused chunk leaves the restore
+    /// at the last persisted one, ready for a chunk from someone else.
+    pub fn add_chunk(&mut self, db: &ChainDb, chunk: &StateChunk) -> Result<(), RestoreError> {
+        let write = match self.inner.add_chunk(chunk) {
+            Ok(write) => write,
+            Err(e) => {
+                self.reset()?;
+                return Err(e.into());
+            }
+        };
+        if let Err(e) = db.durable_write("restore chunk", |txn| {
+            ChainDb::write_restored(txn, &write, &chunk.entries)
+        }) {
+            self.reset()?;
+            return Err(e.into());
+        }
+        self.entries += chunk.entries.len() as u64;
+        Ok(())
+    }
+
+    /// Starts again from what is persisted (after a refused chunk or a failed write).
+    fn reset(&mut self) -> Result<(), StorageError> {
+        self.inner = ChunkRestore::new(
+            self.source.clone(),
+            self.progress.target.number,
+            self.progress.root,
+        )
+        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Completes the restore (see the module docs): `target` is the target block (header and
+    /// body as `StoredBlock`), `proven` the finality proof's blocks (the target among them, with
+    /// its justification), `voter_set` the set after the target.
+    pub fn finish(
+        self,
+        db: &ChainDb,
+        target: &StoredBlock<'_>,
+        proven: &[ProvenBlock<'_>],
+        voter_set: &VoterSet,
+    ) -> Result<(), RestoreError> {
+        let StateRestore {
+            progress, inner, ..
+        } = self;
+        if target.at != progress.target {
+            return Err(StorageError::Corrupt("finishing another block's restore".into()).into());
+        }
+        let write = inner.finish()?;
+        db.durable_write("restore finish", |txn| {
+            ChainDb::write_restored(txn, &write, &[])?;
+            ChainDb::store_block(txn, target, false)?;
+            {
+                let mut headers = txn.open_table(HEADERS)?;
+                let mut justifications = txn.open_table(JUSTIFICATIONS)?;
+                let mut justified = txn.open_table(JUSTIFIED)?;
+                let mut changes = txn.open_table(SET_CHANGES)?;
+                for b in proven {
+                    headers.insert(&b.at.hash.0, b.encoded_header)?;
+                    if let Some(j) = b.justification {
+                        justifications.insert(&b.at.hash.0, j)?;
+                        justified.insert(b.at.number, &b.at.hash.0)?;
+                    }
+                    if b.set_change {
+                        changes.insert(b.at.number, &b.at.hash.0)?;
+                    }
+                }
+            }
+            txn.open_table(CANONICAL)?
+                .insert(target.at.number, &target.at.hash.0)?;
+            let mut meta = txn.open_table(META)?;
+            meta.remove(META_RESTORE)?;
+            meta.remove(META_RESTORE_LEAF)?;
+            meta.insert(META_BEST, target.at.encode().as_slice())?;
+            meta.insert(META_FINALIZED, target.at.encode().as_slice())?;
+            meta.insert(META_PRUNED, target.at.number.encode().as_slice())?;
+            meta.insert(META_VOTER_SET, voter_set.encode().as_slice())?;
+            Ok(())
+        })?;
+        Ok(())
+    }
+}
