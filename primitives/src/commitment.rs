@@ -136,20 +136,59 @@ pub struct StateProof(pub Vec<u8>);
 /// Proofs of several keys against one root, in the order of the keys (the RPC's `getReadProof`).
 pub type ReadProof = Vec<StateProof>;
 
+/// Why a state proof failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ProofFailure {
+    #[error("the proof does not decode")]
+    Malformed,
+    /// The proof is of another value (or of presence where absence is claimed, or the reverse).
+    #[error("the value does not match its proof")]
+    ValueMismatch,
+    /// The proof does not lead to the root.
+    #[error("the proof does not lead to the state root")]
+    RootMismatch,
+}
+
+/// Checks that `key` has `value` (`None`: is absent) under `root`, saying what is wrong if not.
+pub fn check_proof(
+    root: &Hash,
+    key: &[u8],
+    value: Option<&[u8]>,
+    proof: &StateProof,
+) -> Result<(), ProofFailure> {
+    let proof = borsh::from_slice::<jmt::proof::SparseMerkleProof<Blake2b256>>(&proof.0)
+        .map_err(|_| ProofFailure::Malformed)?;
+    proof
+        .verify(jmt::RootHash(root.0), KeyHash(key_hash(key)), value)
+        .map_err(|e| {
+            // jmt checks the leaf against the claimed value before it walks to the root.
+            let e = e.to_string();
+            let of_value = [
+                "Value hashes do not match",
+                "Expected inclusion",
+                "Expected non-inclusion",
+            ];
+            if of_value.iter().any(|m| e.contains(m)) {
+                ProofFailure::ValueMismatch
+            } else {
+                ProofFailure::RootMismatch
+            }
+        })
+}
+
 /// Checks each `(key, value)` of `entries` against `root` with the proof at the same position;
-/// `Err(i)` names the first entry that does not verify (or has no proof).
+/// `Err` names the first entry that does not verify (a missing proof is `Malformed`).
 pub fn verify_read_proof(
     root: &Hash,
     entries: &[(&[u8], Option<&[u8]>)],
     proof: &ReadProof,
-) -> Result<(), usize> {
-    if proof.len() != entries.len() {
-        return Err(proof.len().min(entries.len()));
+) -> Result<(), (usize, ProofFailure)> {
+    for (i, (key, value)) in entries.iter().enumerate() {
+        let p = proof.get(i).ok_or((i, ProofFailure::Malformed))?;
+        check_proof(root, key, *value, p).map_err(|f| (i, f))?;
     }
-    for (i, ((key, value), p)) in entries.iter().zip(proof).enumerate() {
-        if !verify_proof(root, key, *value, p) {
-            return Err(i);
-        }
+    if proof.len() != entries.len() {
+        return Err((entries.len(), ProofFailure::Malformed));
     }
     Ok(())
 }
@@ -171,12 +210,7 @@ pub fn prove<S: NodeSource + ?Sized>(
 
 /// Checks that `key` has `value` (`None`: is absent) in the state with root `root`.
 pub fn verify_proof(root: &Hash, key: &[u8], value: Option<&[u8]>, proof: &StateProof) -> bool {
-    let Ok(proof) = borsh::from_slice::<jmt::proof::SparseMerkleProof<Blake2b256>>(&proof.0) else {
-        return false;
-    };
-    proof
-        .verify(jmt::RootHash(root.0), KeyHash(key_hash(key)), value)
-        .is_ok()
+    check_proof(root, key, value, proof).is_ok()
 }
 
 /// A whole state held in memory with its tree: for genesis, tests and tools.
@@ -381,5 +415,56 @@ mod tests {
             Some(b"100"),
             &StateProof(vec![1, 2, 3])
         ));
+    }
+
+    #[test]
+    fn a_failed_proof_says_whether_the_value_or_the_proof_is_wrong() {
+        let mut s = MemoryState::new();
+        let many: StateChanges = (0..50u32)
+            .map(|i| (i.to_le_bytes().to_vec(), Some(vec![i as u8])))
+            .collect();
+        s.apply(&many).unwrap();
+        let root = s.root();
+        let key = 7u32.to_le_bytes();
+        let (value, proof) = s.prove(&key).unwrap();
+        let value = value.expect("present");
+        assert_eq!(check_proof(&root, &key, Some(&value), &proof), Ok(()));
+        assert_eq!(
+            check_proof(&root, &key, Some(b"forged"), &proof),
+            Err(ProofFailure::ValueMismatch)
+        );
+        assert_eq!(
+            check_proof(&root, &key, None, &proof),
+            Err(ProofFailure::ValueMismatch)
+        );
+        assert_eq!(
+            check_proof(&Hash::of(b"another root"), &key, Some(&value), &proof),
+            Err(ProofFailure::RootMismatch)
+        );
+        let mut bytes = proof.0.clone();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert_eq!(
+            check_proof(&root, &key, Some(&value), &StateProof(bytes)),
+            Err(ProofFailure::RootMismatch)
+        );
+        assert_eq!(
+            check_proof(&root, &key, Some(&value), &StateProof(vec![9])),
+            Err(ProofFailure::Malformed)
+        );
+        let entries: Vec<(&[u8], Option<&[u8]>)> = vec![(&key, Some(&value)), (&key, Some(b"x"))];
+        let proofs = vec![proof.clone(), proof.clone()];
+        assert_eq!(
+            verify_read_proof(&root, &entries, &proofs),
+            Err((1, ProofFailure::ValueMismatch))
+        );
+        assert_eq!(
+            verify_read_proof(&root, &entries[..1], &proofs[..1].to_vec()),
+            Ok(())
+        );
+        assert_eq!(
+            verify_read_proof(&root, &entries[..1], &proofs),
+            Err((1, ProofFailure::Malformed))
+        );
     }
 }

@@ -62,6 +62,11 @@ impl<S: StateMachine> Client<S> {
         })
     }
 
+    /// The highest finalized block with a stored justification (the head of finality proofs).
+    pub fn latest_justified(&self) -> Result<Option<BlockRef>, StorageError> {
+        self.db.latest_justified()
+    }
+
     /// The inclusion proof of a transaction on the best chain, if it is there.
     pub fn tx_proof(&self, hash: &Hash) -> Result<Option<TxProof>, StorageError> {
         let Some((record, _)) = self.tx_outcome(hash)? else {

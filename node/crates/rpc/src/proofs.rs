@@ -9,7 +9,9 @@
 //!   the finalized block). `accounts` proves the keys the state machine reads for each account's
 //!   balance and nonce.
 //! - `GET /rpc/getTxProof/{txHash}`: `primitives::TxProof` (header, transaction bytes, path to
-//!   the extrinsics root) of a transaction on the best chain.
+//!   the extrinsics root) of a transaction on the best chain, and `ancestry`: the headers from
+//!   its block's child up to the latest justified block (at most [`MAX_ANCESTRY`]), which link
+//!   the block to a head a light client verified.
 
 use crate::error::ApiError;
 use crate::methods::{parse_address, parse_hash, parse_hex};
@@ -23,6 +25,8 @@ use std::collections::BTreeSet;
 
 /// Keys one read proof covers at most.
 pub const MAX_PROOF_KEYS: usize = 256;
+/// Headers linking a transaction's block to the justified head at most (about 600 KB).
+pub const MAX_ANCESTRY: u64 = 4096;
 
 fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
@@ -57,6 +61,17 @@ pub fn get_tx_proof<S: StateMachine>(client: &Client<S>, hash: &str) -> Result<V
     let number = proof.header.number;
     let block = proof.header.hash();
     let finalized = number <= client.finalized().number && client.hash_at(number)? == Some(block);
+    let head = client.latest_justified()?.map_or(number, |at| at.number);
+    let mut ancestry = Vec::new();
+    for n in number + 1..=head.min(number + MAX_ANCESTRY) {
+        let header = client
+            .hash_at(n)?
+            .map(|h| client.header(&h))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| ApiError::internal(format!("no canonical header #{n}")))?;
+        ancestry.push(header);
+    }
     Ok(json!({
         "hash": hash,
         "block_height": number,
@@ -64,6 +79,7 @@ pub fn get_tx_proof<S: StateMachine>(client: &Client<S>, hash: &str) -> Result<V
         "index": proof.proof.index,
         "finalized": finalized,
         "proof": hex0x(&proof.encode()),
+        "ancestry": hex0x(&ancestry.encode()),
     }))
 }
 
