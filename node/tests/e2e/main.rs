@@ -16,6 +16,7 @@ mod forks;
 mod hostile_peers;
 mod jsonrpc;
 mod keys_and_admin;
+mod light;
 mod memory_network;
 mod network;
 mod openapi;

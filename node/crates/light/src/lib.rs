@@ -50,6 +50,8 @@ pub enum LightError {
     BadAnswer(String),
     #[error("refused finality proof: {0}")]
     Finality(#[from] WarpError),
+    #[error("the node is on another chain (genesis {found}; the trusted genesis is {expected})")]
+    OtherChain { expected: Hash, found: Hash },
     #[error("the node's finality proof is incomplete and makes no progress")]
     NoProgress,
     #[error(
@@ -138,6 +140,16 @@ impl LightClient {
 
     /// Follows the node's finality proofs to its latest justified block (see the crate docs).
     pub async fn sync(&mut self) -> Result<&Checkpoint, LightError> {
+        // Not a trust decision (the proofs are checked against the trusted genesis anyway), but
+        // a node of another chain gets a clear refusal instead of "bad signature".
+        let genesis = self.rpc.get_ok("/rpc/getBlock/0").await?;
+        let found = hash_field(&genesis, "hash")?;
+        if found != self.checkpoint.genesis_hash {
+            return Err(LightError::OtherChain {
+                expected: self.checkpoint.genesis_hash,
+                found,
+            });
+        }
         for _ in 0..MAX_PROOF_PAGES {
             let from = self.checkpoint.header.number;
             let answer = self
