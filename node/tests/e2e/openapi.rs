@@ -387,6 +387,20 @@ async fn real_answers_match_the_document() {
         ),
         ("/rpc/getStaking/{address}", "/rpc/getStaking/nope".into()),
         ("/rpc/getOffences", "/rpc/getOffences".into()),
+        (
+            "/rpc/getFinalityProof/{fromHeight}",
+            "/rpc/getFinalityProof/0".into(),
+        ),
+        (
+            "/rpc/getFinalityProof/{fromHeight}",
+            "/rpc/getFinalityProof/x".into(),
+        ),
+        ("/rpc/getTxProof/{txHash}", format!("/rpc/getTxProof/{hash}")),
+        (
+            "/rpc/getTxProof/{txHash}",
+            format!("/rpc/getTxProof/{unknown}"),
+        ),
+        ("/rpc/getTxProof/{txHash}", "/rpc/getTxProof/0x12".into()),
         ("/rpc/ws", "/rpc/ws".into()),
     ];
     let mut statuses = BTreeSet::new();
@@ -424,6 +438,12 @@ async fn real_answers_match_the_document() {
             json!([{"jsonrpc": "2.0", "id": 1, "method": "getHead"}, {"jsonrpc": "2.0", "id": 2, "method": "x"}]),
         ),
         ("/rpc", json!({"jsonrpc": "2.0", "method": "getHead"})),
+        (
+            "/rpc/getReadProof",
+            json!({"accounts": [bob.to_string()], "keys": ["0x00"]}),
+        ),
+        ("/rpc/getReadProof", json!({"keys": ["0x00"], "at": 99999})),
+        ("/rpc/getReadProof", json!({"accounts": ["ait1bad"]})),
     ];
     for (template, body) in posts {
         let (status, v) = rpc.post(template, &body).await.unwrap();
