@@ -115,10 +115,7 @@ fn node() -> &'static Node {
                 Arc::new(aitbc_runtime_rpc::AitbcRpc::new(Some(dev_pair("alice")))),
             )
             .expect("an admission thread and a runtime start"),
-            provider: ClientProvider {
-                client: client.clone(),
-                votes: Arc::new(|_| Vec::new()),
-            },
+            provider: ClientProvider::new(client.clone()),
             client,
         }
     })
@@ -215,6 +212,32 @@ pub fn block_import(data: &[u8]) {
 /// against the request) and responses (their blocks and votes decoded as catch-up does),
 /// gossiped blocks, transaction batches (through the gossip admission path), votes,
 /// justifications and status messages.
+/// A restore with nothing persisted (the fuzzer's chunks start from scratch).
+struct EmptyRestore;
+
+impl aitbc_primitives::snapshot::RestoreSource for EmptyRestore {
+    fn node(
+        &self,
+        _: &aitbc_primitives::commitment::TreeNodeKey,
+    ) -> Result<
+        Option<aitbc_primitives::commitment::TreeNode>,
+        aitbc_primitives::commitment::CommitmentError,
+    > {
+        Ok(None)
+    }
+    fn rightmost_leaf(
+        &self,
+    ) -> Result<
+        Option<(
+            aitbc_primitives::commitment::TreeNodeKey,
+            aitbc_primitives::snapshot::Leaf,
+        )>,
+        aitbc_primitives::commitment::CommitmentError,
+    > {
+        Ok(None)
+    }
+}
+
 pub fn network_message(data: &[u8]) {
     let dev = dev();
     if let Some(request) = round_trip::<SyncRequest>(data) {
@@ -247,6 +270,29 @@ pub fn network_message(data: &[u8]) {
                     let _ = network::PeerId::from_bytes(&r.peer_id);
                     for a in r.addrs.iter() {
                         let _ = network::Multiaddr::try_from(a.to_vec());
+                    }
+                }
+            }
+            // What a warp-syncing node checks: a finality proof from genesis, a chunk against
+            // the genesis state root.
+            SyncResponse::FinalityProof(bytes) => {
+                if let Ok(proof) = decode_exact::<aitbc_primitives::warp::FinalityProof>(&bytes) {
+                    let genesis = aitbc_primitives::warp::Checkpoint::genesis(
+                        dev.genesis.header.clone(),
+                        vec![dev_pair("alice").public()],
+                    );
+                    let _ = genesis.verify(&proof);
+                }
+            }
+            SyncResponse::StateChunk(bytes) => {
+                if let Ok(chunk) = decode_exact::<aitbc_primitives::snapshot::StateChunk>(&bytes) {
+                    let source = Arc::new(EmptyRestore);
+                    if let Ok(mut r) = aitbc_primitives::snapshot::ChunkRestore::new(
+                        source,
+                        0,
+                        dev.genesis.header.state_root,
+                    ) {
+                        let _ = r.add_chunk(&chunk);
                     }
                 }
             }
@@ -400,11 +446,7 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     };
     let mut justified = block1.clone();
     justified.justification = Some(justification.clone());
-    let status = ClientProvider {
-        client: Arc::new(client),
-        votes: Arc::new(|_| Vec::new()),
-    }
-    .status();
+    let status = ClientProvider::new(Arc::new(client)).status();
 
     let mut out: Vec<(&'static str, String, Vec<u8>)> = Vec::new();
     for (name, xt) in &xts {

@@ -3,6 +3,7 @@
 //! the one place the service is tied to the AITBC runtime (its runtime, genesis and RPC
 //! extension); any other state machine comes in as a [`Chain`].
 
+use crate::workers::warp::{self, SyncMode};
 use crate::workers::{
     author, informant, pruner, reporter, signed_slots::SignedSlots, sync, voting,
 };
@@ -94,6 +95,8 @@ pub struct NodeConfig<C = AitbcChain> {
     pub clock: SharedClock,
     /// How much state history to keep (`--state-pruning`).
     pub pruning: Pruning,
+    /// How to catch up with peers (`--sync`).
+    pub sync: SyncMode,
 }
 
 impl<C> NodeConfig<C> {
@@ -109,6 +112,7 @@ impl<C> NodeConfig<C> {
             network: self.network,
             clock: self.clock,
             pruning: self.pruning,
+            sync: self.sync,
         }
     }
 }
@@ -210,8 +214,7 @@ pub async fn start_chain<S: StateMachine>(
         "node {} started", config.name
     );
     let slots = SignedSlots::open(&dir.join(AUTHORING_FILE), genesis_hash)?;
-    let mut parts = Parts::new(client.clone(), slots, config.authority.clone())?;
-    parts.pruning = config.pruning;
+    let provider = Arc::new(sync::ClientProvider::new(client.clone()));
     let (shutdown, rx) = watch::channel(false);
     let mut tasks = Vec::new();
     // `network`: the libp2p handle (for the RPC's peer views); `seam`: what the workers use.
@@ -220,7 +223,7 @@ pub async fn start_chain<S: StateMachine>(
         Networking::Libp2p(mut net_config) => {
             net_config.genesis_hash = genesis_hash;
             net_config.base_dir = dir.clone();
-            let (net, events, net_task) = network::start(net_config, parts.provider.clone())
+            let (net, events, net_task) = network::start(net_config, provider.clone())
                 .await
                 .context("cannot start the network")?;
             tracing::info!(target: "p2p", peer_id = %net.local_peer_id(),
@@ -230,7 +233,7 @@ pub async fn start_chain<S: StateMachine>(
             (Some(net), Some((seam, events)))
         }
         Networking::Memory(memory) => {
-            let (peer, events) = memory.join(parts.provider.clone());
+            let (peer, events) = memory.join(provider.clone());
             let seam: SharedNetwork = Arc::new(peer);
             (None, Some((seam, events)))
         }
@@ -254,9 +257,33 @@ pub async fn start_chain<S: StateMachine>(
     })?;
     tracing::info!(target: "rpc", addr = %local_addr, "RPC listening on http://{local_addr}");
     tasks.push(rpc_task);
-    tasks.extend(parts.spawn_workers(seam, rx));
+    // Warp sync first (when asked for and possible), then the parts on the state it restored.
+    let (authority, pruning, mode) = (config.authority.clone(), config.pruning, config.sync);
+    let handle_client = client.clone();
+    let start = async move {
+        let mut seam = seam;
+        if let Some((net, events)) = seam.as_mut() {
+            warp::run(client.clone(), net.clone(), events, mode, rx.clone()).await?;
+        }
+        let mut parts = Parts::with_provider(client, slots, authority, provider)?;
+        parts.pruning = pruning;
+        anyhow::Ok(parts.spawn_workers(seam, rx))
+    };
+    tasks.push(tokio::spawn(
+        async move {
+            match start.await {
+                Ok(workers) => {
+                    for w in workers {
+                        let _ = w.await;
+                    }
+                }
+                Err(e) => tracing::error!(target: "aitbc", error = %format!("{e:#}"), "the node cannot start its workers"),
+            }
+        }
+        .in_current_span(),
+    ));
     Ok(NodeHandle {
-        client,
+        client: handle_client,
         rpc_addr: local_addr,
         network,
         shutdown,
@@ -287,21 +314,24 @@ impl<S: StateMachine> Parts<S> {
         slots: SignedSlots,
         authority: Option<Pair>,
     ) -> anyhow::Result<Parts<S>> {
+        let provider = Arc::new(sync::ClientProvider::new(client.clone()));
+        Self::with_provider(client, slots, authority, provider)
+    }
+
+    /// [`Parts::new`] answering peers through `provider` (made before the network started;
+    /// it answers finality rounds from the voter made here).
+    pub fn with_provider(
+        client: Arc<Client<S>>,
+        slots: SignedSlots,
+        authority: Option<Pair>,
+        provider: Arc<sync::ClientProvider<S>>,
+    ) -> anyhow::Result<Parts<S>> {
         let slots = Arc::new(slots);
         let multi_authority = client.voter_set().authorities.len() > 1;
         let voter = multi_authority
             .then(|| voting::voter(&client, authority.clone(), Some(&slots)))
             .transpose()?;
-        let votes_of = voter.clone();
-        let provider = Arc::new(sync::ClientProvider {
-            client: client.clone(),
-            votes: Arc::new(move |round| {
-                votes_of
-                    .as_ref()
-                    .map(|v| voting::round_votes(v, round))
-                    .unwrap_or_default()
-            }),
-        });
+        provider.set_voter(voter.clone());
         let reporter = authority
             .clone()
             .map(|key| Arc::new(reporter::Reporter::new(client.clone(), key)));

@@ -189,6 +189,11 @@ pub struct RunArgs {
     /// from). Can be changed on an existing database; what was pruned stays gone.
     #[arg(long, env = "AITBC_STATE_PRUNING", default_value = "64", value_parser = parse_pruning)]
     pub state_pruning: aitbc_storage::Pruning,
+    /// How to catch up with peers: `warp` (verify the finality proof, download the finalized
+    /// state in proof-checked chunks, then import the blocks after it) or `full` (import every
+    /// block). Default: warp when the database is empty and a peer is far ahead, else full.
+    #[arg(long, env = "AITBC_SYNC", value_enum)]
+    pub sync: Option<SyncArg>,
     /// Open RPC connections from one client IP at most (IPv6: per /64; loopback included);
     /// more are closed at accept. 0 = off.
     #[arg(
@@ -556,6 +561,12 @@ mod tests {
         }
         assert!(seen > 20, "only {seen} variables found");
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SyncArg {
+    Full,
+    Warp,
 }
 
 fn parse_pruning(s: &str) -> Result<aitbc_storage::Pruning, String> {

@@ -5,6 +5,7 @@
 use crate::cli::args::RunArgs;
 use crate::dev_keys;
 use crate::service::{AitbcChain, Networking, NodeConfig};
+use crate::workers::warp::SyncMode;
 use aitbc_chain_spec::ChainSpec;
 use aitbc_consensus::SystemClock;
 use aitbc_network::{self as network, NetworkConfig};
@@ -133,6 +134,11 @@ pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<te
             network,
             clock: SystemClock::shared(),
             pruning: args.state_pruning,
+            sync: match args.sync {
+                None => SyncMode::Auto,
+                Some(super::args::SyncArg::Full) => SyncMode::Full,
+                Some(super::args::SyncArg::Warp) => SyncMode::Warp,
+            },
         },
         tmp,
     ))

@@ -8,6 +8,8 @@
 //! - [`voting`]: runs the finality voter (`aitbc_consensus::finality`) over gossip;
 //! - [`sync`]: block and transaction gossip, catch-up from peers, held future blocks;
 //! - [`reporter`]: submits proofs of the equivocations this node sees (authority nodes);
+//! - [`warp`]: before the others, on an empty database: joins at the latest finalized state
+//!   (finality proof, then the state in proof-checked chunks) instead of replaying the chain;
 //! - [`pruner`]: drops old finalized states; [`informant`]: the periodic status line.
 
 pub mod author;
@@ -20,3 +22,4 @@ mod seam_tests;
 pub mod signed_slots;
 pub mod sync;
 pub mod voting;
+pub mod warp;

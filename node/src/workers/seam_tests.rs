@@ -44,10 +44,7 @@ fn join(
     shutdown: &watch::Receiver<bool>,
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> SharedNetwork {
-    let provider = Arc::new(sync::ClientProvider {
-        client: client.clone(),
-        votes: Arc::new(|_| Vec::new()),
-    });
+    let provider = Arc::new(sync::ClientProvider::new(client.clone()));
     let (peer, events) = net.join(provider);
     let seam: SharedNetwork = Arc::new(peer);
     // A single-authority chain finalizes at import: nothing reaches the finality worker.

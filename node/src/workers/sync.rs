@@ -33,6 +33,7 @@
 //! - [`ClientProvider`] answers peers' sync requests from the database.
 
 use super::blocking;
+use super::voting::{round_votes, SharedVoter};
 use aitbc_client::{Client, ImportError, SignedBlockOf};
 use aitbc_consensus::slots::{HeaderError, MAX_FUTURE_SLOTS};
 use aitbc_network::{
@@ -150,14 +151,26 @@ pub enum FinalityInput {
     },
 }
 
-/// Answers peers' sync requests from the client's database.
+/// Answers peers' sync requests from the client's database (and finality rounds from the
+/// voter, once the node has one: [`ClientProvider::set_voter`]).
 pub struct ClientProvider<S: StateMachine> {
     pub client: Arc<Client<S>>,
-    /// Encoded votes of a finality round (filled by the finality worker).
-    pub votes: Arc<dyn Fn(u64) -> Vec<Vec<u8>> + Send + Sync>,
+    voter: Mutex<Option<SharedVoter>>,
 }
 
 impl<S: StateMachine> ClientProvider<S> {
+    pub fn new(client: Arc<Client<S>>) -> Self {
+        ClientProvider {
+            client,
+            voter: Mutex::new(None),
+        }
+    }
+
+    /// The voter whose rounds `Votes` requests are answered from.
+    pub fn set_voter(&self, voter: Option<SharedVoter>) {
+        *self.voter.lock() = voter;
+    }
+
     fn encoded_block(&self, hash: &Hash) -> Option<Vec<u8>> {
         match self.client.block(hash) {
             Ok(Some((block, _))) => Some(block.encode()),
@@ -210,7 +223,28 @@ impl<S: StateMachine> SyncProvider for ClientProvider<S> {
     }
 
     fn votes(&self, round: u64, max_bytes: usize) -> Vec<Vec<u8>> {
-        take_within((self.votes)(round).into_iter(), max_bytes)
+        let voter = self.voter.lock().clone();
+        let votes = voter.map(|v| round_votes(&v, round)).unwrap_or_default();
+        take_within(votes.into_iter(), max_bytes)
+    }
+
+    fn finality_proof(&self, from: u64) -> Result<Vec<u8>, String> {
+        self.client
+            .finality_proof(from)
+            .map(|p| p.encode())
+            .map_err(|e| e.to_string())
+    }
+
+    fn state_chunk(
+        &self,
+        number: u64,
+        start: [u8; 32],
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, String> {
+        self.client
+            .state_chunk(number, start, max_bytes)
+            .map(|c| c.encode())
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -28,4 +28,5 @@ mod restart;
 mod rpc_abuse;
 mod rpc_errors;
 mod staking;
+mod warp;
 mod websocket;

@@ -395,7 +395,10 @@ async fn real_answers_match_the_document() {
             "/rpc/getFinalityProof/{fromHeight}",
             "/rpc/getFinalityProof/x".into(),
         ),
-        ("/rpc/getTxProof/{txHash}", format!("/rpc/getTxProof/{hash}")),
+        (
+            "/rpc/getTxProof/{txHash}",
+            format!("/rpc/getTxProof/{hash}"),
+        ),
         (
             "/rpc/getTxProof/{txHash}",
             format!("/rpc/getTxProof/{unknown}"),

@@ -3,13 +3,17 @@
 //! state sync. Light clients, warp-syncing nodes and `export-state` use these.
 
 use super::{Client, SignedBlockOf};
+use crate::tree::ForkTree;
 use aitbc_primitives::snapshot::StateChunk;
 use aitbc_primitives::warp::{FinalityProof, WarpFragment, MAX_WARP_FRAGMENTS};
 use aitbc_primitives::{
     decode_exact, extrinsic_proof, BlockNumber, BoundedVec, Hash, Justification, StateMachine,
     TxProof,
 };
-use aitbc_storage::{BlockRef, DbStateView, StorageError};
+use aitbc_storage::{
+    BlockRef, DbStateView, ProvenBlock, RestoreError, RestoreProgress, StateRestore, StorageError,
+    StoredBlock, VoterSet,
+};
 use codec::Encode;
 
 impl<S: StateMachine> Client<S> {
@@ -104,5 +108,115 @@ impl<S: StateMachine> Client<S> {
         let view = self.db.state_at(number)?;
         view.chunk(start, max_bytes)
             .map_err(|e| StorageError::Corrupt(e.to_string()))
+    }
+}
+
+/// Restoring a finalized block's state instead of executing the chain up to it (warp sync,
+/// `import-state`): the restore itself is the storage's ([`aitbc_storage::StateRestore`]).
+impl<S: StateMachine> Client<S> {
+    /// The restore the database is in the middle of, if any.
+    pub fn restore_progress(&self) -> Result<Option<RestoreProgress>, StorageError> {
+        self.db.restore_progress()
+    }
+
+    /// Starts (or resumes) restoring the state of `target` (its state root `root`), with what
+    /// finishing it needs after a restart (`context`, kept in the database).
+    pub fn begin_restore(
+        &self,
+        target: BlockRef,
+        root: Hash,
+        context: &[u8],
+    ) -> Result<StateRestore, StorageError> {
+        self.db.begin_restore(target, root, context)
+    }
+
+    /// Checks a chunk and persists it (see [`StateRestore::add_chunk`]).
+    pub fn add_chunk(
+        &self,
+        restore: &mut StateRestore,
+        chunk: &StateChunk,
+    ) -> Result<(), RestoreError> {
+        restore.add_chunk(&self.db, chunk)
+    }
+
+    /// Completes a restore with the target block and the finality proof that made it trusted
+    /// (its last fragment is the target; `set_id` and `authorities` are the voter set after
+    /// it), and moves the client onto the target: best and finalized, no fork tree above it.
+    pub fn finish_restore(
+        &self,
+        restore: StateRestore,
+        target: &SignedBlockOf<S>,
+        proof: &[WarpFragment],
+        set_id: u64,
+        authorities: Vec<aitbc_primitives::AccountId>,
+    ) -> Result<(), RestoreError> {
+        let _guard = self.import_lock.lock();
+        let header = &target.block.header;
+        let at = BlockRef {
+            number: header.number,
+            hash: header.hash(),
+        };
+        let encoded_header = header.encode();
+        let encoded_block = (&target.block, &target.seal, None::<()>).encode();
+        let encoded: Vec<(BlockRef, Vec<u8>, Option<Vec<u8>>, bool)> = proof
+            .iter()
+            .map(|f| {
+                let h = &f.header;
+                let at = BlockRef {
+                    number: h.number,
+                    hash: h.hash(),
+                };
+                let change =
+                    h.authorities_change().is_some() || h.forced_authorities_change().is_some();
+                (
+                    at,
+                    h.encode(),
+                    f.justification.as_ref().map(|j| j.encode()),
+                    change,
+                )
+            })
+            .collect();
+        let proven: Vec<ProvenBlock<'_>> = encoded
+            .iter()
+            .map(|(at, header, justification, set_change)| ProvenBlock {
+                at: *at,
+                encoded_header: header,
+                justification: justification.as_deref(),
+                set_change: *set_change,
+            })
+            .collect();
+        // The author weights after the target come from its state, which is the restored one.
+        let voter_set = {
+            let mut probe = VoterSet {
+                id: set_id,
+                authorities,
+                weights: Vec::new(),
+            };
+            restore.finish(
+                &self.db,
+                &StoredBlock {
+                    at,
+                    encoded_header: &encoded_header,
+                    encoded_block: &encoded_block,
+                    author: None,
+                },
+                &proven,
+                &probe,
+            )?;
+            let state = self.db.state_view()?;
+            let schedule = self.runtime.author_schedule(&state);
+            state.check()?;
+            if schedule.authorities() == probe.authorities.as_slice() {
+                probe.weights = schedule.weights().to_vec();
+                self.db.set_voter_set(&probe)?;
+            }
+            probe
+        };
+        *self.best.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
+        *self.finalized.write().unwrap_or_else(|p| p.into_inner()) = at;
+        *self.tree.write().unwrap_or_else(|p| p.into_inner()) = ForkTree::new(at);
+        *self.voter_set.write().unwrap_or_else(|p| p.into_inner()) = voter_set;
+        self.metrics.set_heights(at.number, at.number);
+        Ok(())
     }
 }

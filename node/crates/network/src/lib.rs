@@ -162,6 +162,23 @@ pub trait SyncProvider: Send + Sync + 'static {
     fn blocks_by_hash(&self, hashes: &[Hash], max_bytes: usize) -> Vec<Vec<u8>>;
     /// Encoded votes held for finality round `round`.
     fn votes(&self, round: u64, max_bytes: usize) -> Vec<Vec<u8>>;
+    /// The encoded finality proof from block `from`; `Err`: a short reason it cannot be served.
+    /// Default: not served.
+    fn finality_proof(&self, from: u64) -> Result<Vec<u8>, String> {
+        let _ = from;
+        Err("finality proofs are not served".into())
+    }
+    /// The encoded state chunk of block `number` from key hash `start`, within `max_bytes`;
+    /// `Err`: a short reason (the state is pruned, …). Default: not served.
+    fn state_chunk(
+        &self,
+        number: u64,
+        start: [u8; 32],
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, String> {
+        let _ = (number, start, max_bytes);
+        Err("state is not served".into())
+    }
 }
 
 /// Network settings, validated by [`start`].

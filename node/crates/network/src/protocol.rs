@@ -108,6 +108,13 @@ pub enum SyncRequest {
     /// The peers the peer is connected to (peer exchange), answered by the network service.
     #[codec(index = 4)]
     Peers,
+    /// The finality proof from block `from` (warp sync: `primitives::warp`).
+    #[codec(index = 5)]
+    FinalityProof { from: u64 },
+    /// The entries of block `number`'s state from key hash `start` on, with their range proof
+    /// (state sync: `primitives::snapshot`), within the response byte budget.
+    #[codec(index = 6)]
+    StateChunk { number: u64, start: [u8; 32] },
 }
 
 /// A sync response. Blocks and votes are opaque encoded bytes to the network; the node decodes
@@ -128,6 +135,12 @@ pub enum SyncResponse {
     /// Connected peers of the chain, at most [`MAX_PEER_RECORDS`].
     #[codec(index = 4)]
     Peers(BoundedVec<PeerRecord, MAX_PEER_RECORDS>),
+    /// An encoded `FinalityProof`.
+    #[codec(index = 5)]
+    FinalityProof(Vec<u8>),
+    /// An encoded `StateChunk`.
+    #[codec(index = 6)]
+    StateChunk(Vec<u8>),
 }
 
 impl SyncRequest {

@@ -40,6 +40,9 @@ pub enum Misbehaviour {
     /// forwarded). Light, as an honest node may forward its own first extra while we keep
     /// another: 10 strikes ban.
     ExcessEquivocation,
+    /// A finality proof or state chunk that fails its check (warp sync): nothing an honest node
+    /// serves. Banned at once.
+    BadProof,
     /// A best block claimed (status or announcement) but not served when asked for: the sync
     /// answer stopped short. Light, as an honest peer may reorganise to a shorter chain while
     /// we ask: 10 strikes ban.
@@ -51,6 +54,7 @@ impl Misbehaviour {
     pub fn cost(self) -> i32 {
         match self {
             Misbehaviour::InvalidBlock => 50,
+            Misbehaviour::BadProof => -BAN_THRESHOLD,
             Misbehaviour::BadVote => 25,
             Misbehaviour::InvalidTx => 25,
             Misbehaviour::Undecodable => 25,

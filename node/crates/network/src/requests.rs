@@ -273,6 +273,20 @@ pub fn serve(provider: &dyn SyncProvider, request: SyncRequest, budget: usize) -
         }
         // The network service answers this itself (it knows the peers); the provider has none.
         SyncRequest::Peers => SyncResponse::Peers(BoundedVec::new()),
+        SyncRequest::FinalityProof { from } => match provider.finality_proof(from) {
+            Ok(proof) if proof.len() <= budget => SyncResponse::FinalityProof(proof),
+            Ok(_) => SyncResponse::error("finality proof over the response budget"),
+            Err(e) => SyncResponse::error(e),
+        },
+        // The entries are cut to the budget, less room for the proof (at most 256 siblings of
+        // 33 bytes) and the framing.
+        SyncRequest::StateChunk { number, start } => {
+            match provider.state_chunk(number, start, budget.saturating_sub(16 * 1024)) {
+                Ok(chunk) if chunk.len() <= budget => SyncResponse::StateChunk(chunk),
+                Ok(_) => SyncResponse::error("state chunk over the response budget"),
+                Err(e) => SyncResponse::error(e),
+            }
+        }
     }
 }
 
@@ -295,6 +309,8 @@ pub fn answers(request: &SyncRequest, response: &SyncResponse) -> Result<(), &'s
             }
         }
         (SyncRequest::Peers, SyncResponse::Peers(_)) => Ok(()),
+        (SyncRequest::FinalityProof { .. }, SyncResponse::FinalityProof(_))
+        | (SyncRequest::StateChunk { .. }, SyncResponse::StateChunk(_)) => Ok(()),
         (SyncRequest::Votes { .. }, SyncResponse::Votes(v)) => {
             if v.len() > MAX_VOTES_PER_RESPONSE {
                 Err("too many votes")

@@ -228,6 +228,15 @@ impl ChainDb {
         }))
     }
 
+    /// Replaces the recorded voter set (after a restore: the weights its state gives).
+    pub fn set_voter_set(&self, set: &VoterSet) -> Result<(), StorageError> {
+        self.durable_write("voter set", |txn| {
+            txn.open_table(META)?
+                .insert(META_VOTER_SET, set.encode().as_slice())?;
+            Ok(())
+        })
+    }
+
     /// Stores the justification of a block that is already final (one a single authority
     /// signed, or one that came after the block was finalized by a later one).
     pub fn add_justification(

@@ -22,10 +22,13 @@ const META_RESTORE: &str = "restore";
 const META_RESTORE_LEAF: &str = "restore_leaf";
 
 /// The restore a database is in the middle of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub struct RestoreProgress {
     pub target: BlockRef,
     pub root: Hash,
+    /// What the restoring caller needs to finish after a restart (warp sync: the verified
+    /// finality proof and the target block), opaque to the database.
+    pub context: Vec<u8>,
 }
 
 /// Why a restore step failed: the chunk (the sender's fault) or this node's storage.
@@ -106,10 +109,16 @@ impl ChainDb {
         &self,
         target: BlockRef,
         root: Hash,
+        context: &[u8],
     ) -> Result<StateRestore, StorageError> {
-        let progress = RestoreProgress { target, root };
-        if self.restore_progress()? != Some(progress) {
-            if self.best()?.number != 0 && self.restore_progress()?.is_none() {
+        let progress = RestoreProgress {
+            target,
+            root,
+            context: context.to_vec(),
+        };
+        let current = self.restore_progress()?;
+        if current.as_ref().map(|p| (p.target, p.root)) != Some((target, root)) {
+            if self.best()?.number != 0 && current.is_none() {
                 return Err(StorageError::Corrupt(
                     "a state can only be restored into a database that holds just its genesis \
                      (run purge-chain first)"
@@ -135,7 +144,7 @@ impl ChainDb {
         let inner = ChunkRestore::new(source.clone(), target.number, root)
             .map_err(|e| StorageError::Corrupt(e.to_string()))?;
         Ok(StateRestore {
-            progress,
+            progress: self.restore_progress()?.unwrap_or(progress),
             inner,
             source,
             entries: 0,
@@ -172,8 +181,8 @@ impl ChainDb {
 }
 
 impl StateRestore {
-    pub fn progress(&self) -> RestoreProgress {
-        self.progress
+    pub fn progress(&self) -> &RestoreProgress {
+        &self.progress
     }
 
     /// The key hash the next chunk must start at.

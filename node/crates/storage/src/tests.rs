@@ -365,7 +365,7 @@ fn a_state_restored_in_chunks_with_restarts_equals_the_source() {
     let target = refs[4];
     let into_dir = tempfile::tempdir().unwrap();
     let (fresh, _, _, _) = chain_of(into_dir.path(), 0);
-    let mut restore = fresh.begin_restore(target, roots[4]).unwrap();
+    let mut restore = fresh.begin_restore(target, roots[4], b"ctx").unwrap();
     let (mut chunks, mut done) = (0, false);
     while !done {
         let chunk = source
@@ -398,7 +398,7 @@ fn a_state_restored_in_chunks_with_restarts_equals_the_source() {
                 fresh.restore_progress().unwrap().map(|p| p.target),
                 Some(target)
             );
-            restore = fresh.begin_restore(target, roots[4]).unwrap();
+            restore = fresh.begin_restore(target, roots[4], b"ctx").unwrap();
         }
     }
     assert!(chunks > 5, "{chunks} chunks");
@@ -458,5 +458,5 @@ fn a_state_restored_in_chunks_with_restarts_equals_the_source() {
         mirror.apply(&next).unwrap()
     );
     // A restore is refused once the database is past its genesis.
-    assert!(source.begin_restore(target, roots[4]).is_err());
+    assert!(source.begin_restore(target, roots[4], b"ctx").is_err());
 }

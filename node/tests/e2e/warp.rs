@@ -1,0 +1,201 @@
+//! Warp sync over libp2p: a new node joins a four-authority network that keeps producing,
+//! across several authority-set changes, by verifying the finality proof and downloading the
+//! finalized state in proof-checked chunks; a peer serving forged chunks is banned and the state
+//! comes from the others.
+
+use crate::common::net::*;
+use crate::common::*;
+use aitbc_network::{NetworkConfig, NetworkEvent, SyncProvider, Validation};
+use aitbc_node::workers::sync::ClientProvider;
+use aitbc_node::workers::warp::SyncMode;
+use aitbc_primitives::crypto::dev_pair;
+use aitbc_primitives::snapshot::StateChunk;
+use aitbc_primitives::{decode_exact, AccountId, BoundedVec, Extrinsic, StateMachine};
+use aitbc_runtime::Call;
+use codec::Encode;
+use std::sync::Arc;
+
+/// Root (//alice) sets the authorities, through `node`'s pool.
+fn set_authorities(node: &TestNode, set: &[&str], nonce: u64) {
+    let list: Vec<AccountId> = set.iter().map(|a| dev_pair(a).public()).collect();
+    let client = node.client();
+    let xt = Extrinsic::sign(
+        &dev_pair("alice"),
+        Call::sudo(Call::set_authorities(
+            BoundedVec::try_from_vec(list).unwrap(),
+        )),
+        aitbc_primitives::extrinsic::TxParams {
+            nonce,
+            ..Default::default()
+        },
+        client.genesis_hash(),
+    );
+    let len = xt.encoded_size();
+    client.submit_decoded(xt, len).unwrap();
+}
+
+/// A peer that answers like the node it wraps but forges every state chunk it serves, and claims
+/// to be ahead (so a warping node asks it first).
+struct ForgingProvider(ClientProvider<aitbc_runtime::Runtime>);
+
+impl SyncProvider for ForgingProvider {
+    fn status(&self) -> aitbc_network::Status {
+        let mut status = self.0.status();
+        status.finalized.0 += 1_000;
+        status.best.0 += 1_000;
+        status
+    }
+    fn blocks_by_range(&self, from: u64, count: u32, max: usize) -> Vec<Vec<u8>> {
+        self.0.blocks_by_range(from, count, max)
+    }
+    fn blocks_by_hash(&self, hashes: &[aitbc_primitives::Hash], max: usize) -> Vec<Vec<u8>> {
+        self.0.blocks_by_hash(hashes, max)
+    }
+    fn votes(&self, round: u64, max: usize) -> Vec<Vec<u8>> {
+        self.0.votes(round, max)
+    }
+    fn finality_proof(&self, from: u64) -> Result<Vec<u8>, String> {
+        self.0.finality_proof(from)
+    }
+    fn state_chunk(&self, number: u64, start: [u8; 32], max: usize) -> Result<Vec<u8>, String> {
+        let mut chunk: StateChunk = decode_exact(&self.0.state_chunk(number, start, max)?).unwrap();
+        if let Some((_, value)) = chunk.entries.last_mut() {
+            value.push(1);
+        }
+        Ok(chunk.encode())
+    }
+}
+
+/// Starts a forging peer of `node`'s chain (serving `node`'s data) that dials `boot`.
+async fn forging_peer(
+    node: &TestNode,
+    boot: &TestNode,
+) -> (aitbc_network::NetworkHandle, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NetworkConfig::new(dir.path(), node.client().genesis_hash());
+    config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
+    config.bootnodes = vec![boot.p2p_addr()];
+    let provider = ForgingProvider(ClientProvider::new(node.node().client.clone()));
+    let (net, mut events, _task) = aitbc_network::start(config, Arc::new(provider))
+        .await
+        .unwrap();
+    let n = net.clone();
+    tokio::spawn(async move {
+        while let Some(e) = events.recv().await {
+            if let NetworkEvent::Gossip {
+                peer, message_id, ..
+            } = e
+            {
+                n.validation(message_id, peer, Validation::Ignore);
+            }
+        }
+    });
+    (net, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_node_warps_across_set_changes_while_the_network_produces_and_bans_a_forger() {
+    let spec = local_spec();
+    let mut nodes = start_network(&spec, &["alice", "bob", "charlie", "dave"], 1).await;
+    // Four set changes, each final before the next; transfers in between grow the state.
+    let sets: [&[&str]; 4] = [
+        &["alice", "bob", "charlie"],
+        &["alice", "bob", "charlie", "dave"],
+        &["alice", "bob", "charlie"],
+        &["alice", "bob", "charlie", "dave"],
+    ];
+    let genesis = nodes[0].client().genesis_hash();
+    let mut nonce = 0;
+    for (i, set) in sets.iter().enumerate() {
+        set_authorities(&nodes[0], set, nonce);
+        nonce += 1;
+        for k in 0..20u64 {
+            let to = aitbc_primitives::Pair::from_seed(
+                [i as u8 + 1, k as u8].repeat(16).try_into().unwrap(),
+            )
+            .public();
+            let xt = transfer(
+                &dev_pair("alice"),
+                &to,
+                1_000_000 + k as u128,
+                nonce,
+                genesis,
+            );
+            nonce += 1;
+            let len = xt.encoded_size();
+            nodes[0].client().submit_decoded(xt, len).unwrap();
+        }
+        let id = i as u64 + 1;
+        wait_nodes(&nodes, 60, &format!("set {id} final"), |n| {
+            n.iter().all(|n| n.client().voter_set().id >= id)
+        })
+        .await;
+    }
+    let proven = nodes[0].finalized().number;
+    let server = &nodes[4];
+    let (forger, _forger_dir) = forging_peer(server, &nodes[0]).await;
+
+    // The new node boots from an honest authority and the forger.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = net_config(&spec, dir.path(), None, vec![nodes[0].p2p_addr()]);
+    if let aitbc_node::service::Networking::Libp2p(net) = &mut config.network {
+        let forger_addr = format!(
+            "{}/p2p/{}",
+            forger.listen_addrs()[0],
+            forger.local_peer_id()
+        );
+        net.bootnodes.push(forger_addr.parse().unwrap());
+    }
+    config.sync = SyncMode::Warp;
+    let mut warped = TestNode {
+        name: "warped".into(),
+        dir,
+        config,
+        handle: None,
+    };
+    warped.start().await;
+    wait_nodes(
+        std::slice::from_ref(&warped),
+        60,
+        "the warped node past the proven head",
+        |n| n[0].finalized().number > proven + 2,
+    )
+    .await;
+    let client = warped.client();
+    // It never executed the chain: the blocks before its warp target are not there.
+    assert_eq!(client.hash_at(1).unwrap(), None, "block 1 was imported");
+    assert_eq!(client.voter_set().id, 4);
+    // Its state agrees with the network's at a block both finalized, and it follows the head.
+    let at = client.finalized();
+    wait_nodes(&nodes, 30, "the network at the warped node's block", |n| {
+        n[0].finalized().number >= at.number
+    })
+    .await;
+    assert_eq!(nodes[0].client().hash_at(at.number).unwrap(), Some(at.hash));
+    let root = |c: &aitbc_client::Client<aitbc_runtime::Runtime>| {
+        c.header(&at.hash).unwrap().unwrap().state_root
+    };
+    assert_eq!(root(client), root(nodes[0].client()));
+    let bal = |c: &aitbc_client::Client<aitbc_runtime::Runtime>| {
+        c.runtime()
+            .account(&c.state().unwrap(), &dev_pair("bob").public())
+    };
+    assert_eq!(bal(client), bal(nodes[0].client()));
+    // The forger was banned for its chunk.
+    let forger_id = forger.local_peer_id();
+    let net = warped.node().network.clone().unwrap();
+    assert!(
+        !net.peers().iter().any(|p| p.peer_id == forger_id),
+        "the forger is still a peer"
+    );
+    // And it serves finality proofs itself.
+    assert_eq!(
+        client.finality_proof(0).unwrap().fragments.len(),
+        nodes[0].client().finality_proof(0).unwrap().fragments.len()
+    );
+    warped.stop().await;
+    forger.shutdown();
+    for n in &mut nodes {
+        n.stop().await;
+    }
+}
