@@ -54,11 +54,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Benchmark(BenchmarkCommand::Runtime(args))) => cli::benchmark::run(&args),
+        Some(Command::ExportBlocks(args)) => print(cli::archive::export_blocks(&args)),
+        Some(Command::ImportBlocks(args)) => print(cli::archive::import_blocks(&args)),
+        Some(Command::ExportState(args)) => print(cli::archive::export_state(&args)),
+        Some(Command::ImportState(args)) => print(cli::archive::import_state(&args)),
         Some(Command::MockCoordinator(args)) => {
             init_logging("info");
             tokio_runtime()?.block_on(cli::coordinator::run(args, wait_for_signal()))
         }
     }
+}
+
+fn print(answer: anyhow::Result<String>) -> anyhow::Result<()> {
+    println!("{}", answer?);
+    Ok(())
 }
 
 fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {

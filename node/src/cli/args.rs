@@ -41,6 +41,61 @@ pub enum Command {
     /// Measure the node and write what it learns.
     #[command(subcommand)]
     Benchmark(BenchmarkCommand),
+    /// Write a stopped node's canonical blocks to a file.
+    ExportBlocks(ExportBlocksArgs),
+    /// Import blocks from a file, verified as sync verifies them.
+    ImportBlocks(ImportArgs),
+    /// Write a finalized state with its finality proof to a file.
+    ExportState(ExportStateArgs),
+    /// Restore a state from a file into an empty database, verified against its finality proof.
+    ImportState(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportBlocksArgs {
+    /// The base path of the (stopped) node.
+    #[arg(long, env = "AITBC_BASE_PATH")]
+    pub base_path: PathBuf,
+    /// `dev`, `local` or a path to a JSON spec.
+    #[arg(long, default_value = "dev")]
+    pub chain: String,
+    /// The first block (default 1).
+    #[arg(long, default_value_t = 1)]
+    pub from: u64,
+    /// The last block (default: the best).
+    #[arg(long)]
+    pub to: Option<u64>,
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportStateArgs {
+    /// The base path of the (stopped) node.
+    #[arg(long, env = "AITBC_BASE_PATH")]
+    pub base_path: PathBuf,
+    /// `dev`, `local` or a path to a JSON spec.
+    #[arg(long, default_value = "dev")]
+    pub chain: String,
+    /// Export the highest justified block at or below this height (default: the latest); its
+    /// state must still be kept (`--state-pruning`).
+    #[arg(long)]
+    pub at: Option<u64>,
+    /// State bytes per chunk (each chunk carries its own proof; an interrupted import resumes
+    /// at a chunk boundary or within one).
+    #[arg(long, default_value_t = 1024 * 1024)]
+    pub chunk_bytes: usize,
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The base path of the (stopped) node to import into.
+    #[arg(long, env = "AITBC_BASE_PATH")]
+    pub base_path: PathBuf,
+    /// `dev`, `local` or a path to a JSON spec.
+    #[arg(long, default_value = "dev")]
+    pub chain: String,
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

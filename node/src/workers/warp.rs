@@ -54,11 +54,29 @@ pub const AUTO_GRACE: Duration = Duration::from_secs(2);
 const RETRY: Duration = Duration::from_millis(250);
 
 /// What a restore keeps to finish after a restart: the verified finality proof from genesis
-/// (its last fragment is the target) and the target block.
+/// (its last fragment is the target) and the target block (`import-state` keeps the same).
 #[derive(Debug, Clone, Encode, Decode)]
-struct WarpContext {
-    fragments: Vec<WarpFragment>,
-    block: Vec<u8>,
+pub struct WarpContext {
+    pub fragments: Vec<WarpFragment>,
+    pub block: Vec<u8>,
+}
+
+/// Verifies `fragments` (a finality proof from genesis, any length) from `genesis` and returns
+/// the checkpoint they lead to.
+pub fn verify_from(
+    genesis: &Checkpoint,
+    fragments: &[WarpFragment],
+) -> Result<Checkpoint, aitbc_primitives::warp::WarpError> {
+    let mut at = genesis.clone();
+    for page in fragments.chunks(aitbc_primitives::warp::MAX_WARP_FRAGMENTS) {
+        let page = FinalityProof {
+            fragments: BoundedVec::try_from_vec(page.to_vec())
+                .unwrap_or_else(|_| BoundedVec::new()),
+            complete: false,
+        };
+        at = at.verify(&page)?;
+    }
+    Ok(at)
 }
 
 /// Why a warp attempt ended early.

@@ -7,6 +7,7 @@
 
 mod common;
 
+mod archive;
 mod check_db;
 mod cli;
 mod consensus_safety;

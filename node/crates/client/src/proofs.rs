@@ -45,20 +45,7 @@ impl<S: StateMachine> Client<S> {
     /// above it, then the latest justified block; `complete` unless the changes alone filled
     /// the proof.
     pub fn finality_proof(&self, from: BlockNumber) -> Result<FinalityProof, StorageError> {
-        let changes = self.db.set_changes_after(from, MAX_WARP_FRAGMENTS)?;
-        let complete = changes.len() < MAX_WARP_FRAGMENTS;
-        let mut fragments = changes
-            .iter()
-            .map(|at| self.fragment(*at))
-            .collect::<Result<Vec<_>, _>>()?;
-        let last = changes.last().map_or(from, |c| c.number);
-        if complete {
-            if let Some(head) = self.db.latest_justified()? {
-                if head.number > last {
-                    fragments.push(self.fragment(head)?);
-                }
-            }
-        }
+        let (fragments, complete) = self.fragments(from, BlockNumber::MAX, MAX_WARP_FRAGMENTS)?;
         Ok(FinalityProof {
             fragments: BoundedVec::try_from_vec(fragments)
                 .map_err(|_| StorageError::Corrupt("too many fragments".into()))?,
@@ -66,9 +53,42 @@ impl<S: StateMachine> Client<S> {
         })
     }
 
+    /// Every fragment from genesis to the highest justified block at or below `to`, which is
+    /// the last one (`export-state`); empty if no block that high is justified.
+    pub fn finality_proof_to(&self, to: BlockNumber) -> Result<Vec<WarpFragment>, StorageError> {
+        Ok(self.fragments(0, to, usize::MAX)?.0)
+    }
+
+    /// The set changes in `(from, to]` (at most `limit`), then the highest justified block at or
+    /// below `to` if the limit was not reached (and it is above the last change); and whether
+    /// the limit was not reached.
+    fn fragments(
+        &self,
+        from: BlockNumber,
+        to: BlockNumber,
+        limit: usize,
+    ) -> Result<(Vec<WarpFragment>, bool), StorageError> {
+        let mut changes = self.db.set_changes_after(from, limit)?;
+        changes.retain(|c| c.number <= to);
+        let complete = changes.len() < limit;
+        let mut fragments = changes
+            .iter()
+            .map(|at| self.fragment(*at))
+            .collect::<Result<Vec<_>, _>>()?;
+        let last = changes.last().map_or(from, |c| c.number);
+        if complete {
+            if let Some(head) = self.db.latest_justified(to)? {
+                if head.number > last {
+                    fragments.push(self.fragment(head)?);
+                }
+            }
+        }
+        Ok((fragments, complete))
+    }
+
     /// The highest finalized block with a stored justification (the head of finality proofs).
     pub fn latest_justified(&self) -> Result<Option<BlockRef>, StorageError> {
-        self.db.latest_justified()
+        self.db.latest_justified(BlockNumber::MAX)
     }
 
     /// The inclusion proof of a transaction on the best chain, if it is there.

@@ -217,11 +217,11 @@ impl ChainDb {
         Ok(out)
     }
 
-    /// The highest finalized block with a stored justification.
-    pub fn latest_justified(&self) -> Result<Option<BlockRef>, StorageError> {
+    /// The highest finalized block at or below `at_most` with a stored justification.
+    pub fn latest_justified(&self, at_most: BlockNumber) -> Result<Option<BlockRef>, StorageError> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(JUSTIFIED)?;
-        let last = table.last()?;
+        let last = table.range(..=at_most)?.next_back().transpose()?;
         Ok(last.map(|(number, hash)| BlockRef {
             number: number.value(),
             hash: Hash(*hash.value()),
@@ -233,21 +233,6 @@ impl ChainDb {
         self.durable_write("voter set", |txn| {
             txn.open_table(META)?
                 .insert(META_VOTER_SET, set.encode().as_slice())?;
-            Ok(())
-        })
-    }
-
-    /// Stores the justification of a block that is already final (one a single authority
-    /// signed, or one that came after the block was finalized by a later one).
-    pub fn add_justification(
-        &self,
-        at: BlockRef,
-        justification: &[u8],
-    ) -> Result<(), StorageError> {
-        self.durable_write("justification", |txn| {
-            txn.open_table(JUSTIFICATIONS)?
-                .insert(&at.hash.0, justification)?;
-            txn.open_table(JUSTIFIED)?.insert(at.number, &at.hash.0)?;
             Ok(())
         })
     }

@@ -431,7 +431,7 @@ fn a_state_restored_in_chunks_with_restarts_equals_the_source() {
         (target, target)
     );
     assert_eq!(fresh.voter_set().unwrap(), Some(set));
-    assert_eq!(fresh.latest_justified().unwrap(), Some(target));
+    assert_eq!(fresh.latest_justified(u64::MAX).unwrap(), Some(target));
     let restored: std::collections::BTreeMap<_, _> =
         fresh.state_entries().unwrap().into_iter().collect();
     assert_eq!(&restored, states[4].values());
