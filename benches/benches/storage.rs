@@ -71,7 +71,7 @@ fn setup() -> (Genesis, Vec<Prepared>, usize) {
         number: 0,
         slot: 0,
         state_root: state.root(),
-        extrinsics_root: aitbc_primitives::block::extrinsics_root(&[]),
+        extrinsics_root: aitbc_primitives::extrinsics_root(&[]),
         digest: aitbc_primitives::BoundedVec::new(),
     };
     let genesis_block = SignedBlock::<Extrinsic<Call>> {
@@ -164,6 +164,7 @@ fn bench(c: &mut Criterion) {
                     commitment: &p.executed.commitment,
                     finalized: true,
                     voter_set: None,
+                    justification: None,
                 };
                 let t = Instant::now();
                 db.commit_block(&write).expect("commit");

@@ -95,6 +95,8 @@ pub struct NodeConfig<C = AitbcChain> {
     pub clock: SharedClock,
     /// How much state history to keep (`--state-pruning`).
     pub pruning: Pruning,
+    /// How many finalized blocks' bodies to keep (`--blocks-pruning`).
+    pub blocks_pruning: Pruning,
     /// How to catch up with peers (`--sync`).
     pub sync: SyncMode,
 }
@@ -112,6 +114,7 @@ impl<C> NodeConfig<C> {
             network: self.network,
             clock: self.clock,
             pruning: self.pruning,
+            blocks_pruning: self.blocks_pruning,
             sync: self.sync,
         }
     }
@@ -202,6 +205,7 @@ pub async fn start_chain<S: StateMachine>(
         Arc::new(Metrics::default()),
     )?;
     drop(genesis);
+    client.set_state_window(config.pruning);
     let client = Arc::new(client.with_clock(config.clock.clone()));
     let genesis_hash = client.genesis_hash();
     let best = client.best_header();
@@ -258,7 +262,8 @@ pub async fn start_chain<S: StateMachine>(
     tracing::info!(target: "rpc", addr = %local_addr, "RPC listening on http://{local_addr}");
     tasks.push(rpc_task);
     // Warp sync first (when asked for and possible), then the parts on the state it restored.
-    let (authority, pruning, mode) = (config.authority.clone(), config.pruning, config.sync);
+    let (authority, mode) = (config.authority.clone(), config.sync);
+    let (pruning, blocks_pruning) = (config.pruning, config.blocks_pruning);
     let handle_client = client.clone();
     let start = async move {
         let mut seam = seam;
@@ -267,6 +272,7 @@ pub async fn start_chain<S: StateMachine>(
         }
         let mut parts = Parts::with_provider(client, slots, authority, provider)?;
         parts.pruning = pruning;
+        parts.blocks_pruning = blocks_pruning;
         anyhow::Ok(parts.spawn_workers(seam, rx))
     };
     tasks.push(tokio::spawn(
@@ -303,6 +309,8 @@ pub struct Parts<S: StateMachine> {
     pub provider: Arc<sync::ClientProvider<S>>,
     /// How much state history the pruner keeps ([`Pruning::DEFAULT`] unless set).
     pub pruning: Pruning,
+    /// How many finalized blocks' bodies it keeps (archive unless set).
+    pub blocks_pruning: Pruning,
 }
 
 impl<S: StateMachine> Parts<S> {
@@ -343,6 +351,7 @@ impl<S: StateMachine> Parts<S> {
             reporter,
             provider,
             pruning: Pruning::DEFAULT,
+            blocks_pruning: Pruning::Archive,
         })
     }
 
@@ -418,6 +427,7 @@ impl<S: StateMachine> Parts<S> {
         tasks.push(spawn(pruner::run(
             client.clone(),
             self.pruning,
+            self.blocks_pruning,
             shutdown.clone(),
         )));
         tasks.push(spawn(informant::run(client.clone(), shutdown)));

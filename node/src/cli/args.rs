@@ -244,6 +244,11 @@ pub struct RunArgs {
     /// from). Can be changed on an existing database; what was pruned stays gone.
     #[arg(long, env = "AITBC_STATE_PRUNING", default_value = "64", value_parser = parse_pruning)]
     pub state_pruning: aitbc_storage::Pruning,
+    /// Block bodies to keep: `archive` (all; peers can sync in full from this node) or N, the
+    /// last N finalized blocks' (older bodies and their transaction index go; headers and the
+    /// justifications of authority-set changes stay).
+    #[arg(long, env = "AITBC_BLOCKS_PRUNING", default_value = "archive", value_parser = parse_pruning)]
+    pub blocks_pruning: aitbc_storage::Pruning,
     /// How to catch up with peers: `warp` (verify the finality proof, download the finalized
     /// state in proof-checked chunks, then import the blocks after it) or `full` (import every
     /// block). Default: warp when the database is empty and a peer is far ahead, else full.

@@ -134,6 +134,7 @@ pub fn config_from_args(args: &RunArgs) -> anyhow::Result<(NodeConfig, Option<te
             network,
             clock: SystemClock::shared(),
             pruning: args.state_pruning,
+            blocks_pruning: args.blocks_pruning,
             sync: match args.sync {
                 None => SyncMode::Auto,
                 Some(super::args::SyncArg::Full) => SyncMode::Full,

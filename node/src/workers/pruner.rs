@@ -1,5 +1,7 @@
 //! The pruner: deletes the history of finalized blocks older than the state-pruning window
-//! (`--state-pruning`): the state-tree nodes they made unreachable and their undo logs.
+//! (`--state-pruning`): the state-tree nodes they made unreachable and their undo logs; and the
+//! bodies of those older than the block-pruning window (`--blocks-pruning`, default archive:
+//! none), in writes of at most [`MAX_BLOCKS`].
 //!
 //! A block's commit does not delete the tree nodes it replaces; it records them (see the storage
 //! module docs), so that a revert needs no copy of them, the import stays short, and the states
@@ -22,12 +24,16 @@ pub const MIN_KEYS: usize = 16_384;
 /// About the most stale nodes one prune write deletes.
 pub const MAX_KEYS: usize = 65_536;
 
+/// Block bodies one prune write deletes at most.
+pub const MAX_BLOCKS: u64 = 256;
+
 pub async fn run<S: StateMachine>(
     client: Arc<Client<S>>,
-    pruning: Pruning,
+    state: Pruning,
+    blocks: Pruning,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    if pruning == Pruning::Archive {
+    if state == Pruning::Archive && blocks == Pruning::Archive {
         return;
     }
     let mut events = client.subscribe();
@@ -41,10 +47,10 @@ pub async fn run<S: StateMachine>(
             },
             _ = shutdown.changed() => return,
         }
-        // Until too few are left; awaited here, so a stopping node waits for the write.
+        // Each until too little is left; awaited here, so a stopping node waits for the write.
         loop {
             let c = client.clone();
-            match blocking::run(move || c.prune_history(pruning, MIN_KEYS, MAX_KEYS)).await {
+            match blocking::run(move || c.prune_history(state, MIN_KEYS, MAX_KEYS)).await {
                 Some(Ok(0)) => break,
                 Some(Ok(n)) => {
                     tracing::debug!(target: "db", pruned = n, "stale tree nodes deleted")
@@ -52,6 +58,18 @@ pub async fn run<S: StateMachine>(
                 Some(Err(e)) => {
                     // A failed write latches the database and stops the node (storage docs).
                     tracing::warn!(target: "db", error = %e, "pruning stale tree nodes failed");
+                    return;
+                }
+                None => return,
+            }
+        }
+        loop {
+            let c = client.clone();
+            match blocking::run(move || c.prune_blocks(blocks, MAX_BLOCKS)).await {
+                Some(Ok(0)) => break,
+                Some(Ok(n)) => tracing::debug!(target: "db", pruned = n, "block bodies deleted"),
+                Some(Err(e)) => {
+                    tracing::warn!(target: "db", error = %e, "pruning block bodies failed");
                     return;
                 }
                 None => return,

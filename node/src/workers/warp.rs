@@ -155,10 +155,7 @@ impl<S: StateMachine> Warp<S> {
         let started = Instant::now();
         loop {
             let context = match self.client.restore_progress()? {
-                Some(p) => match decode_exact::<WarpContext>(&p.context) {
-                    Ok(c) => Some(c),
-                    Err(_) => None,
-                },
+                Some(p) => decode_exact::<WarpContext>(&p.context).ok(),
                 None => None,
             };
             let context = match context {
@@ -465,7 +462,7 @@ type Step = (Result<(), RestoreError>, [u8; 32]);
 
 enum Job<S: StateMachine> {
     Chunk(StateChunk, oneshot::Sender<Step>),
-    Finish(Finish<S>, oneshot::Sender<Step>),
+    Finish(Box<Finish<S>>, oneshot::Sender<Step>),
 }
 
 /// The restore runs on a thread of its own: jmt's restore cannot move between threads, and its
@@ -540,7 +537,7 @@ impl<S: StateMachine> Restorer<S> {
     }
 
     async fn finish(&self, finish: Finish<S>) -> Result<Step, Stop> {
-        self.ask(|reply| Job::Finish(finish, reply)).await
+        self.ask(|reply| Job::Finish(Box::new(finish), reply)).await
     }
 }
 

@@ -22,6 +22,7 @@ mod memory_network;
 mod network;
 mod openapi;
 mod pluggable;
+mod pruning;
 mod receipt_accounting;
 mod receipt_attacks;
 mod receipts;

@@ -44,6 +44,7 @@ async fn start(
         network: Networking::Memory(net.clone()),
         clock: SystemClock::shared(),
         pruning: aitbc_storage::Pruning::DEFAULT,
+        blocks_pruning: aitbc_storage::Pruning::Archive,
         sync: aitbc_node::workers::warp::SyncMode::Full,
     };
     service::start_chain(config).await.expect("node starts")

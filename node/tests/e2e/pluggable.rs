@@ -54,6 +54,7 @@ async fn start_node(
         network: Networking::Libp2p(network),
         clock: SystemClock::shared(),
         pruning: aitbc_storage::Pruning::DEFAULT,
+        blocks_pruning: aitbc_storage::Pruning::Archive,
         sync: aitbc_node::workers::warp::SyncMode::Full,
     };
     service::start_chain(config).await.expect("node starts")

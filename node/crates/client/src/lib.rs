@@ -434,6 +434,39 @@ impl<S: StateMachine> Client<S> {
         self.db.prune(pruning, min_keys, max_keys)
     }
 
+    /// Deletes the bodies of finalized blocks below the window of `pruning` (at most
+    /// `max_blocks` in one write; see `ChainDb::prune_bodies`); returns how many it deleted.
+    pub fn prune_blocks(
+        &self,
+        pruning: aitbc_storage::Pruning,
+        max_blocks: u64,
+    ) -> Result<u64, StorageError> {
+        let aitbc_storage::Pruning::Keep(keep) = pruning else {
+            return Ok(0);
+        };
+        let through = self.finalized().number.saturating_sub(keep);
+        let from = self.db.blocks_pruned_through()? + 1;
+        if through < from {
+            return Ok(0);
+        }
+        let through = through.min(from + max_blocks - 1);
+        let mut blocks = Vec::new();
+        for number in from..=through {
+            let Some(hash) = self.db.hash_at(number)? else {
+                continue; // below a warp sync's target: never held
+            };
+            let Some(bytes) = self.db.block(&hash)? else {
+                continue;
+            };
+            let block: SignedBlockOf<S> = decode_exact(&bytes)
+                .map_err(|e| StorageError::Corrupt(format!("block {hash}: {e}")))?;
+            let txs = block.block.extrinsics.iter().map(|x| x.hash()).collect();
+            blocks.push((BlockRef { number, hash }, txs));
+        }
+        self.db.prune_bodies(&blocks, through)?;
+        Ok(blocks.len() as u64)
+    }
+
     /// Chain events (new best, finalized).
     pub fn subscribe(&self) -> broadcast::Receiver<ChainEvent> {
         self.events.subscribe()

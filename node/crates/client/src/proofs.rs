@@ -17,6 +17,11 @@ use aitbc_storage::{
 use codec::Encode;
 
 impl<S: StateMachine> Client<S> {
+    /// Serves the states of the last `pruning` finalized blocks (the node's `--state-pruning`).
+    pub fn set_state_window(&self, pruning: aitbc_storage::Pruning) {
+        self.db.set_state_window(pruning);
+    }
+
     /// The state of best-chain block `number`, while the history keeps it.
     pub fn state_at(&self, number: BlockNumber) -> Result<DbStateView, StorageError> {
         self.db.state_at(number)
@@ -178,31 +183,26 @@ impl<S: StateMachine> Client<S> {
         };
         let encoded_header = header.encode();
         let encoded_block = (&target.block, &target.seal, None::<()>).encode();
-        let encoded: Vec<(BlockRef, Vec<u8>, Option<Vec<u8>>, bool)> = proof
+        let headers: Vec<Vec<u8>> = proof.iter().map(|f| f.header.encode()).collect();
+        let justifications: Vec<Option<Vec<u8>>> = proof
             .iter()
-            .map(|f| {
-                let h = &f.header;
-                let at = BlockRef {
-                    number: h.number,
-                    hash: h.hash(),
-                };
-                let change =
-                    h.authorities_change().is_some() || h.forced_authorities_change().is_some();
-                (
-                    at,
-                    h.encode(),
-                    f.justification.as_ref().map(|j| j.encode()),
-                    change,
-                )
-            })
+            .map(|f| f.justification.as_ref().map(|j| j.encode()))
             .collect();
-        let proven: Vec<ProvenBlock<'_>> = encoded
+        let proven: Vec<ProvenBlock<'_>> = proof
             .iter()
-            .map(|(at, header, justification, set_change)| ProvenBlock {
-                at: *at,
-                encoded_header: header,
-                justification: justification.as_deref(),
-                set_change: *set_change,
+            .zip(headers.iter().zip(&justifications))
+            .map(|(f, (header, justification))| {
+                let h = &f.header;
+                ProvenBlock {
+                    at: BlockRef {
+                        number: h.number,
+                        hash: h.hash(),
+                    },
+                    encoded_header: header,
+                    justification: justification.as_deref(),
+                    set_change: h.authorities_change().is_some()
+                        || h.forced_authorities_change().is_some(),
+                }
             })
             .collect();
         // The author weights after the target come from its state, which is the restored one.

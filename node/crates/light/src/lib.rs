@@ -260,13 +260,13 @@ impl LightClient {
 
     /// An account's balance and nonce at the verified head.
     pub async fn balance(&mut self, who: &AccountId) -> Result<AccountInfo, LightError> {
-        let runtime = self.runtime.clone();
+        let runtime = self.runtime;
         self.query(move |view| runtime.account(view, who)).await
     }
 
     /// A settled receipt at the verified head (`None`: not claimed).
     pub async fn receipt(&mut self, id: &Hash) -> Result<Option<ReceiptInfo>, LightError> {
-        let runtime = self.runtime.clone();
+        let runtime = self.runtime;
         self.query(move |view| runtime.receipt(view, id)).await
     }
 
@@ -276,7 +276,7 @@ impl LightClient {
         client: &AccountId,
         job_id: JobId,
     ) -> Result<Option<JobInfo>, LightError> {
-        let runtime = self.runtime.clone();
+        let runtime = self.runtime;
         self.query(move |view| runtime.job(view, client, job_id))
             .await
     }

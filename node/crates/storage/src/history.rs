@@ -11,6 +11,10 @@
 //!   the database's: a restart with another one applies from then on (what was pruned is gone).
 //! - Justifications: every one the node finalized with is kept, indexed by number
 //!   (`justified`), and every voter-set change is indexed (`set_changes`).
+//! - Block pruning (`--blocks-pruning`, [`ChainDb::prune_bodies`]): the bodies, transaction
+//!   index entries and justifications of finalized blocks older than the window are deleted;
+//!   headers, the canonical index, the justifications of set changes (the fragments of finality
+//!   proofs) and the latest justification stay.
 
 use super::*;
 
@@ -61,8 +65,14 @@ impl std::str::FromStr for Pruning {
 
 /// Blocks whose history a prune write removes at most.
 const MAX_BLOCKS_PER_PRUNE: usize = 512;
+const META_BLOCKS_PRUNED: &str = "blocks_pruned";
 
 impl ChainDb {
+    /// Sets the state window [`ChainDb::state_at`] serves (the node's `--state-pruning`).
+    pub fn set_state_window(&self, pruning: Pruning) {
+        *self.window.write().unwrap_or_else(|p| p.into_inner()) = pruning;
+    }
+
     /// The block the history is pruned through: states from it up are readable.
     pub fn pruned_through(&self) -> Result<BlockNumber, StorageError> {
         Ok(self
@@ -136,7 +146,8 @@ impl ChainDb {
         Ok(keys.len())
     }
 
-    /// A read-only view of the state of best-chain block `number` (see the module docs).
+    /// A read-only view of the state of best-chain block `number` (see the module docs), if it
+    /// is in the state window.
     pub fn state_at(&self, number: BlockNumber) -> Result<DbStateView, StorageError> {
         let txn = self.db.begin_read()?;
         let (best, pruned) = {
@@ -152,7 +163,14 @@ impl ChainDb {
                 .ok()
                 .and_then(|b| u64::decode(&mut &b[..]).ok())
                 .unwrap_or(0);
-            (best, pruned)
+            let finalized = BlockRef::decode(&mut &get(META_FINALIZED)?[..])
+                .map_err(|_| StorageError::Corrupt("finalized".into()))?;
+            // Outside the window is not served, even before the pruner deletes it.
+            let window = match *self.window.read().unwrap_or_else(|p| p.into_inner()) {
+                Pruning::Keep(keep) => finalized.number.saturating_sub(keep),
+                Pruning::Archive => 0,
+            };
+            (best, pruned.max(window))
         };
         if number == best.number {
             return DbStateView::new(txn, best, None);
@@ -226,6 +244,45 @@ impl ChainDb {
             number: number.value(),
             hash: Hash(*hash.value()),
         }))
+    }
+
+    /// The block whose body was pruned last (0: none).
+    pub fn blocks_pruned_through(&self) -> Result<BlockNumber, StorageError> {
+        Ok(self
+            .meta(META_BLOCKS_PRUNED)?
+            .and_then(|b| u64::decode(&mut &b[..]).ok())
+            .unwrap_or(0))
+    }
+
+    /// Deletes the bodies of `blocks` (each with its transactions' hashes), their transaction
+    /// index entries and their justifications unless they changed the voter set or are the
+    /// latest, and records `through` as pruned, in one durable write (see the module docs).
+    pub fn prune_bodies(
+        &self,
+        blocks: &[(BlockRef, Vec<Hash>)],
+        through: BlockNumber,
+    ) -> Result<(), StorageError> {
+        let latest = self.latest_justified(BlockNumber::MAX)?;
+        self.durable_write("block pruning", |txn| {
+            let mut bodies = txn.open_table(BLOCKS)?;
+            let mut txs = txn.open_table(TXS)?;
+            let mut justifications = txn.open_table(JUSTIFICATIONS)?;
+            let mut justified = txn.open_table(JUSTIFIED)?;
+            let changes = txn.open_table(SET_CHANGES)?;
+            for (at, tx_hashes) in blocks {
+                bodies.remove(&at.hash.0)?;
+                for h in tx_hashes {
+                    txs.remove(&h.0)?;
+                }
+                if changes.get(at.number)?.is_none() && Some(*at) != latest {
+                    justifications.remove(&at.hash.0)?;
+                    justified.remove(at.number)?;
+                }
+            }
+            txn.open_table(META)?
+                .insert(META_BLOCKS_PRUNED, through.encode().as_slice())?;
+            Ok(())
+        })
     }
 
     /// Replaces the recorded voter set (after a restore: the weights its state gives).

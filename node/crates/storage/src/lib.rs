@@ -272,6 +272,9 @@ pub struct ChainDb {
     db: std::sync::Arc<Database>,
     /// The first failed durable write (see the module docs): once set, every write is refused.
     failed: tokio::sync::watch::Sender<Option<String>>,
+    /// The states served ([`ChainDb::state_at`]): the node's `--state-pruning` (history kept
+    /// beyond it until the pruner's next write is not served either).
+    window: std::sync::RwLock<Pruning>,
 }
 
 impl std::fmt::Debug for ChainDb {
@@ -332,6 +335,7 @@ impl ChainDb {
         ChainDb {
             db: std::sync::Arc::new(db),
             failed: tokio::sync::watch::channel(None).0,
+            window: std::sync::RwLock::new(Pruning::DEFAULT),
         }
     }
 

@@ -50,6 +50,7 @@ pub fn config(spec: ChainSpec, base: &Path, authority: bool) -> NodeConfig {
         network: Networking::Off,
         clock: SystemClock::shared(),
         pruning: aitbc_storage::Pruning::DEFAULT,
+        blocks_pruning: aitbc_storage::Pruning::Archive,
         sync: aitbc_node::workers::warp::SyncMode::Full,
     }
 }
