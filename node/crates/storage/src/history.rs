@@ -2,11 +2,12 @@
 //! sync), the justifications of set changes (for finality proofs), and how it is pruned.
 //!
 //! - The state of block `n` is the flat state (the best block's) with the changes of the blocks
-//!   above `n` undone: their undo logs hold each changed key's previous value. Its tree is
+//!   above `n` undone: their prior values (`prior` table) hold each changed key's previous
+//!   value. Its tree is
 //!   version `n`, whose nodes stay stored until the blocks that replaced them are pruned.
 //!   [`ChainDb::state_at`] reads it for any `n` from the block the history is pruned through up
 //!   to the best block.
-//! - [`Pruning`]: `Keep(n)` deletes the stale tree nodes and undo logs of finalized blocks more
+//! - [`Pruning`]: `Keep(n)` deletes the stale tree nodes and prior values of finalized blocks more
 //!   than `n` below the finalized one; `Archive` deletes nothing. The choice is the node's, not
 //!   the database's: a restart with another one applies from then on (what was pruned is gone).
 //! - Justifications: every one the node finalized with is kept, indexed by number
@@ -46,7 +47,7 @@ pub enum Pruning {
 
 impl Pruning {
     /// The default: about a minute of blocks, enough for a warp sync of a large state to finish
-    /// on one target, without keeping many full blocks' undo logs (a few MB each).
+    /// on one target, without keeping many full blocks' prior values (about 1 MB each).
     pub const DEFAULT: Pruning = Pruning::Keep(64);
 }
 
@@ -81,7 +82,7 @@ impl ChainDb {
             .unwrap_or(0))
     }
 
-    /// Deletes the stale tree nodes and undo logs of finalized blocks below the window of
+    /// Deletes the stale tree nodes and prior values of finalized blocks below the window of
     /// `pruning`, oldest first, in one durable write; returns how many tree nodes it deleted.
     /// Does nothing while fewer than `min_keys` nodes and fewer than
     /// [`MAX_BLOCKS_PER_PRUNE`] blocks are waiting, so that each write deletes many; stops
@@ -100,7 +101,7 @@ impl ChainDb {
         if through <= pruned {
             return Ok(0);
         }
-        let (mut last, mut keys, mut undo) = (pruned, Vec::new(), Vec::new());
+        let (mut last, mut keys, mut prior) = (pruned, Vec::new(), Vec::new());
         {
             let txn = self.db.begin_read()?;
             let stale = txn.open_table(STALE)?;
@@ -110,15 +111,15 @@ impl ChainDb {
                     keys.extend(decode_stale(number, list.value())?);
                 }
                 if let Some(hash) = canonical.get(number)? {
-                    undo.push(*hash.value());
+                    prior.push(*hash.value());
                 }
                 last = number;
-                if keys.len() >= max_keys || undo.len() >= MAX_BLOCKS_PER_PRUNE {
+                if keys.len() >= max_keys || prior.len() >= MAX_BLOCKS_PER_PRUNE {
                     break;
                 }
             }
         }
-        if keys.len() < min_keys && undo.len() < MAX_BLOCKS_PER_PRUNE && last == through {
+        if keys.len() < min_keys && prior.len() < MAX_BLOCKS_PER_PRUNE && last == through {
             // Wait for more, unless the window is far behind (then catch up now).
             if through - pruned < MAX_BLOCKS_PER_PRUNE as u64 {
                 return Ok(0);
@@ -135,9 +136,9 @@ impl ChainDb {
             for number in pruned + 1..=last {
                 stale.remove(number)?;
             }
-            let mut undo_table = txn.open_table(UNDO)?;
-            for hash in &undo {
-                undo_table.remove(hash)?;
+            let mut prior_table = txn.open_table(PRIOR)?;
+            for hash in &prior {
+                prior_table.remove(hash)?;
             }
             txn.open_table(META)?
                 .insert(META_PRUNED, last.encode().as_slice())?;
@@ -185,23 +186,23 @@ impl ChainDb {
         let mut overrides: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
         let hash = {
             let canonical = txn.open_table(CANONICAL)?;
-            let undo = txn.open_table(UNDO)?;
+            let prior = txn.open_table(PRIOR)?;
             // From the best block down: the lowest block's previous value wins (the value at
             // `number`).
             for n in (number + 1..=best.number).rev() {
                 let hash = canonical
                     .get(n)?
                     .ok_or_else(|| StorageError::Corrupt(format!("no block #{n}")))?;
-                let bytes = undo
+                let bytes = prior
                     .get(hash.value())?
                     .ok_or(StorageError::StateUnavailable {
                         number,
                         pruned,
                         best: best.number,
                     })?;
-                let log = UndoLog::decode(&mut bytes.value())
-                    .map_err(|_| StorageError::Corrupt(format!("undo log of #{n}")))?;
-                overrides.extend(log.state);
+                let values = Prior::decode(&mut bytes.value())
+                    .map_err(|_| StorageError::Corrupt(format!("prior values of #{n}")))?;
+                overrides.extend(values);
             }
             Hash(
                 *canonical

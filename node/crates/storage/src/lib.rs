@@ -13,9 +13,11 @@
 //!   (their justifications are kept forever: they are the fragments of finality proofs);
 //! - `unfinalized`: block hash -> number, every stored block above the finalized one (the fork
 //!   tree rebuilt at start);
-//! - `undo`: block hash -> SCALE [`UndoLog`] of an executed block that is not final yet, or
-//!   final and still in the state-pruning window (the previous values it keeps are how the
-//!   state of a recent block is read: [`ChainDb::state_at`]);
+//! - `undo`: block hash -> SCALE [`UndoLog`] (tree nodes added, transactions indexed) of an
+//!   executed block that is not final yet;
+//! - `prior`: block hash -> SCALE [`Prior`], the previous value of every key an executed block
+//!   changed, while the block is not final or in the state-pruning window: what a revert
+//!   restores and what the state of a recent block is read from ([`ChainDb::state_at`]);
 //! - `canonical`: block number -> block hash, for the best chain;
 //! - `txs`: transaction hash -> SCALE [`TxRecord`] (block, index, outcome), best chain only;
 //! - `state`: the flat key-value state at the best block;
@@ -30,24 +32,24 @@
 //!
 //! Invariants:
 //! - One durable redb write transaction per executed block ([`ChainDb::commit_block`]) writes the
-//!   block, its index entries, its state changes, its tree nodes, its undo log and the new head
-//!   together, so a crash leaves either the whole block or none of it.
+//!   block, its index entries, its state changes, its tree nodes, its prior values, its undo log
+//!   and the new head together, so a crash leaves either the whole block or none of it.
 //! - The flat state and the tree hold exactly the best chain's state. A block that is not final
-//!   keeps an undo log (each changed key's previous value, the tree nodes it added and removed,
-//!   its transactions), so a reorganisation ([`ChainDb::revert`]) rolls the best chain back to a
-//!   common ancestor in one durable write before the other branch is executed on top. Tree nodes
-//!   are versioned by block number; the reverted block's nodes are deleted before a sibling writes
-//!   nodes of the same version.
+//!   keeps its prior values (each changed key's previous value) and an undo log (the tree nodes
+//!   it added, its transactions), so a reorganisation ([`ChainDb::revert`]) rolls the best chain
+//!   back to a common ancestor in one durable write before the other branch is executed on top.
+//!   Tree nodes are versioned by block number; the reverted block's nodes are deleted before a
+//!   sibling writes nodes of the same version.
 //! - Tree nodes a block makes unreachable are not deleted by its commit: the commit records their
 //!   keys under the block's number in `stale`, so a revert only deletes the nodes the block added
-//!   (the old ones are still there) and drops the record. The stale nodes and the undo logs of a
-//!   final block are what the states before it are read from; once the block is older than the
+//!   (the old ones are still there) and drops the record. The stale nodes and the prior values of
+//!   a final block are what the states before it are read from; once the block is older than the
 //!   state-pruning window ([`Pruning`]), [`ChainDb::prune`] deletes them, many blocks' worth in
-//!   one write, in key order, off the import path. Deleting them in each block's commit was a fifth of
-//!   a full block's import time (14,600 random deletes for 2,000 transfers), and the undo log had
-//!   to keep a copy of every deleted node.
-//! - Finalization ([`ChainDb::finalize`]) drops every stored block that does not descend from
-//!   the finalized block; a finalized block is never reverted.
+//!   one write, in key order, off the import path. Deleting them in each block's commit was a
+//!   fifth of a full block's import time (14,600 random deletes for 2,000 transfers), and the
+//!   undo log had to keep a copy of every deleted node.
+//! - Finalization ([`ChainDb::finalize`]) drops the undo logs up to the finalized block and every
+//!   stored block that does not descend from it; a finalized block is never reverted.
 //! - The database records the genesis hash on creation and refuses to open for another chain.
 //!
 //! Crash safety:
@@ -97,6 +99,7 @@ const SET_CHANGES: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("set_c
 pub(crate) const PREIMAGES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("preimages");
 const UNFINALIZED: TableDefinition<&[u8; 32], u64> = TableDefinition::new("unfinalized");
 const UNDO: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undo");
+const PRIOR: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("prior");
 pub(crate) const AUTHORS: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("authors");
 pub(crate) const CANONICAL: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("canonical");
 pub(crate) const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
@@ -252,14 +255,16 @@ pub struct BlockWrite<'a> {
     pub justification: Option<&'a [u8]>,
 }
 
-/// What undoes one executed block: the previous value of every key it changed, the tree nodes
-/// it added (the nodes it made stale are still stored) and the transactions it indexed.
+/// What undoes one executed block besides its [`Prior`] values: the tree nodes it added (the
+/// nodes it made stale are still stored) and the transactions it indexed.
 #[derive(Debug, Default, Encode, Decode)]
 struct UndoLog {
-    state: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     tree_added: Vec<Vec<u8>>,
     txs: Vec<Hash>,
 }
+
+/// The previous value of every key one executed block changed (`None`: absent before).
+type Prior = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
 /// redb's page cache: resident memory against reads served from the OS page cache. Measured
 /// (benches/RESULTS.md, session 4): 256 MiB -> claims 5.1k/s, dev flood peak ~560-690 MiB;
@@ -428,6 +433,7 @@ impl ChainDb {
             txn.open_table(JUSTIFIED)?;
             txn.open_table(SET_CHANGES)?;
             txn.open_table(UNDO)?;
+            txn.open_table(PRIOR)?;
             txn.open_table(UNFINALIZED)?;
             txn.open_table(AUTHORS)?;
             txn.open_table(TXS)?;
@@ -483,14 +489,18 @@ impl ChainDb {
     fn write_block(txn: &redb::WriteTransaction, w: &BlockWrite<'_>) -> Result<(), StorageError> {
         let at = w.block.at;
         Self::store_block(txn, &w.block, !w.finalized)?;
+        let keep_undo = !w.finalized;
         let mut undo = UndoLog::default();
+        let mut prior: Prior = Vec::with_capacity(w.changes.len());
         txn.open_table(CANONICAL)?.insert(at.number, &at.hash.0)?;
         {
             let mut txs = txn.open_table(TXS)?;
             for (hash, record) in &w.txs {
                 txs.insert(&hash.0, record.encode().as_slice())?;
             }
-            undo.txs = w.txs.iter().map(|(h, _)| *h).collect();
+            if keep_undo {
+                undo.txs = w.txs.iter().map(|(h, _)| *h).collect();
+            }
         }
         {
             let mut state = txn.open_table(STATE)?;
@@ -504,7 +514,7 @@ impl ChainDb {
                 if old.is_none() && v.is_some() {
                     preimages.insert(&commitment::key_hash(k), k.as_slice())?;
                 }
-                undo.state.push((k.clone(), old));
+                prior.push((k.clone(), old));
             }
         }
         {
@@ -520,7 +530,9 @@ impl ChainDb {
                         at.number
                     )));
                 }
-                undo.tree_added.push(key);
+                if keep_undo {
+                    undo.tree_added.push(key);
+                }
             }
         }
         if !w.commitment.stale.is_empty() {
@@ -533,8 +545,12 @@ impl ChainDb {
             txn.open_table(STALE)?
                 .insert(at.number, stale.encode().as_slice())?;
         }
-        txn.open_table(UNDO)?
-            .insert(&at.hash.0, undo.encode().as_slice())?;
+        if keep_undo {
+            txn.open_table(UNDO)?
+                .insert(&at.hash.0, undo.encode().as_slice())?;
+        }
+        txn.open_table(PRIOR)?
+            .insert(&at.hash.0, prior.encode().as_slice())?;
         txn.open_table(META)?
             .insert(META_BEST, at.encode().as_slice())?;
         if w.finalized {
@@ -580,11 +596,12 @@ impl ChainDb {
 
     /// Rolls the best chain back to `ancestor` by undoing `blocks` (the best block first, down to
     /// the child of `ancestor`), in one durable write. Each block must still have its undo log
-    /// (it is not final).
+    /// and prior values (it is not final).
     pub fn revert(&self, blocks: &[BlockRef], ancestor: BlockRef) -> Result<(), StorageError> {
         self.durable_write("revert", |txn| {
             {
                 let mut undo_table = txn.open_table(UNDO)?;
+                let mut prior_table = txn.open_table(PRIOR)?;
                 let mut state = txn.open_table(STATE)?;
                 let mut tree = txn.open_table(TREE)?;
                 let mut stale = txn.open_table(STALE)?;
@@ -597,7 +614,13 @@ impl ChainDb {
                     let undo = UndoLog::decode(&mut bytes.value())
                         .map_err(|_| StorageError::Corrupt(format!("undo log {}", at.hash)))?;
                     drop(bytes);
-                    for (k, old) in &undo.state {
+                    let bytes = prior_table.remove(&at.hash.0)?.ok_or_else(|| {
+                        StorageError::Corrupt(format!("no prior values for block {}", at.hash))
+                    })?;
+                    let prior = Prior::decode(&mut bytes.value())
+                        .map_err(|_| StorageError::Corrupt(format!("prior values {}", at.hash)))?;
+                    drop(bytes);
+                    for (k, old) in &prior {
                         match old {
                             Some(v) => state.insert(k.as_slice(), v.as_slice())?,
                             None => state.remove(k.as_slice())?,
@@ -629,9 +652,13 @@ impl ChainDb {
         f: &Finalization<'_>,
     ) -> Result<(), StorageError> {
         {
+            // A final block is never reverted: its undo log goes; its prior values stay for
+            // the state window (the pruner deletes them).
             let mut undo = txn.open_table(UNDO)?;
+            let mut prior = txn.open_table(PRIOR)?;
             let mut unfinalized = txn.open_table(UNFINALIZED)?;
             for h in f.newly_final {
+                undo.remove(&h.0)?;
                 unfinalized.remove(&h.0)?;
             }
             let mut blocks = txn.open_table(BLOCKS)?;
@@ -639,6 +666,7 @@ impl ChainDb {
             let mut authors = txn.open_table(AUTHORS)?;
             for h in f.discarded {
                 undo.remove(&h.0)?;
+                prior.remove(&h.0)?;
                 unfinalized.remove(&h.0)?;
                 blocks.remove(&h.0)?;
                 headers.remove(&h.0)?;
