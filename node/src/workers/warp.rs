@@ -341,6 +341,8 @@ impl<S: StateMachine> Warp<S> {
         .await?;
         let (mut skipped, started) = (std::collections::BTreeSet::new(), Instant::now());
         let (mut entries, mut last_log) = (0usize, Instant::now());
+        // What was downloaded: entries' bytes and proofs' bytes (the proofs' overhead).
+        let (mut state_bytes, mut proof_bytes) = (0usize, 0usize);
         loop {
             self.stopping()?;
             let peers: Vec<PeerId> = self
@@ -391,11 +393,17 @@ impl<S: StateMachine> Warp<S> {
                     }
                 };
                 let (done, count) = (!chunk.more, chunk.entries.len());
+                let bytes: usize = chunk.entries.iter().map(|(k, v)| k.len() + v.len()).sum();
+                let proof_len = chunk.proof.len();
                 if count > 0 {
                     let (result, next) = restorer.chunk(chunk).await?;
                     next_start = next;
                     match result {
-                        Ok(()) => entries += count,
+                        Ok(()) => {
+                            entries += count;
+                            state_bytes += bytes;
+                            proof_bytes += proof_len;
+                        }
                         Err(RestoreError::Chunk(e)) => {
                             tracing::warn!(target: "sync", %peer, error = %e, "bad state chunk: banning the peer");
                             self.net.report(peer, Misbehaviour::BadProof);
@@ -419,7 +427,7 @@ impl<S: StateMachine> Warp<S> {
                 match result {
                     Ok(()) => {
                         tracing::info!(target: "sync", target = target.number, entries,
-                            secs = started.elapsed().as_secs_f64(),
+                            state_bytes, proof_bytes, secs = started.elapsed().as_secs_f64(),
                             "warp: state restored; importing the blocks after it");
                         return Ok(true);
                     }
