@@ -199,3 +199,112 @@ async fn a_new_node_warps_across_set_changes_while_the_network_produces_and_bans
         n.stop().await;
     }
 }
+
+/// A free TCP port on loopback (bound and released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warp_sync_killed_at_random_points_resumes_and_completes() {
+    // A producing dev authority whose state (10,000 extra accounts) takes many chunks: its
+    // answers are capped at the smallest budget (64 KiB).
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = spec(false);
+    chain.genesis.params.epoch_length = 1_000_000;
+    for i in 0..10_000u64 {
+        let id = AccountId(aitbc_primitives::blake2_256(&i.to_le_bytes()));
+        chain
+            .genesis
+            .balances
+            .push(aitbc_chain_spec::Endowment(id.to_string(), 1_000_000));
+    }
+    let spec_file = dir.path().join("spec.json");
+    std::fs::write(&spec_file, chain.to_json(false).unwrap()).unwrap();
+    let mut config = net_config(&chain, &dir.path().join("server"), Some("alice"), vec![]);
+    if let aitbc_node::service::Networking::Libp2p(net) = &mut config.network {
+        net.max_response_bytes = 64 * 1024;
+    }
+    let mut server = TestNode {
+        name: "server".into(),
+        dir: tempfile::tempdir().unwrap(),
+        config,
+        handle: None,
+    };
+    server.start().await;
+    wait_nodes(
+        std::slice::from_ref(&server),
+        30,
+        "a few finalized blocks",
+        |n| n[0].finalized().number >= 3,
+    )
+    .await;
+    let boot = server.p2p_addr().to_string();
+
+    // The warp node, as a process, killed with SIGKILL at random points, then left to finish.
+    let base = dir.path().join("warped");
+    let rpc_port = free_port();
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_aitbc-node"))
+            .args(["--chain", spec_file.to_str().unwrap()])
+            .args(["--base-path", base.to_str().unwrap()])
+            .args(["--rpc-addr", &format!("127.0.0.1:{rpc_port}")])
+            .args(["--p2p-addr", "/ip4/127.0.0.1/tcp/0"])
+            .args(["--bootnodes", &boot, "--sync", "warp", "--log", "warn"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..6 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut child = spawn();
+        tokio::time::sleep(std::time::Duration::from_millis(150 + seed % 600)).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let mut child = spawn();
+    let url = format!("http://127.0.0.1:{rpc_port}");
+    let target = server.finalized().number;
+    let head = wait_until(
+        60,
+        "the warped node at the server's finalized block",
+        || {
+            let url = url.clone();
+            async move {
+                let mut rpc = aitbc_rpc::http_client::HttpClient::new(&url).ok()?;
+                let head = rpc.get_ok("/rpc/getHead").await.ok()?;
+                let fin = head["finalized_height"].as_u64()?;
+                (fin >= target).then_some(head)
+            }
+        },
+    )
+    .await;
+    let mut rpc = aitbc_rpc::http_client::HttpClient::new(&url).unwrap();
+    // It warped (block 1 was never imported) and agrees with the server.
+    let (status, _) = rpc.get("/rpc/getBlock/1").await.unwrap();
+    assert_eq!(status, 404, "block 1 is held: it did not warp");
+    let fin = head["finalized_height"].as_u64().unwrap();
+    let mine = rpc.get_ok(&format!("/rpc/getBlock/{fin}")).await.unwrap();
+    let theirs =
+        aitbc_rpc::http_client::HttpClient::new(&format!("http://{}", server.node().rpc_addr))
+            .unwrap()
+            .get_ok(&format!("/rpc/getBlock/{fin}"))
+            .await
+            .unwrap();
+    assert_eq!(mine["hash"], theirs["hash"]);
+    assert_eq!(mine["state_root"], theirs["state_root"]);
+    let who = AccountId(aitbc_primitives::blake2_256(&9_999u64.to_le_bytes()));
+    let balance = rpc.get_ok(&format!("/rpc/getBalance/{who}")).await.unwrap();
+    assert_eq!(balance["balance"], "1000000");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    server.stop().await;
+}
