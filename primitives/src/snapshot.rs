@@ -44,6 +44,16 @@ pub struct StateChunk {
     pub more: bool,
 }
 
+impl StateChunk {
+    /// Where the chunk after this one starts: the key hash after its last entry (`None` when
+    /// it is empty).
+    pub fn next_start(&self) -> Option<[u8; 32]> {
+        self.entries
+            .last()
+            .map(|(k, _)| after(crate::commitment::key_hash(k)))
+    }
+}
+
 /// A state that can be served in chunks: its tree nodes, and each leaf's key and value.
 pub trait ChunkSource: NodeSource {
     /// The key whose hash is `key_hash` and its value in the served version.

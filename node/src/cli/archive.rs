@@ -231,8 +231,8 @@ pub fn export_state(args: &ExportStateArgs) -> anyhow::Result<String> {
         write_item(&mut out, &chunk.encode())?;
         entries += chunk.entries.len();
         chunks += 1;
-        match (chunk.more, chunk.entries.last()) {
-            (true, Some((key, _))) => start = after(key_hash(key)),
+        match (chunk.more, chunk.next_start()) {
+            (true, Some(next)) => start = next,
             _ => break,
         }
     }
@@ -243,18 +243,6 @@ pub fn export_state(args: &ExportStateArgs) -> anyhow::Result<String> {
         fragments.len(),
         args.file.display()
     ))
-}
-
-/// The key hash right after `key`.
-fn after(mut key: [u8; 32]) -> [u8; 32] {
-    for byte in key.iter_mut().rev() {
-        let (next, carry) = byte.overflowing_add(1);
-        *byte = next;
-        if !carry {
-            break;
-        }
-    }
-    key
 }
 
 /// `import-state` (see the module docs). Returns a one-line summary.

@@ -339,10 +339,12 @@ impl<S: StateMachine> Warp<S> {
             context.encode(),
         )
         .await?;
-        let (mut skipped, started) = (std::collections::BTreeSet::new(), Instant::now());
-        let (mut entries, mut last_log) = (0usize, Instant::now());
-        // What was downloaded: entries' bytes and proofs' bytes (the proofs' overhead).
-        let (mut state_bytes, mut proof_bytes) = (0usize, 0usize);
+        let mut skipped = std::collections::BTreeSet::new();
+        let mut progress = Progress::new();
+        // The next chunk, asked for while the restore thread checks and writes this one (its
+        // start is known as soon as this one arrives): the network and the disk overlap.
+        let mut prefetched: Option<(PeerId, [u8; 32], Answer)> = None;
+        let mut turn = 0usize;
         loop {
             self.stopping()?;
             let peers: Vec<PeerId> = self
@@ -351,6 +353,7 @@ impl<S: StateMachine> Warp<S> {
                 .filter(|p| !skipped.contains(p))
                 .collect();
             if peers.is_empty() {
+                prefetched = None;
                 if !skipped.is_empty()
                     && self
                         .net
@@ -366,83 +369,164 @@ impl<S: StateMachine> Warp<S> {
                 continue;
             }
             // The peers in turn, one chunk each.
-            for peer in peers {
-                let request = SyncRequest::StateChunk {
-                    number: target.number,
-                    start: next_start,
-                };
-                let chunk = match self.net.request(peer, request).await {
-                    Ok(SyncResponse::StateChunk(bytes)) => match decode_exact::<StateChunk>(&bytes)
-                    {
-                        Ok(c) => c,
-                        Err(_) => {
-                            self.net.report(peer, Misbehaviour::Undecodable);
-                            skipped.insert(peer);
-                            continue;
-                        }
-                    },
-                    Ok(answer) => {
-                        tracing::debug!(target: "sync", %peer, ?answer, "no state chunk");
-                        skipped.insert(peer);
-                        continue;
-                    }
-                    Err(e) => {
-                        tracing::debug!(target: "sync", %peer, error = %e, "state chunk request failed");
-                        skipped.insert(peer);
-                        continue;
-                    }
-                };
-                let (done, count) = (!chunk.more, chunk.entries.len());
-                let bytes: usize = chunk.entries.iter().map(|(k, v)| k.len() + v.len()).sum();
-                let proof_len = chunk.proof.len();
-                if count > 0 {
-                    let (result, next) = restorer.chunk(chunk).await?;
-                    next_start = next;
-                    match result {
-                        Ok(()) => {
-                            entries += count;
-                            state_bytes += bytes;
-                            proof_bytes += proof_len;
-                        }
-                        Err(RestoreError::Chunk(e)) => {
-                            tracing::warn!(target: "sync", %peer, error = %e, "bad state chunk: banning the peer");
-                            self.net.report(peer, Misbehaviour::BadProof);
-                            skipped.insert(peer);
-                            continue;
-                        }
-                        Err(RestoreError::Storage(e)) => return Err(e.into()),
-                    }
+            let (peer, answer) = match prefetched.take() {
+                Some((p, start, answer)) if start == next_start && !skipped.contains(&p) => {
+                    (p, answer)
                 }
-                if last_log.elapsed() >= Duration::from_secs(5) {
-                    last_log = Instant::now();
-                    let secs = started.elapsed().as_secs_f64().max(0.001);
-                    tracing::info!(target: "sync", entries,
-                        per_second = (entries as f64 / secs) as u64, "warp: downloading the state");
+                _ => {
+                    let peer = peers[turn % peers.len()];
+                    turn += 1;
+                    (peer, self.ask_chunk(peer, target.number, next_start).await)
                 }
-                if !done {
+            };
+            let Some(chunk) = self.chunk_of(peer, answer) else {
+                skipped.insert(peer);
+                continue;
+            };
+            let done = !chunk.more;
+            // Ask the next peer for the next chunk while this one is restored.
+            let ahead = match (done, chunk.next_start()) {
+                (false, Some(start)) => {
+                    let next = peers[turn % peers.len()];
+                    turn += 1;
+                    Some((next, start))
+                }
+                _ => None,
+            };
+            let counted = (
+                chunk.entries.len(),
+                chunk
+                    .entries
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum::<usize>(),
+                chunk.proof.len(),
+            );
+            let restored = async {
+                if chunk.entries.is_empty() {
+                    return Ok((Ok(()), next_start));
+                }
+                restorer.chunk(chunk).await
+            };
+            let fetched = async {
+                match ahead {
+                    Some((next, start)) => Some((
+                        next,
+                        start,
+                        self.ask_chunk(next, target.number, start).await,
+                    )),
+                    None => None,
+                }
+            };
+            let (step, fetched) = tokio::join!(restored, fetched);
+            let (result, next) = step?;
+            next_start = next;
+            prefetched = fetched;
+            match result {
+                Ok(()) => progress.add(counted),
+                Err(RestoreError::Chunk(e)) => {
+                    tracing::warn!(target: "sync", %peer, error = %e, "bad state chunk: banning the peer");
+                    self.net.report(peer, Misbehaviour::BadProof);
+                    skipped.insert(peer);
                     continue;
                 }
-                let (result, next) = restorer.finish(finish.clone()).await?;
-                next_start = next;
-                match result {
-                    Ok(()) => {
-                        tracing::info!(target: "sync", target = target.number, entries,
-                            state_bytes, proof_bytes, secs = started.elapsed().as_secs_f64(),
-                            "warp: state restored; importing the blocks after it");
-                        return Ok(true);
-                    }
-                    // The peer claimed the end early: banned; the restore goes on from what is
-                    // persisted.
-                    Err(RestoreError::Chunk(e)) => {
-                        tracing::warn!(target: "sync", %peer, error = %e, "state ended early: banning the peer");
-                        self.net.report(peer, Misbehaviour::BadProof);
-                        skipped.insert(peer);
-                        break;
-                    }
-                    Err(RestoreError::Storage(e)) => return Err(e.into()),
+                Err(RestoreError::Storage(e)) => return Err(e.into()),
+            }
+            progress.log();
+            if !done {
+                continue;
+            }
+            let (result, next) = restorer.finish(finish.clone()).await?;
+            next_start = next;
+            match result {
+                Ok(()) => {
+                    progress.done(target.number);
+                    return Ok(true);
                 }
+                // The peer claimed the end early: banned; the restore goes on from what is
+                // persisted.
+                Err(RestoreError::Chunk(e)) => {
+                    tracing::warn!(target: "sync", %peer, error = %e, "state ended early: banning the peer");
+                    self.net.report(peer, Misbehaviour::BadProof);
+                    skipped.insert(peer);
+                }
+                Err(RestoreError::Storage(e)) => return Err(e.into()),
             }
         }
+    }
+
+    async fn ask_chunk(&self, peer: PeerId, number: u64, start: [u8; 32]) -> Answer {
+        self.net
+            .request(peer, SyncRequest::StateChunk { number, start })
+            .await
+    }
+
+    /// The chunk in `peer`'s answer; `None` (charged if it is malformed) otherwise.
+    fn chunk_of(&self, peer: PeerId, answer: Answer) -> Option<StateChunk> {
+        match answer {
+            Ok(SyncResponse::StateChunk(bytes)) => match decode_exact::<StateChunk>(&bytes) {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    self.net.report(peer, Misbehaviour::Undecodable);
+                    None
+                }
+            },
+            Ok(answer) => {
+                tracing::debug!(target: "sync", %peer, ?answer, "no state chunk");
+                None
+            }
+            Err(e) => {
+                tracing::debug!(target: "sync", %peer, error = %e, "state chunk request failed");
+                None
+            }
+        }
+    }
+}
+
+/// A peer's answer to a request.
+type Answer = Result<SyncResponse, aitbc_network::RequestError>;
+
+/// What the state phase downloaded, logged every few seconds and at the end.
+struct Progress {
+    started: Instant,
+    last_log: Instant,
+    entries: usize,
+    /// Bytes of the entries, and of the proofs (their overhead).
+    state_bytes: usize,
+    proof_bytes: usize,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            started: Instant::now(),
+            last_log: Instant::now(),
+            entries: 0,
+            state_bytes: 0,
+            proof_bytes: 0,
+        }
+    }
+
+    fn add(&mut self, (entries, state_bytes, proof_bytes): (usize, usize, usize)) {
+        self.entries += entries;
+        self.state_bytes += state_bytes;
+        self.proof_bytes += proof_bytes;
+    }
+
+    fn log(&mut self) {
+        if self.last_log.elapsed() >= Duration::from_secs(5) {
+            self.last_log = Instant::now();
+            let secs = self.started.elapsed().as_secs_f64().max(0.001);
+            tracing::info!(target: "sync", entries = self.entries,
+                per_second = (self.entries as f64 / secs) as u64, "warp: downloading the state");
+        }
+    }
+
+    fn done(&self, target: u64) {
+        tracing::info!(target: "sync", target, entries = self.entries,
+            state_bytes = self.state_bytes, proof_bytes = self.proof_bytes,
+            secs = self.started.elapsed().as_secs_f64(),
+            "warp: state restored; importing the blocks after it");
     }
 }
 

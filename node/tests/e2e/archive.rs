@@ -171,13 +171,25 @@ async fn blocks_and_state_round_trip_through_files() {
     drop(a_client);
     // The offline check knows a restored database; the node starts on the restored block and
     // goes on authoring; the check passes again.
-    let out = ok(node_cmd(&["check-db", "--chain", chain, "--base-path", c_path]));
+    let out = ok(node_cmd(&[
+        "check-db",
+        "--chain",
+        chain,
+        "--base-path",
+        c_path,
+    ]));
     assert!(out.starts_with("ok:"), "{out}");
     let node = start(config(spec.clone(), &c, true)).await;
     let mut rpc = http(&node);
     wait_height(&mut rpc, c_fin + 3).await;
     node.stop().await;
-    let out = ok(node_cmd(&["check-db", "--chain", chain, "--base-path", c_path]));
+    let out = ok(node_cmd(&[
+        "check-db",
+        "--chain",
+        chain,
+        "--base-path",
+        c_path,
+    ]));
     assert!(out.starts_with("ok:"), "{out}");
 
     // Refusals: a state file where blocks are expected, another chain's file, a full database.

@@ -157,11 +157,17 @@ impl ChainDb {
         entries: &[aitbc_primitives::snapshot::Entry],
     ) -> Result<(), StorageError> {
         {
-            let mut state = txn.open_table(STATE)?;
+            // Entries come in key-hash order (the preimages' order); the state table is in key
+            // order, so it is written sorted: each of its pages is visited once per chunk.
             let mut preimages = txn.open_table(PREIMAGES)?;
-            for (k, v) in entries {
-                state.insert(k.as_slice(), v.as_slice())?;
+            for (k, _) in entries {
                 preimages.insert(&commitment::key_hash(k), k.as_slice())?;
+            }
+            let mut sorted: Vec<&aitbc_primitives::snapshot::Entry> = entries.iter().collect();
+            sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let mut state = txn.open_table(STATE)?;
+            for (k, v) in sorted {
+                state.insert(k.as_slice(), v.as_slice())?;
             }
         }
         {
