@@ -113,41 +113,31 @@ fn fixture(args: &Args, spec: &ChainSpec) -> anyhow::Result<()> {
     let every = (args.blocks / (args.set_changes + 1)).max(1);
     for i in 0..args.blocks {
         let number = i + 1;
-        if number % every == 0 && number / every <= args.set_changes {
-            let next = 1 - current;
+        // Root hands the authority to the other key; the change is final with this block.
+        let change = number % every == 0 && number / every <= args.set_changes;
+        if change {
+            let next = keys[1 - current].public();
+            let set = BoundedVec::try_from_vec(vec![next]).map_err(|_| anyhow!("one key"))?;
+            let params = aitbc_primitives::extrinsic::TxParams {
+                nonce: sudo_nonce,
+                ..Default::default()
+            };
             let xt = Extrinsic::sign(
                 &keys[0],
-                Call::sudo(Call::set_authorities(
-                    BoundedVec::try_from_vec(vec![keys[next].public()])
-                        .map_err(|_| anyhow!("one"))?,
-                )),
-                aitbc_primitives::extrinsic::TxParams {
-                    nonce: sudo_nonce,
-                    ..Default::default()
-                },
+                Call::sudo(Call::set_authorities(set)),
+                params,
                 genesis,
             );
             sudo_nonce += 1;
             let len = xt.encoded_size();
             client.submit_decoded(xt, len).map_err(|e| anyhow!("{e}"))?;
-            client
-                .author_block(
-                    first + i,
-                    Instant::now() + Duration::from_secs(5),
-                    &keys[current],
-                    |_| Ok(()),
-                )?
-                .ok_or_else(|| anyhow!("block #{number} not authored"))?;
-            current = next;
-        } else {
-            client
-                .author_block(
-                    first + i,
-                    Instant::now() + Duration::from_secs(5),
-                    &keys[current],
-                    |_| Ok(()),
-                )?
-                .ok_or_else(|| anyhow!("block #{number} not authored"))?;
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        client
+            .author_block(first + i, deadline, &keys[current], |_| Ok(()))?
+            .ok_or_else(|| anyhow!("block #{number} not authored"))?;
+        if change {
+            current = 1 - current;
         }
         if number % 10_000 == 0 {
             println!(

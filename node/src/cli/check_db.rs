@@ -225,14 +225,7 @@ pub fn check(db: &ChainDb, spec: &ChainSpec) -> anyhow::Result<Summary> {
 
     check_tree(db, &state)?;
 
-    // The state machine's own invariants (AITBC: issuance), the same check its tests run.
-    let entries = || expected.iter().map(|(k, v)| (k.as_slice(), v.as_slice()));
-    runtime
-        .try_state(&mut entries())
-        .map_err(|e| anyhow!("state invariant broken: {e}"))?;
-    let issuance = aitbc_runtime::invariants::issuance(&mut entries())
-        .map_err(|e| anyhow!(e))?
-        .total_issuance;
+    let issuance = invariants(&runtime, &state)?;
     Ok(Summary {
         blocks: best.number,
         best,
@@ -291,6 +284,20 @@ fn check_restored(
             state.root()
         );
     }
+    let issuance = invariants(runtime, &state)?;
+    Ok(Summary {
+        blocks,
+        best,
+        finalized,
+        txs: 0,
+        state_root: state.root(),
+        issuance,
+    })
+}
+
+/// Step 6 (see the module docs): the state machine's own invariants (AITBC: issuance), the
+/// same check its tests run; returns the total issuance.
+fn invariants(runtime: &Runtime, state: &MemoryState) -> anyhow::Result<u128> {
     let entries = || {
         state
             .values()
@@ -300,17 +307,9 @@ fn check_restored(
     runtime
         .try_state(&mut entries())
         .map_err(|e| anyhow!("state invariant broken: {e}"))?;
-    let issuance = aitbc_runtime::invariants::issuance(&mut entries())
+    Ok(aitbc_runtime::invariants::issuance(&mut entries())
         .map_err(|e| anyhow!(e))?
-        .total_issuance;
-    Ok(Summary {
-        blocks,
-        best,
-        finalized,
-        txs: 0,
-        state_root: state.root(),
-        issuance,
-    })
+        .total_issuance)
 }
 
 /// Step 7 (see the module docs).

@@ -19,10 +19,10 @@ use aitbc_client::{Client, ImportError, SignedBlockOf};
 use aitbc_primitives::batch_forgery::shifted_pair;
 use aitbc_primitives::crypto::{dev_pair, SignatureCheck};
 use aitbc_primitives::{
-    extrinsics_root, AccountId, BoundedVec, DigestItem, Hash, InvalidTransaction, Justification,
-    SignedVote, SigningContext, StateMachine, VoteKind, VoteTarget, TX_VERSION,
+    extrinsics_root, BoundedVec, DigestItem, Hash, InvalidTransaction, Justification, SignedVote,
+    SigningContext, StateMachine, VoteKind, VoteTarget, TX_VERSION,
 };
-use aitbc_runtime::{Call, Runtime};
+use aitbc_runtime::Runtime;
 use aitbc_storage::BlockRef;
 use aitbc_txpool::PoolLimits;
 use codec::Encode;
@@ -74,24 +74,11 @@ fn at(block: &SignedBlockOf<Runtime>) -> BlockRef {
     }
 }
 
-/// Root (//alice, the local chain's sudo key) sets the authorities; submitted to `c`'s pool.
+/// Root (//alice) sets the authorities, with its next nonce; submitted to `c`'s pool.
 fn set_authorities(c: &Client<Runtime>, set: &[&str]) {
-    let list: Vec<AccountId> = set.iter().map(|a| dev_pair(a).public()).collect();
     let alice = dev_pair("alice").public();
     let nonce = c.runtime().account(&c.state().unwrap(), &alice).nonce;
-    let xt = aitbc_primitives::Extrinsic::sign(
-        &dev_pair("alice"),
-        Call::sudo(Call::set_authorities(
-            BoundedVec::try_from_vec(list).unwrap(),
-        )),
-        aitbc_primitives::extrinsic::TxParams {
-            nonce,
-            ..Default::default()
-        },
-        c.genesis_hash(),
-    );
-    let len = xt.encoded_size();
-    c.submit_decoded(xt, len).unwrap();
+    crate::common::set_authorities(c, set, nonce);
 }
 
 /// A justification of `target` by `voters` (set `set_id`), precommitting the target itself.

@@ -5,34 +5,14 @@
 
 use crate::common::net::*;
 use crate::common::*;
-use aitbc_network::{NetworkConfig, NetworkEvent, SyncProvider, Validation};
+use aitbc_network::{NetworkConfig, SyncProvider};
 use aitbc_node::workers::sync::ClientProvider;
 use aitbc_node::workers::warp::SyncMode;
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::snapshot::StateChunk;
-use aitbc_primitives::{decode_exact, AccountId, BoundedVec, Extrinsic, StateMachine};
-use aitbc_runtime::Call;
+use aitbc_primitives::{decode_exact, AccountId, StateMachine};
 use codec::Encode;
 use std::sync::Arc;
-
-/// Root (//alice) sets the authorities, through `node`'s pool.
-fn set_authorities(node: &TestNode, set: &[&str], nonce: u64) {
-    let list: Vec<AccountId> = set.iter().map(|a| dev_pair(a).public()).collect();
-    let client = node.client();
-    let xt = Extrinsic::sign(
-        &dev_pair("alice"),
-        Call::sudo(Call::set_authorities(
-            BoundedVec::try_from_vec(list).unwrap(),
-        )),
-        aitbc_primitives::extrinsic::TxParams {
-            nonce,
-            ..Default::default()
-        },
-        client.genesis_hash(),
-    );
-    let len = xt.encoded_size();
-    client.submit_decoded(xt, len).unwrap();
-}
 
 /// A peer that answers like the node it wraps but forges every state chunk it serves, and claims
 /// to be ahead (so a warping node asks it first).
@@ -76,20 +56,10 @@ async fn forging_peer(
     config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
     config.bootnodes = vec![boot.p2p_addr()];
     let provider = ForgingProvider(ClientProvider::new(node.node().client.clone()));
-    let (net, mut events, _task) = aitbc_network::start(config, Arc::new(provider))
+    let (net, events, _task) = aitbc_network::start(config, Arc::new(provider))
         .await
         .unwrap();
-    let n = net.clone();
-    tokio::spawn(async move {
-        while let Some(e) = events.recv().await {
-            if let NetworkEvent::Gossip {
-                peer, message_id, ..
-            } = e
-            {
-                n.validation(message_id, peer, Validation::Ignore);
-            }
-        }
-    });
+    ignore_gossip(&net, events);
     (net, dir)
 }
 
@@ -107,7 +77,7 @@ async fn a_new_node_warps_across_set_changes_while_the_network_produces_and_bans
     let genesis = nodes[0].client().genesis_hash();
     let mut nonce = 0;
     for (i, set) in sets.iter().enumerate() {
-        set_authorities(&nodes[0], set, nonce);
+        set_authorities(nodes[0].client(), set, nonce);
         nonce += 1;
         for k in 0..20u64 {
             let to = aitbc_primitives::Pair::from_seed(

@@ -132,6 +132,37 @@ fn key(i: u32) -> Vec<u8> {
     format!("key-{i}").into_bytes()
 }
 
+/// Commits block `n` (hash of its number) with `changes` on `db`'s best state; returns its ref
+/// and root.
+fn commit_changes(
+    db: &ChainDb,
+    n: u64,
+    changes: &StateChanges,
+    finalized: bool,
+) -> (BlockRef, Hash) {
+    let update = db.state_view().unwrap().commit(changes).unwrap();
+    let at = BlockRef {
+        number: n,
+        hash: Hash::of(&n.to_le_bytes()),
+    };
+    db.commit_block(&BlockWrite {
+        block: StoredBlock {
+            at,
+            encoded_header: b"h",
+            encoded_block: b"b",
+            author: None,
+        },
+        txs: Vec::new(),
+        changes,
+        commitment: &update,
+        finalized,
+        voter_set: None,
+        justification: None,
+    })
+    .unwrap();
+    (at, update.root)
+}
+
 #[test]
 fn stale_nodes_stay_until_final_then_prune_leaves_exactly_the_live_tree() {
     let dir = tempfile::tempdir().unwrap();
@@ -160,28 +191,9 @@ fn stale_nodes_stay_until_final_then_prune_leaves_exactly_the_live_tree() {
         if n == 3 {
             changes.insert(key(299), None);
         }
-        let update = db.state_view().unwrap().commit(&changes).unwrap();
-        let at = BlockRef {
-            number: n,
-            hash: Hash::of(&n.to_le_bytes()),
-        };
-        db.commit_block(&BlockWrite {
-            block: StoredBlock {
-                at,
-                encoded_header: b"h",
-                encoded_block: b"b",
-                author: None,
-            },
-            txs: Vec::new(),
-            changes: &changes,
-            commitment: &update,
-            finalized: false,
-            voter_set: None,
-            justification: None,
-        })
-        .unwrap();
-        assert_eq!(update.root, mirror.apply(&changes).unwrap());
-        roots.push(update.root);
+        let (at, root) = commit_changes(&db, n, &changes, false);
+        assert_eq!(root, mirror.apply(&changes).unwrap());
+        roots.push(root);
         refs.push(at);
     }
     // Nothing is final: nothing may be pruned, and every replaced node is still stored.
@@ -277,29 +289,10 @@ fn chain_of(
             .map(|i| (key(i * 5 + n as u32 % 5), Some(vec![n as u8; 8])))
             .collect();
         changes.insert(key(1000 + n as u32), Some(vec![1; 4]));
-        let update = db.state_view().unwrap().commit(&changes).unwrap();
-        let at = BlockRef {
-            number: n,
-            hash: Hash::of(&n.to_le_bytes()),
-        };
-        db.commit_block(&BlockWrite {
-            block: StoredBlock {
-                at,
-                encoded_header: b"h",
-                encoded_block: b"b",
-                author: None,
-            },
-            txs: Vec::new(),
-            changes: &changes,
-            commitment: &update,
-            finalized: true,
-            voter_set: None,
-            justification: None,
-        })
-        .unwrap();
-        assert_eq!(update.root, mirror.apply(&changes).unwrap());
+        let (at, root) = commit_changes(&db, n, &changes, true);
+        assert_eq!(root, mirror.apply(&changes).unwrap());
         refs.push(at);
-        roots.push(update.root);
+        roots.push(root);
         states.push(mirror.clone());
     }
     (db, refs, roots, states)

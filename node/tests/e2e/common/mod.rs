@@ -477,3 +477,22 @@ pub fn registry_chain(
         rpc: std::sync::Arc::new(aitbc_rpc::NoExtension),
     }
 }
+
+/// Root (//alice, the dev and local chains' sudo key) sets the authorities with nonce `nonce`;
+/// submitted to `c`'s pool.
+pub fn set_authorities(c: &aitbc_client::Client<aitbc_runtime::Runtime>, set: &[&str], nonce: u64) {
+    let list: Vec<AccountId> = set.iter().map(|a| dev_pair(a).public()).collect();
+    let xt = Extrinsic::sign(
+        &dev_pair("alice"),
+        Call::sudo(Call::set_authorities(
+            aitbc_primitives::BoundedVec::try_from_vec(list).unwrap(),
+        )),
+        TxParams {
+            nonce,
+            ..Default::default()
+        },
+        c.genesis_hash(),
+    );
+    let len = codec::Encode::encoded_size(&xt);
+    c.submit_decoded(xt, len).unwrap();
+}

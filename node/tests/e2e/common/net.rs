@@ -286,27 +286,16 @@ pub async fn rogue_claiming(
     claim: u64,
     tweak: impl FnOnce(&mut NetworkConfig),
 ) -> Rogue {
-    use aitbc_network::{NetworkEvent, Validation};
     let dir = tempfile::tempdir().unwrap();
     let mut config = NetworkConfig::new(dir.path(), genesis);
     config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
     config.bootnodes = vec![boot.p2p_addr()];
     tweak(&mut config);
-    let (net, mut events, _task) =
+    let (net, events, _task) =
         aitbc_network::start(config, std::sync::Arc::new(RogueProvider(genesis, claim)))
             .await
             .unwrap();
-    let n = net.clone();
-    tokio::spawn(async move {
-        while let Some(e) = events.recv().await {
-            if let NetworkEvent::Gossip {
-                peer, message_id, ..
-            } = e
-            {
-                n.validation(message_id, peer, Validation::Ignore);
-            }
-        }
-    });
+    ignore_gossip(&net, events);
     let id = net.local_peer_id();
     let honest = boot.node().network.clone().unwrap();
     wait_until(20, "the rogue is connected", || {
@@ -339,4 +328,22 @@ pub async fn next_slot_of(index: u64) -> u64 {
         }
         tokio::time::sleep(std::time::Duration::from_millis(NET_SLOT_MS / 2)).await;
     }
+}
+
+/// Answers every gossip message `net` receives with `Ignore` (a peer that only serves sync).
+pub fn ignore_gossip(
+    net: &aitbc_network::NetworkHandle,
+    mut events: tokio::sync::mpsc::Receiver<aitbc_network::NetworkEvent>,
+) {
+    let n = net.clone();
+    tokio::spawn(async move {
+        while let Some(e) = events.recv().await {
+            if let aitbc_network::NetworkEvent::Gossip {
+                peer, message_id, ..
+            } = e
+            {
+                n.validation(message_id, peer, aitbc_network::Validation::Ignore);
+            }
+        }
+    });
 }
