@@ -205,7 +205,9 @@ pub struct NetworkConfig {
     /// Bytes of one gossip message's data at most: must fit a full encoded block
     /// (default 8 MiB).
     pub max_message_bytes: usize,
-    /// Byte budget of one sync response (default 4 MiB; a single larger block is still sent).
+    /// Byte budget of one sync response (default 8 MiB, the gossip message limit, so a peer with
+    /// the defaults reads whatever it asks for; a single larger block is still sent). A state
+    /// chunk fills it: the bigger, the fewer writes a warp sync makes.
     pub max_response_bytes: usize,
     /// How long a sync request may take (default 20 s).
     pub request_timeout: Duration,
@@ -234,7 +236,7 @@ impl NetworkConfig {
             max_per_ip: 8,
             ban_duration: Duration::from_secs(3600),
             max_message_bytes: 8 * 1024 * 1024,
-            max_response_bytes: 4 * 1024 * 1024,
+            max_response_bytes: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(20),
             event_buffer: 1024,
             max_gossip_per_sec: 1000,
