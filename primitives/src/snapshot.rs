@@ -229,10 +229,6 @@ impl ChunkRestore {
         self.next_start
     }
 
-    pub fn root(&self) -> Hash {
-        self.root
-    }
-
     /// Checks `chunk` (asked from [`ChunkRestore::next_start`]) against the root with
     /// everything before it and returns the nodes it completed. After an error this restore is
     /// unusable: make a new one from what was persisted.

@@ -153,11 +153,14 @@ impl<S: StateMachine> Warp<S> {
 
     async fn warp(&mut self, auto: bool) -> Result<(), Stop> {
         let started = Instant::now();
+        // A restore in progress (after a restart) is resumed, unless its target went stale.
+        let mut resume = true;
         loop {
             let context = match self.client.restore_progress()? {
-                Some(p) => decode_exact::<WarpContext>(&p.context).ok(),
-                None => None,
+                Some(p) if resume => decode_exact::<WarpContext>(&p.context).ok(),
+                _ => None,
             };
+            resume = false;
             let context = match context {
                 Some(c) => c,
                 None => match self.target(auto, started).await? {

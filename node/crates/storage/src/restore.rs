@@ -88,8 +88,6 @@ pub struct StateRestore {
     progress: RestoreProgress,
     inner: ChunkRestore,
     source: Arc<Persisted>,
-    /// Entries written so far by this process.
-    pub entries: u64,
 }
 
 impl ChainDb {
@@ -147,7 +145,6 @@ impl ChainDb {
             progress: self.restore_progress()?.unwrap_or(progress),
             inner,
             source,
-            entries: 0,
         })
     }
 
@@ -187,10 +184,6 @@ impl ChainDb {
 }
 
 impl StateRestore {
-    pub fn progress(&self) -> &RestoreProgress {
-        &self.progress
-    }
-
     /// The key hash the next chunk must start at.
     pub fn next_start(&self) -> [u8; 32] {
         self.inner.next_start()
@@ -212,7 +205,6 @@ impl StateRestore {
             self.reset()?;
             return Err(e.into());
         }
-        self.entries += chunk.entries.len() as u64;
         Ok(())
     }
 
