@@ -165,6 +165,7 @@ fn bench(c: &mut Criterion) {
                     finalized: true,
                     voter_set: None,
                     justification: None,
+                    set_change: false,
                 };
                 let t = Instant::now();
                 db.commit_block(&write).expect("commit");

@@ -350,3 +350,27 @@ async fn a_lying_node_is_refused_for_each_forgery() {
     assert_eq!(messages.len(), 8, "{messages:#?}");
     node.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elections_that_keep_the_set_are_not_set_changes_a_light_client_must_cross() {
+    // Epochs of 3 blocks: //alice is re-elected each time (new weights, same set).
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = spec(false);
+    chain.genesis.params.epoch_length = 3;
+    let node = start(config(chain.clone(), dir.path(), true)).await;
+    let mut rpc = http(&node);
+    wait_height(&mut rpc, 10).await;
+    let proof = node.client.finality_proof(0).unwrap();
+    assert_eq!(
+        proof.fragments.len(),
+        1,
+        "an election that kept the set is listed as a change"
+    );
+    let genesis = chain.genesis().unwrap();
+    let checkpoint = Checkpoint::genesis(genesis.header, vec![dev_pair("alice").public()]);
+    let mut light = LightClient::new(&format!("http://{}", node.rpc_addr), checkpoint).unwrap();
+    let head = light.sync().await.unwrap();
+    assert!(head.header.number >= 9);
+    assert_eq!(head.set_id, 0);
+    node.stop().await;
+}

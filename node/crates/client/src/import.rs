@@ -520,6 +520,10 @@ impl<S: StateMachine> Client<S> {
             finalized,
             voter_set: finality.and_then(|f| f.voter_set),
             justification: finality.and_then(|f| f.justification),
+            // A weights-only election keeps the set id: not a change finality proofs cross.
+            set_change: finality
+                .and_then(|f| f.voter_set)
+                .is_some_and(|set| set.id != self.voter_set().id),
         })?;
         *self.best.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
         if finalized {

@@ -253,6 +253,8 @@ pub struct BlockWrite<'a> {
     pub voter_set: Option<&'a VoterSet>,
     /// With `finalized`: the block's SCALE `Justification` (its single authority's precommit).
     pub justification: Option<&'a [u8]>,
+    /// With `voter_set`: whether it is a new set (a new id), not only new author weights.
+    pub set_change: bool,
 }
 
 /// What undoes one executed block besides its [`Prior`] values: the tree nodes it added (the
@@ -554,6 +556,7 @@ impl ChainDb {
         txn.open_table(META)?
             .insert(META_BEST, at.encode().as_slice())?;
         if w.finalized {
+            let at_change = [at];
             Self::write_finality(
                 txn,
                 &Finalization {
@@ -562,7 +565,7 @@ impl ChainDb {
                     newly_final: &[],
                     discarded: &[],
                     voter_set: w.voter_set,
-                    set_changes: &w.voter_set.map(|_| at).into_iter().collect::<Vec<_>>(),
+                    set_changes: if w.set_change { &at_change } else { &[] },
                 },
             )?;
         }

@@ -87,6 +87,7 @@ fn block_commit_updates_state_root_and_proofs() {
         finalized: true,
         voter_set: None,
         justification: None,
+        set_change: false,
     })
     .unwrap();
     assert_eq!(update.root, mirror.apply(&block1).unwrap());
@@ -158,6 +159,7 @@ fn commit_changes(
         finalized,
         voter_set: None,
         justification: None,
+        set_change: false,
     })
     .unwrap();
     (at, update.root)
