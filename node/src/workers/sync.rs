@@ -241,6 +241,14 @@ impl<S: StateMachine> SyncProvider for ClientProvider<S> {
         start: [u8; 32],
         max_bytes: usize,
     ) -> Result<Vec<u8>, String> {
+        // Only final states: a block above it may still be replaced, and its state would not
+        // match the root the asker proved.
+        let finalized = self.client.finalized().number;
+        if number > finalized {
+            return Err(format!(
+                "block #{number} is not final here (finalized #{finalized})"
+            ));
+        }
         self.client
             .state_chunk(number, start, max_bytes)
             .map(|c| c.encode())

@@ -189,7 +189,7 @@ impl<S: StateMachine> Warp<S> {
         ))
     }
 
-    /// Peers that claim a finalized block above `number`, best first.
+    /// Peers that claimed a finalized block above `number` in their last status, best first.
     fn peers_above(&self, number: u64) -> Vec<PeerId> {
         let mut peers: Vec<_> = self
             .net
@@ -342,6 +342,10 @@ impl<S: StateMachine> Warp<S> {
             context.encode(),
         )
         .await?;
+        if next_start != [0; 32] {
+            tracing::info!(target: "sync", target = target.number,
+                from = %Hash(next_start), "warp: resuming the state download");
+        }
         let mut skipped = std::collections::BTreeSet::new();
         let mut progress = Progress::new();
         // The next chunk, asked for while the restore thread checks and writes this one (its
@@ -350,8 +354,11 @@ impl<S: StateMachine> Warp<S> {
         let mut turn = 0usize;
         loop {
             self.stopping()?;
+            // Every peer past genesis, not only those whose last status (refreshed every 15 s)
+            // reached the target: the one that proved it has it. One without it says so and is
+            // skipped.
             let peers: Vec<PeerId> = self
-                .peers_above(target.number.saturating_sub(1))
+                .peers_above(0)
                 .into_iter()
                 .filter(|p| !skipped.contains(p))
                 .collect();
@@ -468,7 +475,11 @@ impl<S: StateMachine> Warp<S> {
     fn chunk_of(&self, peer: PeerId, answer: Answer) -> Option<StateChunk> {
         match answer {
             Ok(SyncResponse::StateChunk(bytes)) => match decode_exact::<StateChunk>(&bytes) {
-                Ok(c) => Some(c),
+                Ok(c) => {
+                    tracing::debug!(target: "sync", %peer, entries = c.entries.len(),
+                        more = c.more, "warp: state chunk received");
+                    Some(c)
+                }
                 Err(_) => {
                     self.net.report(peer, Misbehaviour::Undecodable);
                     None

@@ -170,6 +170,34 @@ async fn a_new_node_warps_across_set_changes_while_the_network_produces_and_bans
     }
 }
 
+/// Prints the warped node's log when the test fails (or `WARP_LOG` is set).
+struct DumpOnPanic(std::path::PathBuf);
+
+impl Drop for DumpOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() || std::env::var_os("WARP_LOG").is_some() {
+            let log = std::fs::read_to_string(&self.0).unwrap_or_default();
+            eprintln!("--- the warped node's log ---\n{log}");
+        }
+    }
+}
+
+/// The `entries` of each "state chunk received" line of a log.
+fn chunks_received(log: &std::path::Path) -> Vec<usize> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter(|l| l.contains("warp: state chunk received"))
+        .filter_map(|l| {
+            let at = l.find("entries=")? + "entries=".len();
+            l[at..]
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
 /// A free TCP port on loopback (bound and released).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -181,12 +209,12 @@ fn free_port() -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_warp_sync_killed_at_random_points_resumes_and_completes() {
-    // A producing dev authority whose state (10,000 extra accounts) takes many chunks: its
-    // answers are capped at the smallest budget (64 KiB).
+    // A producing dev authority whose state (20,000 extra accounts) takes many chunks: its
+    // answers are capped at the smallest budget (64 KiB, about 550 entries).
     let dir = tempfile::tempdir().unwrap();
     let mut chain = spec(false);
     chain.genesis.params.epoch_length = 1_000_000;
-    for i in 0..10_000u64 {
+    for i in 0..20_000u64 {
         let id = AccountId(aitbc_primitives::blake2_256(&i.to_le_bytes()));
         chain
             .genesis
@@ -215,28 +243,46 @@ async fn a_warp_sync_killed_at_random_points_resumes_and_completes() {
     .await;
     let boot = server.p2p_addr().to_string();
 
-    // The warp node, as a process, killed with SIGKILL at random points, then left to finish.
+    // The warp node, as a process (its log in one file), killed with SIGKILL at random points
+    // of its state download, then left to finish.
     let base = dir.path().join("warped");
     let rpc_port = free_port();
+    let log = dir.path().join("warped.log");
+    let _dump = DumpOnPanic(log.clone());
     let spawn = || {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         std::process::Command::new(env!("CARGO_BIN_EXE_aitbc-node"))
             .args(["--chain", spec_file.to_str().unwrap()])
             .args(["--base-path", base.to_str().unwrap()])
             .args(["--rpc-addr", &format!("127.0.0.1:{rpc_port}")])
             .args(["--p2p-addr", "/ip4/127.0.0.1/tcp/0"])
-            .args(["--bootnodes", &boot, "--sync", "warp", "--log", "warn"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .args(["--bootnodes", &boot, "--sync", "warp"])
+            .args(["--log", "warn,sync=debug"])
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
             .spawn()
             .unwrap()
     };
+    const KILLS: usize = 5;
     let mut seed = 0x2545_f491_4f6c_dd1du64;
-    for _ in 0..6 {
+    for _ in 0..KILLS {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
+        let before = chunks_received(&log).len();
         let mut child = spawn();
-        tokio::time::sleep(std::time::Duration::from_millis(150 + seed % 600)).await;
+        // Killed once it has written a chunk (it receives the second after writing the
+        // first), somewhere in the next few.
+        wait_until(60, "two state chunks", || {
+            let got = chunks_received(&log).len() > before + 1;
+            async move { got.then_some(()) }
+        })
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(seed % 120)).await;
         child.kill().unwrap();
         child.wait().unwrap();
     }
@@ -271,10 +317,38 @@ async fn a_warp_sync_killed_at_random_points_resumes_and_completes() {
             .unwrap();
     assert_eq!(mine["hash"], theirs["hash"]);
     assert_eq!(mine["state_root"], theirs["state_root"]);
-    let who = AccountId(aitbc_primitives::blake2_256(&9_999u64.to_le_bytes()));
+    // Each restart resumed where the last one stopped: it downloaded again at most the chunk
+    // being written and the one fetched ahead of it when it was killed.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let resumes = text.matches("warp: resuming the state download").count();
+    assert_eq!(resumes, KILLS, "every restart resumed");
+    let received = chunks_received(&log);
+    let largest = received.iter().copied().max().unwrap();
+    let total = state_entries(&server, fin);
+    let downloaded: usize = received.iter().sum();
+    assert!(
+        downloaded <= total + KILLS * 2 * largest,
+        "{downloaded} entries downloaded for {total} (chunks of at most {largest})"
+    );
+    assert!(received.len() > 2 * KILLS, "{} chunks", received.len());
+    let who = AccountId(aitbc_primitives::blake2_256(&19_999u64.to_le_bytes()));
     let balance = rpc.get_ok(&format!("/rpc/getBalance/{who}")).await.unwrap();
     assert_eq!(balance["balance"], "1000000");
     child.kill().unwrap();
     child.wait().unwrap();
     server.stop().await;
+}
+
+/// The number of entries in the state of `server`'s block `number`.
+fn state_entries(server: &TestNode, number: u64) -> usize {
+    let client = &server.node().client;
+    let (mut start, mut total) = ([0u8; 32], 0);
+    loop {
+        let chunk = client.state_chunk(number, start, 1 << 20).unwrap();
+        total += chunk.entries.len();
+        match chunk.next_start() {
+            Some(next) if chunk.more => start = next,
+            _ => return total,
+        }
+    }
 }

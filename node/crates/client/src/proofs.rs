@@ -131,6 +131,8 @@ impl<S: StateMachine> Client<S> {
         max_bytes: usize,
     ) -> Result<StateChunk, StorageError> {
         let view = self.db.state_at(number)?;
+        // The peer will ask for the rest: keep the state until it has it.
+        self.db.hold_state(number);
         view.chunk(start, max_bytes)
             .map_err(|e| StorageError::Corrupt(e.to_string()))
     }

@@ -10,6 +10,7 @@
 //! - [`Pruning`]: `Keep(n)` deletes the stale tree nodes and prior values of finalized blocks more
 //!   than `n` below the finalized one; `Archive` deletes nothing. The choice is the node's, not
 //!   the database's: a restart with another one applies from then on (what was pruned is gone).
+//!   A state a peer is downloading is leased past the window ([`lease`]).
 //! - Justifications: every one the node finalized with is kept, indexed by number
 //!   (`justified`), and every voter-set change is indexed (`set_changes`).
 //! - Block pruning (`--blocks-pruning`, [`ChainDb::prune_bodies`]): the bodies, transaction
@@ -83,7 +84,7 @@ impl ChainDb {
     }
 
     /// Deletes the stale tree nodes and prior values of finalized blocks below the window of
-    /// `pruning`, oldest first, in one durable write; returns how many tree nodes it deleted.
+    /// `pruning` and below the states leased to downloading peers ([`lease`]), oldest first, in one durable write; returns how many tree nodes it deleted.
     /// Does nothing while fewer than `min_keys` nodes and fewer than
     /// [`MAX_BLOCKS_PER_PRUNE`] blocks are waiting, so that each write deletes many; stops
     /// after the block that reaches `max_keys`, so that one write stays short.
@@ -93,10 +94,12 @@ impl ChainDb {
         min_keys: usize,
         max_keys: usize,
     ) -> Result<usize, StorageError> {
-        let Pruning::Keep(keep) = pruning else {
+        if pruning == Pruning::Archive {
             return Ok(0);
-        };
-        let through = self.finalized()?.number.saturating_sub(keep);
+        }
+        // Up to the window's floor, which stays readable; not into a state a peer is
+        // downloading (`lease`).
+        let through = self.window_floor(pruning, self.finalized()?.number);
         let pruned = self.pruned_through()?;
         if through <= pruned {
             return Ok(0);
@@ -167,10 +170,8 @@ impl ChainDb {
             let finalized = BlockRef::decode(&mut &get(META_FINALIZED)?[..])
                 .map_err(|_| StorageError::Corrupt("finalized".into()))?;
             // Outside the window is not served, even before the pruner deletes it.
-            let window = match *self.window.read().unwrap_or_else(|p| p.into_inner()) {
-                Pruning::Keep(keep) => finalized.number.saturating_sub(keep),
-                Pruning::Archive => 0,
-            };
+            let pruning = *self.window.read().unwrap_or_else(|p| p.into_inner());
+            let window = self.window_floor(pruning, finalized.number);
             (best, pruned.max(window))
         };
         if number == best.number {

@@ -74,6 +74,7 @@
 //! - `aitbc-node check-db` checks a stopped node's database offline (the node's `cli::check_db`).
 
 mod history;
+pub mod lease;
 mod restore;
 mod state_view;
 #[cfg(any(test, feature = "testing"))]
@@ -282,6 +283,8 @@ pub struct ChainDb {
     /// The states served ([`ChainDb::state_at`]): the node's `--state-pruning` (history kept
     /// beyond it until the pruner's next write is not served either).
     window: std::sync::RwLock<Pruning>,
+    /// The states peers are downloading, kept past the window ([`lease`]).
+    leases: std::sync::Mutex<lease::Leases>,
 }
 
 impl std::fmt::Debug for ChainDb {
@@ -343,6 +346,7 @@ impl ChainDb {
             db: std::sync::Arc::new(db),
             failed: tokio::sync::watch::channel(None).0,
             window: std::sync::RwLock::new(Pruning::DEFAULT),
+            leases: Default::default(),
         }
     }
 

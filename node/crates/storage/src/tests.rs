@@ -354,6 +354,37 @@ fn recent_states_are_readable_and_provable_until_pruned_out_of_the_window() {
 }
 
 #[test]
+fn a_state_leased_to_a_downloading_peer_outlives_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _, roots, _) = chain_of(dir.path(), 12);
+    db.set_state_window(Pruning::Keep(4));
+    // A peer began downloading #5 when it was in the window (finalized #9): leased.
+    db.hold_state(5);
+    assert!(
+        db.state_at(5).is_ok(),
+        "served past the window while leased"
+    );
+    assert!(matches!(
+        db.state_at(4),
+        Err(StorageError::StateUnavailable { number: 4, .. })
+    ));
+    assert!(db.prune(Pruning::Keep(4), 0, usize::MAX).unwrap() > 0);
+    assert_eq!(
+        db.pruned_through().unwrap(),
+        5,
+        "pruned up to the lease only"
+    );
+    let view = db.state_at(5).unwrap();
+    let (value, proof) = view.prove(&key(5)).unwrap();
+    assert!(aitbc_primitives::commitment::verify_proof(
+        &roots[5],
+        &key(5),
+        value.as_deref(),
+        &proof
+    ));
+}
+
+#[test]
 fn a_state_restored_in_chunks_with_restarts_equals_the_source() {
     let dir = tempfile::tempdir().unwrap();
     let (source, refs, roots, states) = chain_of(dir.path(), 6);
