@@ -11,7 +11,7 @@
 //! used up. The database's size per committed transfer is printed at the end.
 
 use aitbc_benches::fixture::{self, FULL_BLOCK};
-use aitbc_primitives::commitment::MemoryState;
+use aitbc_primitives::bulk::SortedState;
 use aitbc_primitives::{AccountId, ExecutedBlock, Extrinsic, Hash, Signature, SignedBlock};
 use aitbc_runtime::{Call, Event};
 use aitbc_storage::{BlockRef, BlockWrite, ChainDb, GenesisWrite, StoredBlock, TxRecord};
@@ -33,7 +33,7 @@ struct Genesis {
     hash: Hash,
     encoded_header: Vec<u8>,
     encoded_block: Vec<u8>,
-    state: MemoryState,
+    state: SortedState,
 }
 
 fn prepare(
@@ -86,7 +86,9 @@ fn setup() -> (Genesis, Vec<Prepared>, usize) {
         hash: genesis_header.hash(),
         encoded_header: genesis_header.encode(),
         encoded_block: genesis_block.encode(),
-        state: state.clone(),
+        state: SortedState::from_changes(
+            fixture::genesis_config(&senders).build().expect("genesis"),
+        ),
     };
     let mut parent = genesis.hash;
     let mut blocks = Vec::new();

@@ -1,7 +1,8 @@
 //! The genesis block: state, header and hash built from a [`GenesisConfig`].
 //!
-//! - state: the runtime's `GenesisConfig::build` writes, applied to an empty [`MemoryState`] as
-//!   tree version 0;
+//! - state: the runtime's `GenesisConfig::build` writes, sorted by key hash with the root of
+//!   their tree (version 0) ([`SortedState`]: built in one pass, written to the database the
+//!   same way);
 //! - header: [`Header::genesis`] of the state's root and the spec's `id` (one digest item,
 //!   `Other(b"chain-id:" ++ id)`);
 //! - hash: the header's hash. It identifies the chain: nodes refuse databases and peers with
@@ -10,7 +11,7 @@
 //!   ids do not accept each other's transactions, receipts, votes or peers.
 
 use crate::error::ChainSpecError;
-use aitbc_primitives::commitment::MemoryState;
+use aitbc_primitives::bulk::SortedState;
 use aitbc_primitives::{Hash, Header};
 use aitbc_runtime::GenesisConfig;
 
@@ -21,7 +22,7 @@ pub struct Genesis {
     pub chain_id: String,
     pub config: GenesisConfig,
     /// The genesis state, committed as tree version 0.
-    pub state: MemoryState,
+    pub state: SortedState,
     pub header: Header,
     pub hash: Hash,
 }
@@ -31,9 +32,8 @@ impl Genesis {
     /// `chain_id` (a valid spec id: see [`crate::ChainSpec`]).
     pub fn build(chain_id: &str, config: GenesisConfig) -> Result<Genesis, ChainSpecError> {
         let changes = config.build()?;
-        let mut state = MemoryState::new();
-        let state_root = state.apply(&changes)?;
-        let header = Header::genesis(state_root, chain_id)
+        let state = SortedState::from_changes(changes);
+        let header = Header::genesis(state.root(), chain_id)
             .ok_or_else(|| ChainSpecError::InvalidId(chain_id.to_string()))?;
         let hash = header.hash();
         Ok(Genesis {

@@ -48,9 +48,9 @@ impl RawGenesis {
         RawGenesis {
             state: genesis
                 .state
-                .values()
+                .entries()
                 .iter()
-                .map(|(k, v)| (to_hex(k), to_hex(v)))
+                .map(|e| (to_hex(&e.key), to_hex(&e.value)))
                 .collect(),
             state_root: genesis.header.state_root,
             genesis_hash: genesis.hash,
@@ -69,9 +69,14 @@ impl RawGenesis {
                 )));
             }
         }
-        let built = genesis.state.values();
+        let built: BTreeMap<&[u8], &[u8]> = genesis
+            .state
+            .entries()
+            .iter()
+            .map(|e| (e.key.as_slice(), e.value.as_slice()))
+            .collect();
         let mismatch = |what: String| Err(ChainSpecError::RawGenesisMismatch(what));
-        if let Some(k) = claimed.keys().find(|k| !built.contains_key(*k)) {
+        if let Some(k) = claimed.keys().find(|k| !built.contains_key(k.as_slice())) {
             return mismatch(format!(
                 "state key {} is not in the genesis state",
                 to_hex(k)
@@ -80,7 +85,7 @@ impl RawGenesis {
         for (k, v) in built {
             match claimed.get(k) {
                 None => return mismatch(format!("state key {} is missing", to_hex(k))),
-                Some(c) if c != v => {
+                Some(c) if c.as_slice() != v => {
                     return mismatch(format!("the value of state key {} differs", to_hex(k)))
                 }
                 Some(_) => {}

@@ -17,6 +17,7 @@ pub mod address;
 #[cfg(any(test, feature = "testing"))]
 pub mod batch_forgery;
 pub mod block;
+pub mod bulk;
 pub mod codec_util;
 pub mod commitment;
 pub mod crypto;

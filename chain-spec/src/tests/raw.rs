@@ -28,8 +28,11 @@ fn raw_spec_loads_and_matches() {
         genesis.header.state_root.to_string()
     );
     let state = v["genesis_raw"]["state"].as_object().unwrap();
-    assert_eq!(state.len(), genesis.state.values().len());
-    for (k, val) in genesis.state.values() {
+    assert_eq!(state.len(), genesis.state.entries().len());
+    for aitbc_primitives::bulk::SortedEntry {
+        key: k, value: val, ..
+    } in genesis.state.entries()
+    {
         assert_eq!(
             state[&format!("0x{}", hex::encode(k))],
             format!("0x{}", hex::encode(val))

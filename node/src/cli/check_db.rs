@@ -128,7 +128,7 @@ pub fn check(db: &ChainDb, spec: &ChainSpec) -> anyhow::Result<Summary> {
     if db.hash_at(1)?.is_none() && best.number > 0 {
         return check_restored(db, &runtime, best, finalized);
     }
-    let mut state: MemoryState = genesis.state;
+    let mut state: MemoryState = genesis.state.to_memory_state();
     if state.root() != genesis.header.state_root {
         bail!("the genesis state does not match the genesis header");
     }

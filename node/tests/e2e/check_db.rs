@@ -10,7 +10,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 use std::process::{Command, Output};
 
-const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
+const STATE: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("state");
 const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
 const TREE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tree");
 
@@ -106,16 +106,20 @@ async fn check_db_passes_a_written_chain_and_catches_damage() {
     std::fs::copy(&db, &tampered).unwrap();
     {
         let d = redb::Database::open(&tampered).unwrap();
-        let key = {
+        // An entry is the key's length (4 bytes), the key and the value: the value changes.
+        let (hash, mut entry) = {
             let r = d.begin_read().unwrap();
             let t = r.open_table(STATE).unwrap();
-            let (k, _) = t.last().unwrap().unwrap();
-            k.value().to_vec()
+            let (k, v) = t.last().unwrap().unwrap();
+            (*k.value(), v.value().to_vec())
         };
+        let key_len = u32::from_le_bytes(entry[..4].try_into().unwrap()) as usize;
+        entry.truncate(4 + key_len);
+        entry.extend_from_slice(b"\x01\x02");
         let w = d.begin_write().unwrap();
         w.open_table(STATE)
             .unwrap()
-            .insert(key.as_slice(), b"\x01\x02".as_slice())
+            .insert(&hash, entry.as_slice())
             .unwrap();
         w.commit().unwrap();
     }

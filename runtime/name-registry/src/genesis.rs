@@ -3,7 +3,8 @@
 //! with the chain id).
 
 use crate::state::{self, valid_name, NameRecord};
-use aitbc_primitives::commitment::{MemoryState, StateChanges};
+use aitbc_primitives::bulk::SortedState;
+use aitbc_primitives::commitment::StateChanges;
 use aitbc_primitives::{AccountId, Hash, Header};
 use std::collections::BTreeSet;
 
@@ -32,13 +33,11 @@ pub enum GenesisError {
     DuplicateName(String),
     #[error("chain id {0:?} is too long")]
     BadChainId(String),
-    #[error("state commitment: {0}")]
-    Commitment(String),
 }
 
 impl Genesis {
     /// The genesis state and header.
-    pub fn build(&self) -> Result<(MemoryState, Header), GenesisError> {
+    pub fn build(&self) -> Result<(SortedState, Header), GenesisError> {
         if self.authorities.is_empty() {
             return Err(GenesisError::NoAuthorities);
         }
@@ -65,11 +64,8 @@ impl Genesis {
             };
             state::write_name(&mut changes, name.as_bytes(), Some(&record));
         }
-        let mut state = MemoryState::new();
-        let root = state
-            .apply(&changes)
-            .map_err(|e| GenesisError::Commitment(e.to_string()))?;
-        let header = Header::genesis(root, &self.chain_id)
+        let state = SortedState::from_changes(changes);
+        let header = Header::genesis(state.root(), &self.chain_id)
             .ok_or_else(|| GenesisError::BadChainId(self.chain_id.clone()))?;
         Ok((state, header))
     }

@@ -22,7 +22,7 @@ fn chain() -> Chain {
     let (state, head) = genesis.build().unwrap();
     Chain {
         registry: NameRegistry::new(head.hash()),
-        state,
+        state: state.to_memory_state(),
         head,
     }
 }

@@ -105,7 +105,7 @@ pub struct IncludedTx<S: StateMachine> {
 #[derive(Debug, Clone)]
 pub struct GenesisBlock {
     pub header: Header,
-    pub state: aitbc_primitives::commitment::MemoryState,
+    pub state: aitbc_primitives::bulk::SortedState,
 }
 
 /// See the module docs.

@@ -184,7 +184,7 @@ impl ChainDb {
                 best: best.number,
             });
         }
-        let mut overrides: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+        let mut overrides = state_view::Overrides::new();
         let hash = {
             let canonical = txn.open_table(CANONICAL)?;
             let prior = txn.open_table(PRIOR)?;
@@ -203,7 +203,11 @@ impl ChainDb {
                     })?;
                 let values = Prior::decode(&mut bytes.value())
                     .map_err(|_| StorageError::Corrupt(format!("prior values of #{n}")))?;
-                overrides.extend(values);
+                overrides.extend(
+                    values
+                        .into_iter()
+                        .map(|(k, v)| (commitment::key_hash(&k), (k, v))),
+                );
             }
             Hash(
                 *canonical
@@ -296,5 +300,3 @@ impl ChainDb {
         })
     }
 }
-
-use std::collections::BTreeMap;

@@ -20,9 +20,11 @@
 //!   restores and what the state of a recent block is read from ([`ChainDb::state_at`]);
 //! - `canonical`: block number -> block hash, for the best chain;
 //! - `txs`: transaction hash -> SCALE [`TxRecord`] (block, index, outcome), best chain only;
-//! - `state`: the flat key-value state at the best block;
-//! - `preimages`: blake2b-256 of a state key -> the key, for every key ever written (the tree's
-//!   leaves hold only key hashes; serving the state in chunks needs the keys);
+//! - `state`: the flat key-value state at the best block, keyed by the key's hash (the tree's
+//!   leaf key, blake2b-256) -> [`state_entry`] (the key and the value): so it is in the tree's
+//!   order, and a genesis or a restored state (both come in key-hash order) is written as an
+//!   append, not as inserts all over the table; serving the state in chunks reads keys and
+//!   values in that order;
 //! - `tree`: state-commitment (Jellyfish Merkle tree) nodes, borsh `NodeKey` -> borsh `Node`;
 //! - `stale`: block number -> SCALE list of the tree keys that best-chain block made unreachable
 //!   and that are not pruned yet;
@@ -84,7 +86,7 @@ pub use history::{Finalization, Pruning};
 pub use restore::{ProvenBlock, RestoreError, RestoreProgress, StateRestore};
 pub use state_view::DbStateView;
 
-use aitbc_primitives::commitment::{self, MemoryState};
+use aitbc_primitives::commitment;
 use aitbc_primitives::{
     AccountId, AuthorSchedule, BlockNumber, CommitmentUpdate, Hash, Header, StateChanges,
 };
@@ -97,19 +99,18 @@ const HEADERS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("headers
 const JUSTIFICATIONS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("justifications");
 const JUSTIFIED: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("justified");
 const SET_CHANGES: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("set_changes");
-pub(crate) const PREIMAGES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("preimages");
 const UNFINALIZED: TableDefinition<&[u8; 32], u64> = TableDefinition::new("unfinalized");
 const UNDO: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undo");
 const PRIOR: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("prior");
 pub(crate) const AUTHORS: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("authors");
 pub(crate) const CANONICAL: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("canonical");
 pub(crate) const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
-pub(crate) const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
+pub(crate) const STATE: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("state");
 pub(crate) const TREE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tree");
 const STALE: TableDefinition<u64, &[u8]> = TableDefinition::new("stale");
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
-const SCHEMA_VERSION: u32 = 5;
+const SCHEMA_VERSION: u32 = 6;
 const META_SCHEMA: &str = "schema_version";
 const META_GENESIS: &str = "genesis_hash";
 const META_BEST: &str = "best";
@@ -268,6 +269,25 @@ struct UndoLog {
 
 /// The previous value of every key one executed block changed (`None`: absent before).
 type Prior = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// The stored form of a state entry (the `state` table is keyed by the key's hash): the key's
+/// length (4 bytes, little-endian), the key, the value.
+pub(crate) mod state_entry {
+    pub fn encode(key: &[u8], value: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4 + key.len() + value.len());
+        out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        out.extend_from_slice(key);
+        out.extend_from_slice(value);
+        out
+    }
+
+    /// The key and the value; `None` if the bytes are not an entry.
+    pub fn decode(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+        let (len, rest) = bytes.split_first_chunk::<4>()?;
+        let len = u32::from_le_bytes(*len) as usize;
+        (rest.len() >= len).then(|| rest.split_at(len))
+    }
+}
 
 /// redb's page cache: resident memory against reads served from the OS page cache. Measured
 /// (benches/RESULTS.md, session 4): 256 MiB -> claims 5.1k/s, dev flood peak ~560-690 MiB;
@@ -464,19 +484,22 @@ impl ChainDb {
             txn.open_table(CANONICAL)?.insert(0, &g.hash.0)?;
             {
                 let mut state = txn.open_table(STATE)?;
-                let mut preimages = txn.open_table(PREIMAGES)?;
-                for (k, v) in g.state.values() {
-                    state.insert(k.as_slice(), v.as_slice())?;
-                    preimages.insert(&commitment::key_hash(k), k.as_slice())?;
+                for e in g.state.entries() {
+                    state.insert(
+                        &e.key_hash,
+                        state_entry::encode(&e.key, &e.value).as_slice(),
+                    )?;
                 }
             }
             {
+                // Built again as it is written (hashing is cheaper than holding the nodes).
                 let mut tree = txn.open_table(TREE)?;
-                for (key, node) in g.state.nodes() {
+                g.state.write_tree(&mut |key, node| {
                     let node =
-                        borsh::to_vec(node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                    tree.insert(encode_node_key(key)?.as_slice(), node.as_slice())?;
-                }
+                        borsh::to_vec(&node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                    tree.insert(encode_node_key(&key)?.as_slice(), node.as_slice())?;
+                    Ok::<_, StorageError>(())
+                })?;
             }
             let mut meta = txn.open_table(META)?;
             meta.insert(META_BEST, at.encode().as_slice())?;
@@ -510,16 +533,16 @@ impl ChainDb {
         }
         {
             let mut state = txn.open_table(STATE)?;
-            let mut preimages = txn.open_table(PREIMAGES)?;
             for (k, v) in w.changes {
+                let hash = commitment::key_hash(k);
                 let old = match v {
-                    Some(v) => state.insert(k.as_slice(), v.as_slice())?,
-                    None => state.remove(k.as_slice())?,
+                    Some(v) => state.insert(&hash, state_entry::encode(k, v).as_slice())?,
+                    None => state.remove(&hash)?,
                 };
-                let old = old.map(|o| o.value().to_vec());
-                if old.is_none() && v.is_some() {
-                    preimages.insert(&commitment::key_hash(k), k.as_slice())?;
-                }
+                let old = match old {
+                    Some(o) => Some(Self::stored_value(k, o.value())?.to_vec()),
+                    None => None,
+                };
                 prior.push((k.clone(), old));
             }
         }
@@ -576,6 +599,17 @@ impl ChainDb {
         Ok(())
     }
 
+    /// The value in a stored state entry of `key`.
+    fn stored_value<'v>(key: &[u8], entry: &'v [u8]) -> Result<&'v [u8], StorageError> {
+        match state_entry::decode(entry) {
+            Some((k, v)) if k == key => Ok(v),
+            _ => Err(StorageError::Corrupt(format!(
+                "state entry {}",
+                Hash(commitment::key_hash(key))
+            ))),
+        }
+    }
+
     /// Writes a block's bytes, header and author (and marks it unfinalized when asked).
     fn store_block(
         txn: &redb::WriteTransaction,
@@ -628,9 +662,10 @@ impl ChainDb {
                         .map_err(|_| StorageError::Corrupt(format!("prior values {}", at.hash)))?;
                     drop(bytes);
                     for (k, old) in &prior {
+                        let hash = commitment::key_hash(k);
                         match old {
-                            Some(v) => state.insert(k.as_slice(), v.as_slice())?,
-                            None => state.remove(k.as_slice())?,
+                            Some(v) => state.insert(&hash, state_entry::encode(k, v).as_slice())?,
+                            None => state.remove(&hash)?,
                         };
                     }
                     for key in &undo.tree_added {
@@ -818,20 +853,27 @@ impl ChainDb {
             .map_err(|_| StorageError::Corrupt(format!("tx record {hash}")))
     }
 
-    /// Every entry of the flat state (the best block's), in key order (`check-db`).
+    /// Every entry of the flat state (the best block's), in key-hash order (`check-db`).
     pub fn state_entries(&self) -> Result<StateEntries, StorageError> {
-        self.entries(STATE)
+        let txn = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for entry in txn.open_table(STATE)?.iter()? {
+            let (hash, bytes) = entry?;
+            let (k, v) = state_entry::decode(bytes.value())
+                .filter(|(k, _)| commitment::key_hash(k) == *hash.value())
+                .ok_or_else(|| {
+                    StorageError::Corrupt(format!("state entry {}", Hash(*hash.value())))
+                })?;
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
     }
 
     /// Every stored tree node (encoded key, encoded node), in key order (`check-db`).
     pub fn tree_entries(&self) -> Result<StateEntries, StorageError> {
-        self.entries(TREE)
-    }
-
-    fn entries(&self, table: TableDefinition<&[u8], &[u8]>) -> Result<StateEntries, StorageError> {
         let txn = self.db.begin_read()?;
         let mut out = Vec::new();
-        for entry in txn.open_table(table)?.iter()? {
+        for entry in txn.open_table(TREE)?.iter()? {
             let (k, v) = entry?;
             out.push((k.value().to_vec(), v.value().to_vec()));
         }
@@ -873,8 +915,8 @@ pub struct GenesisWrite<'a> {
     pub hash: Hash,
     pub encoded_header: &'a [u8],
     pub encoded_block: &'a [u8],
-    /// The genesis state and its tree (version 0), as the chain spec built it.
-    pub state: &'a MemoryState,
+    /// The genesis state (its tree, version 0, is built as it is written).
+    pub state: &'a aitbc_primitives::bulk::SortedState,
 }
 
 /// The stale-node list recorded by block `number`.

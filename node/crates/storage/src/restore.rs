@@ -5,8 +5,8 @@
 //!   records the target (block and state root) in `meta`; the same call after a restart resumes
 //!   the restore of that target.
 //! - [`StateRestore::add_chunk`] checks a chunk against the root (`primitives::snapshot`) and,
-//!   only if it passes, writes its entries, their key preimages, the tree nodes it completed and
-//!   the rightmost stored leaf in one durable write. A crash at any point loses at most the chunk
+//!   only if it passes, writes its entries (an append to the state table: both are in key-hash
+//!   order), the tree nodes it completed and the rightmost stored leaf in one durable write. A crash at any point loses at most the chunk
 //!   being written; memory holds one chunk and one path of the tree whatever the state's size.
 //! - [`StateRestore::finish`] writes the last nodes (the root, checked) together with the target
 //!   block, the finality proof's headers and justifications and the voter set, and makes the
@@ -124,12 +124,10 @@ impl ChainDb {
                 ));
             }
             self.durable_write("restore start", |txn| {
-                for table in [STATE, TREE] {
-                    txn.delete_table(table)?;
-                    txn.open_table(table)?;
-                }
-                txn.delete_table(PREIMAGES)?;
-                txn.open_table(PREIMAGES)?;
+                txn.delete_table(STATE)?;
+                txn.open_table(STATE)?;
+                txn.delete_table(TREE)?;
+                txn.open_table(TREE)?;
                 txn.delete_table(STALE)?;
                 txn.open_table(STALE)?;
                 let mut meta = txn.open_table(META)?;
@@ -154,17 +152,13 @@ impl ChainDb {
         entries: &[aitbc_primitives::snapshot::Entry],
     ) -> Result<(), StorageError> {
         {
-            // Entries come in key-hash order (the preimages' order); the state table is in key
-            // order, so it is written sorted: each of its pages is visited once per chunk.
-            let mut preimages = txn.open_table(PREIMAGES)?;
-            for (k, _) in entries {
-                preimages.insert(&commitment::key_hash(k), k.as_slice())?;
-            }
-            let mut sorted: Vec<&aitbc_primitives::snapshot::Entry> = entries.iter().collect();
-            sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            // Entries come in key-hash order, the state table's: each chunk is an append.
             let mut state = txn.open_table(STATE)?;
-            for (k, v) in sorted {
-                state.insert(k.as_slice(), v.as_slice())?;
+            for (k, v) in entries {
+                state.insert(
+                    &commitment::key_hash(k),
+                    state_entry::encode(k, v).as_slice(),
+                )?;
             }
         }
         {

@@ -2,10 +2,10 @@
 //! and queries; a recent block's ([`ChainDb::state_at`](super::ChainDb::state_at)) for proofs
 //! and state sync.
 
-use super::{encode_node_key, BlockRef, StorageError, PREIMAGES, STATE, TREE};
+use super::{encode_node_key, state_entry, BlockRef, StorageError, STATE, TREE};
 use aitbc_primitives::commitment::{
-    compute_update, CommitmentError, CommitmentUpdate, NodeSource, StateChanges, StateProof,
-    TreeNode, TreeNodeKey,
+    compute_update, key_hash, CommitmentError, CommitmentUpdate, NodeSource, StateChanges,
+    StateProof, TreeNode, TreeNodeKey,
 };
 use aitbc_primitives::snapshot::{ChunkSource, Entry, StateChunk};
 use aitbc_primitives::StateView;
@@ -19,25 +19,27 @@ use std::collections::BTreeMap;
 /// [`DbStateView::check`]; callers check it before trusting the outcome of an execution.
 pub struct DbStateView {
     at: BlockRef,
-    state: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    state: ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
     tree: ReadOnlyTable<&'static [u8], &'static [u8]>,
-    preimages: ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
-    /// For a block below the best: the values of the keys changed since (`None`: absent then).
-    overrides: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// For a block below the best: the keys changed since, by key hash, with their values then
+    /// (`None`: absent then).
+    overrides: Option<Overrides>,
     error: RefCell<Option<String>>,
 }
+
+/// Key hash -> (key, value at the view's block).
+pub(crate) type Overrides = BTreeMap<[u8; 32], (Vec<u8>, Option<Vec<u8>>)>;
 
 impl DbStateView {
     pub(super) fn new(
         txn: ReadTransaction,
         at: BlockRef,
-        overrides: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+        overrides: Option<Overrides>,
     ) -> Result<Self, StorageError> {
         Ok(DbStateView {
             at,
             state: txn.open_table(STATE)?,
             tree: txn.open_table(TREE)?,
-            preimages: txn.open_table(PREIMAGES)?,
             overrides,
             error: RefCell::new(None),
         })
@@ -56,11 +58,6 @@ impl DbStateView {
         }
     }
 
-    fn record<T>(&self, r: Result<T, redb::StorageError>) -> Option<T> {
-        r.map_err(|e| *self.error.borrow_mut() = Some(e.to_string()))
-            .ok()
-    }
-
     /// Proves the value or absence of `key` against this state's root.
     pub fn prove(&self, key: &[u8]) -> Result<(Option<Vec<u8>>, StateProof), CommitmentError> {
         aitbc_primitives::commitment::prove(self, key, self.at.number)
@@ -71,23 +68,37 @@ impl DbStateView {
         aitbc_primitives::snapshot::read_chunk(self, self.at.number, start, max_bytes)
     }
 
-    fn key_of(&self, key_hash: &[u8; 32]) -> Result<Option<Vec<u8>>, CommitmentError> {
-        Ok(self
-            .preimages
+    /// The key and value under `key_hash` in this state.
+    fn lookup(&self, key_hash: &[u8; 32]) -> Result<Option<Entry>, CommitmentError> {
+        if let Some((key, value)) = self.overrides.as_ref().and_then(|o| o.get(key_hash)) {
+            return Ok(value.as_ref().map(|v| (key.clone(), v.clone())));
+        }
+        let Some(bytes) = self
+            .state
             .get(key_hash)
             .map_err(|e| CommitmentError(e.to_string()))?
-            .map(|k| k.value().to_vec()))
+        else {
+            return Ok(None);
+        };
+        let (key, value) = state_entry::decode(bytes.value()).ok_or_else(|| {
+            CommitmentError(format!(
+                "malformed state entry {}",
+                aitbc_primitives::Hash(*key_hash)
+            ))
+        })?;
+        Ok(Some((key.to_vec(), value.to_vec())))
     }
 }
 
 impl StateView for DbStateView {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        if let Some(value) = self.overrides.as_ref().and_then(|o| o.get(key)) {
-            return value.clone();
-        }
-        self.record(self.state.get(key))
-            .flatten()
-            .map(|v| v.value().to_vec())
+        let found = self
+            .lookup(&key_hash(key))
+            .map_err(|e| *self.error.borrow_mut() = Some(e.0))
+            .ok()
+            .flatten()?;
+        // Another key under the same hash would be a blake2b-256 collision.
+        (found.0 == key).then_some(found.1)
     }
 
     fn commit(&self, changes: &StateChanges) -> Result<CommitmentUpdate, CommitmentError> {
@@ -117,11 +128,6 @@ impl NodeSource for DbStateView {
 
 impl ChunkSource for DbStateView {
     fn entry(&self, key_hash: &[u8; 32]) -> Result<Option<Entry>, CommitmentError> {
-        let Some(key) = self.key_of(key_hash)? else {
-            return Ok(None);
-        };
-        let value = self.get(&key);
-        self.check().map_err(|e| CommitmentError(e.to_string()))?;
-        Ok(value.map(|v| (key, v)))
+        self.lookup(key_hash)
     }
 }

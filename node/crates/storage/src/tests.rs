@@ -1,13 +1,12 @@
 use super::*;
+use aitbc_primitives::bulk::SortedState;
 use aitbc_primitives::commitment::MemoryState;
 use aitbc_primitives::StateView;
 use redb::ReadableTableMetadata;
 
-fn genesis(seed: &[u8]) -> (MemoryState, Hash) {
+fn genesis(seed: &[u8]) -> (SortedState, Hash) {
     let changes: StateChanges = [(b"k".to_vec(), Some(seed.to_vec()))].into_iter().collect();
-    let mut state = MemoryState::new();
-    state.apply(&changes).unwrap();
-    (state, Hash::of(seed))
+    (SortedState::from_changes(changes), Hash::of(seed))
 }
 
 #[test]
@@ -56,7 +55,7 @@ fn block_commit_updates_state_root_and_proofs() {
     )
     .unwrap();
     // Mirror the writes in memory: the roots must agree.
-    let mut mirror = state.clone();
+    let mut mirror = state.to_memory_state();
     let block1: StateChanges = [(b"k".to_vec(), None), (b"x".to_vec(), Some(b"1".to_vec()))]
         .into_iter()
         .collect();
@@ -169,6 +168,7 @@ fn commit_changes(
 fn stale_nodes_stay_until_final_then_prune_leaves_exactly_the_live_tree() {
     let dir = tempfile::tempdir().unwrap();
     let genesis_changes: StateChanges = (0..300).map(|i| (key(i), Some(vec![0u8; 8]))).collect();
+    let sorted = SortedState::from_changes(genesis_changes.clone());
     let mut mirror = MemoryState::new();
     mirror.apply(&genesis_changes).unwrap();
     let db = ChainDb::open(
@@ -177,7 +177,7 @@ fn stale_nodes_stay_until_final_then_prune_leaves_exactly_the_live_tree() {
             hash: Hash::of(b"g"),
             encoded_header: b"gh",
             encoded_block: b"g",
-            state: &mirror,
+            state: &sorted,
         },
     )
     .unwrap();
@@ -268,6 +268,7 @@ fn chain_of(
     blocks: u64,
 ) -> (ChainDb, Vec<BlockRef>, Vec<Hash>, Vec<MemoryState>) {
     let genesis_changes: StateChanges = (0..300).map(|i| (key(i), Some(vec![0u8; 8]))).collect();
+    let sorted = SortedState::from_changes(genesis_changes.clone());
     let mut mirror = MemoryState::new();
     mirror.apply(&genesis_changes).unwrap();
     let g = Hash::of(b"g");
@@ -277,7 +278,7 @@ fn chain_of(
             hash: g,
             encoded_header: b"gh",
             encoded_block: b"g",
-            state: &mirror,
+            state: &sorted,
         },
     )
     .unwrap();
