@@ -116,6 +116,7 @@ fn open(g: &Genesis) -> (tempfile::TempDir, ChainDb) {
             encoded_header: &g.encoded_header,
             encoded_block: &g.encoded_block,
             state: &g.state,
+            state_policy: Default::default(),
         },
     )
     .expect("open db");

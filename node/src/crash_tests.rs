@@ -42,6 +42,7 @@ fn open_client(spec: &ChainSpec, disk: &TestDisk) -> Result<Client<Runtime>, Sto
         &GenesisBlock {
             header: genesis.header,
             state: genesis.state,
+            state_policy: aitbc_storage::GenesisState::IfNew,
         },
         |g| ChainDb::open_with_backend(disk.backend(), g),
         TxPool::new(PoolLimits::default()),

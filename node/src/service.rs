@@ -131,6 +131,7 @@ pub fn aitbc_chain(spec: &ChainSpec, sudo: Option<Pair>) -> anyhow::Result<Chain
         genesis: GenesisBlock {
             header: genesis.header,
             state: genesis.state,
+            state_policy: aitbc_storage::GenesisState::IfNew,
         },
         rpc: Arc::new(AitbcRpc::new(sudo)),
     })
@@ -143,7 +144,18 @@ pub fn open_client(
     db_path: &Path,
     limits: PoolLimits,
 ) -> anyhow::Result<Client<Runtime>> {
-    let chain = aitbc_chain(spec, None)?;
+    open_client_with(spec, db_path, limits, aitbc_storage::GenesisState::IfNew)
+}
+
+/// [`open_client`] with what a new (or restoring) database does about the genesis state.
+pub fn open_client_with(
+    spec: &ChainSpec,
+    db_path: &Path,
+    limits: PoolLimits,
+    state_policy: aitbc_storage::GenesisState,
+) -> anyhow::Result<Client<Runtime>> {
+    let mut chain = aitbc_chain(spec, None)?;
+    chain.genesis.state_policy = state_policy;
     Ok(Client::open(
         chain.runtime,
         &chain.genesis,
@@ -192,9 +204,10 @@ pub async fn start_chain<S: StateMachine>(
         id,
         name: chain_name,
         runtime,
-        genesis,
+        mut genesis,
         rpc,
     } = config.chain;
+    genesis.state_policy = config.sync.genesis_state();
     let dir = chain_dir(&config.base_path, &id);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let client = Client::open(

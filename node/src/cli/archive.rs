@@ -18,7 +18,7 @@
 //! after a kill (run it again), and the node then starts on that block.
 
 use super::args::{ExportBlocksArgs, ExportStateArgs, ImportArgs};
-use crate::service::{chain_dir, open_client, CHAIN_DB_FILE};
+use crate::service::{chain_dir, open_client, open_client_with, CHAIN_DB_FILE};
 use crate::workers::warp::{verify_from, WarpContext};
 use aitbc_chain_spec::ChainSpec;
 use aitbc_client::{Client, ImportError, SignedBlockOf};
@@ -27,6 +27,7 @@ use aitbc_primitives::warp::{Checkpoint, WarpFragment};
 use aitbc_primitives::{commitment::key_hash, decode_exact, Hash, VoteTarget};
 use aitbc_runtime::Runtime;
 use aitbc_storage::BlockRef;
+use aitbc_storage::GenesisState;
 use anyhow::{anyhow, bail, Context};
 use codec::{Decode, Encode, IoReader};
 use std::io::{BufReader, BufWriter, Write};
@@ -61,13 +62,18 @@ fn open_existing(chain: &str, base: &Path) -> anyhow::Result<(ChainSpec, Client<
     Ok((spec, client))
 }
 
-/// Opens (or creates) the chain database an import writes into.
-fn open_for_import(chain: &str, base: &Path) -> anyhow::Result<Client<Runtime>> {
+/// Opens (or creates) the chain database an import writes into: `import-state` needs no
+/// genesis state (it restores another), `import-blocks` executes on it.
+fn open_for_import(
+    chain: &str,
+    base: &Path,
+    state_policy: GenesisState,
+) -> anyhow::Result<Client<Runtime>> {
     let spec = ChainSpec::load(chain)?;
     let dir = chain_dir(base, &spec.id);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(CHAIN_DB_FILE);
-    open_client(&spec, &path, Default::default())
+    open_client_with(&spec, &path, Default::default(), state_policy)
         .with_context(|| format!("cannot open {} (is the node stopped?)", path.display()))
 }
 
@@ -164,7 +170,7 @@ pub fn export_blocks(args: &ExportBlocksArgs) -> anyhow::Result<String> {
 
 /// `import-blocks` (see the module docs). Returns a one-line summary.
 pub fn import_blocks(args: &ImportArgs) -> anyhow::Result<String> {
-    let client = open_for_import(&args.chain, &args.base_path)?;
+    let client = open_for_import(&args.chain, &args.base_path, GenesisState::Ensure)?;
     let mut input = open_archive(&args.file, Kind::Blocks, client.genesis_hash())?;
     let started = std::time::Instant::now();
     let (mut imported, mut skipped, mut txs) = (0u64, 0u64, 0usize);
@@ -247,7 +253,7 @@ pub fn export_state(args: &ExportStateArgs) -> anyhow::Result<String> {
 
 /// `import-state` (see the module docs). Returns a one-line summary.
 pub fn import_state(args: &ImportArgs) -> anyhow::Result<String> {
-    let client = open_for_import(&args.chain, &args.base_path)?;
+    let client = open_for_import(&args.chain, &args.base_path, GenesisState::Skip)?;
     let genesis = client.genesis_hash();
     let mut input = open_archive(&args.file, Kind::State, genesis)?;
     if client.best().number != 0 && client.restore_progress()?.is_none() {

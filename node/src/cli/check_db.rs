@@ -90,6 +90,12 @@ pub fn check(db: &ChainDb, spec: &ChainSpec) -> anyhow::Result<Summary> {
             genesis.hash
         );
     }
+    if db.state_pending()? {
+        bail!(
+            "the database has no state yet: a state restore (warp sync or import-state) is \
+             unfinished; start the node to finish it, or with --sync full to drop it"
+        );
+    }
     let best = db.best()?;
     let finalized = db.finalized()?;
     if finalized.number > best.number {

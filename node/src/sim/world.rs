@@ -99,6 +99,7 @@ impl World {
             genesis: GenesisBlock {
                 header: genesis.header,
                 state: genesis.state,
+                state_policy: aitbc_storage::GenesisState::IfNew,
             },
         };
         let start = tokio::time::Instant::now();

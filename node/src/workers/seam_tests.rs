@@ -29,7 +29,11 @@ fn client(db: &Path) -> Arc<Client<NameRegistry>> {
     let registry = Arc::new(NameRegistry::new(header.hash()));
     let client = Client::open(
         registry,
-        &GenesisBlock { header, state },
+        &GenesisBlock {
+            header,
+            state,
+            state_policy: aitbc_storage::GenesisState::IfNew,
+        },
         db,
         TxPool::new(PoolLimits::default()),
         Arc::new(Metrics::default()),

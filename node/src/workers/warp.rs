@@ -46,6 +46,19 @@ pub enum SyncMode {
     Auto,
 }
 
+impl SyncMode {
+    /// What opening the database does about the genesis state in this mode: a warping node
+    /// skips it (the restore replaces it; 1M accounts take seconds to write), a full node
+    /// needs it even after an unfinished warp.
+    pub fn genesis_state(self) -> aitbc_storage::GenesisState {
+        match self {
+            SyncMode::Full => aitbc_storage::GenesisState::Ensure,
+            SyncMode::Warp => aitbc_storage::GenesisState::Skip,
+            SyncMode::Auto => aitbc_storage::GenesisState::IfNew,
+        }
+    }
+}
+
 /// A peer must be this far ahead for `Auto` to warp (below it, importing is as quick).
 pub const AUTO_MIN_GAP: u64 = 64;
 /// How long `Auto` waits for a peer's status.
@@ -104,7 +117,8 @@ pub async fn run<S: StateMachine>(
     mode: SyncMode,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let resuming = client.restore_progress()?.is_some();
+    // A database without a state (a warp sync started) can only finish its warp.
+    let resuming = client.state_pending()?;
     let fresh = client.best().number == 0;
     if mode == SyncMode::Full || !(fresh || resuming) {
         if mode == SyncMode::Warp && !fresh {

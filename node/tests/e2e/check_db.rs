@@ -181,6 +181,19 @@ async fn check_db_passes_a_written_chain_and_catches_damage() {
         assert_fails(&check_db(&spec_path, &tampered), what);
     }
 
+    // A warp sync's database before its restore: no state to check, said so.
+    let pending = dir.path().join("pending.redb");
+    drop(
+        aitbc_node::service::open_client_with(
+            &chain,
+            &pending,
+            Default::default(),
+            aitbc_storage::GenesisState::Skip,
+        )
+        .unwrap(),
+    );
+    assert_fails(&check_db(&spec_path, &pending), "has no state yet");
+
     // No database at all.
     assert_fails(
         &check_db(&spec_path, &dir.path().join("none.redb")),

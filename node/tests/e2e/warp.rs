@@ -268,8 +268,10 @@ async fn a_warp_sync_killed_at_random_points_resumes_and_completes() {
             .unwrap()
     };
     const KILLS: usize = 5;
+    let url = format!("http://127.0.0.1:{rpc_port}");
+    let who = AccountId(aitbc_primitives::blake2_256(&19_999u64.to_le_bytes()));
     let mut seed = 0x2545_f491_4f6c_dd1du64;
-    for _ in 0..KILLS {
+    for round in 0..KILLS {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
@@ -282,12 +284,19 @@ async fn a_warp_sync_killed_at_random_points_resumes_and_completes() {
             async move { got.then_some(()) }
         })
         .await;
+        if round == 0 {
+            // Mid-restore, the state is not served (neither the absent genesis state nor a
+            // half-restored one).
+            let mut rpc = aitbc_rpc::http_client::HttpClient::new(&url).unwrap();
+            let (status, body) = rpc.get(&format!("/rpc/getBalance/{who}")).await.unwrap();
+            assert_eq!(status, 503, "{body}");
+            assert_eq!(body["error"]["code"], "syncing", "{body}");
+        }
         tokio::time::sleep(std::time::Duration::from_millis(seed % 120)).await;
         child.kill().unwrap();
         child.wait().unwrap();
     }
     let mut child = spawn();
-    let url = format!("http://127.0.0.1:{rpc_port}");
     let target = server.finalized().number;
     let head = wait_until(
         60,
@@ -331,7 +340,6 @@ async fn a_warp_sync_killed_at_random_points_resumes_and_completes() {
         "{downloaded} entries downloaded for {total} (chunks of at most {largest})"
     );
     assert!(received.len() > 2 * KILLS, "{} chunks", received.len());
-    let who = AccountId(aitbc_primitives::blake2_256(&19_999u64.to_le_bytes()));
     let balance = rpc.get_ok(&format!("/rpc/getBalance/{who}")).await.unwrap();
     assert_eq!(balance["balance"], "1000000");
     child.kill().unwrap();

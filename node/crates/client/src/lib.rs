@@ -33,7 +33,7 @@ use aitbc_primitives::{
     StateMachine, TxOutcome,
 };
 use aitbc_storage::{
-    BlockRef, ChainDb, DbStateView, GenesisWrite, StorageError, TxRecord, VoterSet,
+    BlockRef, ChainDb, DbStateView, GenesisState, GenesisWrite, StorageError, TxRecord, VoterSet,
 };
 use aitbc_txpool::{PoolError, TxPool};
 use codec::Encode;
@@ -106,6 +106,8 @@ pub struct IncludedTx<S: StateMachine> {
 pub struct GenesisBlock {
     pub header: Header,
     pub state: aitbc_primitives::bulk::SortedState,
+    /// Whether a new database gets this state (see [`GenesisState`]).
+    pub state_policy: GenesisState,
 }
 
 /// See the module docs.
@@ -186,6 +188,7 @@ impl<S: StateMachine> Client<S> {
             encoded_header: &encoded_header,
             encoded_block: &block,
             state: &genesis.state,
+            state_policy: genesis.state_policy,
         })?;
         let best_ref = db.best()?;
         let best = load_header(&db, &best_ref.hash)?;

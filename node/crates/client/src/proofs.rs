@@ -146,6 +146,12 @@ impl<S: StateMachine> Client<S> {
         self.db.restore_progress()
     }
 
+    /// Whether the database has no state to execute on until a restore finishes (its genesis
+    /// state was skipped for warp sync, or a restore is in progress).
+    pub fn state_pending(&self) -> Result<bool, StorageError> {
+        self.db.state_pending()
+    }
+
     /// Starts (or resumes) restoring the state of `target` (its state root `root`), with what
     /// finishing it needs after a restart (`context`, kept in the database).
     pub fn begin_restore(

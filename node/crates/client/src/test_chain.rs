@@ -24,7 +24,11 @@ pub fn client(db: &Path) -> Client<NameRegistry> {
     let registry = Arc::new(NameRegistry::new(header.hash()));
     Client::open(
         registry,
-        &GenesisBlock { header, state },
+        &GenesisBlock {
+            header,
+            state,
+            state_policy: aitbc_storage::GenesisState::IfNew,
+        },
         db,
         TxPool::new(PoolLimits::default()),
         Arc::new(Metrics::default()),

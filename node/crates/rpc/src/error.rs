@@ -61,8 +61,12 @@ pub fn jsonrpc_code(status: u16) -> i64 {
 
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
-        if let StorageError::StateUnavailable { .. } = e {
-            return ApiError::new(404, "state_unavailable", e.to_string());
+        match e {
+            StorageError::StateUnavailable { .. } => {
+                return ApiError::new(404, "state_unavailable", e.to_string())
+            }
+            StorageError::StateRestoring => return ApiError::new(503, "syncing", e.to_string()),
+            _ => {}
         }
         tracing::error!(target: "rpc", error = %e, "storage error");
         ApiError::internal(e)

@@ -156,6 +156,7 @@ impl ChainDb {
         let txn = self.db.begin_read()?;
         let (best, pruned) = {
             let meta = txn.open_table(META)?;
+            restore::refuse_pending(&meta)?;
             let get = |key: &str| -> Result<Vec<u8>, StorageError> {
                 meta.get(key)?
                     .map(|v| v.value().to_vec())

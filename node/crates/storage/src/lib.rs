@@ -138,6 +138,8 @@ pub enum StorageError {
     WriteFailed(String),
     #[error("no chain database at {0}")]
     Missing(String),
+    #[error("the state is being restored (warp sync): it is served once the sync is done")]
+    StateRestoring,
     #[error("the state of block #{number} is not kept (pruned through #{pruned}, best #{best})")]
     StateUnavailable {
         number: BlockNumber,
@@ -379,7 +381,12 @@ impl ChainDb {
                     found,
                 })
             }
-            Some(_) => this.check_schema()?,
+            Some(_) => {
+                this.check_schema()?;
+                if genesis.state_policy == GenesisState::Ensure && this.state_pending()? {
+                    this.discard_restore(genesis)?;
+                }
+            }
             None => this.write_genesis(genesis)?,
         }
         Ok(this)
@@ -469,8 +476,6 @@ impl ChainDb {
                 meta.insert(META_SCHEMA, SCHEMA_VERSION.encode().as_slice())?;
                 meta.insert(META_GENESIS, g.hash.0.as_slice())?;
             }
-            // The state and its tree straight from the genesis build: nothing is copied or
-            // hashed again (1M accounts: the tree took a minute and a gigabyte to rebuild).
             Self::store_block(
                 txn,
                 &StoredBlock {
@@ -482,24 +487,11 @@ impl ChainDb {
                 false,
             )?;
             txn.open_table(CANONICAL)?.insert(0, &g.hash.0)?;
-            {
-                let mut state = txn.open_table(STATE)?;
-                for e in g.state.entries() {
-                    state.insert(
-                        &e.key_hash,
-                        state_entry::encode(&e.key, &e.value).as_slice(),
-                    )?;
-                }
-            }
-            {
-                // Built again as it is written (hashing is cheaper than holding the nodes).
-                let mut tree = txn.open_table(TREE)?;
-                g.state.write_tree(&mut |key, node| {
-                    let node =
-                        borsh::to_vec(&node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                    tree.insert(encode_node_key(&key)?.as_slice(), node.as_slice())?;
-                    Ok::<_, StorageError>(())
-                })?;
+            txn.open_table(STATE)?;
+            txn.open_table(TREE)?;
+            match g.state_policy {
+                GenesisState::Skip => restore::mark_state_absent(txn)?,
+                GenesisState::IfNew | GenesisState::Ensure => Self::write_genesis_state(txn, g)?,
             }
             let mut meta = txn.open_table(META)?;
             meta.insert(META_BEST, at.encode().as_slice())?;
@@ -507,6 +499,28 @@ impl ChainDb {
             meta.insert(META_PRUNED, 0u64.encode().as_slice())?;
             Ok(())
         })
+    }
+
+    /// The genesis state's entries and tree (version 0), appended in key-hash order; the tree is
+    /// built again as it is written (hashing is cheaper than holding its nodes).
+    fn write_genesis_state(
+        txn: &redb::WriteTransaction,
+        g: &GenesisWrite<'_>,
+    ) -> Result<(), StorageError> {
+        let mut state = txn.open_table(STATE)?;
+        for e in g.state.entries() {
+            state.insert(
+                &e.key_hash,
+                state_entry::encode(&e.key, &e.value).as_slice(),
+            )?;
+        }
+        let mut tree = txn.open_table(TREE)?;
+        g.state.write_tree(&mut |key, node| {
+            let node = borsh::to_vec(&node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            tree.insert(encode_node_key(&key)?.as_slice(), node.as_slice())?;
+            Ok::<_, StorageError>(())
+        })?;
+        Ok(())
     }
 
     /// Writes a block and everything it changed in one durable transaction, and makes it the best
@@ -896,6 +910,7 @@ impl ChainDb {
         let txn = self.db.begin_read()?;
         let best = {
             let meta = txn.open_table(META)?;
+            restore::refuse_pending(&meta)?;
             let bytes = meta
                 .get(META_BEST)?
                 .ok_or_else(|| StorageError::Corrupt("missing best".into()))?;
@@ -917,6 +932,21 @@ pub struct GenesisWrite<'a> {
     pub encoded_block: &'a [u8],
     /// The genesis state (its tree, version 0, is built as it is written).
     pub state: &'a aitbc_primitives::bulk::SortedState,
+    pub state_policy: GenesisState,
+}
+
+/// What opening a database does about the genesis state (the node's `--sync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GenesisState {
+    /// A new database gets the genesis state; a restore in progress stays (`--sync auto`).
+    #[default]
+    IfNew,
+    /// A new database gets none: a state restore brings one (`--sync warp`: writing a large
+    /// genesis state only for the restore to delete it costs seconds).
+    Skip,
+    /// The database must hold a state to execute blocks on: a restore in progress or a skipped
+    /// genesis state is discarded for the genesis state (`--sync full`).
+    Ensure,
 }
 
 /// The stale-node list recorded by block `number`.

@@ -20,6 +20,24 @@ use std::sync::Arc;
 
 const META_RESTORE: &str = "restore";
 const META_RESTORE_LEAF: &str = "restore_leaf";
+/// Set when a new database skipped the genesis state ([`GenesisState::Skip`]).
+const META_NO_STATE: &str = "no_state";
+
+/// Records that the new database has no state yet.
+pub(crate) fn mark_state_absent(txn: &redb::WriteTransaction) -> Result<(), StorageError> {
+    txn.open_table(META)?.insert(META_NO_STATE, [].as_slice())?;
+    Ok(())
+}
+
+/// Refuses to read a state that is absent or half restored.
+pub(crate) fn refuse_pending(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<(), StorageError> {
+    if meta.get(META_NO_STATE)?.is_some() || meta.get(META_RESTORE)?.is_some() {
+        return Err(StorageError::StateRestoring);
+    }
+    Ok(())
+}
 
 /// The restore a database is in the middle of.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
@@ -99,6 +117,35 @@ impl ChainDb {
                     .map_err(|_| StorageError::Corrupt("restore progress".into()))
             })
             .transpose()
+    }
+
+    /// Whether the database waits for a restore: its genesis state was skipped, or a restore is
+    /// in progress. Its state is not served meanwhile ([`StorageError::StateRestoring`]).
+    pub fn state_pending(&self) -> Result<bool, StorageError> {
+        Ok(self.meta(META_NO_STATE)?.is_some() || self.meta(META_RESTORE)?.is_some())
+    }
+
+    /// Drops a restore in progress (or the absence of a state) for the genesis state of `g`.
+    pub(crate) fn discard_restore(&self, g: &GenesisWrite<'_>) -> Result<(), StorageError> {
+        if self.best()?.number != 0 {
+            return Err(StorageError::Corrupt(
+                "a restore in progress past the genesis".into(),
+            ));
+        }
+        tracing::warn!(target: "db",
+            "the state restore in progress (warp sync) is discarded: syncing in full from the genesis");
+        self.durable_write("restore discarded", |txn| {
+            txn.delete_table(STATE)?;
+            txn.delete_table(TREE)?;
+            txn.delete_table(STALE)?;
+            txn.open_table(STALE)?;
+            Self::write_genesis_state(txn, g)?;
+            let mut meta = txn.open_table(META)?;
+            meta.remove(META_RESTORE)?;
+            meta.remove(META_RESTORE_LEAF)?;
+            meta.remove(META_NO_STATE)?;
+            Ok(())
+        })
     }
 
     /// Starts restoring the state of `target` (root `root`), or resumes it after a restart. A
@@ -254,6 +301,7 @@ impl StateRestore {
             let mut meta = txn.open_table(META)?;
             meta.remove(META_RESTORE)?;
             meta.remove(META_RESTORE_LEAF)?;
+            meta.remove(META_NO_STATE)?;
             meta.insert(META_BEST, target.at.encode().as_slice())?;
             meta.insert(META_FINALIZED, target.at.encode().as_slice())?;
             meta.insert(META_PRUNED, target.at.number.encode().as_slice())?;

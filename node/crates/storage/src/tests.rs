@@ -19,6 +19,7 @@ fn genesis_written_once_and_other_chains_refused() {
         encoded_header: b"header",
         encoded_block: b"block",
         state: &state,
+        state_policy: Default::default(),
     };
     {
         let db = ChainDb::open(&path, &g).unwrap();
@@ -34,6 +35,7 @@ fn genesis_written_once_and_other_chains_refused() {
         encoded_header: b"header",
         encoded_block: b"block",
         state: &s2,
+        state_policy: Default::default(),
     };
     let err = ChainDb::open(&path, &g2).unwrap_err();
     assert!(matches!(err, StorageError::WrongGenesis { .. }), "{err}");
@@ -51,6 +53,7 @@ fn block_commit_updates_state_root_and_proofs() {
             encoded_header: b"gh",
             encoded_block: b"g",
             state: &state,
+            state_policy: Default::default(),
         },
     )
     .unwrap();
@@ -178,6 +181,7 @@ fn stale_nodes_stay_until_final_then_prune_leaves_exactly_the_live_tree() {
             encoded_header: b"gh",
             encoded_block: b"g",
             state: &sorted,
+            state_policy: Default::default(),
         },
     )
     .unwrap();
@@ -279,6 +283,7 @@ fn chain_of(
             encoded_header: b"gh",
             encoded_block: b"g",
             state: &sorted,
+            state_policy: Default::default(),
         },
     )
     .unwrap();
@@ -383,6 +388,86 @@ fn a_state_leased_to_a_downloading_peer_outlives_the_window() {
         value.as_deref(),
         &proof
     ));
+}
+
+#[test]
+fn a_skipped_genesis_state_is_not_served_until_restored_or_ensured() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.redb");
+    let (state, hash) = genesis(b"a");
+    let open = |state_policy| {
+        ChainDb::open(
+            &path,
+            &GenesisWrite {
+                hash,
+                encoded_header: b"header",
+                encoded_block: b"block",
+                state: &state,
+                state_policy,
+            },
+        )
+        .unwrap()
+    };
+    // Warp: no genesis state, and none served (not an empty one).
+    let db = open(GenesisState::Skip);
+    assert!(db.state_pending().unwrap());
+    assert!(matches!(db.state_view(), Err(StorageError::StateRestoring)));
+    assert!(matches!(db.state_at(0), Err(StorageError::StateRestoring)));
+    drop(db);
+    // Auto keeps it so (it can only finish the warp).
+    let db = open(GenesisState::IfNew);
+    assert!(db.state_pending().unwrap());
+    drop(db);
+    // Full: the genesis state is written then.
+    let db = open(GenesisState::Ensure);
+    assert!(!db.state_pending().unwrap());
+    assert_eq!(db.state_view().unwrap().get(b"k"), Some(b"a".to_vec()));
+    let (_, proof) = db.state_view().unwrap().prove(b"k").unwrap();
+    assert!(aitbc_primitives::commitment::verify_proof(
+        &state.root(),
+        b"k",
+        Some(b"a"),
+        &proof
+    ));
+}
+
+#[test]
+fn a_restore_in_progress_is_discarded_for_a_full_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, refs, roots, _) = chain_of(dir.path(), 3);
+    let into_dir = tempfile::tempdir().unwrap();
+    let path = into_dir.path().join("c.redb");
+    let sorted = SortedState::from_changes((0..300).map(|i| (key(i), Some(vec![0u8; 8]))).collect());
+    let open = |state_policy| {
+        ChainDb::open(
+            &path,
+            &GenesisWrite {
+                hash: Hash::of(b"g"),
+                encoded_header: b"gh",
+                encoded_block: b"g",
+                state: &sorted,
+                state_policy,
+            },
+        )
+        .unwrap()
+    };
+    let db = open(GenesisState::Skip);
+    let mut restore = db.begin_restore(refs[3], roots[3], b"ctx").unwrap();
+    let chunk = source.state_at(3).unwrap().chunk([0; 32], 600).unwrap();
+    assert!(chunk.more);
+    restore.add_chunk(&db, &chunk).unwrap();
+    assert!(matches!(db.state_view(), Err(StorageError::StateRestoring)));
+    drop(restore);
+    drop(db);
+    let db = open(GenesisState::IfNew);
+    assert!(db.restore_progress().unwrap().is_some(), "auto resumes it");
+    drop(db);
+    let db = open(GenesisState::Ensure);
+    assert!(db.restore_progress().unwrap().is_none());
+    let view = db.state_view().unwrap();
+    assert_eq!(view.at().number, 0);
+    assert_eq!(view.get(&key(7)), Some(vec![0u8; 8]));
+    assert_eq!(db.state_entries().unwrap().len(), 300, "the genesis state, nothing restored");
 }
 
 #[test]

@@ -473,7 +473,11 @@ pub fn registry_chain(
         id: genesis.chain_id.clone(),
         name: format!("Name registry {}", genesis.chain_id),
         runtime: std::sync::Arc::new(aitbc_name_registry::NameRegistry::new(header.hash())),
-        genesis: aitbc_client::GenesisBlock { header, state },
+        genesis: aitbc_client::GenesisBlock {
+            header,
+            state,
+            state_policy: aitbc_storage::GenesisState::IfNew,
+        },
         rpc: std::sync::Arc::new(aitbc_rpc::NoExtension),
     }
 }
