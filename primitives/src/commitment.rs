@@ -129,7 +129,8 @@ pub fn empty_root() -> Hash {
     Hash(JellyfishMerkleTree::<Reader<'_, MemoryState>, Blake2b256>::EMPTY_ROOT.0)
 }
 
-/// An inclusion or exclusion proof of one key, as the borsh bytes of a jmt `SparseMerkleProof`.
+/// An inclusion or exclusion proof of one key, in the compact form of [`crate::proof`] (the
+/// leaf and the sibling hashes of the key's path).
 #[derive(Debug, Clone, PartialEq, Eq, codec::Encode, codec::Decode)]
 pub struct StateProof(pub Vec<u8>);
 
@@ -156,24 +157,7 @@ pub fn check_proof(
     value: Option<&[u8]>,
     proof: &StateProof,
 ) -> Result<(), ProofFailure> {
-    let proof = borsh::from_slice::<jmt::proof::SparseMerkleProof<Blake2b256>>(&proof.0)
-        .map_err(|_| ProofFailure::Malformed)?;
-    proof
-        .verify(jmt::RootHash(root.0), KeyHash(key_hash(key)), value)
-        .map_err(|e| {
-            // jmt checks the leaf against the claimed value before it walks to the root.
-            let e = e.to_string();
-            let of_value = [
-                "Value hashes do not match",
-                "Expected inclusion",
-                "Expected non-inclusion",
-            ];
-            if of_value.iter().any(|m| e.contains(m)) {
-                ProofFailure::ValueMismatch
-            } else {
-                ProofFailure::RootMismatch
-            }
-        })
+    crate::proof::check(root, key, value, &proof.0)
 }
 
 /// Checks each `(key, value)` of `entries` against `root` with the proof at the same position;
@@ -205,6 +189,8 @@ pub fn prove<S: NodeSource + ?Sized>(
         .get_with_proof(KeyHash(key_hash(key)), version)
         .map_err(|e| CommitmentError(e.to_string()))?;
     let bytes = borsh::to_vec(&proof).map_err(|e| CommitmentError(e.to_string()))?;
+    let bytes = crate::proof::compact(&bytes)
+        .ok_or_else(|| CommitmentError("jmt's proof has an unknown form".into()))?;
     Ok((value, StateProof(bytes)))
 }
 

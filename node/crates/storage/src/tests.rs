@@ -437,7 +437,8 @@ fn a_restore_in_progress_is_discarded_for_a_full_sync() {
     let (source, refs, roots, _) = chain_of(dir.path(), 3);
     let into_dir = tempfile::tempdir().unwrap();
     let path = into_dir.path().join("c.redb");
-    let sorted = SortedState::from_changes((0..300).map(|i| (key(i), Some(vec![0u8; 8]))).collect());
+    let sorted =
+        SortedState::from_changes((0..300).map(|i| (key(i), Some(vec![0u8; 8]))).collect());
     let open = |state_policy| {
         ChainDb::open(
             &path,
@@ -467,7 +468,11 @@ fn a_restore_in_progress_is_discarded_for_a_full_sync() {
     let view = db.state_view().unwrap();
     assert_eq!(view.at().number, 0);
     assert_eq!(view.get(&key(7)), Some(vec![0u8; 8]));
-    assert_eq!(db.state_entries().unwrap().len(), 300, "the genesis state, nothing restored");
+    assert_eq!(
+        db.state_entries().unwrap().len(),
+        300,
+        "the genesis state, nothing restored"
+    );
 }
 
 #[test]
