@@ -15,12 +15,9 @@ use aitbc_primitives::bulk::SortedState;
 use aitbc_primitives::{Hash, Header};
 use aitbc_runtime::GenesisConfig;
 
-/// A chain's genesis: its configuration, state, header and hash.
+/// A chain's genesis: its state, header and hash.
 #[derive(Debug, Clone)]
 pub struct Genesis {
-    /// The chain spec's `id` (bound into the header).
-    pub chain_id: String,
-    pub config: GenesisConfig,
     /// The genesis state, committed as tree version 0.
     pub state: SortedState,
     pub header: Header,
@@ -30,15 +27,12 @@ pub struct Genesis {
 impl Genesis {
     /// Validates `config` (through the runtime) and builds the genesis block of chain
     /// `chain_id` (a valid spec id: see [`crate::ChainSpec`]).
-    pub fn build(chain_id: &str, config: GenesisConfig) -> Result<Genesis, ChainSpecError> {
-        let changes = config.build()?;
-        let state = SortedState::from_changes(changes);
+    pub fn build(chain_id: &str, config: &GenesisConfig) -> Result<Genesis, ChainSpecError> {
+        let state = config.build_sorted()?;
         let header = Header::genesis(state.root(), chain_id)
             .ok_or_else(|| ChainSpecError::InvalidId(chain_id.to_string()))?;
         let hash = header.hash();
         Ok(Genesis {
-            chain_id: chain_id.to_string(),
-            config,
             state,
             header,
             hash,

@@ -25,11 +25,26 @@ use jmt::{KeyHash, ValueHash, Version};
 /// A leaf: the key's hash and the value's hash.
 pub type Leaf = ([u8; 32], [u8; 32]);
 
+/// What the tree needs of an entry.
+pub trait AsLeaf {
+    fn key_hash(&self) -> &[u8; 32];
+    fn value_hash(&self) -> &[u8; 32];
+}
+
+impl AsLeaf for Leaf {
+    fn key_hash(&self) -> &[u8; 32] {
+        &self.0
+    }
+    fn value_hash(&self) -> &[u8; 32] {
+        &self.1
+    }
+}
+
 /// Builds version `version` of the tree holding exactly `leaves` (strictly increasing key
 /// hashes), passing each node to `sink` once, children before their parent; returns the root.
-pub fn build_tree<E>(
+pub fn build_tree<T: AsLeaf, E>(
     version: Version,
-    leaves: &[Leaf],
+    leaves: &[T],
     sink: &mut dyn FnMut(TreeNodeKey, TreeNode) -> Result<(), E>,
 ) -> Result<Hash, E> {
     if leaves.is_empty() {
@@ -46,15 +61,15 @@ struct ChildRef {
 }
 
 /// The node at depth `depth` over `leaves` (which share their first `depth` nibbles).
-fn subtree<E>(
+fn subtree<T: AsLeaf, E>(
     version: Version,
-    leaves: &[Leaf],
+    leaves: &[T],
     depth: usize,
     sink: &mut dyn FnMut(TreeNodeKey, TreeNode) -> Result<(), E>,
 ) -> Result<ChildRef, E> {
-    let key = node_key(version, &leaves[0].0, depth);
-    if let [(k, v)] = leaves {
-        let leaf = LeafNode::new(KeyHash(*k), ValueHash(*v));
+    let key = node_key(version, leaves[0].key_hash(), depth);
+    if let [only] = leaves {
+        let leaf = LeafNode::new(KeyHash(*only.key_hash()), ValueHash(*only.value_hash()));
         let hash = leaf.hash::<Blake2b256>();
         sink(key, leaf.into())?;
         return Ok(ChildRef {
@@ -65,8 +80,8 @@ fn subtree<E>(
     let mut children: [Option<ChildRef>; 16] = Default::default();
     let mut rest = leaves;
     while let Some(first) = rest.first() {
-        let n = nibble(&first.0, depth);
-        let len = rest.partition_point(|(k, _)| nibble(k, depth) == n);
+        let n = nibble(first.key_hash(), depth);
+        let len = rest.partition_point(|l| nibble(l.key_hash(), depth) == n);
         let (group, tail) = rest.split_at(len);
         children[usize::from(n)] = Some(subtree(version, group, depth + 1, sink)?);
         rest = tail;
@@ -144,8 +159,18 @@ fn node_key(version: Version, key_hash: &[u8; 32], depth: usize) -> TreeNodeKey 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SortedEntry {
     pub key_hash: [u8; 32],
+    pub value_hash: [u8; 32],
     pub key: Vec<u8>,
     pub value: Vec<u8>,
+}
+
+impl AsLeaf for SortedEntry {
+    fn key_hash(&self) -> &[u8; 32] {
+        &self.key_hash
+    }
+    fn value_hash(&self) -> &[u8; 32] {
+        &self.value_hash
+    }
 }
 
 /// A state as its entries in key-hash order, with its root (version 0): the genesis.
@@ -158,28 +183,30 @@ pub struct SortedState {
 impl SortedState {
     /// The state of the writes in `changes` (removals are ignored: there is nothing to remove).
     pub fn from_changes(changes: StateChanges) -> SortedState {
-        let mut entries: Vec<SortedEntry> = changes
-            .into_iter()
-            .filter_map(|(key, value)| {
-                Some(SortedEntry {
-                    key_hash: key_hash(&key),
-                    key,
-                    value: value?,
-                })
-            })
-            .collect();
-        entries.sort_unstable_by_key(|e| e.key_hash);
-        let leaves = Self::leaves_of(&entries);
-        let root = build_tree::<std::convert::Infallible>(0, &leaves, &mut |_, _| Ok(()))
-            .unwrap_or_else(|never| match never {});
-        SortedState { entries, root }
+        Self::from_entries(
+            changes
+                .into_iter()
+                .filter_map(|(key, value)| Some((key, value?))),
+        )
     }
 
-    fn leaves_of(entries: &[SortedEntry]) -> Vec<Leaf> {
-        entries
-            .iter()
-            .map(|e| (e.key_hash, crate::hashing::blake2_256(&e.value)))
-            .collect()
+    /// The state of `entries`, whose keys are distinct. Stored as they come (one allocation:
+    /// the iterator's upper bound, when it has one).
+    pub fn from_entries(entries: impl Iterator<Item = (Vec<u8>, Vec<u8>)>) -> SortedState {
+        let (low, high) = entries.size_hint();
+        let mut sorted = Vec::with_capacity(high.unwrap_or(low));
+        sorted.extend(entries.map(|(key, value)| SortedEntry {
+            key_hash: key_hash(&key),
+            value_hash: crate::hashing::blake2_256(&value),
+            key,
+            value,
+        }));
+        let mut entries = sorted;
+        entries.sort_unstable_by_key(|e| e.key_hash);
+        debug_assert!(entries.windows(2).all(|w| w[0].key_hash != w[1].key_hash));
+        let root = build_tree::<_, std::convert::Infallible>(0, &entries, &mut |_, _| Ok(()))
+            .unwrap_or_else(|never| match never {});
+        SortedState { entries, root }
     }
 
     pub fn root(&self) -> Hash {
@@ -196,7 +223,7 @@ impl SortedState {
         &self,
         sink: &mut dyn FnMut(TreeNodeKey, TreeNode) -> Result<(), E>,
     ) -> Result<Hash, E> {
-        build_tree(0, &Self::leaves_of(&self.entries), sink)
+        build_tree(0, &self.entries, sink)
     }
 
     /// The same state in memory with its whole tree, to execute blocks on (tools, tests).
@@ -267,7 +294,7 @@ mod tests {
             .collect();
         sorted.sort();
         let mut nodes = BTreeMap::new();
-        let root = build_tree::<()>(0, &sorted, &mut |k, n| {
+        let root = build_tree::<_, ()>(0, &sorted, &mut |k, n| {
             assert!(nodes.insert(k, n).is_none(), "a node passed twice");
             Ok(())
         })

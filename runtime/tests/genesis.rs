@@ -15,6 +15,13 @@ fn builds_the_configured_state() {
     let mut state = MemoryState::new();
     let root = state.apply(&changes).unwrap();
     assert_eq!(config.build_state().unwrap().root(), root);
+    // The sorted build (what nodes write) is the same state, entry for entry.
+    let sorted = config.build_sorted().unwrap();
+    assert_eq!(sorted.root(), root);
+    assert_eq!(
+        sorted,
+        aitbc_primitives::bulk::SortedState::from_changes(changes.clone())
+    );
     let rt = Runtime::new(aitbc_primitives::Hash::ZERO);
     assert_eq!(rt.account(&state, &acc("bob")).balance, ENDOWMENT);
     assert_eq!(rt.authorities(&state), vec![acc("alice")]);

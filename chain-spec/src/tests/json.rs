@@ -90,7 +90,7 @@ fn amounts_accept_numbers_and_params_may_be_partial() {
     assert!(spec.genesis.coordinators.is_empty());
     assert_eq!(spec.genesis.sudo, None);
     assert!(!spec.genesis.faucet);
-    assert_eq!(spec.genesis().unwrap().config.sudo, None);
+    assert_eq!(spec.genesis_config().unwrap().sudo, None);
     assert_eq!(spec.properties, crate::Properties::default());
 }
 
@@ -183,7 +183,7 @@ fn custom_spec_with_fast_slots_loads_from_a_file() {
     let loaded = ChainSpec::load(path).unwrap();
     assert_eq!(loaded, spec);
     let genesis = loaded.genesis().unwrap();
-    assert_eq!(genesis.config.slot_duration_ms, 100);
+    assert_eq!(loaded.genesis_config().unwrap().slot_duration_ms, 100);
     assert_ne!(genesis.hash, ChainSpec::dev().genesis().unwrap().hash);
 
     // A JSON error in a file names the file.
@@ -202,12 +202,12 @@ fn the_genesis_built_at_load_is_handed_out_once_and_never_stale() {
     spec.id = "handed_out".into();
     let loaded = ChainSpec::from_json_str(&spec.to_json(false).unwrap()).unwrap();
     let expected = spec.genesis().unwrap();
-    let kept = loaded
+    let (fingerprint, kept) = loaded
         .loaded
         .take()
         .expect("loading keeps the genesis it built");
     assert_eq!(kept.hash, expected.hash);
-    loaded.loaded.keep(kept);
+    loaded.loaded.keep(fingerprint, kept);
     // The kept genesis, then a fresh build: the same block both times.
     assert_eq!(loaded.genesis().unwrap().hash, expected.hash);
     assert!(loaded.loaded.take().is_none(), "handed out once");
@@ -217,7 +217,7 @@ fn the_genesis_built_at_load_is_handed_out_once_and_never_stale() {
     let mut changed = ChainSpec::from_json_str(&spec.to_json(false).unwrap()).unwrap();
     changed.genesis.slot_duration_ms = 250;
     let genesis = changed.genesis().unwrap();
-    assert_eq!(genesis.config.slot_duration_ms, 250);
+    assert_eq!(changed.genesis_config().unwrap().slot_duration_ms, 250);
     assert_ne!(genesis.hash, expected.hash);
     // So is one whose id changed.
     let mut renamed = ChainSpec::from_json_str(&spec.to_json(false).unwrap()).unwrap();

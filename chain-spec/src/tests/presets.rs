@@ -12,17 +12,15 @@ fn dev_builds() {
     assert_eq!(spec.properties.token_symbol, "AIT");
     assert_eq!(spec.properties.token_decimals, 18);
     let g = spec.genesis().unwrap();
-    assert_eq!(g.config.slot_duration_ms, 1000);
-    assert_eq!(g.config.authorities, vec![dev_pair("alice").public()]);
-    assert_eq!(
-        g.config.coordinators,
-        vec![dev_pair("coordinator").public()]
-    );
-    assert_eq!(g.config.sudo, Some(dev_pair("alice").public()));
-    assert_eq!(g.config.treasury, dev_pair("treasury").public());
-    assert!(g.config.faucet);
-    assert_eq!(g.config.balances.len(), ENDOWED.len());
-    for (name, (who, amount)) in ENDOWED.iter().zip(&g.config.balances) {
+    let config = spec.genesis_config().unwrap();
+    assert_eq!(config.slot_duration_ms, 1000);
+    assert_eq!(config.authorities, vec![dev_pair("alice").public()]);
+    assert_eq!(config.coordinators, vec![dev_pair("coordinator").public()]);
+    assert_eq!(config.sudo, Some(dev_pair("alice").public()));
+    assert_eq!(config.treasury, dev_pair("treasury").public());
+    assert!(config.faucet);
+    assert_eq!(config.balances.len(), ENDOWED.len());
+    for (name, (who, amount)) in ENDOWED.iter().zip(&config.balances) {
         assert_eq!(*who, dev_pair(name).public());
         assert_eq!(*amount, DEV_ENDOWMENT);
     }
@@ -55,15 +53,16 @@ fn local_builds() {
     let spec = ChainSpec::load("local").unwrap();
     assert_eq!(spec.chain_type, ChainType::Local);
     let g = spec.genesis().unwrap();
+    let config = spec.genesis_config().unwrap();
     let names = ["alice", "bob", "charlie", "dave"];
     assert_eq!(
-        g.config.authorities,
+        config.authorities,
         names.map(|n| dev_pair(n).public()).to_vec()
     );
-    assert!(!g.config.faucet);
-    assert_eq!(g.config.slot_duration_ms, 1000);
+    assert!(!config.faucet);
+    assert_eq!(config.slot_duration_ms, 1000);
     assert_eq!(
-        g.config.balances,
+        config.balances,
         ChainSpec::dev().genesis_config().unwrap().balances
     );
     assert_ne!(g.hash, ChainSpec::dev().genesis().unwrap().hash);
