@@ -132,6 +132,8 @@ pub trait RestoreSource: Send + Sync {
 /// Tree nodes a restore step completed, to be persisted with the step's entries.
 #[derive(Debug, Default)]
 pub struct ChunkWrite {
+    /// The key hashes of the chunk's entries, in order (empty for the end of a restore).
+    pub key_hashes: Vec<[u8; 32]>,
     pub nodes: Vec<(NodeKey, Node)>,
     /// The rightmost leaf among `nodes`, if any (persist it for [`RestoreSource::rightmost_leaf`]).
     pub rightmost_leaf: Option<(NodeKey, LeafNode)>,
@@ -240,10 +242,15 @@ impl ChunkRestore {
         let proof =
             borsh::from_slice::<jmt::proof::SparseMerkleRangeProof<Blake2b256>>(&chunk.proof)
                 .map_err(|_| ChunkError::BadProofEncoding)?;
-        let pairs: Vec<(KeyHash, OwnedValue)> = chunk
+        let key_hashes: Vec<[u8; 32]> = chunk
             .entries
             .iter()
-            .map(|(k, v)| (KeyHash(crate::commitment::key_hash(k)), v.clone()))
+            .map(|(k, _)| crate::commitment::key_hash(k))
+            .collect();
+        let pairs: Vec<(KeyHash, OwnedValue)> = key_hashes
+            .iter()
+            .zip(&chunk.entries)
+            .map(|(h, (_, v))| (KeyHash(*h), v.clone()))
             .collect();
         let last = pairs.last().map(|(k, _)| k.0).unwrap_or_default();
         // jmt checks its own invariants with assertions; hostile input must not reach one, but
@@ -255,7 +262,10 @@ impl ChunkRestore {
         .map_err(|_| ChunkError::Mismatch("the chunk broke the restore".into()))?;
         added.map_err(|e| ChunkError::Mismatch(e.to_string()))?;
         self.next_start = after(last);
-        Ok(self.take_written())
+        Ok(ChunkWrite {
+            key_hashes,
+            ..self.take_written()
+        })
     }
 
     /// Completes the tree once every chunk is in: the last nodes (the root among them), refused
@@ -304,6 +314,7 @@ impl ChunkRestore {
             })
             .max_by_key(|(_, leaf)| leaf.key_hash());
         ChunkWrite {
+            key_hashes: Vec::new(),
             nodes,
             rightmost_leaf,
         }

@@ -201,11 +201,8 @@ impl ChainDb {
         {
             // Entries come in key-hash order, the state table's: each chunk is an append.
             let mut state = txn.open_table(STATE)?;
-            for (k, v) in entries {
-                state.insert(
-                    &commitment::key_hash(k),
-                    state_entry::encode(k, v).as_slice(),
-                )?;
+            for (hash, (k, v)) in write.key_hashes.iter().zip(entries) {
+                state.insert(hash, state_entry::encode(k, v).as_slice())?;
             }
         }
         {
