@@ -153,10 +153,10 @@ impl ChainDb {
     /// A read-only view of the state of best-chain block `number` (see the module docs), if it
     /// is in the state window.
     pub fn state_at(&self, number: BlockNumber) -> Result<DbStateView, StorageError> {
+        self.refuse_pending()?;
         let txn = self.db.begin_read()?;
         let (best, pruned) = {
             let meta = txn.open_table(META)?;
-            restore::refuse_pending(&meta)?;
             let get = |key: &str| -> Result<Vec<u8>, StorageError> {
                 meta.get(key)?
                     .map(|v| v.value().to_vec())

@@ -307,6 +307,9 @@ pub struct ChainDb {
     window: std::sync::RwLock<Pruning>,
     /// The states peers are downloading, kept past the window ([`lease`]).
     leases: std::sync::Mutex<lease::Leases>,
+    /// The database has no state to read: a skipped genesis state or a restore in progress
+    /// (`restore.rs`; kept in `meta`, mirrored here for the hot read path).
+    pending: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for ChainDb {
@@ -354,6 +357,7 @@ impl ChainDb {
             return Err(StorageError::Corrupt("no genesis hash recorded".into()));
         }
         this.check_schema()?;
+        this.load_pending()?;
         Ok(this)
     }
 
@@ -369,6 +373,7 @@ impl ChainDb {
             failed: tokio::sync::watch::channel(None).0,
             window: std::sync::RwLock::new(Pruning::DEFAULT),
             leases: Default::default(),
+            pending: Default::default(),
         }
     }
 
@@ -389,6 +394,7 @@ impl ChainDb {
             }
             None => this.write_genesis(genesis)?,
         }
+        this.load_pending()?;
         Ok(this)
     }
 
@@ -907,10 +913,10 @@ impl ChainDb {
 
     /// A read-only view of the best block's state (a consistent snapshot).
     pub fn state_view(&self) -> Result<DbStateView, StorageError> {
+        self.refuse_pending()?;
         let txn = self.db.begin_read()?;
         let best = {
             let meta = txn.open_table(META)?;
-            restore::refuse_pending(&meta)?;
             let bytes = meta
                 .get(META_BEST)?
                 .ok_or_else(|| StorageError::Corrupt("missing best".into()))?;

@@ -29,14 +29,11 @@ pub(crate) fn mark_state_absent(txn: &redb::WriteTransaction) -> Result<(), Stor
     Ok(())
 }
 
-/// Refuses to read a state that is absent or half restored.
-pub(crate) fn refuse_pending(
+/// Whether `meta` says the state is absent or half restored.
+fn pending_in(
     meta: &impl ReadableTable<&'static str, &'static [u8]>,
-) -> Result<(), StorageError> {
-    if meta.get(META_NO_STATE)?.is_some() || meta.get(META_RESTORE)?.is_some() {
-        return Err(StorageError::StateRestoring);
-    }
-    Ok(())
+) -> Result<bool, StorageError> {
+    Ok(meta.get(META_NO_STATE)?.is_some() || meta.get(META_RESTORE)?.is_some())
 }
 
 /// The restore a database is in the middle of.
@@ -122,7 +119,25 @@ impl ChainDb {
     /// Whether the database waits for a restore: its genesis state was skipped, or a restore is
     /// in progress. Its state is not served meanwhile ([`StorageError::StateRestoring`]).
     pub fn state_pending(&self) -> Result<bool, StorageError> {
-        Ok(self.meta(META_NO_STATE)?.is_some() || self.meta(META_RESTORE)?.is_some())
+        let txn = self.db.begin_read()?;
+        pending_in(&txn.open_table(META)?)
+    }
+
+    /// Loads the pending mark from the database (at open) into the flag every state read checks
+    /// (a read of the best state is the hot path: no table lookups for it).
+    pub(crate) fn load_pending(&self) -> Result<(), StorageError> {
+        let pending = self.state_pending()?;
+        self.pending
+            .store(pending, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Refuses to read a state that is absent or half restored.
+    pub(crate) fn refuse_pending(&self) -> Result<(), StorageError> {
+        if self.pending.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StorageError::StateRestoring);
+        }
+        Ok(())
     }
 
     /// Drops a restore in progress (or the absence of a state) for the genesis state of `g`.
@@ -145,7 +160,8 @@ impl ChainDb {
             meta.remove(META_RESTORE_LEAF)?;
             meta.remove(META_NO_STATE)?;
             Ok(())
-        })
+        })?;
+        self.load_pending()
     }
 
     /// Starts restoring the state of `target` (root `root`), or resumes it after a restart. A
@@ -170,6 +186,9 @@ impl ChainDb {
                         .into(),
                 ));
             }
+            // No reader may see the state emptied below it.
+            self.pending
+                .store(true, std::sync::atomic::Ordering::SeqCst);
             self.durable_write("restore start", |txn| {
                 txn.delete_table(STATE)?;
                 txn.open_table(STATE)?;
@@ -305,6 +324,7 @@ impl StateRestore {
             meta.insert(META_VOTER_SET, voter_set.encode().as_slice())?;
             Ok(())
         })?;
+        db.pending.store(false, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 }

@@ -91,14 +91,32 @@ impl DbStateView {
 }
 
 impl StateView for DbStateView {
+    /// The hot path of execution and validation: the stored entry is decoded in place and only
+    /// the value copied.
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        let found = self
-            .lookup(&key_hash(key))
-            .map_err(|e| *self.error.borrow_mut() = Some(e.0))
-            .ok()
-            .flatten()?;
-        // Another key under the same hash would be a blake2b-256 collision.
-        (found.0 == key).then_some(found.1)
+        let hash = key_hash(key);
+        if let Some((_, value)) = self.overrides.as_ref().and_then(|o| o.get(&hash)) {
+            return value.clone();
+        }
+        let bytes = match self.state.get(&hash) {
+            Ok(bytes) => bytes?,
+            Err(e) => {
+                *self.error.borrow_mut() = Some(e.to_string());
+                return None;
+            }
+        };
+        match state_entry::decode(bytes.value()) {
+            // Another key under the same hash would be a blake2b-256 collision.
+            Some((k, value)) if k == key => Some(value.to_vec()),
+            Some(_) => None,
+            None => {
+                *self.error.borrow_mut() = Some(format!(
+                    "malformed state entry {}",
+                    aitbc_primitives::Hash(hash)
+                ));
+                None
+            }
+        }
     }
 
     fn commit(&self, changes: &StateChanges) -> Result<CommitmentUpdate, CommitmentError> {
