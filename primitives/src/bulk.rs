@@ -22,22 +22,10 @@ use crate::hashing::{Blake2b256, Hash};
 use jmt::storage::{LeafNode, Node, NodeKey};
 use jmt::{KeyHash, ValueHash, Version};
 
-/// A leaf: the key's hash and the value's hash.
-pub type Leaf = ([u8; 32], [u8; 32]);
-
 /// What the tree needs of an entry.
 pub trait AsLeaf {
     fn key_hash(&self) -> &[u8; 32];
     fn value_hash(&self) -> &[u8; 32];
-}
-
-impl AsLeaf for Leaf {
-    fn key_hash(&self) -> &[u8; 32] {
-        &self.0
-    }
-    fn value_hash(&self) -> &[u8; 32] {
-        &self.1
-    }
 }
 
 /// Builds version `version` of the tree holding exactly `leaves` (strictly increasing key
@@ -274,6 +262,18 @@ mod tests {
     use crate::commitment::compute_update;
     use crate::StateView;
     use std::collections::BTreeMap;
+
+    /// A leaf: the key's hash and the value's hash.
+    type Leaf = ([u8; 32], [u8; 32]);
+
+    impl AsLeaf for Leaf {
+        fn key_hash(&self) -> &[u8; 32] {
+            &self.0
+        }
+        fn value_hash(&self) -> &[u8; 32] {
+            &self.1
+        }
+    }
 
     /// What jmt itself writes for `leaves` as version 0 of a new tree.
     fn jmt_tree(leaves: &[(KeyHash, Vec<u8>)]) -> (Hash, BTreeMap<NodeKey, Node>) {

@@ -46,6 +46,12 @@ async fn blocks_and_state_round_trip_through_files() {
     let spec_file = dir.path().join("spec.json");
     std::fs::write(&spec_file, spec.to_json(false).unwrap()).unwrap();
     let chain = spec_file.to_str().unwrap();
+    // `aitbc-node CMD --chain <spec> --base-path BASE REST…`
+    let run = |cmd: &str, base: &str, rest: &[&str]| {
+        let mut args = vec![cmd, "--chain", chain, "--base-path", base];
+        args.extend_from_slice(rest);
+        node_cmd(&args)
+    };
     let a = dir.path().join("a");
     // A dev chain with transfers to new accounts over several blocks.
     let node = start(config(spec.clone(), &a, true)).await;
@@ -66,57 +72,25 @@ async fn blocks_and_state_round_trip_through_files() {
 
     // Blocks: into an empty database, then again (nothing new), all verified on the way in.
     let blocks = dir.path().join("blocks.bin");
-    let out = ok(node_cmd(&[
-        "export-blocks",
-        "--chain",
-        chain,
-        "--base-path",
-        a,
-        blocks.to_str().unwrap(),
-    ]));
+    let out = ok(run("export-blocks", a, &[blocks.to_str().unwrap()]));
     assert!(out.starts_with("exported blocks #1.."), "{out}");
     let b = dir.path().join("b");
     let b_path = b.to_str().unwrap();
-    let out = ok(node_cmd(&[
-        "import-blocks",
-        "--chain",
-        chain,
-        "--base-path",
-        b_path,
-        blocks.to_str().unwrap(),
-    ]));
+    let out = ok(run("import-blocks", b_path, &[blocks.to_str().unwrap()]));
     assert!(out.starts_with("imported "), "{out}");
     assert_eq!(head_of(&spec, &b), (a_best, a_root, a_fin));
-    let out = ok(node_cmd(&[
-        "import-blocks",
-        "--chain",
-        chain,
-        "--base-path",
-        b_path,
-        blocks.to_str().unwrap(),
-    ]));
+    let out = ok(run("import-blocks", b_path, &[blocks.to_str().unwrap()]));
     assert!(out.starts_with("imported 0 blocks"), "{out}");
-    let out = ok(node_cmd(&[
-        "check-db",
-        "--chain",
-        chain,
-        "--base-path",
-        b_path,
-    ]));
+    let out = ok(run("check-db", b_path, &[]));
     assert!(out.starts_with("ok:"), "{out}");
 
     // State: an interrupted import (a truncated file) resumes with the whole file.
     let state = dir.path().join("state.bin");
-    let out = ok(node_cmd(&[
+    let out = ok(run(
         "export-state",
-        "--chain",
-        chain,
-        "--base-path",
         a,
-        "--chunk-bytes",
-        "400",
-        state.to_str().unwrap(),
-    ]));
+        &["--chunk-bytes", "400", state.to_str().unwrap()],
+    ));
     assert!(
         out.contains("exported the state of finalized block"),
         "{out}"
@@ -135,24 +109,10 @@ async fn blocks_and_state_round_trip_through_files() {
     let c = dir.path().join("c");
     let c_path = c.to_str().unwrap();
     refused(
-        node_cmd(&[
-            "import-state",
-            "--chain",
-            chain,
-            "--base-path",
-            c_path,
-            cut.to_str().unwrap(),
-        ]),
+        run("import-state", c_path, &[cut.to_str().unwrap()]),
         "truncated",
     );
-    let out = ok(node_cmd(&[
-        "import-state",
-        "--chain",
-        chain,
-        "--base-path",
-        c_path,
-        state.to_str().unwrap(),
-    ]));
+    let out = ok(run("import-state", c_path, &[state.to_str().unwrap()]));
     assert!(
         out.starts_with("imported the state of finalized block"),
         "{out}"
@@ -171,37 +131,18 @@ async fn blocks_and_state_round_trip_through_files() {
     drop(a_client);
     // The offline check knows a restored database; the node starts on the restored block and
     // goes on authoring; the check passes again.
-    let out = ok(node_cmd(&[
-        "check-db",
-        "--chain",
-        chain,
-        "--base-path",
-        c_path,
-    ]));
+    let out = ok(run("check-db", c_path, &[]));
     assert!(out.starts_with("ok:"), "{out}");
     let node = start(config(spec.clone(), &c, true)).await;
     let mut rpc = http(&node);
     wait_height(&mut rpc, c_fin + 3).await;
     node.stop().await;
-    let out = ok(node_cmd(&[
-        "check-db",
-        "--chain",
-        chain,
-        "--base-path",
-        c_path,
-    ]));
+    let out = ok(run("check-db", c_path, &[]));
     assert!(out.starts_with("ok:"), "{out}");
 
     // Refusals: a state file where blocks are expected, another chain's file, a full database.
     refused(
-        node_cmd(&[
-            "import-blocks",
-            "--chain",
-            chain,
-            "--base-path",
-            b_path,
-            state.to_str().unwrap(),
-        ]),
+        run("import-blocks", b_path, &[state.to_str().unwrap()]),
         "holds State",
     );
     refused(
@@ -216,25 +157,15 @@ async fn blocks_and_state_round_trip_through_files() {
         "another chain",
     );
     refused(
-        node_cmd(&[
-            "import-state",
-            "--chain",
-            chain,
-            "--base-path",
-            b_path,
-            state.to_str().unwrap(),
-        ]),
+        run("import-state", b_path, &[state.to_str().unwrap()]),
         "empty database",
     );
     refused(
-        node_cmd(&[
+        run(
             "export-blocks",
-            "--chain",
-            chain,
-            "--base-path",
             dir.path().join("none").to_str().unwrap(),
-            blocks.to_str().unwrap(),
-        ]),
+            &[blocks.to_str().unwrap()],
+        ),
         "no chain database",
     );
 }

@@ -43,14 +43,6 @@ async fn clean_restart_keeps_head_and_state() {
     node.stop().await;
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn spawn_node(spec_path: &std::path::Path, base: &std::path::Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_aitbc-node"))
         .args([

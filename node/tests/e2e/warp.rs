@@ -198,15 +198,6 @@ fn chunks_received(log: &std::path::Path) -> Vec<usize> {
         .collect()
 }
 
-/// A free TCP port on loopback (bound and released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_warp_sync_killed_at_random_points_resumes_and_completes() {
     // A producing dev authority whose state (30,000 extra accounts) takes many chunks: its

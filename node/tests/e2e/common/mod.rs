@@ -63,6 +63,15 @@ pub fn http<S: StateMachine>(node: &NodeHandle<S>) -> HttpClient {
     HttpClient::new(&format!("http://{}", node.rpc_addr)).unwrap()
 }
 
+/// A free TCP port on loopback (bound and released: a process started next can take it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Polls `cond` every 50 ms until it returns `Some`, or panics after `secs` seconds.
 pub async fn wait_until<T, F, Fut>(secs: u64, what: &str, mut cond: F) -> T
 where
