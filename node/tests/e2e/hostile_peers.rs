@@ -118,11 +118,7 @@ async fn blocks_with_a_bad_state_root_or_the_wrong_author_ban_the_peer() {
             assert!(Instant::now() < deadline, "{kind}: not banned");
             // Dave's slot (dave is not running), built when it starts so it extends the best
             // block and is executed at import.
-            let slot = next_slot_of(3).await;
-            while aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock) / NET_SLOT_MS < slot
-            {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            let slot = await_slot_of(3).await;
             let (mut block, _) = nodes[0].client().build_block(slot, Instant::now()).unwrap();
             let signer = match kind {
                 "bad state root" => {

@@ -201,17 +201,39 @@ async fn equivocation_is_detected_and_exposed() {
     let seal = |b: &aitbc_primitives::Block<_>| {
         dave.sign(SigningContext::Block, b.header.hash().as_bytes())
     };
-    let slot = next_slot_of(3).await;
-    let (block, _) = nodes[1]
-        .client()
-        .build_block(slot, std::time::Instant::now())
-        .unwrap();
-    let first = SignedBlock {
-        seal: seal(&block),
-        block: block.clone(),
-        justification: None,
-    };
-    let mut twin_block = block;
+    // Dave's block is built on bob's best when its slot begins, then gossiped until the others
+    // import it. A try can miss (the block lost while the rogue's mesh forms, or beaten to
+    // finality by a fork): then the next of dave's slots is tried.
+    let mut first = None;
+    for _ in 0..5 {
+        let slot = await_slot_of(3).await;
+        let (block, _) = nodes[1]
+            .client()
+            .build_block(slot, std::time::Instant::now())
+            .unwrap();
+        let signed = SignedBlock {
+            seal: seal(&block),
+            block,
+            justification: None,
+        };
+        let hash = signed.hash();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        while std::time::Instant::now() < deadline {
+            if nodes[0].client().header(&hash).unwrap().is_some() {
+                first = Some(signed);
+                break;
+            }
+            let _ = r.net.publish(Topic::Blocks, signed.encode());
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        if first.is_some() {
+            break;
+        }
+    }
+    let first = first.expect("one of dave's blocks is imported");
+    let slot = first.block.header.slot;
+    let first_hash = first.hash();
+    let mut twin_block = first.block.clone();
     twin_block
         .header
         .digest
@@ -222,13 +244,6 @@ async fn equivocation_is_detected_and_exposed() {
         block: twin_block,
         justification: None,
     };
-    let _ = r.net.publish(Topic::Blocks, first.encode());
-    let first_hash = first.hash();
-    wait_until(10, "the first block is known", || {
-        let known = nodes[0].client().header(&first_hash).unwrap().is_some();
-        async move { known.then_some(()) }
-    })
-    .await;
     let _ = r.net.publish(Topic::Blocks, twin.encode());
     // Bob, the rogue's peer, sees both blocks: the twin imported, or (when finality outran it)
     // refused as below the finalized block; either way the pair is recorded.

@@ -330,6 +330,15 @@ pub async fn next_slot_of(index: u64) -> u64 {
     }
 }
 
+/// [`next_slot_of`], returned once the clock has reached it.
+pub async fn await_slot_of(index: u64) -> u64 {
+    let slot = next_slot_of(index).await;
+    while aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock) / NET_SLOT_MS < slot {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    slot
+}
+
 /// Answers every gossip message `net` receives with `Ignore` (a peer that only serves sync).
 pub fn ignore_gossip(
     net: &aitbc_network::NetworkHandle,
