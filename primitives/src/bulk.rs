@@ -22,6 +22,9 @@ use crate::hashing::{Blake2b256, Hash};
 use jmt::storage::{LeafNode, Node, NodeKey};
 use jmt::{KeyHash, ValueHash, Version};
 
+/// Fewer leaves than this are hashed on one thread.
+const PARALLEL_LEAVES: usize = 4096;
+
 /// What the tree needs of an entry.
 pub trait AsLeaf {
     fn key_hash(&self) -> &[u8; 32];
@@ -42,10 +45,42 @@ pub fn build_tree<T: AsLeaf, E>(
     Ok(Hash(subtree(version, leaves, 0, sink)?.hash))
 }
 
+/// The root of the tree holding exactly `leaves` (as [`build_tree`], without the nodes), the
+/// root's subtrees built on all cores ([`crate::parallel`]) when there are many leaves.
+pub fn tree_root<T: AsLeaf + Sync>(version: Version, leaves: &[T]) -> Hash {
+    let no_sink = |_, _| Ok::<(), std::convert::Infallible>(());
+    if leaves.len() < PARALLEL_LEAVES {
+        return build_tree(version, leaves, &mut no_sink.clone())
+            .unwrap_or_else(|never| match never {});
+    }
+    let groups: Vec<(u8, &[T])> = groups(leaves, 0).collect();
+    let subtrees = crate::parallel::try_map(&groups, 1, |_, (_, group)| {
+        subtree(version, group, 1, &mut no_sink.clone())
+    })
+    .unwrap_or_else(|never| match never {});
+    let mut children: [Option<ChildRef>; 16] = Default::default();
+    for ((n, _), child) in groups.iter().zip(subtrees) {
+        children[usize::from(*n)] = Some(child);
+    }
+    Hash(internal(version, children, leaves.len()).1.hash)
+}
+
 /// A child as its parent keeps it: hash and, for an internal node, its leaf count.
 struct ChildRef {
     hash: [u8; 32],
     internal_leaves: Option<usize>,
+}
+
+/// `leaves` (sharing their first `depth` nibbles) grouped by nibble `depth`, in order.
+fn groups<T: AsLeaf>(leaves: &[T], depth: usize) -> impl Iterator<Item = (u8, &[T])> {
+    let mut rest = leaves;
+    std::iter::from_fn(move || {
+        let n = nibble(rest.first()?.key_hash(), depth);
+        let len = rest.partition_point(|l| nibble(l.key_hash(), depth) == n);
+        let (group, tail) = rest.split_at(len);
+        rest = tail;
+        Some((n, group))
+    })
 }
 
 /// The node at depth `depth` over `leaves` (which share their first `depth` nibbles).
@@ -66,24 +101,32 @@ fn subtree<T: AsLeaf, E>(
         });
     }
     let mut children: [Option<ChildRef>; 16] = Default::default();
-    let mut rest = leaves;
-    while let Some(first) = rest.first() {
-        let n = nibble(first.key_hash(), depth);
-        let len = rest.partition_point(|l| nibble(l.key_hash(), depth) == n);
-        let (group, tail) = rest.split_at(len);
+    for (n, group) in groups(leaves, depth) {
         children[usize::from(n)] = Some(subtree(version, group, depth + 1, sink)?);
-        rest = tail;
     }
-    let node = internal_node(version, &children, leaves.len());
+    let (node, child) = internal(version, children, leaves.len());
+    sink(key, node)?;
+    Ok(child)
+}
+
+/// The internal node over `children` and how its parent keeps it.
+fn internal(
+    version: Version,
+    children: [Option<ChildRef>; 16],
+    leaf_count: usize,
+) -> (Node, ChildRef) {
+    let node = internal_node(version, &children, leaf_count);
     let Node::Internal(internal) = &node else {
         unreachable!("internal_node decodes an internal node")
     };
     let hash = internal.hash::<Blake2b256>();
-    sink(key, node)?;
-    Ok(ChildRef {
-        hash,
-        internal_leaves: Some(leaves.len()),
-    })
+    (
+        node,
+        ChildRef {
+            hash,
+            internal_leaves: Some(leaf_count),
+        },
+    )
 }
 
 /// jmt's internal node over `children`. jmt builds them only inside the crate; their borsh
@@ -184,16 +227,19 @@ impl SortedState {
         let (low, high) = entries.size_hint();
         let mut sorted = Vec::with_capacity(high.unwrap_or(low));
         sorted.extend(entries.map(|(key, value)| SortedEntry {
-            key_hash: key_hash(&key),
-            value_hash: crate::hashing::blake2_256(&value),
+            key_hash: [0; 32],
+            value_hash: [0; 32],
             key,
             value,
         }));
         let mut entries = sorted;
+        crate::parallel::for_each_mut(&mut entries, PARALLEL_LEAVES, |e| {
+            e.key_hash = key_hash(&e.key);
+            e.value_hash = crate::hashing::blake2_256(&e.value);
+        });
         entries.sort_unstable_by_key(|e| e.key_hash);
         debug_assert!(entries.windows(2).all(|w| w[0].key_hash != w[1].key_hash));
-        let root = build_tree::<_, std::convert::Infallible>(0, &entries, &mut |_, _| Ok(()))
-            .unwrap_or_else(|never| match never {});
+        let root = tree_root(0, &entries);
         SortedState { entries, root }
     }
 
@@ -287,14 +333,18 @@ mod tests {
         (Hash(root.0), nodes)
     }
 
-    fn built(leaves: &[(KeyHash, Vec<u8>)]) -> (Hash, BTreeMap<NodeKey, Node>) {
+    fn sorted(leaves: &[(KeyHash, Vec<u8>)]) -> Vec<Leaf> {
         let mut sorted: Vec<Leaf> = leaves
             .iter()
             .map(|(k, v)| (k.0, crate::hashing::blake2_256(v)))
             .collect();
         sorted.sort();
+        sorted
+    }
+
+    fn built(leaves: &[(KeyHash, Vec<u8>)]) -> (Hash, BTreeMap<NodeKey, Node>) {
         let mut nodes = BTreeMap::new();
-        let root = build_tree::<_, ()>(0, &sorted, &mut |k, n| {
+        let root = build_tree::<_, ()>(0, &sorted(leaves), &mut |k, n| {
             assert!(nodes.insert(k, n).is_none(), "a node passed twice");
             Ok(())
         })
@@ -343,7 +393,20 @@ mod tests {
             let (root, nodes) = built(&leaves);
             let (jmt_root, jmt_nodes) = jmt_tree(&leaves);
             assert_eq!(root, jmt_root, "{n} leaves");
+            assert_eq!(root, root_of(&leaves), "{n} leaves");
             assert_eq!(nodes, jmt_nodes, "{n} leaves");
+        }
+    }
+
+    fn root_of(leaves: &[(KeyHash, Vec<u8>)]) -> Hash {
+        tree_root(0, &sorted(leaves))
+    }
+
+    #[test]
+    fn the_root_built_on_all_cores_is_the_root_built_on_one() {
+        for (n, seed) in [(PARALLEL_LEAVES, 8), (20_000, 9)] {
+            let leaves = crowded(n, seed);
+            assert_eq!(root_of(&leaves), built(&leaves).0, "{n} leaves");
         }
     }
 

@@ -25,6 +25,7 @@ pub mod extrinsic;
 pub mod hashing;
 pub mod merkle;
 pub mod offence;
+pub mod parallel;
 pub mod proof;
 pub mod receipt;
 pub mod schedule;
