@@ -52,6 +52,16 @@ impl StateChunk {
             .last()
             .map(|(k, _)| after(crate::commitment::key_hash(k)))
     }
+
+    /// The key hashes of its entries, in order (hashed on all cores).
+    pub fn key_hashes(&self) -> Vec<[u8; 32]> {
+        let mut hashes: Vec<([u8; 32], &[u8])> =
+            self.entries.iter().map(|(k, _)| ([0; 32], &k[..])).collect();
+        crate::parallel::for_each_mut(&mut hashes, 4096, |(h, k)| {
+            *h = crate::commitment::key_hash(k)
+        });
+        hashes.into_iter().map(|(h, _)| h).collect()
+    }
 }
 
 /// A state that can be served in chunks: its tree nodes, and each leaf's key and value.
@@ -132,8 +142,6 @@ pub trait RestoreSource: Send + Sync {
 /// Tree nodes a restore step completed, to be persisted with the step's entries.
 #[derive(Debug, Default)]
 pub struct ChunkWrite {
-    /// The key hashes of the chunk's entries, in order (empty for the end of a restore).
-    pub key_hashes: Vec<[u8; 32]>,
     pub nodes: Vec<(NodeKey, Node)>,
     /// The rightmost leaf among `nodes`, if any (persist it for [`RestoreSource::rightmost_leaf`]).
     pub rightmost_leaf: Option<(NodeKey, LeafNode)>,
@@ -235,18 +243,26 @@ impl ChunkRestore {
     /// everything before it and returns the nodes it completed. After an error this restore is
     /// unusable: make a new one from what was persisted.
     pub fn add_chunk(&mut self, chunk: &StateChunk) -> Result<ChunkWrite, ChunkError> {
-        let first = chunk.entries.first().ok_or(ChunkError::Empty)?;
-        if crate::commitment::key_hash(&first.0) < self.next_start {
+        self.add_hashed_chunk(chunk, &chunk.key_hashes())
+    }
+
+    /// [`ChunkRestore::add_chunk`] given the chunk's [`StateChunk::key_hashes`] (which the
+    /// caller also stores).
+    pub fn add_hashed_chunk(
+        &mut self,
+        chunk: &StateChunk,
+        key_hashes: &[[u8; 32]],
+    ) -> Result<ChunkWrite, ChunkError> {
+        let first = key_hashes.first().ok_or(ChunkError::Empty)?;
+        if key_hashes.len() != chunk.entries.len() {
+            return Err(ChunkError::Mismatch("not the chunk's key hashes".into()));
+        }
+        if *first < self.next_start {
             return Err(ChunkError::BeforeStart);
         }
         let proof =
             borsh::from_slice::<jmt::proof::SparseMerkleRangeProof<Blake2b256>>(&chunk.proof)
                 .map_err(|_| ChunkError::BadProofEncoding)?;
-        let key_hashes: Vec<[u8; 32]> = chunk
-            .entries
-            .iter()
-            .map(|(k, _)| crate::commitment::key_hash(k))
-            .collect();
         let pairs: Vec<(KeyHash, OwnedValue)> = key_hashes
             .iter()
             .zip(&chunk.entries)
@@ -262,10 +278,7 @@ impl ChunkRestore {
         .map_err(|_| ChunkError::Mismatch("the chunk broke the restore".into()))?;
         added.map_err(|e| ChunkError::Mismatch(e.to_string()))?;
         self.next_start = after(last);
-        Ok(ChunkWrite {
-            key_hashes,
-            ..self.take_written()
-        })
+        Ok(self.take_written())
     }
 
     /// Completes the tree once every chunk is in: the last nodes (the root among them), refused
@@ -314,7 +327,6 @@ impl ChunkRestore {
             })
             .max_by_key(|(_, leaf)| leaf.key_hash());
         ChunkWrite {
-            key_hashes: Vec::new(),
             nodes,
             rightmost_leaf,
         }

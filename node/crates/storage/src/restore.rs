@@ -212,18 +212,21 @@ impl ChainDb {
         })
     }
 
-    fn write_restored(
+    /// A chunk's entries: appends to the state table (both are in key-hash order).
+    fn write_entries(
         txn: &redb::WriteTransaction,
-        write: &ChunkWrite,
+        key_hashes: &[[u8; 32]],
         entries: &[aitbc_primitives::snapshot::Entry],
     ) -> Result<(), StorageError> {
-        {
-            // Entries come in key-hash order, the state table's: each chunk is an append.
-            let mut state = txn.open_table(STATE)?;
-            for (hash, (k, v)) in write.key_hashes.iter().zip(entries) {
-                state.insert(hash, state_entry::encode(k, v).as_slice())?;
-            }
+        let mut state = txn.open_table(STATE)?;
+        for (hash, (k, v)) in key_hashes.iter().zip(entries) {
+            state.insert(hash, state_entry::encode(k, v).as_slice())?;
         }
+        Ok(())
+    }
+
+    /// The tree nodes a restore step completed, and the rightmost leaf to resume from.
+    fn write_nodes(txn: &redb::WriteTransaction, write: &ChunkWrite) -> Result<(), StorageError> {
         {
             let mut tree = txn.open_table(TREE)?;
             for (key, node) in &write.nodes {
@@ -248,17 +251,39 @@ impl StateRestore {
 
     /// Checks `chunk` and persists it (see the module docs). A refused chunk leaves the restore
     /// at the last persisted one, ready for a chunk from someone else.
+    ///
+    /// Two cores: the entries go into a write transaction on a second thread while this one
+    /// checks them; the transaction commits (with the nodes the check completed) only if the
+    /// check passes, and is dropped otherwise.
     pub fn add_chunk(&mut self, db: &ChainDb, chunk: &StateChunk) -> Result<(), RestoreError> {
-        let write = match self.inner.add_chunk(chunk) {
+        let key_hashes = chunk.key_hashes();
+        let (checked, rows) = std::thread::scope(|scope| {
+            let rows = scope.spawn(|| {
+                let txn = db.begin_durable()?;
+                ChainDb::write_entries(&txn, &key_hashes, &chunk.entries)?;
+                Ok::<_, StorageError>(txn)
+            });
+            let checked = self.inner.add_hashed_chunk(chunk, &key_hashes);
+            let rows = rows
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (checked, rows)
+        });
+        let write = match checked {
             Ok(write) => write,
             Err(e) => {
+                drop(rows); // aborted: nothing of the chunk is written
                 self.reset()?;
                 return Err(e.into());
             }
         };
-        if let Err(e) = db.durable_write("restore chunk", |txn| {
-            ChainDb::write_restored(txn, &write, &chunk.entries)
-        }) {
+        let committed = db.noting_failure("restore chunk", || {
+            let txn = rows?;
+            ChainDb::write_nodes(&txn, &write)?;
+            txn.commit()?;
+            Ok(())
+        });
+        if let Err(e) = committed {
             self.reset()?;
             return Err(e.into());
         }
@@ -294,7 +319,7 @@ impl StateRestore {
         }
         let write = inner.finish()?;
         db.durable_write("restore finish", |txn| {
-            ChainDb::write_restored(txn, &write, &[])?;
+            ChainDb::write_nodes(txn, &write)?;
             ChainDb::store_block(txn, target, false)?;
             {
                 let mut headers = txn.open_table(HEADERS)?;

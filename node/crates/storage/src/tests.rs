@@ -494,10 +494,13 @@ fn a_state_restored_in_chunks_with_restarts_equals_the_source() {
             // A forged copy first: refused, and the restore goes on from where it was.
             let mut forged = chunk.clone();
             forged.entries[0].1.push(9);
+            let stored = fresh.state_entries().unwrap();
             assert!(matches!(
                 restore.add_chunk(&fresh, &forged),
                 Err(RestoreError::Chunk(_))
             ));
+            // Its entries, written while it was checked, were not committed.
+            assert_eq!(fresh.state_entries().unwrap(), stored);
             // The refusal dropped what was not persisted: ask again from where it stands.
             let chunk = source
                 .state_at(4)
