@@ -240,14 +240,11 @@ impl ChainSpec {
         }
         let g = &self.genesis;
         // On all cores: a 1M-account spec has 1M addresses to decode.
-        let balances = aitbc_primitives::parallel::try_map(
-            &g.balances,
-            4096,
-            |i, Endowment(who, amount)| {
+        let balances =
+            aitbc_primitives::parallel::try_map(&g.balances, 4096, |i, Endowment(who, amount)| {
                 let account = parse_address_in(|| format!("genesis.balances[{i}][0]"), who)?;
                 Ok::<_, ChainSpecError>((account, *amount))
-            },
-        )?;
+            })?;
         let list = |name: &str, items: &[String]| {
             items
                 .iter()

@@ -52,7 +52,10 @@ pub fn try_map<T: Sync, U: Send, E: Send>(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     });
     // The first run grows into the result (a large vector grows in place: no second copy).
@@ -84,6 +87,9 @@ mod tests {
         for_each_mut(&mut doubled, 1000, |x| *x *= 2);
         assert!(doubled.iter().zip(&items).all(|(d, x)| *d == 2 * x));
         // Below the threshold: the same, on the calling thread.
-        assert_eq!(try_map(&items[..3], 1000, |_, x| Ok::<_, ()>(x + 1)), Ok(vec![1, 2, 3]));
+        assert_eq!(
+            try_map(&items[..3], 1000, |_, x| Ok::<_, ()>(x + 1)),
+            Ok(vec![1, 2, 3])
+        );
     }
 }

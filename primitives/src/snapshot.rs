@@ -55,8 +55,11 @@ impl StateChunk {
 
     /// The key hashes of its entries, in order (hashed on all cores).
     pub fn key_hashes(&self) -> Vec<[u8; 32]> {
-        let mut hashes: Vec<([u8; 32], &[u8])> =
-            self.entries.iter().map(|(k, _)| ([0; 32], &k[..])).collect();
+        let mut hashes: Vec<([u8; 32], &[u8])> = self
+            .entries
+            .iter()
+            .map(|(k, _)| ([0; 32], &k[..]))
+            .collect();
         crate::parallel::for_each_mut(&mut hashes, 4096, |(h, k)| {
             *h = crate::commitment::key_hash(k)
         });
@@ -64,10 +67,41 @@ impl StateChunk {
     }
 }
 
-/// A state that can be served in chunks: its tree nodes, and each leaf's key and value.
+/// Entries with their key hashes, in key-hash order.
+pub type Entries<'a> = Box<dyn Iterator<Item = Result<([u8; 32], Entry), CommitmentError>> + 'a>;
+
+/// A state that can be served in chunks: its tree nodes, and its entries in key-hash order.
 pub trait ChunkSource: NodeSource {
-    /// The key whose hash is `key_hash` and its value in the served version.
-    fn entry(&self, key_hash: &[u8; 32]) -> Result<Option<Entry>, CommitmentError>;
+    /// The entries of version `version` (the served one) from key hash `start` on (inclusive).
+    /// [`leaf_entries`] reads them for any source; a store that keeps its entries in key-hash
+    /// order reads them in one pass, and is tested against it.
+    fn entries_from(
+        &self,
+        version: Version,
+        start: [u8; 32],
+    ) -> Result<Entries<'_>, CommitmentError>;
+}
+
+/// The entries of version `version` from `start` on, by walking the tree's leaves and looking
+/// each up with `entry` (checked to hash to its leaf).
+pub fn leaf_entries<'a, S: NodeSource + ?Sized>(
+    source: &'a S,
+    version: Version,
+    start: [u8; 32],
+    entry: impl Fn(&[u8; 32]) -> Result<Option<Entry>, CommitmentError> + 'a,
+) -> Result<Entries<'a>, CommitmentError> {
+    let leaves = JellyfishMerkleIterator::new(Arc::new(LeafWalk(source)), version, KeyHash(start))
+        .map_err(err)?;
+    Ok(Box::new(leaves.map(move |leaf| {
+        let (key_hash, _) = leaf.map_err(err)?;
+        let (key, value) = entry(&key_hash.0)?.ok_or_else(|| {
+            CommitmentError(format!("no entry for leaf {}", hex::encode(key_hash.0)))
+        })?;
+        if crate::commitment::key_hash(&key) != key_hash.0 {
+            return Err(CommitmentError("a leaf's key does not hash to it".into()));
+        }
+        Ok((key_hash.0, (key, value)))
+    })))
 }
 
 /// Walks leaves and proves ranges: only the key hashes matter, so values read as empty.
@@ -97,30 +131,22 @@ pub fn read_chunk<S: ChunkSource + ?Sized>(
     start: [u8; 32],
     max_bytes: usize,
 ) -> Result<StateChunk, CommitmentError> {
-    let walk = Arc::new(LeafWalk(source));
-    let leaves =
-        JellyfishMerkleIterator::new(walk.clone(), version, KeyHash(start)).map_err(err)?;
     let (mut entries, mut bytes, mut last, mut more) = (Vec::new(), 0usize, None, false);
-    for leaf in leaves {
-        let (key_hash, _) = leaf.map_err(err)?;
+    for item in source.entries_from(version, start)? {
+        let (key_hash, (key, value)) = item?;
         if !entries.is_empty() && bytes >= max_bytes {
             more = true;
             break;
         }
-        let (key, value) = source.entry(&key_hash.0)?.ok_or_else(|| {
-            CommitmentError(format!("no entry for leaf {}", hex::encode(key_hash.0)))
-        })?;
-        if crate::commitment::key_hash(&key) != key_hash.0 {
-            return Err(CommitmentError("a leaf's key does not hash to it".into()));
-        }
         bytes += key.len() + value.len() + 8;
         entries.push((key, value));
-        last = Some(key_hash);
+        last = Some(KeyHash(key_hash));
     }
     let proof = match last {
         None => Vec::new(),
         Some(last) => {
-            let tree = JellyfishMerkleTree::<_, Blake2b256>::new(walk.as_ref());
+            let walk = LeafWalk(source);
+            let tree = JellyfishMerkleTree::<_, Blake2b256>::new(&walk);
             let proof = tree.get_range_proof(last, version).map_err(err)?;
             borsh::to_vec(&proof).map_err(err)?
         }
@@ -377,11 +403,17 @@ mod tests {
     }
 
     impl ChunkSource for Served {
-        fn entry(&self, h: &[u8; 32]) -> Result<Option<Entry>, CommitmentError> {
-            Ok(self
-                .keys
-                .get(h)
-                .and_then(|k| self.state.values().get(k).map(|v| (k.clone(), v.clone()))))
+        fn entries_from(
+            &self,
+            version: Version,
+            start: [u8; 32],
+        ) -> Result<Entries<'_>, CommitmentError> {
+            leaf_entries(self, version, start, |h| {
+                Ok(self
+                    .keys
+                    .get(h)
+                    .and_then(|k| self.state.values().get(k).map(|v| (k.clone(), v.clone()))))
+            })
         }
     }
 

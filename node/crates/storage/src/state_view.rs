@@ -7,7 +7,7 @@ use aitbc_primitives::commitment::{
     compute_update, key_hash, CommitmentError, CommitmentUpdate, NodeSource, StateChanges,
     StateProof, TreeNode, TreeNodeKey,
 };
-use aitbc_primitives::snapshot::{ChunkSource, Entry, StateChunk};
+use aitbc_primitives::snapshot::{ChunkSource, Entries, Entry, StateChunk};
 use aitbc_primitives::StateView;
 use redb::{ReadOnlyTable, ReadTransaction};
 use std::cell::RefCell;
@@ -140,12 +140,64 @@ impl NodeSource for DbStateView {
     }
 
     fn value_by_key_hash(&self, key_hash: &[u8; 32]) -> Result<Option<Vec<u8>>, CommitmentError> {
-        Ok(self.entry(key_hash)?.map(|(_, v)| v))
+        Ok(self.lookup(key_hash)?.map(|(_, v)| v))
     }
 }
 
 impl ChunkSource for DbStateView {
-    fn entry(&self, key_hash: &[u8; 32]) -> Result<Option<Entry>, CommitmentError> {
-        self.lookup(key_hash)
+    /// One pass over the state table (kept in key-hash order), merged with the overrides of a
+    /// view below the best block: no tree node is read.
+    fn entries_from(&self, _: u64, start: [u8; 32]) -> Result<Entries<'_>, CommitmentError> {
+        let stored = self
+            .state
+            .range::<&[u8; 32]>(&start..)
+            .map_err(|e| CommitmentError(e.to_string()))?
+            .map(|row| {
+                let (hash, bytes) = row.map_err(|e| CommitmentError(e.to_string()))?;
+                let hash = *hash.value();
+                let (key, value) = state_entry::decode(bytes.value()).ok_or_else(|| {
+                    CommitmentError(format!(
+                        "malformed state entry {}",
+                        aitbc_primitives::Hash(hash)
+                    ))
+                })?;
+                Ok((hash, (key.to_vec(), value.to_vec())))
+            });
+        let Some(overrides) = &self.overrides else {
+            return Ok(Box::new(stored));
+        };
+        Ok(Box::new(with_overrides(stored, overrides.range(start..))))
     }
+}
+
+/// `stored` (the best block's entries) as of an older block: each key in `overrides` takes
+/// its value then, or is absent then. Both come in key-hash order; so does the result.
+fn with_overrides<'a>(
+    stored: impl Iterator<Item = Result<([u8; 32], Entry), CommitmentError>> + 'a,
+    overrides: impl Iterator<Item = (&'a [u8; 32], &'a (Vec<u8>, Option<Vec<u8>>))> + 'a,
+) -> impl Iterator<Item = Result<([u8; 32], Entry), CommitmentError>> + 'a {
+    let mut stored = stored.peekable();
+    let mut overrides = overrides.peekable();
+    std::iter::from_fn(move || loop {
+        let next_stored = match stored.peek() {
+            Some(Ok((h, _))) => Some(*h),
+            Some(Err(_)) => return stored.next(),
+            None => None,
+        };
+        let next_override = overrides.peek().map(|(h, _)| **h);
+        match (next_stored, next_override) {
+            (None, None) => return None,
+            (Some(s), Some(o)) if s < o => return stored.next(),
+            (Some(_), None) => return stored.next(),
+            (s, Some(o)) => {
+                if s == Some(o) {
+                    stored.next(); // replaced (or removed) by the override
+                }
+                let (_, (key, value)) = overrides.next()?;
+                if let Some(value) = value {
+                    return Some(Ok((o, (key.clone(), value.clone()))));
+                }
+            }
+        }
+    })
 }

@@ -580,3 +580,50 @@ fn a_state_restored_in_chunks_with_restarts_equals_the_source() {
     // A restore is refused once the database is past its genesis.
     assert!(source.begin_restore(target, roots[4], b"ctx").is_err());
 }
+
+/// The chunk server's one-pass read (state table merged with a past block's overrides) gives
+/// the entries of the tree's leaves, for every kept block and start.
+#[test]
+fn entries_read_in_one_pass_are_the_tree_leaves_entries() {
+    use aitbc_primitives::snapshot::{leaf_entries, ChunkSource};
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _, _, mut states) = chain_of(dir.path(), 4);
+    // A block that removes keys (one from genesis, one added later) and adds one.
+    let changes: StateChanges = [
+        (key(3), None),
+        (key(1002), None),
+        (key(2000), Some(vec![7])),
+    ]
+    .into_iter()
+    .collect();
+    commit_changes(&db, 5, &changes, true);
+    let mut fifth = states[4].clone();
+    fifth.apply(&changes).unwrap();
+    states.push(fifth);
+    for (n, state) in states.iter().enumerate() {
+        let view = db.state_at(n as u64).unwrap();
+        let by_hash: std::collections::BTreeMap<[u8; 32], (Vec<u8>, Vec<u8>)> = state
+            .values()
+            .iter()
+            .map(|(k, v)| (commitment::key_hash(k), (k.clone(), v.clone())))
+            .collect();
+        for start in [[0u8; 32], [0x80; 32], [0xff; 32]] {
+            let fast: Vec<_> = view
+                .entries_from(n as u64, start)
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let slow: Vec<_> =
+                leaf_entries(&view, n as u64, start, |h| Ok(by_hash.get(h).cloned()))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+            assert_eq!(fast, slow, "block {n}");
+            let expected: Vec<_> = by_hash
+                .range(start..)
+                .map(|(h, e)| (*h, e.clone()))
+                .collect();
+            assert_eq!(fast, expected, "block {n}");
+        }
+    }
+}
