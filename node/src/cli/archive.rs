@@ -297,13 +297,14 @@ pub fn import_state(args: &ImportArgs) -> anyhow::Result<String> {
         // proof: the range proof is of the chunk's last key).
         let next = restore.next_start();
         chunk.entries.retain(|(k, _)| key_hash(k) >= next);
+        let more = chunk.more;
         if !chunk.entries.is_empty() {
             entries += chunk.entries.len();
             client
-                .add_chunk(&mut restore, &chunk)
+                .add_chunk(&mut restore, chunk)
                 .map_err(|e| anyhow!("a state chunk is refused: {e}"))?;
         }
-        if !chunk.more {
+        if !more {
             break;
         }
     }

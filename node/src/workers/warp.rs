@@ -362,9 +362,10 @@ impl<S: StateMachine> Warp<S> {
         }
         let mut skipped = std::collections::BTreeSet::new();
         let mut progress = Progress::new();
-        // The next chunk, asked for while the restore thread checks and writes this one (its
-        // start is known as soon as this one arrives): the network and the disk overlap.
-        let mut prefetched: Option<(PeerId, [u8; 32], Answer)> = None;
+        // One chunk at a time from here: the restore thread answers once it has checked a
+        // chunk and written the one before it, and writes this one while the next is fetched
+        // and checked. A kill loses at most two chunks: one being written, one being fetched
+        // or checked.
         let mut turn = 0usize;
         loop {
             self.stopping()?;
@@ -377,7 +378,6 @@ impl<S: StateMachine> Warp<S> {
                 .filter(|p| !skipped.contains(p))
                 .collect();
             if peers.is_empty() {
-                prefetched = None;
                 if !skipped.is_empty()
                     && self
                         .net
@@ -393,30 +393,14 @@ impl<S: StateMachine> Warp<S> {
                 continue;
             }
             // The peers in turn, one chunk each.
-            let (peer, answer) = match prefetched.take() {
-                Some((p, start, answer)) if start == next_start && !skipped.contains(&p) => {
-                    (p, answer)
-                }
-                _ => {
-                    let peer = peers[turn % peers.len()];
-                    turn += 1;
-                    (peer, self.ask_chunk(peer, target.number, next_start).await)
-                }
-            };
+            let peer = peers[turn % peers.len()];
+            turn += 1;
+            let answer = self.ask_chunk(peer, target.number, next_start).await;
             let Some(chunk) = self.chunk_of(peer, answer) else {
                 skipped.insert(peer);
                 continue;
             };
             let done = !chunk.more;
-            // Ask the next peer for the next chunk while this one is restored.
-            let ahead = match (done, chunk.next_start()) {
-                (false, Some(start)) => {
-                    let next = peers[turn % peers.len()];
-                    turn += 1;
-                    Some((next, start))
-                }
-                _ => None,
-            };
             let counted = (
                 chunk.entries.len(),
                 chunk
@@ -426,26 +410,12 @@ impl<S: StateMachine> Warp<S> {
                     .sum::<usize>(),
                 chunk.proof.len(),
             );
-            let restored = async {
-                if chunk.entries.is_empty() {
-                    return Ok((Ok(()), next_start));
-                }
-                restorer.chunk(chunk).await
+            let (result, next) = if chunk.entries.is_empty() {
+                (Ok(()), next_start)
+            } else {
+                restorer.chunk(chunk).await?
             };
-            let fetched = async {
-                match ahead {
-                    Some((next, start)) => Some((
-                        next,
-                        start,
-                        self.ask_chunk(next, target.number, start).await,
-                    )),
-                    None => None,
-                }
-            };
-            let (step, fetched) = tokio::join!(restored, fetched);
-            let (result, next) = step?;
             next_start = next;
-            prefetched = fetched;
             match result {
                 Ok(()) => progress.add(counted),
                 Err(RestoreError::Chunk(e)) => {
@@ -586,7 +556,9 @@ enum Job<S: StateMachine> {
 }
 
 /// The restore runs on a thread of its own: jmt's restore cannot move between threads, and its
-/// steps (hashing, durable writes) should not hold up the async workers.
+/// steps (hashing, durable writes) should not hold up the async workers. Each checked chunk is
+/// written on a further thread while the next one is fetched and checked; a chunk is answered
+/// once it is checked and the one before it is written.
 struct Restorer<S: StateMachine> {
     jobs: std::sync::mpsc::Sender<Job<S>>,
 }
@@ -614,13 +586,48 @@ impl<S: StateMachine> Restorer<S> {
                     }
                 };
                 let _ = ready.send(Ok(restore.next_start()));
+                // The last checked chunk, being written on a thread of its own.
+                let mut writing: Option<
+                    std::thread::JoinHandle<Result<(), aitbc_storage::StorageError>>,
+                > = None;
+                let written = |w: &mut Option<std::thread::JoinHandle<_>>| {
+                    w.take().map_or(Ok(()), |h| {
+                        h.join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                };
                 for job in inbox {
                     match job {
                         Job::Chunk(chunk, reply) => {
-                            let result = client.add_chunk(&mut restore, &chunk);
+                            let checked = restore.check(chunk);
+                            let result = match (written(&mut writing), checked) {
+                                (Err(e), _) => Err(RestoreError::Storage(e)),
+                                (Ok(()), Err(e)) => match restore.reset() {
+                                    Ok(()) => Err(RestoreError::Chunk(e)),
+                                    Err(e) => Err(RestoreError::Storage(e)),
+                                },
+                                (Ok(()), Ok(checked)) => {
+                                    let client = client.clone();
+                                    std::thread::Builder::new()
+                                        .name("warp-write".into())
+                                        .spawn(move || client.persist_chunk(&checked))
+                                        .map(|h| writing = Some(h))
+                                        .map_err(|e| {
+                                            RestoreError::Storage(
+                                                aitbc_storage::StorageError::Corrupt(format!(
+                                                    "cannot start a restore write: {e}"
+                                                )),
+                                            )
+                                        })
+                                }
+                            };
                             let _ = reply.send((result, restore.next_start()));
                         }
                         Job::Finish(f, reply) => {
+                            if let Err(e) = written(&mut writing) {
+                                let _ = reply.send((Err(e.into()), restore.next_start()));
+                                return;
+                            }
                             let result = client.finish_restore(
                                 restore,
                                 &f.block,
@@ -640,6 +647,8 @@ impl<S: StateMachine> Restorer<S> {
                         }
                     }
                 }
+                // Stopping: the write under way completes (a kill would only lose it).
+                let _ = written(&mut writing);
             })
             .map_err(|e| corrupt(format!("cannot start the restore thread: {e}")))?;
         let next = started.await.map_err(|_| Stop::Shutdown)??;

@@ -11,8 +11,8 @@ use aitbc_primitives::{
     TxProof,
 };
 use aitbc_storage::{
-    BlockRef, DbStateView, ProvenBlock, RestoreError, RestoreProgress, StateRestore, StorageError,
-    StoredBlock, VoterSet,
+    BlockRef, CheckedChunk, DbStateView, ProvenBlock, RestoreError, RestoreProgress, StateRestore,
+    StorageError, StoredBlock, VoterSet,
 };
 use codec::Encode;
 
@@ -167,9 +167,14 @@ impl<S: StateMachine> Client<S> {
     pub fn add_chunk(
         &self,
         restore: &mut StateRestore,
-        chunk: &StateChunk,
+        chunk: StateChunk,
     ) -> Result<(), RestoreError> {
         restore.add_chunk(&self.db, chunk)
+    }
+
+    /// Persists a chunk that passed [`StateRestore::check`], in the order checked.
+    pub fn persist_chunk(&self, chunk: &CheckedChunk) -> Result<(), StorageError> {
+        self.db.persist_chunk(chunk)
     }
 
     /// Completes a restore with the target block and the finality proof that made it trusted

@@ -83,7 +83,7 @@ mod state_view;
 pub mod test_disk;
 
 pub use history::{Finalization, Pruning};
-pub use restore::{ProvenBlock, RestoreError, RestoreProgress, StateRestore};
+pub use restore::{CheckedChunk, ProvenBlock, RestoreError, RestoreProgress, StateRestore};
 pub use state_view::DbStateView;
 
 use aitbc_primitives::commitment;
@@ -445,31 +445,16 @@ impl ChainDb {
         what: &str,
         f: impl FnOnce(&redb::WriteTransaction) -> Result<(), StorageError>,
     ) -> Result<(), StorageError> {
-        self.noting_failure(what, || {
-            let txn = self.begin_durable()?;
-            f(&txn)?;
-            txn.commit()?;
-            Ok(())
-        })
-    }
-
-    /// A write transaction that commits durably; refused after a failed write.
-    fn begin_durable(&self) -> Result<redb::WriteTransaction, StorageError> {
         if let Some(e) = self.failed.borrow().clone() {
             return Err(StorageError::WriteFailed(e));
         }
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(redb::Durability::Immediate)?;
-        Ok(txn)
-    }
-
-    /// Runs the durable write `f`, recording a database failure (see the module docs).
-    fn noting_failure(
-        &self,
-        what: &str,
-        f: impl FnOnce() -> Result<(), StorageError>,
-    ) -> Result<(), StorageError> {
-        let result = f();
+        let result = (|| {
+            let mut txn = self.db.begin_write()?;
+            txn.set_durability(redb::Durability::Immediate)?;
+            f(&txn)?;
+            txn.commit()?;
+            Ok(())
+        })();
         if let Err(e @ StorageError::Db(_)) = &result {
             self.note_write_failure(format!("{what}: {e}"));
         }

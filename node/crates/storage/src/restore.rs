@@ -6,8 +6,11 @@
 //!   the restore of that target.
 //! - [`StateRestore::add_chunk`] checks a chunk against the root (`primitives::snapshot`) and,
 //!   only if it passes, writes its entries (an append to the state table: both are in key-hash
-//!   order), the tree nodes it completed and the rightmost stored leaf in one durable write. A crash at any point loses at most the chunk
-//!   being written; memory holds one chunk and one path of the tree whatever the state's size.
+//!   order), the tree nodes it completed and the rightmost stored leaf in one durable write. A
+//!   crash at any point loses at most the chunks not yet written; memory holds the chunks in
+//!   hand and one path of the tree whatever the state's size. The two halves are public
+//!   ([`StateRestore::check`], [`ChainDb::persist_chunk`]) so that a caller can write one chunk
+//!   while it checks the next (warp sync does).
 //! - [`StateRestore::finish`] writes the last nodes (the root, checked) together with the target
 //!   block, the finality proof's headers and justifications and the voter set, and makes the
 //!   target the best and finalized block, in one durable write. History below it is absent: the
@@ -53,6 +56,13 @@ pub enum RestoreError {
     Chunk(#[from] ChunkError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// A chunk that passed the check, with what persisting it writes.
+pub struct CheckedChunk {
+    key_hashes: Vec<[u8; 32]>,
+    entries: Vec<aitbc_primitives::snapshot::Entry>,
+    write: ChunkWrite,
 }
 
 /// A finalized block a restore records with the state: its header and, for the blocks of a
@@ -212,6 +222,15 @@ impl ChainDb {
         })
     }
 
+    /// Writes a chunk that passed [`StateRestore::check`], in one durable write: its entries,
+    /// the tree nodes it completed and the point to resume from.
+    pub fn persist_chunk(&self, chunk: &CheckedChunk) -> Result<(), StorageError> {
+        self.durable_write("restore chunk", |txn| {
+            ChainDb::write_entries(txn, &chunk.key_hashes, &chunk.entries)?;
+            ChainDb::write_nodes(txn, &chunk.write)
+        })
+    }
+
     /// A chunk's entries: appends to the state table (both are in key-hash order).
     fn write_entries(
         txn: &redb::WriteTransaction,
@@ -251,47 +270,37 @@ impl StateRestore {
 
     /// Checks `chunk` and persists it (see the module docs). A refused chunk leaves the restore
     /// at the last persisted one, ready for a chunk from someone else.
-    ///
-    /// Two cores: the entries go into a write transaction on a second thread while this one
-    /// checks them; the transaction commits (with the nodes the check completed) only if the
-    /// check passes, and is dropped otherwise.
-    pub fn add_chunk(&mut self, db: &ChainDb, chunk: &StateChunk) -> Result<(), RestoreError> {
-        let key_hashes = chunk.key_hashes();
-        let (checked, rows) = std::thread::scope(|scope| {
-            let rows = scope.spawn(|| {
-                let txn = db.begin_durable()?;
-                ChainDb::write_entries(&txn, &key_hashes, &chunk.entries)?;
-                Ok::<_, StorageError>(txn)
-            });
-            let checked = self.inner.add_hashed_chunk(chunk, &key_hashes);
-            let rows = rows
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (checked, rows)
-        });
-        let write = match checked {
-            Ok(write) => write,
+    pub fn add_chunk(&mut self, db: &ChainDb, chunk: StateChunk) -> Result<(), RestoreError> {
+        let checked = match self.check(chunk) {
+            Ok(checked) => checked,
             Err(e) => {
-                drop(rows); // aborted: nothing of the chunk is written
                 self.reset()?;
                 return Err(e.into());
             }
         };
-        let committed = db.noting_failure("restore chunk", || {
-            let txn = rows?;
-            ChainDb::write_nodes(&txn, &write)?;
-            txn.commit()?;
-            Ok(())
-        });
-        if let Err(e) = committed {
+        if let Err(e) = db.persist_chunk(&checked) {
             self.reset()?;
             return Err(e.into());
         }
         Ok(())
     }
 
+    /// The first half of [`StateRestore::add_chunk`]: checks `chunk` on top of the chunks
+    /// checked before it, persisted or not. The caller persists the result
+    /// ([`ChainDb::persist_chunk`]) in order; after a refused chunk (or a failed write) it
+    /// waits for the writes under way and calls [`StateRestore::reset`].
+    pub fn check(&mut self, chunk: StateChunk) -> Result<CheckedChunk, ChunkError> {
+        let key_hashes = chunk.key_hashes();
+        let write = self.inner.add_hashed_chunk(&chunk, &key_hashes)?;
+        Ok(CheckedChunk {
+            key_hashes,
+            entries: chunk.entries,
+            write,
+        })
+    }
+
     /// Starts again from what is persisted (after a refused chunk or a failed write).
-    fn reset(&mut self) -> Result<(), StorageError> {
+    pub fn reset(&mut self) -> Result<(), StorageError> {
         self.inner = ChunkRestore::new(
             self.source.clone(),
             self.progress.target.number,

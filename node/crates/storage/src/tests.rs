@@ -456,7 +456,7 @@ fn a_restore_in_progress_is_discarded_for_a_full_sync() {
     let mut restore = db.begin_restore(refs[3], roots[3], b"ctx").unwrap();
     let chunk = source.state_at(3).unwrap().chunk([0; 32], 600).unwrap();
     assert!(chunk.more);
-    restore.add_chunk(&db, &chunk).unwrap();
+    restore.add_chunk(&db, chunk).unwrap();
     assert!(matches!(db.state_view(), Err(StorageError::StateRestoring)));
     drop(restore);
     drop(db);
@@ -483,6 +483,8 @@ fn a_state_restored_in_chunks_with_restarts_equals_the_source() {
     let into_dir = tempfile::tempdir().unwrap();
     let (fresh, _, _, _) = chain_of(into_dir.path(), 0);
     let mut restore = fresh.begin_restore(target, roots[4], b"ctx").unwrap();
+    // Each chunk is checked while the one before it is not yet written (as warp sync does).
+    let mut unwritten: Option<CheckedChunk> = None;
     let (mut chunks, mut done) = (0, false);
     while !done {
         let chunk = source
@@ -490,36 +492,48 @@ fn a_state_restored_in_chunks_with_restarts_equals_the_source() {
             .unwrap()
             .chunk(restore.next_start(), 600)
             .unwrap();
-        if !chunk.entries.is_empty() {
-            // A forged copy first: refused, and the restore goes on from where it was.
+        done = !chunk.more;
+        chunks += 1;
+        if chunks % 2 == 0 {
+            // A forged copy first: refused; after the write under way, the restore goes on
+            // from what is persisted.
+            if let Some(c) = unwritten.take() {
+                fresh.persist_chunk(&c).unwrap();
+            }
             let mut forged = chunk.clone();
             forged.entries[0].1.push(9);
             let stored = fresh.state_entries().unwrap();
-            assert!(matches!(
-                restore.add_chunk(&fresh, &forged),
-                Err(RestoreError::Chunk(_))
-            ));
-            // Its entries, written while it was checked, were not committed.
-            assert_eq!(fresh.state_entries().unwrap(), stored);
-            // The refusal dropped what was not persisted: ask again from where it stands.
-            let chunk = source
-                .state_at(4)
-                .unwrap()
-                .chunk(restore.next_start(), 600)
-                .unwrap();
-            restore.add_chunk(&fresh, &chunk).unwrap();
+            assert!(restore.check(forged).is_err());
+            restore.reset().unwrap();
+            assert_eq!(
+                fresh.state_entries().unwrap(),
+                stored,
+                "nothing of it written"
+            );
         }
-        done = !chunk.more;
-        chunks += 1;
+        // Ask again from where it stands (a refusal dropped what was not persisted).
+        let chunk = source
+            .state_at(4)
+            .unwrap()
+            .chunk(restore.next_start(), 600)
+            .unwrap();
+        let checked = restore.check(chunk).unwrap();
+        if let Some(c) = unwritten.replace(checked) {
+            fresh.persist_chunk(&c).unwrap();
+        }
         if chunks % 3 == 0 && !done {
-            // A restart: the restore resumes from the database.
+            // A restart: the restore resumes from the database, without the unwritten chunk.
             drop(restore);
+            unwritten = None;
             assert_eq!(
                 fresh.restore_progress().unwrap().map(|p| p.target),
                 Some(target)
             );
             restore = fresh.begin_restore(target, roots[4], b"ctx").unwrap();
         }
+    }
+    if let Some(c) = unwritten.take() {
+        fresh.persist_chunk(&c).unwrap();
     }
     assert!(chunks > 5, "{chunks} chunks");
     let set = VoterSet {
