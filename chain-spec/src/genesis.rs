@@ -27,8 +27,8 @@ pub struct Genesis {
 impl Genesis {
     /// Validates `config` (through the runtime) and builds the genesis block of chain
     /// `chain_id` (a valid spec id: see [`crate::ChainSpec`]).
-    pub fn build(chain_id: &str, config: &GenesisConfig) -> Result<Genesis, ChainSpecError> {
-        let state = config.build_sorted()?;
+    pub fn build(chain_id: &str, config: GenesisConfig) -> Result<Genesis, ChainSpecError> {
+        let state = config.into_sorted()?;
         let header = Header::genesis(state.root(), chain_id)
             .ok_or_else(|| ChainSpecError::InvalidId(chain_id.to_string()))?;
         let hash = header.hash();

@@ -276,7 +276,7 @@ impl ChainSpec {
             Some((fingerprint, genesis)) if fingerprint == self.genesis_fingerprint() => {
                 Ok(genesis)
             }
-            _ => Genesis::build(&self.id, &self.genesis_config()?),
+            _ => Genesis::build(&self.id, self.genesis_config()?),
         }
     }
 }

@@ -135,18 +135,18 @@ impl GenesisConfig {
 
     /// The state of [`GenesisConfig::build`], sorted by key hash with its root (what a node
     /// writes). The endowments go straight into the list: through the overlay's map, a million
-    /// of them took seconds and ~130 MB more.
-    pub fn build_sorted(&self) -> Result<SortedState, GenesisError> {
+    /// of them took seconds and ~130 MB more. The configuration is consumed: its endowments are
+    /// freed once listed, before the list is hashed, sorted and built into a tree.
+    pub fn into_sorted(mut self) -> Result<SortedState, GenesisError> {
         self.validate()?;
         let empty = MemoryState::new();
         let mut rest = StateChanges::new();
         let mut s = Overlay::new(&empty, &mut rest);
         self.write_all_but_balances(&mut s)?;
         drop(s);
-        let endowments = self
-            .balances
-            .iter()
-            .map(|(account, amount)| (balances::storage::ACCOUNT.key(account), amount.encode()));
+        let endowments = std::mem::take(&mut self.balances)
+            .into_iter()
+            .map(|(account, amount)| (balances::storage::ACCOUNT.key(&account), amount.encode()));
         Ok(SortedState::from_entries(endowments.chain(
             rest.into_iter().filter_map(|(k, v)| Some((k, v?))),
         )))

@@ -16,7 +16,7 @@ fn builds_the_configured_state() {
     let root = state.apply(&changes).unwrap();
     assert_eq!(config.build_state().unwrap().root(), root);
     // The sorted build (what nodes write) is the same state, entry for entry.
-    let sorted = config.build_sorted().unwrap();
+    let sorted = config.clone().into_sorted().unwrap();
     assert_eq!(sorted.root(), root);
     assert_eq!(
         sorted,

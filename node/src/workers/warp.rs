@@ -27,7 +27,7 @@ use aitbc_network::{Misbehaviour, NetworkEvent, PeerId, SharedNetwork, SyncReque
 use aitbc_primitives::snapshot::StateChunk;
 use aitbc_primitives::warp::{Checkpoint, FinalityProof, WarpFragment};
 use aitbc_primitives::{decode_exact, extrinsics_root, BoundedVec, Hash, Header, StateMachine};
-use aitbc_storage::{BlockRef, RestoreError};
+use aitbc_storage::{BlockRef, CheckedChunk, RestoreError, StorageError};
 use codec::{Decode, Encode};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -585,46 +585,32 @@ impl<S: StateMachine> Restorer<S> {
                         return;
                     }
                 };
-                let _ = ready.send(Ok(restore.next_start()));
-                // The last checked chunk, being written on a thread of its own.
-                let mut writing: Option<
-                    std::thread::JoinHandle<Result<(), aitbc_storage::StorageError>>,
-                > = None;
-                let written = |w: &mut Option<std::thread::JoinHandle<_>>| {
-                    w.take().map_or(Ok(()), |h| {
-                        h.join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    })
+                let mut writer = match ChunkWriter::start(client.clone()) {
+                    Ok(w) => w,
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
                 };
+                let _ = ready.send(Ok(restore.next_start()));
                 for job in inbox {
                     match job {
                         Job::Chunk(chunk, reply) => {
                             let checked = restore.check(chunk);
-                            let result = match (written(&mut writing), checked) {
+                            let result = match (writer.written(), checked) {
                                 (Err(e), _) => Err(RestoreError::Storage(e)),
                                 (Ok(()), Err(e)) => match restore.reset() {
                                     Ok(()) => Err(RestoreError::Chunk(e)),
                                     Err(e) => Err(RestoreError::Storage(e)),
                                 },
                                 (Ok(()), Ok(checked)) => {
-                                    let client = client.clone();
-                                    std::thread::Builder::new()
-                                        .name("warp-write".into())
-                                        .spawn(move || client.persist_chunk(&checked))
-                                        .map(|h| writing = Some(h))
-                                        .map_err(|e| {
-                                            RestoreError::Storage(
-                                                aitbc_storage::StorageError::Corrupt(format!(
-                                                    "cannot start a restore write: {e}"
-                                                )),
-                                            )
-                                        })
+                                    writer.write(checked).map_err(RestoreError::Storage)
                                 }
                             };
                             let _ = reply.send((result, restore.next_start()));
                         }
                         Job::Finish(f, reply) => {
-                            if let Err(e) = written(&mut writing) {
+                            if let Err(e) = writer.written() {
                                 let _ = reply.send((Err(e.into()), restore.next_start()));
                                 return;
                             }
@@ -648,7 +634,7 @@ impl<S: StateMachine> Restorer<S> {
                     }
                 }
                 // Stopping: the write under way completes (a kill would only lose it).
-                let _ = written(&mut writing);
+                let _ = writer.written();
             })
             .map_err(|e| corrupt(format!("cannot start the restore thread: {e}")))?;
         let next = started.await.map_err(|_| Stop::Shutdown)??;
@@ -667,6 +653,54 @@ impl<S: StateMachine> Restorer<S> {
 
     async fn finish(&self, finish: Finish<S>) -> Result<Step, Stop> {
         self.ask(|reply| Job::Finish(Box::new(finish), reply)).await
+    }
+}
+
+/// Writes the restore's checked chunks in order, one at a time, on a thread of its own.
+struct ChunkWriter {
+    chunks: std::sync::mpsc::SyncSender<CheckedChunk>,
+    done: std::sync::mpsc::Receiver<Result<(), StorageError>>,
+    pending: bool,
+}
+
+impl ChunkWriter {
+    fn start<S: StateMachine>(client: Arc<Client<S>>) -> Result<ChunkWriter, StorageError> {
+        let (chunks, inbox) = std::sync::mpsc::sync_channel::<CheckedChunk>(1);
+        let (results, done) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("warp-write".into())
+            .spawn(move || {
+                for chunk in inbox {
+                    if results.send(client.persist_chunk(&chunk)).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| StorageError::Corrupt(format!("cannot start the restore writer: {e}")))?;
+        Ok(ChunkWriter {
+            chunks,
+            done,
+            pending: false,
+        })
+    }
+
+    /// Hands `chunk` over; call [`ChunkWriter::written`] before the next one.
+    fn write(&mut self, chunk: CheckedChunk) -> Result<(), StorageError> {
+        self.chunks.send(chunk).map_err(|_| Self::gone())?;
+        self.pending = true;
+        Ok(())
+    }
+
+    /// Waits until the chunk handed over last is written.
+    fn written(&mut self) -> Result<(), StorageError> {
+        if !std::mem::take(&mut self.pending) {
+            return Ok(());
+        }
+        self.done.recv().map_err(|_| Self::gone())?
+    }
+
+    fn gone() -> StorageError {
+        StorageError::Corrupt("the restore writer stopped".into())
     }
 }
 
