@@ -277,10 +277,16 @@ type Prior = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 pub(crate) mod state_entry {
     pub fn encode(key: &[u8], value: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(4 + key.len() + value.len());
+        encode_into(&mut out, key, value);
+        out
+    }
+
+    /// [`encode`] into `out`, replacing what it held (a buffer reused for many rows).
+    pub fn encode_into(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+        out.clear();
         out.extend_from_slice(&(key.len() as u32).to_le_bytes());
         out.extend_from_slice(key);
         out.extend_from_slice(value);
-        out
     }
 
     /// The key and the value; `None` if the bytes are not an entry.

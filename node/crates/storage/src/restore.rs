@@ -238,8 +238,10 @@ impl ChainDb {
         entries: &[aitbc_primitives::snapshot::Entry],
     ) -> Result<(), StorageError> {
         let mut state = txn.open_table(STATE)?;
+        let mut row = Vec::new();
         for (hash, (k, v)) in key_hashes.iter().zip(entries) {
-            state.insert(hash, state_entry::encode(k, v).as_slice())?;
+            state_entry::encode_into(&mut row, k, v);
+            state.insert(hash, row.as_slice())?;
         }
         Ok(())
     }
@@ -248,9 +250,14 @@ impl ChainDb {
     fn write_nodes(txn: &redb::WriteTransaction, write: &ChunkWrite) -> Result<(), StorageError> {
         {
             let mut tree = txn.open_table(TREE)?;
+            let (mut k, mut v) = (Vec::new(), Vec::new());
+            let corrupt = |e: std::io::Error| StorageError::Corrupt(e.to_string());
             for (key, node) in &write.nodes {
-                let node = borsh::to_vec(node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                tree.insert(encode_node_key(key)?.as_slice(), node.as_slice())?;
+                k.clear();
+                v.clear();
+                borsh::to_writer(&mut k, key).map_err(corrupt)?;
+                borsh::to_writer(&mut v, node).map_err(corrupt)?;
+                tree.insert(k.as_slice(), v.as_slice())?;
             }
         }
         if let Some(leaf) = &write.rightmost_leaf {
