@@ -641,3 +641,83 @@ fn entries_read_in_one_pass_are_the_tree_leaves_entries() {
         }
     }
 }
+
+/// A chunk write that fails (full disk) latches the failure: nothing more is written. After a
+/// restart the restore resumes from the last chunk written and completes, also from the image
+/// a power cut leaves.
+#[test]
+fn a_failed_chunk_write_stops_the_restore_and_a_restart_resumes_it() {
+    use crate::test_disk::TestDisk;
+    let dir = tempfile::tempdir().unwrap();
+    let (source, refs, roots, states) = chain_of(dir.path(), 3);
+    let (target, root) = (refs[3], roots[3]);
+    let sorted =
+        SortedState::from_changes((0..300).map(|i| (key(i), Some(vec![0u8; 8]))).collect());
+    let genesis = GenesisWrite {
+        hash: Hash::of(b"g"),
+        encoded_header: b"gh",
+        encoded_block: b"g",
+        state: &sorted,
+        state_policy: GenesisState::Skip,
+    };
+    let chunk_at = |start| source.state_at(3).unwrap().chunk(start, 600).unwrap();
+    let disk = TestDisk::new();
+    let db = ChainDb::open_with_backend(disk.backend(), &genesis).unwrap();
+    let mut restore = db.begin_restore(target, root, b"ctx").unwrap();
+    let first = restore.check(chunk_at(restore.next_start())).unwrap();
+    db.persist_chunk(&first).unwrap();
+    let written = db.state_entries().unwrap();
+    // The disk fills up while the second chunk is written.
+    let second = restore.check(chunk_at(restore.next_start())).unwrap();
+    disk.fail_writes(true);
+    assert!(matches!(
+        db.persist_chunk(&second),
+        Err(StorageError::Db(_))
+    ));
+    disk.fail_writes(false);
+    assert!(matches!(
+        db.persist_chunk(&second),
+        Err(StorageError::WriteFailed(_))
+    ));
+    drop(restore);
+    drop(db);
+    for image in [disk.volatile(), disk.power_cut()] {
+        let db =
+            ChainDb::open_existing_with_backend(TestDisk::from_image(image).backend()).unwrap();
+        assert_eq!(db.state_entries().unwrap(), written, "the first chunk only");
+        let mut restore = db.begin_restore(target, root, b"ctx").unwrap();
+        loop {
+            let chunk = chunk_at(restore.next_start());
+            let more = chunk.more;
+            restore.add_chunk(&db, chunk).unwrap();
+            if !more {
+                break;
+            }
+        }
+        restore
+            .finish(
+                &db,
+                &StoredBlock {
+                    at: target,
+                    encoded_header: b"h3",
+                    encoded_block: b"b3",
+                    author: None,
+                },
+                &[ProvenBlock {
+                    at: target,
+                    encoded_header: b"h3",
+                    justification: Some(b"j3"),
+                    set_change: false,
+                }],
+                &VoterSet {
+                    id: 1,
+                    authorities: vec![],
+                    weights: vec![],
+                },
+            )
+            .unwrap();
+        let restored: std::collections::BTreeMap<_, _> =
+            db.state_entries().unwrap().into_iter().collect();
+        assert_eq!(&restored, states[3].values());
+    }
+}
