@@ -311,7 +311,7 @@ impl<S: StateMachine> Driver<'_, S> {
     async fn run(
         mut self,
         mut stream: futures_util::stream::SplitStream<Socket>,
-        kill: oneshot::Sender<CloseFrame>,
+        mut kill: oneshot::Sender<CloseFrame>,
     ) -> (End, Option<oneshot::Sender<CloseFrame>>) {
         let mut events = self.ctx.client.subscribe();
         let mut shutdown = self.ctx.shutdown.clone();
@@ -347,6 +347,9 @@ impl<S: StateMachine> Driver<'_, S> {
                 },
                 _ = tick.tick(), if !self.watched.is_empty() => self.poll_txs(),
                 _ = shutdown.changed() => Err(End::Shutdown),
+                // The writer gave up on the socket (a frame unsent for SEND_TIMEOUT): so does
+                // the session, whatever the reading side is waiting for.
+                _ = kill.closed() => Err(End::Closed),
             };
             if let Err(end) = step {
                 break end;
