@@ -55,15 +55,10 @@ impl StateChunk {
 
     /// The key hashes of its entries, in order (hashed on all cores).
     pub fn key_hashes(&self) -> Vec<[u8; 32]> {
-        let mut hashes: Vec<([u8; 32], &[u8])> = self
-            .entries
-            .iter()
-            .map(|(k, _)| ([0; 32], &k[..]))
-            .collect();
-        crate::parallel::for_each_mut(&mut hashes, 4096, |(h, k)| {
-            *h = crate::commitment::key_hash(k)
-        });
-        hashes.into_iter().map(|(h, _)| h).collect()
+        crate::parallel::try_map(&self.entries, 4096, |_, (k, _)| {
+            Ok::<_, std::convert::Infallible>(crate::commitment::key_hash(k))
+        })
+        .unwrap_or_else(|never| match never {})
     }
 }
 

@@ -297,6 +297,31 @@ pub(crate) mod state_entry {
     }
 }
 
+/// Tree nodes written into the `tree` table (borsh key -> borsh node) through two reused
+/// buffers: no allocation per row (a genesis or a restored state writes millions).
+#[derive(Default)]
+struct NodeRows {
+    key: Vec<u8>,
+    node: Vec<u8>,
+}
+
+impl NodeRows {
+    fn insert(
+        &mut self,
+        tree: &mut redb::Table<'_, &'static [u8], &'static [u8]>,
+        key: &commitment::TreeNodeKey,
+        node: &commitment::TreeNode,
+    ) -> Result<(), StorageError> {
+        let corrupt = |e: std::io::Error| StorageError::Corrupt(e.to_string());
+        self.key.clear();
+        self.node.clear();
+        borsh::to_writer(&mut self.key, key).map_err(corrupt)?;
+        borsh::to_writer(&mut self.node, node).map_err(corrupt)?;
+        tree.insert(self.key.as_slice(), self.node.as_slice())?;
+        Ok(())
+    }
+}
+
 /// redb's page cache: resident memory against reads served from the OS page cache. Measured
 /// (benches/RESULTS.md, session 4): 256 MiB -> claims 5.1k/s, dev flood peak ~560-690 MiB;
 /// 128 MiB -> 4.6k/s, a 1M-account flood peaks at 404 MiB; 96 MiB -> 4.3k/s, 347 MiB;
@@ -520,18 +545,15 @@ impl ChainDb {
         g: &GenesisWrite<'_>,
     ) -> Result<(), StorageError> {
         let mut state = txn.open_table(STATE)?;
+        let mut row = Vec::new();
         for e in g.state.entries() {
-            state.insert(
-                &e.key_hash,
-                state_entry::encode(&e.key, &e.value).as_slice(),
-            )?;
+            state_entry::encode_into(&mut row, &e.key, &e.value);
+            state.insert(&e.key_hash, row.as_slice())?;
         }
         let mut tree = txn.open_table(TREE)?;
-        g.state.write_tree(&mut |key, node| {
-            let node = borsh::to_vec(&node).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-            tree.insert(encode_node_key(&key)?.as_slice(), node.as_slice())?;
-            Ok::<_, StorageError>(())
-        })?;
+        let mut rows = NodeRows::default();
+        g.state
+            .write_tree(&mut |key, node| rows.insert(&mut tree, &key, &node))?;
         Ok(())
     }
 

@@ -250,14 +250,9 @@ impl ChainDb {
     fn write_nodes(txn: &redb::WriteTransaction, write: &ChunkWrite) -> Result<(), StorageError> {
         {
             let mut tree = txn.open_table(TREE)?;
-            let (mut k, mut v) = (Vec::new(), Vec::new());
-            let corrupt = |e: std::io::Error| StorageError::Corrupt(e.to_string());
+            let mut rows = NodeRows::default();
             for (key, node) in &write.nodes {
-                k.clear();
-                v.clear();
-                borsh::to_writer(&mut k, key).map_err(corrupt)?;
-                borsh::to_writer(&mut v, node).map_err(corrupt)?;
-                tree.insert(k.as_slice(), v.as_slice())?;
+                rows.insert(&mut tree, key, node)?;
             }
         }
         if let Some(leaf) = &write.rightmost_leaf {

@@ -80,12 +80,7 @@ impl DbStateView {
         else {
             return Ok(None);
         };
-        let (key, value) = state_entry::decode(bytes.value()).ok_or_else(|| {
-            CommitmentError(format!(
-                "malformed state entry {}",
-                aitbc_primitives::Hash(*key_hash)
-            ))
-        })?;
+        let (key, value) = decode_row(key_hash, bytes.value())?;
         Ok(Some((key.to_vec(), value.to_vec())))
     }
 }
@@ -105,15 +100,12 @@ impl StateView for DbStateView {
                 return None;
             }
         };
-        match state_entry::decode(bytes.value()) {
+        match decode_row(&hash, bytes.value()) {
             // Another key under the same hash would be a blake2b-256 collision.
-            Some((k, value)) if k == key => Some(value.to_vec()),
-            Some(_) => None,
-            None => {
-                *self.error.borrow_mut() = Some(format!(
-                    "malformed state entry {}",
-                    aitbc_primitives::Hash(hash)
-                ));
+            Ok((k, value)) if k == key => Some(value.to_vec()),
+            Ok(_) => None,
+            Err(e) => {
+                *self.error.borrow_mut() = Some(e.0);
                 None
             }
         }
@@ -155,12 +147,7 @@ impl ChunkSource for DbStateView {
             .map(|row| {
                 let (hash, bytes) = row.map_err(|e| CommitmentError(e.to_string()))?;
                 let hash = *hash.value();
-                let (key, value) = state_entry::decode(bytes.value()).ok_or_else(|| {
-                    CommitmentError(format!(
-                        "malformed state entry {}",
-                        aitbc_primitives::Hash(hash)
-                    ))
-                })?;
+                let (key, value) = decode_row(&hash, bytes.value())?;
                 Ok((hash, (key.to_vec(), value.to_vec())))
             });
         let Some(overrides) = &self.overrides else {
@@ -168,6 +155,19 @@ impl ChunkSource for DbStateView {
         };
         Ok(Box::new(with_overrides(stored, overrides.range(start..))))
     }
+}
+
+/// The key and value of the state table's row under `key_hash`.
+fn decode_row<'b>(
+    key_hash: &[u8; 32],
+    row: &'b [u8],
+) -> Result<(&'b [u8], &'b [u8]), CommitmentError> {
+    state_entry::decode(row).ok_or_else(|| {
+        CommitmentError(format!(
+            "malformed state entry {}",
+            aitbc_primitives::Hash(*key_hash)
+        ))
+    })
 }
 
 /// `stored` (the best block's entries) as of an older block: each key in `overrides` takes
