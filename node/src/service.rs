@@ -210,12 +210,14 @@ pub async fn start_chain<S: StateMachine>(
     genesis.state_policy = config.sync.genesis_state();
     let dir = chain_dir(&config.base_path, &id);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let metrics = Metrics::default();
+    metrics.set_build_info(&id, env!("CARGO_PKG_VERSION"));
     let client = Client::open(
         runtime,
         &genesis,
         &dir.join(CHAIN_DB_FILE),
         TxPool::new(config.pool),
-        Arc::new(Metrics::default()),
+        Arc::new(metrics),
     )?;
     drop(genesis);
     client.set_state_window(config.pruning);

@@ -336,6 +336,14 @@ pub trait StateMachine: Send + Sync + 'static {
         let _ = proof;
         None
     }
+    /// The chain's own counters in the node's metrics: `(name, help)`, each exposed as a
+    /// Prometheus counter. Default: none.
+    const COUNTERS: &'static [(&'static str, &'static str)] = &[];
+    /// Adds what one imported block's `events` count to `counters` (indexed as
+    /// [`StateMachine::COUNTERS`]). Only metrics read it: never part of validity.
+    fn count_events(&self, events: &mut dyn Iterator<Item = &Self::Event>, counters: &mut [u128]) {
+        let _ = (events, counters);
+    }
     fn slot_duration_ms(&self, state: &dyn StateView) -> u64;
     fn block_limits(&self, state: &dyn StateView) -> BlockLimits;
     /// Checks the invariants a whole state must keep (AITBC: total issuance equals the sum of

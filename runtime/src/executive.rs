@@ -456,6 +456,50 @@ impl StateMachine for Runtime {
         Some(Call::Staking(staking::Call::Report { proof }))
     }
 
+    const COUNTERS: &'static [(&'static str, &'static str)] = &[
+        ("aitbc_receipts_claimed_total", "Compute receipts claimed"),
+        (
+            "aitbc_compute_units_total",
+            "Compute units settled by claimed receipts",
+        ),
+        (
+            "aitbc_minted_total",
+            "AIT base units minted to miners for attested compute",
+        ),
+        (
+            "aitbc_escrow_paid_total",
+            "AIT base units paid to miners from client escrows",
+        ),
+        ("aitbc_offences_total", "Offences punished (slashes)"),
+        (
+            "aitbc_slashed_total",
+            "AIT base units slashed from offenders",
+        ),
+    ];
+
+    fn count_events(&self, events: &mut dyn Iterator<Item = &Event>, counters: &mut [u128]) {
+        for event in events {
+            match event {
+                Event::Receipts(receipts::Event::ReceiptClaimed {
+                    compute_units,
+                    paid,
+                    minted,
+                    ..
+                }) => {
+                    counters[0] += 1;
+                    counters[1] += u128::from(*compute_units);
+                    counters[2] += minted;
+                    counters[3] += paid;
+                }
+                Event::Staking(staking::Event::Slashed { amount, .. }) => {
+                    counters[4] += 1;
+                    counters[5] += amount;
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn slot_duration_ms(&self, state: &dyn StateView) -> u64 {
         system::read_slot_duration_ms(state)
     }

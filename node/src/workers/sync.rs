@@ -566,7 +566,11 @@ fn spawn_catch_up<S: StateMachine>(
     );
     tokio::spawn(
         async move {
+            // More than one request's worth behind: catching up in batches.
+            let major = target.saturating_sub(from) >= u64::from(MAX_BLOCKS_PER_REQUEST);
+            c.metrics().set_major_syncing(major);
             catch_up(&c, &n, &f, peer, from, target).await;
+            c.metrics().set_major_syncing(false);
             s.running.store(false, Ordering::Release);
         }
         .in_current_span(),
@@ -625,6 +629,9 @@ async fn catch_up<S: StateMachine>(
             return;
         };
         let (results, decoded) = results;
+        client
+            .metrics()
+            .sync_imported(results.iter().filter(|r| r.is_ok()).count());
         let mut last = from;
         for (result, block) in results.into_iter().zip(decoded) {
             last = block.block.header.number;

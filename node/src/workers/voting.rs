@@ -340,6 +340,9 @@ impl<S: StateMachine> Worker<S> {
         let mut voter = self.voter.lock();
         let out = f(&mut voter, &chain);
         for note in voter.take_notes() {
+            if let Note::EnteredRound(round) = note {
+                self.client.metrics().set_grandpa_round(round);
+            }
             log_note(&note);
         }
         out

@@ -171,6 +171,6 @@ async fn json_form_and_admin_routes() {
     let text = metrics.as_str().unwrap();
     assert!(text.contains("substrate_block_height{status=\"finalized\"}"));
     assert!(text.contains("substrate_rpc_requests_total{method=\"sendTx\",status=\"200\"}"));
-    assert!(text.contains("substrate_block_import_time_seconds_count"));
+    assert!(text.contains("substrate_block_verification_and_import_time_count"));
     node.stop().await;
 }

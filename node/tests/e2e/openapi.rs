@@ -8,12 +8,16 @@
 //! cannot silently use something unchecked.
 
 use crate::common::*;
-use aitbc_rpc::routes::{RouteSpec, Router};
+use aitbc_rpc::routes::{Handler, RouteSpec, Router};
 use aitbc_runtime_rpc::OPENAPI;
 
-/// Every route an AITBC node serves: the core table and the AITBC extension's.
+/// Every API route an AITBC node serves: the core table and the AITBC extension's. The
+/// explorer's pages are HTML for people, not API: the document leaves them out.
 fn routes() -> Vec<&'static RouteSpec> {
-    Router::new(aitbc_runtime_rpc::ROUTES).routes().collect()
+    Router::new(aitbc_runtime_rpc::ROUTES)
+        .routes()
+        .filter(|r| r.handler != Handler::Explorer)
+        .collect()
 }
 use aitbc_primitives::crypto::dev_pair;
 use aitbc_primitives::Hash;

@@ -131,7 +131,9 @@ impl<S: StateMachine> Client<S> {
         author: &Pair,
         record_slot: impl FnOnce(u64) -> Result<(), String>,
     ) -> Result<Option<(BlockRef, SignedBlock<Xt<S>>)>, ImportError> {
+        let started = Instant::now();
         let (block, executed) = self.build_block(slot, deadline)?;
+        let built = started.elapsed();
         let finishing = Instant::now();
         if let Err(e) = record_slot(slot) {
             tracing::warn!(target: "aura", slot, error = %e, "not signing");
@@ -161,6 +163,7 @@ impl<S: StateMachine> Client<S> {
             justification,
         };
         let at = self.import_block(&signed, Some(executed))?;
+        self.metrics.block_authored(built);
         self.finish_cost
             .learn(signed.block.extrinsics.len(), finishing.elapsed());
         Ok(Some((at, signed)))

@@ -535,6 +535,14 @@ impl<S: StateMachine> Client<S> {
             self.finalized().number,
             tx_hashes.len(),
         );
+        if !S::COUNTERS.is_empty() {
+            let mut counts = vec![0; S::COUNTERS.len()];
+            let mut events = executed.outcomes.iter().flat_map(|o| o.events.iter());
+            self.runtime.count_events(&mut events, &mut counts);
+            self.metrics.add_chain_counts(&counts);
+        }
+        self.metrics
+            .set_validators(self.voter_set().authorities.len());
         Ok(Arc::new(tx_hashes))
     }
 

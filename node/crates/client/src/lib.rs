@@ -17,6 +17,7 @@ mod build;
 mod clock_tests;
 mod import;
 pub mod metrics;
+mod process;
 mod proofs;
 #[cfg(test)]
 mod test_chain;
@@ -172,6 +173,7 @@ impl<S: StateMachine> Client<S> {
         pool: TxPool<S::Call>,
         metrics: Arc<Metrics>,
     ) -> Result<Self, StorageError> {
+        metrics.set_chain_counters(S::COUNTERS);
         let genesis_hash = genesis.header.hash();
         let encoded_header = genesis.header.encode();
         let block = SignedBlock::<Xt<S>> {

@@ -1,14 +1,21 @@
 //! Prometheus metrics, rendered in the text exposition format at `/metrics`.
 //!
-//! Names follow Substrate where one exists (`substrate_block_height{status}`,
-//! `substrate_ready_transactions_number`, `substrate_sub_libp2p_peers_count`); the rest are
-//! `aitbc_*`. Durations are in seconds.
+//! Names follow Substrate where one exists, so Substrate's Grafana dashboards read them
+//! (`substrate_block_height{status}`, `substrate_block_verification_and_import_time`,
+//! `substrate_proposer_block_constructed`, `substrate_finality_grandpa_round`,
+//! `substrate_sub_libp2p_peers_count`, `substrate_ready_transactions_number`,
+//! `substrate_sync_*`, `substrate_build_info`); the rest are `aitbc_*`, with the chain's own
+//! counters from [`aitbc_primitives::StateMachine::COUNTERS`] (receipts, minting, offences),
+//! and the standard `process_*` metrics ([`crate::process`]). Durations are in seconds.
+//! `scripts/check_metrics.sh` runs `promtool check metrics` on a live node's answer; the
+//! Grafana dashboard on these names is `scripts/grafana/aitbc-node.json`.
 
 use aitbc_txpool::PoolStatus;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 const LATENCY_BUCKETS: [f64; 12] = [
@@ -73,7 +80,18 @@ pub struct Metrics {
     peers: AtomicU64,
     equivocations: AtomicU64,
     reorgs: AtomicU64,
+    authored: AtomicU64,
+    validators: AtomicU64,
+    grandpa_round: AtomicU64,
+    major_syncing: AtomicU64,
+    sync_imported: AtomicU64,
     block_import: Mutex<Histogram>,
+    block_constructed: Mutex<Histogram>,
+    /// `(chain, version)` of `substrate_build_info`.
+    build_info: OnceLock<(String, String)>,
+    /// The chain's counters: their `(name, help)` and their values.
+    chain_counters: OnceLock<&'static [(&'static str, &'static str)]>,
+    chain_counts: Mutex<Vec<u128>>,
     rpc_requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
     rpc_latency: Mutex<BTreeMap<&'static str, Histogram>>,
     jsonrpc_calls: Mutex<BTreeMap<(&'static str, bool), u64>>,
@@ -90,6 +108,53 @@ impl Metrics {
         self.blocks_imported.fetch_add(1, Relaxed);
         self.txs_included.fetch_add(txs as u64, Relaxed);
         self.block_import.lock().observe(took);
+    }
+
+    /// This node built and sealed a block in `took`.
+    pub fn block_authored(&self, took: Duration) {
+        self.authored.fetch_add(1, Relaxed);
+        self.block_constructed.lock().observe(took);
+    }
+
+    /// The size of the finality voter set.
+    pub fn set_validators(&self, n: usize) {
+        self.validators.store(n as u64, Relaxed);
+    }
+
+    /// The GRANDPA-style round this node votes in.
+    pub fn set_grandpa_round(&self, round: u64) {
+        self.grandpa_round.store(round, Relaxed);
+    }
+
+    /// Whether sync is far behind its peers (catching up in batches).
+    pub fn set_major_syncing(&self, syncing: bool) {
+        self.major_syncing.store(u64::from(syncing), Relaxed);
+    }
+
+    /// Blocks sync downloaded and imported.
+    pub fn sync_imported(&self, blocks: usize) {
+        self.sync_imported.fetch_add(blocks as u64, Relaxed);
+    }
+
+    /// The chain and version `substrate_build_info` names (the first call wins).
+    pub fn set_build_info(&self, chain: &str, version: &str) {
+        let _ = self
+            .build_info
+            .set((chain.to_string(), version.to_string()));
+    }
+
+    /// The chain's counters, `(name, help)` (the first call wins).
+    pub fn set_chain_counters(&self, counters: &'static [(&'static str, &'static str)]) {
+        if self.chain_counters.set(counters).is_ok() {
+            *self.chain_counts.lock() = vec![0; counters.len()];
+        }
+    }
+
+    /// Adds one block's counts (indexed as the chain's counters).
+    pub fn add_chain_counts(&self, counts: &[u128]) {
+        for (total, n) in self.chain_counts.lock().iter_mut().zip(counts) {
+            *total += n;
+        }
     }
 
     pub fn set_peers(&self, n: usize) {
@@ -143,110 +208,225 @@ impl Metrics {
 
     /// The text exposition format.
     pub fn render(&self) -> String {
-        let mut out = String::with_capacity(4096);
-        let gauge = |out: &mut String, name: &str, help: &str, lines: &[(&str, u64)]| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
-            for (labels, v) in lines {
-                let _ = writeln!(out, "{name}{labels} {v}");
-            }
-        };
+        let mut out = String::with_capacity(8192);
+        let (best, finalized) = (self.best.load(Relaxed), self.finalized.load(Relaxed));
+        if let Some((chain, version)) = self.build_info.get() {
+            gauge(
+                &mut out,
+                "substrate_build_info",
+                "A metric with a constant '1' value labeled by name, version and chain",
+                &[(
+                    &format!("{{name=\"aitbc-node\",version=\"{version}\",chain=\"{chain}\"}}"),
+                    1,
+                )],
+            );
+        }
         gauge(
             &mut out,
             "substrate_block_height",
             "Block height info of the chain",
             &[
-                ("{status=\"best\"}", self.best.load(Relaxed)),
-                ("{status=\"finalized\"}", self.finalized.load(Relaxed)),
+                ("{status=\"best\"}", best),
+                ("{status=\"finalized\"}", finalized),
             ],
         );
+        let single = |out: &mut String, name: &str, help: &str, v: &AtomicU64| {
+            gauge(out, name, help, &[("", v.load(Relaxed))]);
+        };
         gauge(
+            &mut out,
+            "aitbc_finality_lag_blocks",
+            "Best height minus finalized height",
+            &[("", best.saturating_sub(finalized))],
+        );
+        single(
+            &mut out,
+            "substrate_finality_grandpa_round",
+            "Highest GRANDPA-style round this node voted in",
+            &self.grandpa_round,
+        );
+        single(
+            &mut out,
+            "aitbc_validators",
+            "Authorities in the finality voter set",
+            &self.validators,
+        );
+        single(
             &mut out,
             "substrate_ready_transactions_number",
             "Number of transactions in the ready queue",
-            &[("", self.ready.load(Relaxed))],
+            &self.ready,
         );
-        gauge(
+        single(
             &mut out,
             "aitbc_future_transactions_number",
             "Number of transactions waiting for an earlier nonce",
-            &[("", self.future.load(Relaxed))],
+            &self.future,
         );
-        gauge(
+        single(
             &mut out,
             "aitbc_txpool_bytes",
             "Encoded bytes held by the transaction pool",
-            &[("", self.pool_bytes.load(Relaxed))],
+            &self.pool_bytes,
         );
-        gauge(
+        single(
             &mut out,
             "substrate_sub_libp2p_peers_count",
             "Number of connected peers",
-            &[("", self.peers.load(Relaxed))],
+            &self.peers,
         );
-        let counter = |out: &mut String, name: &str, help: &str, v: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
-            );
-        };
-        counter(
+        single(
             &mut out,
-            "aitbc_equivocations_total",
-            "Blocks seen from an author that already sealed another block in the same slot",
-            self.equivocations.load(Relaxed),
+            "substrate_sync_is_major_syncing",
+            "Whether the node is catching up with its peers in batches (1) or not (0)",
+            &self.major_syncing,
         );
-        counter(
-            &mut out,
-            "aitbc_reorgs_total",
-            "Reorganisations of the best chain",
-            self.reorgs.load(Relaxed),
-        );
-        gauge(
+        single(
             &mut out,
             "aitbc_rpc_ws_connections",
             "Open websocket connections",
-            &[("", self.ws_connections.load(Relaxed))],
+            &self.ws_connections,
         );
-        let _ = writeln!(out, "# HELP aitbc_blocks_imported_total Blocks imported\n# TYPE aitbc_blocks_imported_total counter");
-        let _ = writeln!(
-            out,
-            "aitbc_blocks_imported_total {}",
-            self.blocks_imported.load(Relaxed)
+        let count = |out: &mut String, name: &str, help: &str, v: &AtomicU64| {
+            counter(out, name, help, &[("", u128::from(v.load(Relaxed)))]);
+        };
+        count(
+            &mut out,
+            "substrate_sync_blocks_imported_total",
+            "Blocks downloaded and imported by sync",
+            &self.sync_imported,
         );
-        let _ = writeln!(out, "# HELP aitbc_transactions_included_total Transactions included in imported blocks\n# TYPE aitbc_transactions_included_total counter");
-        let _ = writeln!(
-            out,
-            "aitbc_transactions_included_total {}",
-            self.txs_included.load(Relaxed)
+        count(
+            &mut out,
+            "aitbc_blocks_imported_total",
+            "Blocks imported",
+            &self.blocks_imported,
         );
-        let _ = writeln!(out, "# HELP substrate_block_import_time_seconds Time to verify, execute and commit a block\n# TYPE substrate_block_import_time_seconds histogram");
-        self.block_import
-            .lock()
-            .render(&mut out, "substrate_block_import_time_seconds", "");
-        let _ = writeln!(out, "# HELP substrate_rpc_requests_total RPC requests by method and HTTP status\n# TYPE substrate_rpc_requests_total counter");
-        for ((method, status), n) in self.rpc_requests.lock().iter() {
-            let _ = writeln!(
-                out,
-                "substrate_rpc_requests_total{{method=\"{method}\",status=\"{status}\"}} {n}"
-            );
+        count(
+            &mut out,
+            "aitbc_blocks_authored_total",
+            "Blocks this node built and sealed",
+            &self.authored,
+        );
+        count(
+            &mut out,
+            "aitbc_transactions_included_total",
+            "Transactions included in imported blocks",
+            &self.txs_included,
+        );
+        count(
+            &mut out,
+            "aitbc_equivocations_total",
+            "Blocks seen from an author that already sealed another block in the same slot",
+            &self.equivocations,
+        );
+        count(
+            &mut out,
+            "aitbc_reorgs_total",
+            "Reorganisations of the best chain",
+            &self.reorgs,
+        );
+        if let Some(names) = self.chain_counters.get() {
+            let counts = self.chain_counts.lock();
+            for ((name, help), n) in names.iter().zip(counts.iter()) {
+                counter(&mut out, name, help, &[("", *n)]);
+            }
         }
-        let _ = writeln!(out, "# HELP aitbc_jsonrpc_calls_total JSON-RPC calls by method and outcome\n# TYPE aitbc_jsonrpc_calls_total counter");
-        for ((method, ok), n) in self.jsonrpc_calls.lock().iter() {
-            let outcome = if *ok { "ok" } else { "error" };
-            let _ = writeln!(
-                out,
-                "aitbc_jsonrpc_calls_total{{method=\"{method}\",outcome=\"{outcome}\"}} {n}"
-            );
-        }
-        let _ = writeln!(out, "# HELP aitbc_rpc_request_duration_seconds RPC latency by method\n# TYPE aitbc_rpc_request_duration_seconds histogram");
-        for (method, h) in self.rpc_latency.lock().iter() {
-            h.render(
-                &mut out,
-                "aitbc_rpc_request_duration_seconds",
-                &format!("method=\"{method}\""),
-            );
-        }
+        histogram(
+            &mut out,
+            "substrate_block_verification_and_import_time",
+            "Time to verify, execute and commit a block (seconds)",
+            [("", &*self.block_import.lock())],
+        );
+        histogram(
+            &mut out,
+            "substrate_proposer_block_constructed",
+            "Time to build and seal a block (seconds)",
+            [("", &*self.block_constructed.lock())],
+        );
+        let requests = self.rpc_requests.lock();
+        let lines: Vec<(String, u128)> = requests
+            .iter()
+            .map(|((method, status), n)| {
+                (
+                    format!("{{method=\"{method}\",status=\"{status}\"}}"),
+                    u128::from(*n),
+                )
+            })
+            .collect();
+        drop(requests);
+        counter_lines(
+            &mut out,
+            "substrate_rpc_requests_total",
+            "RPC requests by method and HTTP status",
+            &lines,
+        );
+        let calls = self.jsonrpc_calls.lock();
+        let lines: Vec<(String, u128)> = calls
+            .iter()
+            .map(|((method, ok), n)| {
+                let outcome = if *ok { "ok" } else { "error" };
+                (
+                    format!("{{method=\"{method}\",outcome=\"{outcome}\"}}"),
+                    u128::from(*n),
+                )
+            })
+            .collect();
+        drop(calls);
+        counter_lines(
+            &mut out,
+            "aitbc_jsonrpc_calls_total",
+            "JSON-RPC calls by method and outcome",
+            &lines,
+        );
+        let latency = self.rpc_latency.lock();
+        let labels: Vec<String> = latency
+            .keys()
+            .map(|method| format!("method=\"{method}\""))
+            .collect();
+        histogram(
+            &mut out,
+            "aitbc_rpc_request_duration_seconds",
+            "RPC latency by method",
+            labels.iter().map(String::as_str).zip(latency.values()),
+        );
+        drop(latency);
+        crate::process::render(&mut out);
         out
+    }
+}
+
+/// One gauge: its help and type, then a line per `(labels, value)`.
+pub(crate) fn gauge(out: &mut String, name: &str, help: &str, lines: &[(&str, u64)]) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+    for (labels, v) in lines {
+        let _ = writeln!(out, "{name}{labels} {v}");
+    }
+}
+
+/// One counter: its help and type, then a line per `(labels, value)`.
+pub(crate) fn counter(out: &mut String, name: &str, help: &str, lines: &[(&str, u128)]) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+    for (labels, v) in lines {
+        let _ = writeln!(out, "{name}{labels} {v}");
+    }
+}
+
+fn counter_lines(out: &mut String, name: &str, help: &str, lines: &[(String, u128)]) {
+    let borrowed: Vec<(&str, u128)> = lines.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+    counter(out, name, help, &borrowed);
+}
+
+/// One histogram: its help and type, then the series of each `(labels, histogram)`.
+fn histogram<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    series: impl IntoIterator<Item = (&'a str, &'a Histogram)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    for (labels, h) in series {
+        h.render(out, name, labels);
     }
 }
 
@@ -269,5 +449,27 @@ mod tests {
         assert!(text.contains("substrate_block_height{status=\"finalized\"} 5"));
         assert!(text.contains("substrate_rpc_requests_total{method=\"getHead\",status=\"200\"} 2"));
         assert!(text.contains("aitbc_rpc_request_duration_seconds_count{method=\"getHead\"} 2"));
+        assert!(text.contains("aitbc_finality_lag_blocks 2"));
+    }
+
+    #[test]
+    fn chain_counters_and_build_info_render_once_set() {
+        static COUNTERS: &[(&str, &str)] = &[("aitbc_a_total", "A"), ("aitbc_b_total", "B")];
+        let m = Metrics::default();
+        assert!(!m.render().contains("aitbc_a_total"));
+        assert!(!m.render().contains("substrate_build_info"));
+        m.set_chain_counters(COUNTERS);
+        m.add_chain_counts(&[1, u128::from(u64::MAX) + 1]);
+        m.add_chain_counts(&[2, 0]);
+        m.set_build_info("dev", "0.1.0");
+        m.block_authored(Duration::from_millis(40));
+        let text = m.render();
+        assert!(text.contains("# TYPE aitbc_a_total counter\naitbc_a_total 3\n"));
+        assert!(text.contains("aitbc_b_total 18446744073709551616\n"));
+        assert!(text.contains(
+            "substrate_build_info{name=\"aitbc-node\",version=\"0.1.0\",chain=\"dev\"} 1"
+        ));
+        assert!(text.contains("substrate_proposer_block_constructed_count 1"));
+        assert!(text.contains("aitbc_blocks_authored_total 1"));
     }
 }

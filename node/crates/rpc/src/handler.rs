@@ -10,7 +10,7 @@ use crate::methods;
 use crate::p2p;
 use crate::proofs;
 use crate::response::{
-    bytes_response, error_response, json_response, too_large, LimitedRequest, Resp,
+    bytes_response, error_response, json_response, page_response, too_large, LimitedRequest, Resp,
 };
 use crate::routes::{params, Handler, RouteSpec, Verb};
 use crate::ws;
@@ -76,42 +76,37 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
         Some(Err(e)) => return error_response(&e),
         None => return error_response(&ApiError::internal("request reached the router unrouted")),
     };
-    let c = &*ctx.client;
-    let [a, _] = params(route.path, req.uri().path());
     match route.handler {
-        Handler::Head => answer(methods::get_head(c)),
-        // A block's JSON can be large: built off the async workers.
-        Handler::Block => {
-            let (ctx, id) = (ctx.clone(), a.to_string());
-            answer(blocking(move || methods::get_block(&ctx.client, &id)).await)
+        // Answered from memory: on the async worker.
+        Handler::Head
+        | Handler::Tx
+        | Handler::Balance
+        | Handler::Health
+        | Handler::Peers
+        | Handler::Equivocations => answer(query(ctx, route, req.uri().path())),
+        // Blocks, outcomes and proofs can be large or read the database, and a chain route may
+        // read it: built off the async workers.
+        Handler::Block | Handler::BlockEvents | Handler::FinalityProof | Handler::TxProof => {
+            answer(query_off_thread(ctx, route, req.uri().path()).await)
         }
-        // Every outcome of a block: as large as the block, built off the async workers.
-        Handler::BlockEvents => {
-            let (ctx, id) = (ctx.clone(), a.to_string());
-            answer(blocking(move || methods::get_block_events(&ctx.client, &id)).await)
+        Handler::Chain if route.method == Verb::Get => {
+            answer(query_off_thread(ctx, route, req.uri().path()).await)
         }
-        Handler::Tx => answer(methods::get_tx(c, a)),
-        Handler::Balance => answer(methods::get_balance(c, a)),
-        // Proofs read the database and hash: built off the async workers.
-        Handler::FinalityProof => {
-            let (ctx, from) = (ctx.clone(), a.to_string());
-            answer(blocking(move || proofs::get_finality_proof(&ctx.client, &from)).await)
+        Handler::Explorer => {
+            let (ctx, path) = (ctx.clone(), req.uri().path().to_string());
+            let q = req.uri().query().map(str::to_string);
+            let page =
+                blocking(move || Ok(aitbc_explorer::serve(&path, q.as_deref(), &InProcess(&ctx))))
+                    .await;
+            match page {
+                Ok(page) => page_response(page),
+                Err(e) => error_response(&e),
+            }
         }
-        Handler::TxProof => {
-            let (ctx, hash) = (ctx.clone(), a.to_string());
-            answer(blocking(move || proofs::get_tx_proof(&ctx.client, &hash)).await)
-        }
-        Handler::Health => answer(methods::health(
-            c,
-            &ctx.config.chain_name,
-            ctx.network.as_ref(),
-        )),
-        Handler::Peers => answer(p2p::peers(ctx.network.as_ref())),
-        Handler::Equivocations => answer(p2p::equivocations(c)),
         Handler::Metrics => bytes_response(
             200,
             "text/plain; version=0.0.4",
-            Bytes::from(c.metrics().render()),
+            Bytes::from(ctx.client.metrics().render()),
         ),
         Handler::Websocket => ws::upgrade(ctx, req),
         Handler::JsonRpc => {
@@ -130,10 +125,6 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
                 }
                 Err(e) => error_response(&e),
             }
-        }
-        Handler::Chain if route.method == Verb::Get => {
-            let path = req.uri().path().to_string();
-            answer(call_chain(ctx, route, path, None).await)
         }
         Handler::SendTx
         | Handler::EstimateFee
@@ -166,27 +157,92 @@ pub(crate) async fn json_body_route<S: StateMachine>(
             blocking(move || proofs::get_read_proof(&ctx.client, &body)).await
         }
         Handler::PeersAdd => p2p::add_peer(ctx.network.as_ref(), &body).await,
-        Handler::Chain => call_chain(ctx, route, String::new(), Some(body)).await,
+        Handler::Chain => call_chain(ctx, route, body).await,
         other => Err(ApiError::internal(format!(
             "{other:?} is not a JSON body route"
         ))),
     }
 }
 
-/// Runs a chain route's handler on the blocking pool (it may read the database) with the
-/// `{params}` of `path` and the JSON `body` of a POST route; a queued transaction's answer is
-/// awaited once admission decided.
+/// Answers a GET route that returns JSON for `path`, on the calling thread (it may read the
+/// database): the handlers above, and the explorer's in-process lookups.
+fn query<S: StateMachine>(
+    ctx: &Arc<RpcContext<S>>,
+    route: &'static RouteSpec,
+    path: &str,
+) -> Result<Value, ApiError> {
+    let c = &*ctx.client;
+    let [a, _] = params(route.path, path);
+    match route.handler {
+        Handler::Head => methods::get_head(c),
+        Handler::Block => methods::get_block(c, a),
+        Handler::BlockEvents => methods::get_block_events(c, a),
+        Handler::Tx => methods::get_tx(c, a),
+        Handler::Balance => methods::get_balance(c, a),
+        Handler::FinalityProof => proofs::get_finality_proof(c, a),
+        Handler::TxProof => proofs::get_tx_proof(c, a),
+        Handler::Health => methods::health(c, &ctx.config.chain_name, ctx.network.as_ref()),
+        Handler::Peers => p2p::peers(ctx.network.as_ref()),
+        Handler::Equivocations => p2p::equivocations(c),
+        Handler::Chain if route.method == Verb::Get => {
+            let args = Args {
+                params: params(route.path, path),
+                body: None,
+            };
+            match ctx.extension.call(ctx, route, args)? {
+                Answer::Value(v) => Ok(v),
+                Answer::Queued(_) => Err(ApiError::internal(format!(
+                    "GET {} queued a transaction",
+                    route.path
+                ))),
+            }
+        }
+        _ => Err(ApiError::new(
+            404,
+            "unknown_route",
+            format!("{} is not a JSON query", route.path),
+        )),
+    }
+}
+
+/// [`query`] on the blocking pool.
+async fn query_off_thread<S: StateMachine>(
+    ctx: &Arc<RpcContext<S>>,
+    route: &'static RouteSpec,
+    path: &str,
+) -> Result<Value, ApiError> {
+    let (ctx, path) = (ctx.clone(), path.to_string());
+    blocking(move || query(&ctx, route, &path)).await
+}
+
+/// The explorer's view of the RPC: a GET route answered in-process, through the route table.
+struct InProcess<'a, S: StateMachine>(&'a Arc<RpcContext<S>>);
+
+impl<S: StateMachine> aitbc_explorer::Rpc for InProcess<'_, S> {
+    fn get(&self, path: &str) -> Result<Value, aitbc_explorer::Failure> {
+        self.0
+            .router
+            .resolve(&hyper::Method::GET, path)
+            .and_then(|route| query(self.0, route, path))
+            .map_err(|e| aitbc_explorer::Failure {
+                status: e.status,
+                message: e.message,
+            })
+    }
+}
+
+/// Runs a chain route's POST handler on the blocking pool (it may read the database) with its
+/// JSON `body`; a queued transaction's answer is awaited once admission decided.
 async fn call_chain<S: StateMachine>(
     ctx: &Arc<RpcContext<S>>,
     route: &'static RouteSpec,
-    path: String,
-    body: Option<Value>,
+    body: Value,
 ) -> Result<Value, ApiError> {
     let ctx = ctx.clone();
     let answered = blocking(move || {
         let args = Args {
-            params: params(route.path, &path),
-            body: body.as_ref(),
+            params: [""; 2],
+            body: Some(&body),
         };
         ctx.extension.call(&ctx, route, args)
     });

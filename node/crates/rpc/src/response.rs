@@ -4,7 +4,7 @@
 use crate::error::ApiError;
 use http_body_util::{Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE};
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, LOCATION};
 use hyper::{Request, Response};
 
 /// Every response of the server.
@@ -24,6 +24,23 @@ pub(crate) fn bytes_response(status: u16, content_type: &'static str, body: Byte
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+/// An explorer page: its status, type and body, a redirect's `Location`, and whether it may be
+/// cached (embedded assets) or not (pages show the chain's latest state).
+pub(crate) fn page_response(page: aitbc_explorer::Page) -> Resp {
+    let mut resp = bytes_response(page.status, page.content_type, Bytes::from(page.body));
+    let headers = resp.headers_mut();
+    if let Some(location) = page.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(LOCATION, location);
+    }
+    let cache = if page.cacheable {
+        "public, max-age=300"
+    } else {
+        "no-store"
+    };
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
     resp
 }
 

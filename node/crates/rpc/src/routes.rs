@@ -50,6 +50,8 @@ pub enum Handler {
     ReadProof,
     TxProof,
     PeersAdd,
+    /// The block explorer's pages and assets (`aitbc-explorer`).
+    Explorer,
     /// Answered by the chain's [`crate::context::RpcExtension`] (a POST route gets its JSON
     /// body).
     Chain,
@@ -148,6 +150,17 @@ pub static ROUTES: &[RouteSpec] = &[
         Handler::EstimateFee,
     ),
     admin_route("/admin/peers/add", "peersAdd", Handler::PeersAdd),
+    // The explorer's templates, `aitbc_explorer::ROUTES`.
+    route(Get, "/", "explorer", Handler::Explorer),
+    route(Get, "/explorer", "explorer", Handler::Explorer),
+    route(Get, "/explorer/{page}", "explorer", Handler::Explorer),
+    route(Get, "/explorer/{page}/{id}", "explorer", Handler::Explorer),
+    route(
+        Get,
+        "/explorer/{page}/{client}/{id}",
+        "explorer",
+        Handler::Explorer,
+    ),
 ];
 
 /// The routes a server answers: the core table, then the chain's.
@@ -272,7 +285,19 @@ mod tests {
         );
         assert_eq!(resolve(&Method::DELETE, "/health").unwrap_err().status, 405);
         assert_eq!(resolve(&Method::GET, "/nope").unwrap_err().status, 404);
-        assert_eq!(resolve(&Method::GET, "/").unwrap_err().status, 404);
+        assert_eq!(resolve(&Method::GET, "/").unwrap().name, "explorer");
+        assert_eq!(
+            resolve(&Method::GET, "/explorer/job/ait1xyz/7")
+                .unwrap()
+                .name,
+            "explorer"
+        );
+        assert_eq!(
+            resolve(&Method::GET, "/explorer/a/b/c/d")
+                .unwrap_err()
+                .status,
+            404
+        );
         assert!(resolve(&Method::POST, "/admin/peers/add").unwrap().admin);
         assert_eq!(
             Router::new(&[])
@@ -281,6 +306,16 @@ mod tests {
                 .status,
             404
         );
+    }
+
+    #[test]
+    fn the_explorer_routes_are_the_explorers() {
+        let ours: Vec<&str> = ROUTES
+            .iter()
+            .filter(|r| r.handler == Handler::Explorer)
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(ours, aitbc_explorer::ROUTES);
     }
 
     #[test]

@@ -1,0 +1,553 @@
+// AITBC explorer dashboard: live chain figures from the node's own RPC (same origin).
+// Vanilla JS, no dependencies. Live via the websocket (/rpc/ws: newHeads + finalizedHeads,
+// reconnecting with backoff) with a getHead poll as fallback; /health, /metrics and
+// /rpc/getValidators are polled. Amounts are integer base units: formatted as strings, never
+// through floats.
+(function () {
+  'use strict';
+
+  var RECENT_BLOCKS = 20;        // rows in #recent-blocks
+  var RECENT_TXS = 25;           // rows in #recent-txs
+  var RECENT_CLAIMS = 10;        // rows in #recent-claims
+  var WINDOW_MS = 5 * 60 * 1000; // chart window
+  var BUCKETS = 30;              // chart bars (10 s each)
+  var RATE_MS = 60 * 1000;       // the "current" rate is the mean over this span
+  var EVENTS_MAX_TXS = 200;      // getBlockEvents only for blocks with at most this many txs
+  var CLAIM_SCAN_BLOCKS = 100;   // how far back the first load looks for claims
+  var HEAD_POLL_MS = 3000, STATUS_POLL_MS = 5000, FETCH_TIMEOUT_MS = 8000;
+
+  var $ = function (id) { return document.getElementById(id); };
+
+  var st = {
+    best: null, bestHash: null, bestTs: null,
+    finalized: null, finalizedHash: null,
+    blocks: new Map(),   // height -> {height, hash, parent, ts, n, txs, author}
+    claims: new Map(),   // receipt_id -> claim
+    top: 0,              // highest height known
+    skew: null,          // min(arrival - block timestamp): the chain clock relative to ours
+    ws: null, wsOpen: false, backoff: 500,
+    backfilled: false
+  };
+
+  // ---------- formatting ----------
+  function group(v) {
+    // thousands separators on an integer given as a number or a decimal string
+    var s = String(v);
+    var neg = s.charAt(0) === '-';
+    if (neg) s = s.slice(1);
+    if (!/^\d+$/.test(s)) return String(v);
+    s = s.replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return (neg ? '-' : '') + s;
+  }
+  function shortHash(h) { return h && h.length > 16 ? h.slice(0, 8) + '…' + h.slice(-4) : (h || ''); }
+  function shortAddr(a) { return a && a.length > 18 ? a.slice(0, 10) + '…' + a.slice(-4) : (a || ''); }
+  function rate(count, ms) { return ms > 0 ? (count * 1000 / ms) : 0; }
+  function fixed(x) { return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2); }
+  function ppmPercent(ppm) {
+    var p = Math.max(0, Math.floor(Number(ppm) || 0));
+    var whole = Math.floor(p / 10000), frac = String(p % 10000);
+    while (frac.length < 4) frac = '0' + frac;
+    return whole + '.' + frac.slice(0, 2) + ' %';
+  }
+  function chainNow() { return Date.now() - (st.skew == null ? 0 : st.skew); }
+  function age(ts) {
+    if (!ts) return '';
+    var s = Math.max(0, Math.round((chainNow() - ts) / 1000));
+    if (s < 60) return s + ' s';
+    if (s < 3600) return Math.floor(s / 60) + ' min';
+    if (s < 86400) return Math.floor(s / 3600) + ' h';
+    return Math.floor(s / 86400) + ' d';
+  }
+  function addBig(a, b) {
+    // sum of two non-negative decimal strings
+    if (typeof BigInt === 'function') return (BigInt(a) + BigInt(b)).toString();
+    var x = String(a), y = String(b), out = '', carry = 0, i = x.length - 1, j = y.length - 1;
+    while (i >= 0 || j >= 0 || carry) {
+      var d = (i >= 0 ? +x[i--] : 0) + (j >= 0 ? +y[j--] : 0) + carry;
+      out = (d % 10) + out; carry = d > 9 ? 1 : 0;
+    }
+    return out.replace(/^0+(?=\d)/, '');
+  }
+  function digits(v) { var s = String(v == null ? '0' : v); return /^\d+$/.test(s) ? s : '0'; }
+
+  // ---------- DOM helpers ----------
+  function el(tag, attrs, kids) {
+    var e = document.createElement(tag);
+    if (attrs) for (var k in attrs) {
+      if (attrs[k] == null) continue;
+      if (k === 'text') e.textContent = attrs[k];
+      else if (k === 'cls') e.className = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    }
+    if (kids) kids.forEach(function (c) { if (c != null) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
+    return e;
+  }
+  function setText(id, v) { var e = $(id); if (e && e.textContent !== String(v)) e.textContent = v; }
+  function hashLink(href, h, full) {
+    return el('a', { href: href, title: h }, [el('code', { cls: 'hash', text: full ? h : shortHash(h) })]);
+  }
+  function addrLink(a) {
+    return el('a', { href: '/explorer/account/' + encodeURIComponent(a), title: a }, [el('code', { cls: 'hash', text: shortAddr(a) })]);
+  }
+  function fillBody(tableId, rows, cols, emptyText) {
+    var t = $(tableId); if (!t) return;
+    var body = t.tBodies[0];
+    var nb = document.createElement('tbody');
+    if (!rows.length) nb.appendChild(el('tr', null, [el('td', { colspan: String(cols), cls: 'empty', text: emptyText })]));
+    else rows.forEach(function (r) { nb.appendChild(r); });
+    t.replaceChild(nb, body);
+  }
+
+  // ---------- network ----------
+  function getJSON(path) {
+    var ctl = typeof AbortController === 'function' ? new AbortController() : null;
+    var timer = ctl ? setTimeout(function () { ctl.abort(); }, FETCH_TIMEOUT_MS) : null;
+    return fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store', signal: ctl ? ctl.signal : undefined })
+      .then(function (r) {
+        if (!r.ok) { var e = new Error(path + ': HTTP ' + r.status); e.status = r.status; throw e; }
+        return r.json();
+      })
+      .finally(function () { if (timer) clearTimeout(timer); });
+  }
+  function getText(path) {
+    return fetch(path, { cache: 'no-store' }).then(function (r) {
+      if (!r.ok) throw new Error(path + ': HTTP ' + r.status);
+      return r.text();
+    });
+  }
+  // A small queue: at most `n` requests of a kind in flight; the oldest queued work is dropped
+  // (its promise answers null) when more than `cap` wait, so a flood of blocks cannot pile up
+  // requests. push() answers a promise of fn's result, null if it failed or was dropped.
+  function Queue(n, cap) { this.n = n; this.cap = cap; this.busy = 0; this.q = []; }
+  Queue.prototype.push = function (fn, front) {
+    var self = this;
+    return new Promise(function (resolve) {
+      var item = { fn: fn, resolve: resolve };
+      if (front) self.q.unshift(item); else self.q.push(item);
+      while (self.q.length > self.cap) self.q.shift().resolve(null);
+      self.pump();
+    });
+  };
+  Queue.prototype.pump = function () {
+    var self = this;
+    while (this.busy < this.n && this.q.length) {
+      var item = this.q.shift();
+      this.busy++;
+      Promise.resolve().then(item.fn).then(item.resolve, function () { item.resolve(null); })
+        .then(function () { self.busy--; self.pump(); });
+    }
+  };
+  var blockQ = new Queue(3, 400), eventQ = new Queue(2, 120);
+
+  // ---------- chain state ----------
+  var dirty = false;
+  function schedule() {
+    if (dirty) return;
+    dirty = true;
+    (window.requestAnimationFrame || setTimeout)(function () { dirty = false; render(); });
+  }
+
+  function setBest(height, hash, ts) {
+    st.best = height; st.bestHash = hash || st.bestHash; if (ts) st.bestTs = ts;
+    setText('best-height', group(height));
+    updateLag();
+  }
+  function setFinalized(height, hash) {
+    if (st.finalized != null && height < st.finalized) return; // finality never goes back
+    st.finalized = height;
+    if (hash) st.finalizedHash = hash;
+    setText('finalized-height', group(height));
+    var fh = $('finalized-hash');
+    if (fh && st.finalizedHash) { fh.textContent = shortHash(st.finalizedHash); fh.title = st.finalizedHash; }
+    updateLag();
+    schedule();
+  }
+  function updateLag() {
+    if (st.best != null && st.finalized != null) setText('finality-lag', group(Math.max(0, st.best - st.finalized)));
+  }
+
+  // Record a block (a websocket head or a getBlock answer). `fromHead`: the node's new best.
+  function addBlock(b, fromHead) {
+    if (!b || typeof b.height !== 'number') return;
+    var h = b.height;
+    var old = st.blocks.get(h);
+    if (fromHead) {
+      // a new best block: anything above it left the best chain
+      st.blocks.forEach(function (_, k) { if (k > h) st.blocks.delete(k); });
+      st.claims.forEach(function (c, k) { if (c.height >= h && (!old || old.hash !== b.hash || c.height > h)) st.claims.delete(k); });
+      st.top = h;
+    } else if (h > st.top) st.top = h;
+    var txs = Array.isArray(b.transactions) ? b.transactions.slice(-RECENT_TXS) : (old && old.hash === b.hash ? old.txs : []);
+    var rec = {
+      height: h, hash: b.hash, parent: b.parent_hash, ts: b.timestamp_ms,
+      n: typeof b.tx_count === 'number' ? b.tx_count : txs.length,
+      txs: txs,
+      author: b.author || (old && old.hash === b.hash ? old.author : null),
+      seen: old && old.hash === b.hash ? old.seen : Date.now()
+    };
+    st.blocks.set(h, rec);
+    // the parent we hold must be this block's parent; if not, refetch it (a reorg below)
+    var parent = st.blocks.get(h - 1);
+    if (parent && rec.parent && parent.hash !== rec.parent) fetchBlock(h - 1, true);
+    if (!old || old.hash !== rec.hash) {
+      if (rec.n > 0 && rec.n <= EVENTS_MAX_TXS) scanClaims(rec);
+    }
+    prune();
+    schedule();
+    return rec;
+  }
+
+  function prune() {
+    var keepFrom = st.top - RECENT_BLOCKS;
+    var tsLimit = chainNow() - WINDOW_MS - 20000;
+    st.blocks.forEach(function (b, k) { if (k <= keepFrom && b.ts < tsLimit) st.blocks.delete(k); });
+  }
+
+  var inflight = new Set();
+  function fetchBlock(ref, front) {
+    var key = String(ref);
+    if (inflight.has(key)) return;
+    inflight.add(key);
+    blockQ.push(function () {
+      return getJSON('/rpc/getBlock/' + encodeURIComponent(ref)).then(function (b) {
+        var cur = st.blocks.get(b.height);
+        // a getBlock by height is the canonical block of that moment; by hash, keep it only if
+        // it still is the block we show at that height
+        if (typeof ref === 'string' && cur && cur.hash !== b.hash) return;
+        addBlock(b, false);
+      }).finally(function () { inflight.delete(key); });
+    }, front);
+  }
+
+  function scanClaims(rec) {
+    eventQ.push(function () {
+      return getJSON('/rpc/getBlockEvents/' + encodeURIComponent(rec.hash)).then(function (r) {
+        var cur = st.blocks.get(rec.height);
+        if (cur && cur.hash !== rec.hash) return;
+        (r.events || []).forEach(function (tx) {
+          if (!tx || tx.success === false) return;
+          (tx.events || []).forEach(function (ev) {
+            var c = ev && ev.Receipts && ev.Receipts.ReceiptClaimed;
+            if (!c) return;
+            st.claims.set(c.receipt_id || tx.tx_hash, {
+              height: r.height, ts: rec.ts, tx: tx.tx_hash, receipt: c.receipt_id, miner: c.miner,
+              client: c.client, job: c.job_id, units: c.compute_units, minted: digits(c.minted), paid: digits(c.paid)
+            });
+          });
+        });
+        var keys = Array.from(st.claims.keys());
+        if (keys.length > RECENT_CLAIMS * 5) {
+          keys.sort(function (a, b) { return st.claims.get(a).height - st.claims.get(b).height; });
+          keys.slice(0, keys.length - RECENT_CLAIMS * 5).forEach(function (k) { st.claims.delete(k); });
+        }
+        claimsDirty = true;
+        schedule();
+      });
+    });
+  }
+
+  function onHead(head, viaWs) {
+    if (viaWs && head.timestamp_ms) {
+      var d = Date.now() - head.timestamp_ms;
+      if (st.skew == null || d < st.skew) st.skew = d;
+    }
+    var gapFrom = st.top;
+    setBest(head.height, head.hash, head.timestamp_ms);
+    var rec = addBlock(head, true);
+    if (rec && !rec.author) fetchBlock(head.hash, true); // author (the head has none)
+    if (!st.backfilled) { st.backfilled = true; backfill(head.height); }
+    else if (gapFrom && head.height - gapFrom > 1) {
+      // missed heads (a dropped websocket): fetch the gap, the newest RECENT_BLOCKS at most
+      for (var h = head.height - 1; h > gapFrom && h >= head.height - RECENT_BLOCKS; h--) fetchBlock(h, false);
+    }
+  }
+
+  // First load: the recent blocks first, then further back (a chunk at a time, while the chart
+  // window is not covered) for the chart and the claims.
+  function backfill(top) {
+    var h = top - 1, scanned = 0;
+    (function chunk() {
+      if (h < 1 || scanned >= 400) return;
+      var ps = [], n = scanned === 0 ? RECENT_BLOCKS : 10;
+      for (var i = 0; i < n && h >= 1; i++, h--, scanned++) ps.push(loadOld(h, scanned < CLAIM_SCAN_BLOCKS));
+      Promise.all(ps).then(function (bs) {
+        var lowest = bs[bs.length - 1];
+        if (!lowest || !lowest.timestamp_ms || lowest.timestamp_ms < chainNow() - WINDOW_MS) return;
+        setTimeout(chunk, 0);
+      });
+    })();
+  }
+  function loadOld(h, scan) {
+    return blockQ.push(function () {
+      return getJSON('/rpc/getBlock/' + h).then(function (b) {
+        if (!st.blocks.has(b.height) && (st.best == null || b.height <= st.best)) {
+          var rec = {
+            height: b.height, hash: b.hash, parent: b.parent_hash, ts: b.timestamp_ms, n: b.tx_count || 0,
+            txs: (b.transactions || []).slice(-RECENT_TXS), author: b.author, seen: 0
+          };
+          st.blocks.set(b.height, rec);
+          if (scan && rec.n > 0 && rec.n <= EVENTS_MAX_TXS) scanClaims(rec);
+          schedule();
+        }
+        return b;
+      });
+    });
+  }
+
+  // ---------- websocket ----------
+  function connect() {
+    var url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/rpc/ws';
+    var ws;
+    try { ws = new WebSocket(url); } catch (e) { return reconnectLater(); }
+    st.ws = ws;
+    ws.onopen = function () {
+      st.wsOpen = true;
+      st.backoff = 500;
+      ws.send(JSON.stringify({ subscribe: 'newHeads', id: 1 }));
+      ws.send(JSON.stringify({ subscribe: 'finalizedHeads', id: 2 }));
+      liveStatus('live', 'on');
+      pollHead(); // catch up on what happened while disconnected
+    };
+    ws.onmessage = function (m) {
+      var msg;
+      try { msg = JSON.parse(m.data); } catch (e) { return; }
+      if (!msg || !msg.result) return;
+      if (msg.subscribe === 'newHeads') onHead(msg.result, true);
+      else if (msg.subscribe === 'finalizedHeads') setFinalized(msg.result.height, msg.result.hash);
+    };
+    ws.onclose = function () {
+      if (st.ws !== ws) return;
+      st.wsOpen = false; st.ws = null;
+      liveStatus('reconnecting… (polling)', 'off');
+      reconnectLater();
+    };
+    ws.onerror = function () { try { ws.close(); } catch (e) { /* closed already */ } };
+  }
+  function reconnectLater() {
+    var wait = st.backoff + Math.floor(Math.random() * 250);
+    st.backoff = Math.min(st.backoff * 2, 15000);
+    setTimeout(connect, wait);
+  }
+  function liveStatus(text, cls) {
+    var e = $('live-status'); if (!e) return;
+    e.textContent = text; e.className = 'live ' + (cls || '');
+  }
+
+  // ---------- polls ----------
+  function every(ms, fn) {
+    (function tick() {
+      var p = document.hidden ? Promise.resolve() : Promise.resolve().then(fn).catch(function () {});
+      p.then(function () { setTimeout(tick, ms); });
+    })();
+  }
+  function pollHead() {
+    return getJSON('/rpc/getHead').then(function (h) {
+      if (typeof h.finalized_height === 'number') setFinalized(h.finalized_height, h.finalized_hash);
+      // the websocket is the authority while it is open; the poll only moves forward then
+      if (st.best == null || !st.wsOpen || h.height > st.best) {
+        var gapFrom = st.top;
+        setBest(h.height, h.hash, h.timestamp_ms);
+        var cur = st.blocks.get(h.height);
+        if (!cur || cur.hash !== h.hash) {
+          if (h.height < st.top) {
+            st.blocks.forEach(function (_, k) { if (k > h.height) st.blocks.delete(k); });
+            st.top = h.height;
+          }
+          fetchBlock(h.height, true);
+          if (!st.backfilled) { st.backfilled = true; backfill(h.height); }
+          else for (var k = h.height - 1; k > gapFrom && k > h.height - RECENT_BLOCKS; k--) fetchBlock(k, false);
+        }
+      }
+      if (!st.wsOpen) liveStatus(st.ws ? 'connecting…' : 'polling', 'off');
+    }, function (e) {
+      if (!st.wsOpen) liveStatus('node unreachable', 'off');
+      throw e;
+    });
+  }
+  function pollHealth() {
+    return getJSON('/health').then(function (h) {
+      if (typeof h.peers === 'number') setText('peers', group(h.peers));
+      var info = [h.chain, h.syncing ? 'syncing' : null, h.status && h.status !== 'ok' ? h.status : null].filter(Boolean).join(' · ');
+      setText('node-info', info || '\u00a0');
+    });
+  }
+  function metric(text, name) {
+    var m = new RegExp('^' + name + '(?:\\{[^}]*\\})? ([0-9.eE+-]+)$', 'm').exec(text);
+    return m ? Math.round(Number(m[1])) : null;
+  }
+  function pollMetrics() {
+    return getText('/metrics').then(function (t) {
+      var ready = metric(t, 'substrate_ready_transactions_number');
+      var future = metric(t, 'aitbc_future_transactions_number');
+      if (ready != null) {
+        setText('pool-size', group(ready + (future || 0)));
+        setText('pool-detail', group(ready) + ' ready · ' + group(future || 0) + ' future');
+      }
+      if ($('peers').textContent === '—') {
+        var peers = metric(t, 'substrate_sub_libp2p_peers_count');
+        if (peers != null) setText('peers', group(peers));
+      }
+    });
+  }
+  function pollValidators() {
+    return getJSON('/rpc/getValidators').then(function (v) {
+      var vals = (v.validators || []).slice().sort(function (a, b) { return (b.weight_ppm || 0) - (a.weight_ppm || 0); });
+      var rows = vals.map(function (x) {
+        return el('tr', null, [
+          el('td', null, [addrLink(x.address)]),
+          el('td', { cls: 'num', text: ppmPercent(x.weight_ppm) }),
+          el('td', { cls: 'num', text: group(digits(x.bonded)) }),
+          el('td', { cls: 'num hide-sm', text: group(digits(x.work_score)) }),
+          el('td', { cls: 'num', text: group(x.authored_this_epoch || 0) }),
+          el('td', null, [el('span', { cls: 'badge ' + (x.disabled ? 'fail' : 'ok'), text: x.disabled ? 'disabled' : 'active' })])
+        ]);
+      });
+      fillBody('validators', rows, 6, 'No validators');
+      var ep = 'epoch ' + group(v.epoch || 0);
+      if (v.next_epoch_at != null) ep += ' · next at #' + group(v.next_epoch_at);
+      ep += ' · ' + vals.length + (vals.length === 1 ? ' validator' : ' validators');
+      setText('validators-epoch', ep);
+    });
+  }
+
+  // ---------- rendering ----------
+  var claimsDirty = true, shownTop = null;
+  function sortedHeights() {
+    var hs = Array.from(st.blocks.keys());
+    hs.sort(function (a, b) { return b - a; });
+    return hs;
+  }
+  function render() {
+    var hs = sortedHeights();
+    var fin = st.finalized;
+    // recent blocks
+    var rows = [];
+    for (var i = 0; i < hs.length && rows.length < RECENT_BLOCKS; i++) {
+      var b = st.blocks.get(hs[i]);
+      var done = fin != null && b.height <= fin;
+      var tr = el('tr', { 'data-height': String(b.height), cls: shownTop != null && b.height > shownTop ? 'new' : null }, [
+        el('td', null, [el('a', { href: '/explorer/block/' + b.height, text: group(b.height) })]),
+        el('td', null, [hashLink('/explorer/block/' + b.hash, b.hash)]),
+        el('td', { cls: 'num', text: group(b.n) }),
+        el('td', { cls: 'hide-sm' }, [b.author ? addrLink(b.author) : el('span', { cls: 'hint', text: '…' })]),
+        el('td', { cls: 'num hide-sm', 'data-ts': String(b.ts || ''), text: age(b.ts) }),
+        el('td', null, [el('span', { cls: 'badge ' + (done ? 'final' : 'pending'), text: done ? 'finalized' : 'pending' })])
+      ]);
+      rows.push(tr);
+    }
+    fillBody('recent-blocks', rows, 6, 'No blocks yet');
+    // recent transactions: newest block first, the last in a block first
+    var txRows = [];
+    for (var j = 0; j < hs.length && txRows.length < RECENT_TXS; j++) {
+      var blk = st.blocks.get(hs[j]);
+      for (var t = blk.txs.length - 1; t >= 0 && txRows.length < RECENT_TXS; t--) {
+        var hash = blk.txs[t];
+        txRows.push(el('tr', { 'data-tx': hash, cls: shownTop != null && blk.height > shownTop ? 'new' : null }, [
+          el('td', null, [hashLink('/explorer/tx/' + hash, hash)]),
+          el('td', { cls: 'num' }, [el('a', { href: '/explorer/block/' + blk.height, text: group(blk.height) })]),
+          el('td', { cls: 'num', 'data-ts': String(blk.ts || ''), text: age(blk.ts) })
+        ]));
+      }
+    }
+    fillBody('recent-txs', txRows, 3, st.backfilled ? 'No transactions in the recent blocks' : 'Loading…');
+    if (hs.length) shownTop = hs[0];
+    if (claimsDirty) { claimsDirty = false; renderClaims(); }
+    renderCharts();
+    if (st.bestTs) setText('best-age', age(st.bestTs) + ' ago');
+  }
+  function renderClaims() {
+    var cs = Array.from(st.claims.values());
+    cs.sort(function (a, b) { return b.height - a.height; });
+    var total = '0';
+    cs.forEach(function (c) { total = addBig(total, c.minted); });
+    var rows = cs.slice(0, RECENT_CLAIMS).map(function (c) {
+      var job = c.client != null && c.job != null
+        ? el('a', { href: '/explorer/job/' + encodeURIComponent(c.client) + '/' + encodeURIComponent(c.job), title: 'job ' + c.job + ' of ' + c.client, text: '#' + c.job })
+        : '';
+      return el('tr', { 'data-receipt': c.receipt || '', 'data-tx': c.tx || '' }, [
+        el('td', null, [c.receipt ? hashLink('/explorer/receipt/' + c.receipt, c.receipt) : hashLink('/explorer/tx/' + c.tx, c.tx)]),
+        el('td', null, [c.miner ? addrLink(c.miner) : '']),
+        el('td', null, [job]),
+        el('td', { cls: 'num', text: group(c.units == null ? '' : c.units) }),
+        el('td', { cls: 'num', text: group(c.paid) }),
+        el('td', { cls: 'num', text: group(c.minted) }),
+        el('td', { cls: 'num' }, [el('a', { href: '/explorer/block/' + c.height, text: group(c.height) })]),
+        el('td', { cls: 'num hide-sm', 'data-ts': String(c.ts || ''), text: age(c.ts) })
+      ]);
+    });
+    fillBody('recent-claims', rows, 8, 'No claims in the recent blocks');
+    setText('minted-total', group(total));
+    setText('minted-detail', cs.length ? 'by ' + cs.length + (cs.length === 1 ? ' recent claim' : ' recent claims') : 'by recent claims');
+  }
+
+  var SVGNS = 'http://www.w3.org/2000/svg';
+  function renderCharts() {
+    if (!st.blocks.size) return;
+    var now = chainNow();
+    var bucketMs = WINDOW_MS / BUCKETS;
+    var start = now - WINDOW_MS;
+    var nb = new Array(BUCKETS).fill(0), nt = new Array(BUCKETS).fill(0);
+    var lowTs = Infinity, recentB = 0, recentT = 0;
+    st.blocks.forEach(function (b) {
+      if (!b.ts) return;
+      if (b.ts < lowTs) lowTs = b.ts;
+      var i = Math.floor((b.ts - start) / bucketMs);
+      if (i >= BUCKETS) i = BUCKETS - 1; // a block stamped slightly ahead of our clock
+      if (i >= 0) { nb[i]++; nt[i] += b.n; }
+      if (b.ts > now - RATE_MS) { recentB++; recentT += b.n; }
+    });
+    // the contiguous range we hold covers [lowTs, now]: buckets before it have no data
+    var firstBucket = Math.max(0, Math.ceil((lowTs - start) / bucketMs));
+    var span = Math.min(RATE_MS, now - lowTs);
+    var bps = span >= 2000 ? fixed(rate(recentB, span)) : '—';
+    var tps = span >= 2000 ? fixed(rate(recentT, span)) : '—';
+    setText('bps-now', bps === '—' ? bps : bps + ' /s');
+    setText('tps-now', tps === '—' ? tps : tps + ' /s');
+    drawBars('chart-bps', nb, bucketMs, firstBucket, 'bar-b', 'blocks');
+    drawBars('chart-tps', nt, bucketMs, firstBucket, 'bar-t', 'transactions');
+  }
+  function drawBars(id, counts, bucketMs, first, cls, what) {
+    var svg = $(id); if (!svg) return;
+    var rates = counts.map(function (c) { return rate(c, bucketMs); });
+    var max = 0;
+    for (var i = first; i < rates.length; i++) if (rates[i] > max) max = rates[i];
+    var scale = max > 0 ? max * 1.15 : 1;
+    var W = 300, H = 90, bw = W / counts.length;
+    var g = document.createElementNS(SVGNS, 'g');
+    for (var k = first; k < rates.length; k++) {
+      var hgt = rates[k] / scale * (H - 4);
+      if (hgt <= 0) continue;
+      var r = document.createElementNS(SVGNS, 'rect');
+      r.setAttribute('x', (k * bw + 0.6).toFixed(2));
+      r.setAttribute('width', Math.max(0.5, bw - 1.2).toFixed(2));
+      r.setAttribute('y', (H - hgt).toFixed(2));
+      r.setAttribute('height', hgt.toFixed(2));
+      r.setAttribute('class', cls);
+      g.appendChild(r);
+    }
+    var old = svg.querySelector('g');
+    if (old) svg.replaceChild(g, old); else svg.appendChild(g);
+    var last = rates[rates.length - 1];
+    setText(id + '-max', 'max ' + fixed(max) + ' /s');
+    setText(id + '-desc', 'Bar chart of ' + what + ' per second in ' + (bucketMs / 1000) + '-second intervals over the last ' +
+      (WINDOW_MS / 60000) + ' minutes: maximum ' + fixed(max) + ', latest interval ' + fixed(last) + '.');
+  }
+  function tickAges() {
+    var cells = document.querySelectorAll('#recent-blocks td[data-ts], #recent-txs td[data-ts], #recent-claims td[data-ts]');
+    for (var i = 0; i < cells.length; i++) {
+      var ts = Number(cells[i].getAttribute('data-ts'));
+      var a = age(ts);
+      if (cells[i].textContent !== a) cells[i].textContent = a;
+    }
+    if (st.bestTs) setText('best-age', age(st.bestTs) + ' ago');
+  }
+
+  // ---------- start ----------
+  connect();
+  every(HEAD_POLL_MS, pollHead);
+  every(STATUS_POLL_MS, pollHealth);
+  every(STATUS_POLL_MS, pollMetrics);
+  every(STATUS_POLL_MS, pollValidators);
+  setInterval(function () { if (!document.hidden) { tickAges(); renderCharts(); } }, 1000);
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) { pollHead().catch(function () {}); schedule(); } });
+})();

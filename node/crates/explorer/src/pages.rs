@@ -1,0 +1,183 @@
+//! The pages: the dashboard's shell (its data comes live from the RPC through
+//! `assets/dashboard.js`) and the server-rendered block, transaction, account, job and receipt
+//! pages, each built from the RPC answers that show its object.
+
+use crate::html::{self, card, escape, fields_without, shell};
+use crate::{assets, Failure, Page, Rpc};
+use serde_json::Value;
+
+/// A block page lists at most this many transactions (a flood's block holds thousands; each
+/// is one `getTx` away).
+const MAX_BLOCK_ROWS: usize = 1000;
+
+pub fn dashboard() -> String {
+    shell(
+        "Dashboard",
+        assets::DASHBOARD_HTML,
+        "<script src=\"/explorer/assets/dashboard.js\" defer></script>",
+    )
+}
+
+/// HTTP 404 with a `.notfound` section saying what was looked for.
+pub fn not_found(what: String) -> Page {
+    let body = format!(
+        "<section class=\"notfound\"><h1>Not found</h1><p>{}</p>\
+<p><a href=\"/explorer\">Back to the dashboard</a></p></section>",
+        escape(&what)
+    );
+    Page::html(404, shell("Not found", &body, ""))
+}
+
+/// The page for a failed lookup of `what`: not found for the RPC's 404 and 400 (no such
+/// object, or a malformed id), else an error page with the RPC's status.
+fn failed(what: &str, f: Failure) -> Page {
+    if matches!(f.status, 400 | 404) {
+        return not_found(format!("No {what}: {}", f.message));
+    }
+    let body = format!(
+        "<section class=\"notfound\"><h1>Error {}</h1><p>Looking up {}: {}</p></section>",
+        f.status,
+        escape(what),
+        escape(&f.message)
+    );
+    Page::html(f.status, shell("Error", &body, ""))
+}
+
+/// Fetches `path`, or the failure page for `what`.
+fn lookup(rpc: &dyn Rpc, path: &str, what: &str) -> Result<Value, Page> {
+    rpc.get(path).map_err(|f| failed(what, f))
+}
+
+fn page(title: &str, content: String) -> Page {
+    Page::html(200, shell(title, &content, ""))
+}
+
+pub fn block(id: &str, rpc: &dyn Rpc) -> Page {
+    let what = format!("block {id}");
+    let block = match lookup(rpc, &format!("/rpc/getBlock/{id}"), &what) {
+        Ok(b) => b,
+        Err(p) => return p,
+    };
+    let height = block.get("height").and_then(Value::as_u64).unwrap_or(0);
+    let tx_count = block
+        .get("transactions")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    // Outcomes are kept for the best chain's blocks; for another block, its hashes only.
+    let rows: Vec<Value> = match rpc.get(&format!("/rpc/getBlockEvents/{id}")) {
+        Ok(ev) => ev
+            .get("events")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        Err(_) => block
+            .get("transactions")
+            .and_then(Value::as_array)
+            .map(|hs| {
+                hs.iter()
+                    .map(|h| serde_json::json!({ "tx_hash": h }))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let mut txs = if rows.is_empty() {
+        "<p>No transactions.</p>".to_string()
+    } else {
+        html::table(&rows[..rows.len().min(MAX_BLOCK_ROWS)])
+    };
+    if rows.len() > MAX_BLOCK_ROWS {
+        txs.push_str(&format!(
+            "<p>The first {MAX_BLOCK_ROWS} of {} transactions.</p>",
+            rows.len()
+        ));
+    }
+    let nav = format!(
+        "<nav class=\"pager\" aria-label=\"Neighbouring blocks\">{}<a href=\"/explorer/block/{}\">Next block</a></nav>",
+        if height > 0 {
+            format!("<a href=\"/explorer/block/{}\">Previous block</a> ", height - 1)
+        } else {
+            String::new()
+        },
+        height + 1
+    );
+    page(
+        &format!("Block #{height}"),
+        format!(
+            "<h1>Block #{height}</h1>{nav}{}{}",
+            card("Header", &fields_without(&block, &["transactions"])),
+            card(&format!("Transactions ({tx_count})"), &txs)
+        ),
+    )
+}
+
+pub fn tx(hash: &str, rpc: &dyn Rpc) -> Page {
+    let tx = match lookup(
+        rpc,
+        &format!("/rpc/getTx/{hash}"),
+        &format!("transaction {hash}"),
+    ) {
+        Ok(t) => t,
+        Err(p) => return p,
+    };
+    let events = tx.get("events").cloned().unwrap_or(Value::Null);
+    page(
+        "Transaction",
+        format!(
+            "<h1>Transaction</h1><p><code class=\"hash\">{}</code></p>{}{}",
+            escape(hash),
+            card("Transaction", &fields_without(&tx, &["events"])),
+            card("Events", &html::value("events", &events))
+        ),
+    )
+}
+
+pub fn account(address: &str, rpc: &dyn Rpc) -> Page {
+    let what = format!("account {address}");
+    let balance = match lookup(rpc, &format!("/rpc/getBalance/{address}"), &what) {
+        Ok(b) => b,
+        Err(p) => return p,
+    };
+    let staking = match rpc.get(&format!("/rpc/getStaking/{address}")) {
+        Ok(s) => html::value("", &s),
+        Err(f) => format!("<p>{}</p>", escape(&f.message)),
+    };
+    page(
+        "Account",
+        format!(
+            "<h1>Account</h1><p><code class=\"hash\">{}</code></p>{}{}",
+            escape(address),
+            card("Balance", &fields_without(&balance, &["address"])),
+            card("Staking", &staking)
+        ),
+    )
+}
+
+pub fn job(client: &str, id: &str, rpc: &dyn Rpc) -> Page {
+    let what = format!("job {id} of {client}");
+    match lookup(rpc, &format!("/rpc/getJob/{client}/{id}"), &what) {
+        Ok(job) => page(
+            &format!("Job {id}"),
+            format!(
+                "<h1>Job {}</h1>{}",
+                escape(id),
+                card("Job", &html::value("", &job))
+            ),
+        ),
+        Err(p) => p,
+    }
+}
+
+pub fn receipt(id: &str, rpc: &dyn Rpc) -> Page {
+    let what = format!("receipt {id}");
+    match lookup(rpc, &format!("/rpc/getReceipt/{id}"), &what) {
+        Ok(r) => page(
+            "Receipt",
+            format!(
+                "<h1>Receipt</h1><p><code class=\"hash\">{}</code></p>{}",
+                escape(id),
+                card("Receipt", &html::value("", &r))
+            ),
+        ),
+        Err(p) => p,
+    }
+}
