@@ -4,11 +4,12 @@
 # booting from alice's multiaddr and the nodes started before it; the mock coordinator (8090,
 # attesting for the chain alice serves); a miner loop that opens jobs (as //bob) and claims their
 # receipts (as //ferdie); a client loop that sends transfers (from //charlie) to random nodes.
-# Prints the URLs; Ctrl-C (or SIGTERM, or a failure while starting) stops everything. Node logs:
-# BASE/<name>.log.
+# With --metrics, a Prometheus scraping every node's /metrics. Prints the URLs; Ctrl-C (or
+# SIGTERM, or a failure while starting) stops everything. Node logs: BASE/<name>.log.
 #
 #   scripts/devnet_up.sh [--dev] [--base-path DIR] [--keep] [--no-loops] [--check SECS]
 #                        [--rpc-port 9080] [--p2p-port 7070] [--coordinator-port 8090]
+#                        [--metrics [PORT]]
 #
 #   --dev         the old single-node devnet: one `--dev` node (RPC 9080), coordinator, loops
 #   --base-path   keep the chains in DIR (default: a temporary directory, deleted at exit
@@ -17,12 +18,17 @@
 #   --check SECS  smoke test: run SECS seconds, then exit 0 only if finality advanced on every
 #                 node and a claim and a transfer landed (not part of CI)
 #   --rpc-port, --p2p-port  the first of five consecutive ports (alice, bob, charlie, dave, full)
+#   --metrics [PORT]  if `prometheus` is on PATH (Debian: apt-get install prometheus), run one on
+#                 127.0.0.1:PORT (default 9090) scraping every node's RPC /metrics every 5 s (job
+#                 aitbc-node, label node=<name>; config BASE/prometheus.yml, data BASE/prometheus,
+#                 log BASE/prometheus.log); point Grafana at it and import
+#                 scripts/grafana/aitbc-node.json. Without prometheus: a warning, no metrics.
 #
 # Builds into $CARGO_TARGET_DIR when set (default ./target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dev=0 base="" keep=0 loops=1 check="" rpc_port=9080 p2p_port=7070 coord_port=8090
+dev=0 base="" keep=0 loops=1 check="" rpc_port=9080 p2p_port=7070 coord_port=8090 metrics_port=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dev) dev=1; shift ;;
@@ -33,13 +39,21 @@ while [ $# -gt 0 ]; do
     --rpc-port) rpc_port="$2"; shift 2 ;;
     --p2p-port) p2p_port="$2"; shift 2 ;;
     --coordinator-port) coord_port="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --metrics)
+      metrics_port=9090
+      if [[ "${2:-}" =~ ^[0-9]+$ ]]; then metrics_port="$2"; shift; fi
+      shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "devnet_up.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 if [ -n "$check" ] && ! [ "$check" -gt 0 ] 2>/dev/null; then
   echo "devnet_up.sh: --check needs a number of seconds" >&2
   exit 2
+fi
+if [ -n "$metrics_port" ] && ! command -v prometheus >/dev/null; then
+  echo "devnet_up.sh: warning: prometheus not found on PATH, going on without --metrics" >&2
+  metrics_port=""
 fi
 
 cargo build --release -q -p aitbc-node
@@ -113,6 +127,7 @@ finalized() { curl -sf "$1/rpc/getHead" | json '["finalized_height"]'; }
 
 ports=("$coord_port" "$rpc_port")
 [ "$dev" = 1 ] || for i in 0 1 2 3 4; do ports+=($((rpc_port + i)) $((p2p_port + i))); done
+[ -z "$metrics_port" ] || ports+=("$metrics_port")
 for port in "${ports[@]}"; do
   if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     fail "port $port is in use (another devnet?)"
@@ -148,6 +163,38 @@ for _ in $(seq 100); do
   kill -0 "${pids[-1]}" 2>/dev/null || fail "the mock coordinator exited while starting"
   sleep 0.1
 done
+
+# --metrics: a Prometheus scraping every node's /metrics (its own process group like the rest).
+if [ -n "$metrics_port" ]; then
+  {
+    echo "# Written by scripts/devnet_up.sh --metrics"
+    echo "global:"
+    echo "  scrape_interval: 5s"
+    echo "  evaluation_interval: 5s"
+    echo "scrape_configs:"
+    echo "  - job_name: aitbc-node"
+    echo "    metrics_path: /metrics"
+    echo "    static_configs:"
+    for i in "${!names[@]}"; do
+      echo "      - targets: ['${rpcs[$i]#http://}']"
+      echo "        labels: {node: '${names[$i]}'}"
+    done
+  } >"$base/prometheus.yml"
+  if command -v promtool >/dev/null && ! out=$(promtool check config "$base/prometheus.yml" 2>&1); then
+    echo "$out" >&2
+    fail "promtool rejects $base/prometheus.yml"
+  fi
+  prometheus --config.file="$base/prometheus.yml" --storage.tsdb.path="$base/prometheus" \
+    --web.listen-address="127.0.0.1:$metrics_port" >"$base/prometheus.log" 2>&1 </dev/null &
+  pids+=($!)
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$metrics_port/-/ready" >/dev/null 2>&1 && break
+    kill -0 "${pids[-1]}" 2>/dev/null || fail "prometheus exited while starting"
+    sleep 0.1
+  done
+  curl -sf "http://127.0.0.1:$metrics_port/-/ready" >/dev/null 2>&1 ||
+    fail "prometheus did not answer on http://127.0.0.1:$metrics_port/-/ready"
+fi
 
 # Wait until every node has a finalized block (the authorities found each other and vote).
 echo "waiting for finality on every node…"
@@ -222,6 +269,11 @@ for i in "${!names[@]}"; do
   printf '  %-8s RPC %s   log %s\n' "${names[$i]}" "${rpcs[$i]}" "$base/${names[$i]}.log"
 done
 echo "  mock coordinator: $coord   (admin token of every node: devtoken)"
+if [ -n "$metrics_port" ]; then
+  echo "  prometheus: http://127.0.0.1:$metrics_port   (config $base/prometheus.yml, log $base/prometheus.log)"
+  echo "  grafana: add a Prometheus data source at http://127.0.0.1:$metrics_port, then import"
+  echo "           scripts/grafana/aitbc-node.json (Dashboards > New > Import); see scripts/grafana/README.md"
+fi
 
 if [ -z "$check" ]; then
   echo "Ctrl-C stops everything."

@@ -60,6 +60,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::ImportBlocks(args)) => print(cli::archive::import_blocks(&args)),
         Some(Command::ExportState(args)) => print(cli::archive::export_state(&args)),
         Some(Command::ImportState(args)) => print(cli::archive::import_state(&args)),
+        Some(Command::Index(args)) => {
+            init_logging(&args.log);
+            tokio_runtime()?.block_on(cli::index::run(args, wait_for_signal()))
+        }
         Some(Command::MockCoordinator(args)) => {
             init_logging("info");
             tokio_runtime()?.block_on(cli::coordinator::run(args, wait_for_signal()))

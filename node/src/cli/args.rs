@@ -49,6 +49,36 @@ pub enum Command {
     ExportState(ExportStateArgs),
     /// Restore a state from a file into an empty database, verified against its finality proof.
     ImportState(ImportArgs),
+    /// Follow a node's finalized blocks and write them into PostgreSQL (blocks, transactions,
+    /// events, accounts, jobs, receipts, validators, offences), exactly once.
+    Index(IndexArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// The node to follow.
+    #[arg(long, env = "AITBC_INDEX_RPC", default_value = "http://127.0.0.1:9080")]
+    pub rpc: String,
+    /// The database: a URL (`postgres://user:password@host/db`) or a libpq string
+    /// (`host=/var/run/postgresql dbname=aitbc`).
+    #[arg(long, env = "AITBC_INDEX_POSTGRES")]
+    pub postgres: String,
+    /// Start at this height (an empty database, or ahead of what is indexed) instead of after
+    /// the last indexed block.
+    #[arg(long)]
+    pub from: Option<u64>,
+    /// Exit once this height is indexed (default: follow the chain until stopped).
+    #[arg(long)]
+    pub until: Option<u64>,
+    /// Serve the indexer's Prometheus metrics at http://ADDR/metrics.
+    #[arg(long, env = "AITBC_INDEX_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Blocks fetched from the node at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub fetchers: u64,
+    /// Log filter.
+    #[arg(long, env = "AITBC_LOG", default_value = "info")]
+    pub log: String,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ pub mod args;
 pub mod benchmark;
 pub mod check_db;
 pub mod coordinator;
+pub mod index;
 pub mod keys;
 pub mod run;
 pub mod spec;

@@ -7,7 +7,7 @@
   'use strict';
 
   var RECENT_BLOCKS = 20;        // rows in #recent-blocks
-  var RECENT_TXS = 25;           // rows in #recent-txs
+  var RECENT_TXS = 20;           // rows in #recent-txs
   var RECENT_CLAIMS = 10;        // rows in #recent-claims
   var WINDOW_MS = 5 * 60 * 1000; // chart window
   var BUCKETS = 30;              // chart bars (10 s each)
@@ -137,14 +137,15 @@
         .then(function () { self.busy--; self.pump(); });
     }
   };
-  var blockQ = new Queue(3, 400), eventQ = new Queue(2, 120);
+  var blockQ = new Queue(4, 400), eventQ = new Queue(2, 120);
 
   // ---------- chain state ----------
   var dirty = false;
   function schedule() {
     if (dirty) return;
     dirty = true;
-    (window.requestAnimationFrame || setTimeout)(function () { dirty = false; render(); });
+    var run = function () { dirty = false; render(); };
+    if (window.requestAnimationFrame) window.requestAnimationFrame(run); else setTimeout(run, 16);
   }
 
   function setBest(height, hash, ts) {
@@ -171,27 +172,27 @@
     if (!b || typeof b.height !== 'number') return;
     var h = b.height;
     var old = st.blocks.get(h);
+    var replaced = old && old.hash !== b.hash;
     if (fromHead) {
       // a new best block: anything above it left the best chain
       st.blocks.forEach(function (_, k) { if (k > h) st.blocks.delete(k); });
-      st.claims.forEach(function (c, k) { if (c.height >= h && (!old || old.hash !== b.hash || c.height > h)) st.claims.delete(k); });
       st.top = h;
     } else if (h > st.top) st.top = h;
+    st.claims.forEach(function (c, k) {
+      if ((fromHead && c.height > h) || (replaced && c.height === h)) { st.claims.delete(k); claimsDirty = true; }
+    });
     var txs = Array.isArray(b.transactions) ? b.transactions.slice(-RECENT_TXS) : (old && old.hash === b.hash ? old.txs : []);
     var rec = {
       height: h, hash: b.hash, parent: b.parent_hash, ts: b.timestamp_ms,
       n: typeof b.tx_count === 'number' ? b.tx_count : txs.length,
       txs: txs,
-      author: b.author || (old && old.hash === b.hash ? old.author : null),
-      seen: old && old.hash === b.hash ? old.seen : Date.now()
+      author: b.author || (old && old.hash === b.hash ? old.author : null)
     };
     st.blocks.set(h, rec);
     // the parent we hold must be this block's parent; if not, refetch it (a reorg below)
     var parent = st.blocks.get(h - 1);
     if (parent && rec.parent && parent.hash !== rec.parent) fetchBlock(h - 1, true);
-    if (!old || old.hash !== rec.hash) {
-      if (rec.n > 0 && rec.n <= EVENTS_MAX_TXS) scanClaims(rec);
-    }
+    if ((!old || replaced) && rec.n > 0 && rec.n <= EVENTS_MAX_TXS) scanClaims(rec);
     prune();
     schedule();
     return rec;
@@ -266,13 +267,14 @@
   // window is not covered) for the chart and the claims.
   function backfill(top) {
     var h = top - 1, scanned = 0;
+    function done() { var c = document.querySelector('.charts'); if (c) c.setAttribute('data-backfill', 'done'); schedule(); }
     (function chunk() {
-      if (h < 1 || scanned >= 400) return;
-      var ps = [], n = scanned === 0 ? RECENT_BLOCKS : 10;
+      if (h < 1 || scanned >= 400) return done();
+      var ps = [], n = scanned === 0 ? RECENT_BLOCKS : 20;
       for (var i = 0; i < n && h >= 1; i++, h--, scanned++) ps.push(loadOld(h, scanned < CLAIM_SCAN_BLOCKS));
       Promise.all(ps).then(function (bs) {
         var lowest = bs[bs.length - 1];
-        if (!lowest || !lowest.timestamp_ms || lowest.timestamp_ms < chainNow() - WINDOW_MS) return;
+        if (!lowest || !lowest.timestamp_ms || lowest.timestamp_ms < chainNow() - WINDOW_MS) return done();
         setTimeout(chunk, 0);
       });
     })();
@@ -283,7 +285,7 @@
         if (!st.blocks.has(b.height) && (st.best == null || b.height <= st.best)) {
           var rec = {
             height: b.height, hash: b.hash, parent: b.parent_hash, ts: b.timestamp_ms, n: b.tx_count || 0,
-            txs: (b.transactions || []).slice(-RECENT_TXS), author: b.author, seen: 0
+            txs: (b.transactions || []).slice(-RECENT_TXS), author: b.author
           };
           st.blocks.set(b.height, rec);
           if (scan && rec.n > 0 && rec.n <= EVENTS_MAX_TXS) scanClaims(rec);
@@ -306,7 +308,7 @@
       ws.send(JSON.stringify({ subscribe: 'newHeads', id: 1 }));
       ws.send(JSON.stringify({ subscribe: 'finalizedHeads', id: 2 }));
       liveStatus('live', 'on');
-      pollHead(); // catch up on what happened while disconnected
+      pollHead().catch(function () {}); // catch up on what happened while disconnected
     };
     ws.onmessage = function (m) {
       var msg;
@@ -467,9 +469,9 @@
       return el('tr', { 'data-receipt': c.receipt || '', 'data-tx': c.tx || '' }, [
         el('td', null, [c.receipt ? hashLink('/explorer/receipt/' + c.receipt, c.receipt) : hashLink('/explorer/tx/' + c.tx, c.tx)]),
         el('td', null, [c.miner ? addrLink(c.miner) : '']),
-        el('td', null, [job]),
+        el('td', { cls: 'hide-sm' }, [job]),
         el('td', { cls: 'num', text: group(c.units == null ? '' : c.units) }),
-        el('td', { cls: 'num', text: group(c.paid) }),
+        el('td', { cls: 'num hide-sm', text: group(c.paid) }),
         el('td', { cls: 'num', text: group(c.minted) }),
         el('td', { cls: 'num' }, [el('a', { href: '/explorer/block/' + c.height, text: group(c.height) })]),
         el('td', { cls: 'num hide-sm', 'data-ts': String(c.ts || ''), text: age(c.ts) })

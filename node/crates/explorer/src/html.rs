@@ -27,7 +27,7 @@ pub fn shell(title: &str, content: &str, scripts: &str) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <title>{title} · AITBC explorer</title>\
-<link rel=\"stylesheet\" href=\"/explorer/assets/explorer.css\"></head>\
+<link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/explorer/assets/explorer.css\"></head>\
 <body><header class=\"top\"><a class=\"brand\" href=\"/explorer\">AITBC explorer</a>\
 <form class=\"search\" role=\"search\" action=\"/explorer/search\" method=\"get\">\
 <input type=\"search\" name=\"q\" aria-label=\"Search by height, hash, address or receipt id\" \

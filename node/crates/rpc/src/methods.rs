@@ -78,7 +78,8 @@ pub fn get_block<S: StateMachine>(client: &Client<S>, id: &str) -> Result<Value,
 }
 
 /// `getBlockEvents`: every transaction of block `id` (a height or a `0x` hash) in order, with
-/// its outcome: `{height, hash, events: [{tx_hash, index, success, error, events}]}`. Outcomes
+/// what it was and its outcome: `{height, hash, events: [{tx_hash, index, signer, nonce, call,
+/// fee, success, error, events}]}` (what an indexer needs, one request per block). Outcomes
 /// are stored for the best chain's blocks only: for any other block the answer is 404.
 pub fn get_block_events<S: StateMachine>(client: &Client<S>, id: &str) -> Result<Value, ApiError> {
     let hash = block_hash(client, id)?;
@@ -102,6 +103,10 @@ pub fn get_block_events<S: StateMachine>(client: &Client<S>, id: &str) -> Result
         txs.push(json!({
             "tx_hash": tx_hash,
             "index": index,
+            "signer": xt.signer,
+            "nonce": xt.nonce,
+            "call": serde_json::to_value(&xt.call).unwrap_or(Value::Null),
+            "fee": outcome.fee.to_string(),
             "success": outcome.success,
             "error": outcome.error,
             "events": outcome.events,

@@ -1,0 +1,169 @@
+//! The node, read over its RPC: the chain it serves, its finalized head, and blocks with the
+//! balances of the accounts they touched, fetched on several connections and delivered in
+//! height order.
+
+use crate::model::BlockRows;
+use crate::numeric::{parse_amount, Numeric};
+use crate::IndexError;
+use aitbc_http_client::{HttpClient, HttpError};
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+/// The node's JSON-RPC batch limit (`aitbc_rpc::jsonrpc::MAX_BATCH`).
+const BALANCES_PER_REQUEST: usize = 1000;
+
+impl From<HttpError> for IndexError {
+    fn from(e: HttpError) -> Self {
+        match e {
+            HttpError::NotHttp(_) | HttpError::BadUrl(_) => IndexError::Refused(e.to_string()),
+            e => IndexError::Rpc(e.to_string()),
+        }
+    }
+}
+
+/// The chain a node serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    pub name: String,
+    pub genesis_hash: String,
+}
+
+/// A fetched block: its rows and the balance and nonce of every account it touched.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub rows: BlockRows,
+    pub accounts: Vec<(String, Numeric, i64)>,
+}
+
+/// The node at `http://host:port`.
+#[derive(Debug, Clone)]
+pub struct Source {
+    base: String,
+}
+
+impl Source {
+    pub fn new(base: &str) -> Result<Source, IndexError> {
+        HttpClient::new(base)?;
+        Ok(Source {
+            base: base.to_string(),
+        })
+    }
+
+    fn client(&self) -> Result<HttpClient, IndexError> {
+        Ok(HttpClient::new(&self.base)?)
+    }
+
+    pub async fn chain(&self) -> Result<Chain, IndexError> {
+        let health = self.client()?.get_ok("/health").await?;
+        let field = |k: &str| {
+            health[k]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| IndexError::Malformed(format!("/health has no {k}")))
+        };
+        Ok(Chain {
+            name: field("chain")?,
+            genesis_hash: field("genesis_hash")?,
+        })
+    }
+
+    /// The node's finalized height.
+    pub async fn finalized(&self) -> Result<u64, IndexError> {
+        let head = self.client()?.get_ok("/rpc/getHead").await?;
+        head["finalized_height"]
+            .as_u64()
+            .ok_or_else(|| IndexError::Malformed("getHead has no finalized_height".to_string()))
+    }
+
+    /// `getValidators`: the current set (active) and the candidates.
+    pub async fn validators(&self) -> Result<Value, IndexError> {
+        Ok(self.client()?.get_ok("/rpc/getValidators").await?)
+    }
+
+    /// Fetches blocks `from..=to` on `connections` connections; the receiver yields them in
+    /// height order, and an error ends the stream. Fetching stops when the receiver is dropped.
+    pub fn fetch_range(
+        &self,
+        from: u64,
+        to: u64,
+        connections: usize,
+    ) -> Result<mpsc::Receiver<Result<Fetched, IndexError>>, IndexError> {
+        let k = connections.max(1) as u64;
+        let (out_tx, out_rx) = mpsc::channel(2 * k as usize);
+        let mut lanes = Vec::new();
+        for lane in 0..k {
+            let (tx, rx) = mpsc::channel(2);
+            lanes.push(rx);
+            let mut client = self.client()?;
+            tokio::spawn(async move {
+                let mut height = from + lane;
+                while height <= to {
+                    let fetched = fetch_block(&mut client, height).await;
+                    let failed = fetched.is_err();
+                    if tx.send(fetched).await.is_err() || failed {
+                        return;
+                    }
+                    height += k;
+                }
+            });
+        }
+        // Lane `(h - from) % k` holds height `h`: take from the lanes in turn.
+        tokio::spawn(async move {
+            for i in 0..=(to - from) {
+                let Some(next) = lanes[(i % k) as usize].recv().await else {
+                    return;
+                };
+                let failed = next.is_err();
+                if out_tx.send(next).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        Ok(out_rx)
+    }
+}
+
+/// One block and the accounts it touched.
+async fn fetch_block(client: &mut HttpClient, height: u64) -> Result<Fetched, IndexError> {
+    let block = client.get_ok(&format!("/rpc/getBlock/{height}")).await?;
+    let events = client
+        .get_ok(&format!("/rpc/getBlockEvents/{height}"))
+        .await?;
+    let rows = BlockRows::parse(&block, &events)?;
+    let touched: Vec<&String> = rows.touched.iter().collect();
+    let mut accounts = Vec::with_capacity(touched.len());
+    for chunk in touched.chunks(BALANCES_PER_REQUEST) {
+        let calls: Vec<Value> = chunk
+            .iter()
+            .enumerate()
+            .map(|(id, a)| json!({ "jsonrpc": "2.0", "id": id, "method": "getBalance", "params": [a] }))
+            .collect();
+        let answers = client.post_ok("/rpc", &Value::Array(calls)).await?;
+        let answers = answers.as_array().ok_or_else(|| {
+            IndexError::Malformed("a JSON-RPC batch answered with a non-array".to_string())
+        })?;
+        let mut by_id: Vec<Option<&Value>> = vec![None; chunk.len()];
+        for a in answers {
+            if let Some(slot) = a["id"].as_u64().and_then(|i| by_id.get_mut(i as usize)) {
+                *slot = Some(a);
+            }
+        }
+        for (address, answer) in chunk.iter().zip(by_id) {
+            let result = answer.map(|a| &a["result"]).ok_or_else(|| {
+                IndexError::Malformed(format!("no getBalance answer for {address}"))
+            })?;
+            let balance = parse_amount(&result["balance"]);
+            let nonce = result["nonce"].as_u64().and_then(|n| i64::try_from(n).ok());
+            match (balance, nonce) {
+                (Some(b), Some(n)) => accounts.push(((*address).clone(), b, n)),
+                _ => {
+                    return Err(IndexError::Malformed(format!(
+                        "getBalance of {address} answered {}",
+                        answer.map_or(Value::Null, Value::clone)
+                    )))
+                }
+            }
+        }
+    }
+    Ok(Fetched { rows, accounts })
+}
