@@ -76,6 +76,9 @@ pub struct IndexArgs {
     /// Blocks fetched from the node at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub fetchers: u64,
+    /// Most blocks written in one PostgreSQL transaction while catching up.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch_blocks: u64,
     /// Log filter.
     #[arg(long, env = "AITBC_LOG", default_value = "info")]
     pub log: String,

@@ -15,6 +15,7 @@ pub async fn run(
     config.from = args.from;
     config.until = args.until;
     config.fetchers = args.fetchers as usize;
+    config.batch_blocks = args.batch_blocks as usize;
     let metrics = Arc::new(IndexerMetrics::default());
     if let Some(addr) = args.metrics_addr {
         let bound = metrics::serve(addr, metrics.clone())

@@ -15,6 +15,7 @@ mod coordinator_admin;
 mod dev_chain;
 mod forks;
 mod hostile_peers;
+mod indexer;
 mod jsonrpc;
 mod keys_and_admin;
 mod light;

@@ -1,24 +1,21 @@
 //! The PostgreSQL side: migrations, the claim on the database (chain check, advisory lock,
 //! cursor), and the write of a batch of blocks in one transaction with the cursor.
 
-use crate::model::{BlockRows, JobChange};
+use crate::model::JobChange;
 use crate::numeric::{parse_amount, Numeric};
 use crate::source::{Chain, Fetched};
 use crate::IndexError;
-use futures_util::pin_mut;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls, Transaction};
 
 /// The migrations, in order: `(version, name, SQL)`. Never edit one that shipped; add the next.
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/0001_init.sql"),
-)];
+pub const MIGRATIONS: &[(i32, &str, &str)] =
+    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
 /// The advisory lock key an indexer holds on its database ("AITBCIDX").
 const LOCK_KEY: i64 = 0x4149_5442_4349_4458;
@@ -144,17 +141,18 @@ impl Db {
     pub async fn claim(&mut self, from: Option<u64>) -> Result<Cursor, IndexError> {
         let row = self
             .client
-            .query_opt(
-                "SELECT genesis_hash, chain, height FROM indexer_state",
-                &[],
-            )
+            .query_opt("SELECT genesis_hash, chain, height FROM indexer_state", &[])
             .await?;
         let start = from.map(|f| f as i64 - 1);
         let Some(row) = row else {
             self.client
                 .execute(
                     "INSERT INTO indexer_state (genesis_hash, chain, height) VALUES ($1, $2, $3)",
-                    &[&self.chain.genesis_hash, &self.chain.name, &start.unwrap_or(-1)],
+                    &[
+                        &self.chain.genesis_hash,
+                        &self.chain.name,
+                        &start.unwrap_or(-1),
+                    ],
                 )
                 .await?;
             return self.cursor().await;
@@ -219,11 +217,8 @@ impl Db {
         if let Some(v) = validators {
             replace_validators(&tx, v, last.rows.height).await?;
         }
-        tx.execute(
-            "UPDATE indexer_state SET height = $1",
-            &[&last.rows.height],
-        )
-        .await?;
+        tx.execute("UPDATE indexer_state SET height = $1", &[&last.rows.height])
+            .await?;
         tx.commit().await?;
         Ok(Cursor {
             height: u64::try_from(last.rows.height).ok(),
@@ -258,13 +253,13 @@ fn check_chain(cursor: &Cursor, batch: &[Fetched]) -> Result<(), IndexError> {
     Ok(())
 }
 
-/// A `COPY table (columns) FROM STDIN (FORMAT binary)` of `rows`.
-async fn copy_rows(
+/// A binary `COPY table (columns) FROM STDIN`: write rows in the columns' order, then
+/// `finish`.
+async fn copy_in(
     tx: &Transaction<'_>,
     table: &str,
     columns: &[(&str, Type)],
-    rows: impl Iterator<Item = Vec<Box<dyn ToSql + Sync + Send + '_>>>,
-) -> Result<(), IndexError> {
+) -> Result<Pin<Box<BinaryCopyInWriter>>, IndexError> {
     let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
     let types: Vec<Type> = columns.iter().map(|c| c.1.clone()).collect();
     let sink = tx
@@ -273,200 +268,178 @@ async fn copy_rows(
             names.join(", ")
         ))
         .await?;
-    let writer = BinaryCopyInWriter::new(sink, &types);
-    pin_mut!(writer);
-    for row in rows {
-        let refs: Vec<&(dyn ToSql + Sync)> = row.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect();
-        writer.as_mut().write(&refs).await?;
-    }
-    writer.finish().await?;
-    Ok(())
+    Ok(Box::pin(BinaryCopyInWriter::new(sink, &types)))
 }
-
-type Row<'a> = Vec<Box<dyn ToSql + Sync + Send + 'a>>;
 
 fn timestamp(ms: i64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)
 }
 
+const BLOCK_COLUMNS: &[(&str, Type)] = &[
+    ("height", Type::INT8),
+    ("hash", Type::TEXT),
+    ("parent_hash", Type::TEXT),
+    ("author", Type::TEXT),
+    ("slot", Type::INT8),
+    ("timestamp", Type::TIMESTAMPTZ),
+    ("state_root", Type::TEXT),
+    ("tx_count", Type::INT4),
+];
+
+const TX_COLUMNS: &[(&str, Type)] = &[
+    ("hash", Type::TEXT),
+    ("block_height", Type::INT8),
+    ("tx_index", Type::INT4),
+    ("signer", Type::TEXT),
+    ("nonce", Type::INT8),
+    ("call_type", Type::TEXT),
+    ("call", Type::JSONB),
+    ("fee", Type::NUMERIC),
+    ("success", Type::BOOL),
+    ("error", Type::TEXT),
+];
+
+const EVENT_COLUMNS: &[(&str, Type)] = &[
+    ("block_height", Type::INT8),
+    ("tx_index", Type::INT4),
+    ("event_index", Type::INT4),
+    ("tx_hash", Type::TEXT),
+    ("module", Type::TEXT),
+    ("name", Type::TEXT),
+    ("data", Type::JSONB),
+];
+
+const RECEIPT_COLUMNS: &[(&str, Type)] = &[
+    ("receipt_id", Type::TEXT),
+    ("block_height", Type::INT8),
+    ("tx_hash", Type::TEXT),
+    ("client", Type::TEXT),
+    ("job_id", Type::NUMERIC),
+    ("miner", Type::TEXT),
+    ("coordinator", Type::TEXT),
+    ("compute_units", Type::INT8),
+    ("paid", Type::NUMERIC),
+    ("returned", Type::NUMERIC),
+    ("minted", Type::NUMERIC),
+    ("to_coordinator", Type::NUMERIC),
+    ("to_treasury", Type::NUMERIC),
+];
+
+const OFFENCE_COLUMNS: &[(&str, Type)] = &[
+    ("block_height", Type::INT8),
+    ("tx_hash", Type::TEXT),
+    ("event_index", Type::INT4),
+    ("offender", Type::TEXT),
+    ("kind", Type::TEXT),
+    ("slot_or_round", Type::INT8),
+    ("amount", Type::NUMERIC),
+    ("reporter", Type::TEXT),
+    ("to_reporter", Type::NUMERIC),
+];
+
+/// The batch's blocks, transactions, events, receipts and offences, each table one `COPY`.
 async fn copy_blocks(tx: &Transaction<'_>, batch: &[Fetched]) -> Result<(), IndexError> {
-    let blocks = batch.iter().map(|f| &f.rows);
-    copy_rows(
-        tx,
-        "blocks",
-        &[
-            ("height", Type::INT8),
-            ("hash", Type::TEXT),
-            ("parent_hash", Type::TEXT),
-            ("author", Type::TEXT),
-            ("slot", Type::INT8),
-            ("timestamp", Type::TIMESTAMPTZ),
-            ("state_root", Type::TEXT),
-            ("tx_count", Type::INT4),
-        ],
-        blocks.clone().map(|b| -> Row<'_> {
-            vec![
-                Box::new(b.height),
-                Box::new(&b.hash),
-                Box::new(&b.parent_hash),
-                Box::new(&b.author),
-                Box::new(b.slot),
-                Box::new(timestamp(b.timestamp_ms)),
-                Box::new(&b.state_root),
-                Box::new(b.txs.len() as i32),
-            ]
-        }),
-    )
-    .await?;
-    copy_rows(
-        tx,
-        "transactions",
-        &[
-            ("hash", Type::TEXT),
-            ("block_height", Type::INT8),
-            ("tx_index", Type::INT4),
-            ("signer", Type::TEXT),
-            ("nonce", Type::INT8),
-            ("call_type", Type::TEXT),
-            ("call", Type::JSONB),
-            ("fee", Type::NUMERIC),
-            ("success", Type::BOOL),
-            ("error", Type::TEXT),
-        ],
-        blocks.clone().flat_map(|b| {
-            b.txs.iter().map(move |t| -> Row<'_> {
-                vec![
-                    Box::new(&t.hash),
-                    Box::new(b.height),
-                    Box::new(t.index),
-                    Box::new(&t.signer),
-                    Box::new(t.nonce),
-                    Box::new(&t.call_type),
-                    Box::new(&t.call),
-                    Box::new(t.fee),
-                    Box::new(t.success),
-                    Box::new(&t.error),
-                ]
-            })
-        }),
-    )
-    .await?;
-    copy_rows(
-        tx,
-        "events",
-        &[
-            ("block_height", Type::INT8),
-            ("tx_index", Type::INT4),
-            ("event_index", Type::INT4),
-            ("tx_hash", Type::TEXT),
-            ("module", Type::TEXT),
-            ("name", Type::TEXT),
-            ("data", Type::JSONB),
-        ],
-        blocks.clone().flat_map(|b| {
-            b.events.iter().map(move |e| -> Row<'_> {
-                vec![
-                    Box::new(b.height),
-                    Box::new(e.tx_index),
-                    Box::new(e.event_index),
-                    Box::new(&e.tx_hash),
-                    Box::new(&e.module),
-                    Box::new(&e.name),
-                    Box::new(&e.data),
-                ]
-            })
-        }),
-    )
-    .await?;
-    if blocks.clone().any(|b| !b.receipts.is_empty()) {
-        copy_receipts(tx, blocks.clone()).await?;
+    let mut w = copy_in(tx, "blocks", BLOCK_COLUMNS).await?;
+    for b in batch.iter().map(|f| &f.rows) {
+        let tx_count = b.txs.len() as i32;
+        w.as_mut()
+            .write(&[
+                &b.height,
+                &b.hash,
+                &b.parent_hash,
+                &b.author,
+                &b.slot,
+                &timestamp(b.timestamp_ms),
+                &b.state_root,
+                &tx_count,
+            ])
+            .await?;
     }
-    if blocks.clone().any(|b| !b.offences.is_empty()) {
-        copy_offences(tx, blocks).await?;
+    w.as_mut().finish().await?;
+    let mut w = copy_in(tx, "transactions", TX_COLUMNS).await?;
+    for b in batch.iter().map(|f| &f.rows) {
+        for t in &b.txs {
+            w.as_mut()
+                .write(&[
+                    &t.hash,
+                    &b.height,
+                    &t.index,
+                    &t.signer,
+                    &t.nonce,
+                    &t.call_type,
+                    &t.call,
+                    &t.fee,
+                    &t.success,
+                    &t.error,
+                ])
+                .await?;
+        }
+    }
+    w.as_mut().finish().await?;
+    let mut w = copy_in(tx, "events", EVENT_COLUMNS).await?;
+    for b in batch.iter().map(|f| &f.rows) {
+        for e in &b.events {
+            w.as_mut()
+                .write(&[
+                    &b.height,
+                    &e.tx_index,
+                    &e.event_index,
+                    &e.tx_hash,
+                    &e.module,
+                    &e.name,
+                    &e.data,
+                ])
+                .await?;
+        }
+    }
+    w.as_mut().finish().await?;
+    if batch.iter().any(|f| !f.rows.receipts.is_empty()) {
+        let mut w = copy_in(tx, "receipts", RECEIPT_COLUMNS).await?;
+        for b in batch.iter().map(|f| &f.rows) {
+            for r in &b.receipts {
+                w.as_mut()
+                    .write(&[
+                        &r.receipt_id,
+                        &b.height,
+                        &r.tx_hash,
+                        &r.client,
+                        &r.job_id,
+                        &r.miner,
+                        &r.coordinator,
+                        &r.compute_units,
+                        &r.paid,
+                        &r.returned,
+                        &r.minted,
+                        &r.to_coordinator,
+                        &r.to_treasury,
+                    ])
+                    .await?;
+            }
+        }
+        w.as_mut().finish().await?;
+    }
+    if batch.iter().any(|f| !f.rows.offences.is_empty()) {
+        let mut w = copy_in(tx, "offences", OFFENCE_COLUMNS).await?;
+        for b in batch.iter().map(|f| &f.rows) {
+            for o in &b.offences {
+                w.as_mut()
+                    .write(&[
+                        &b.height,
+                        &o.tx_hash,
+                        &o.event_index,
+                        &o.offender,
+                        &o.kind,
+                        &o.slot_or_round,
+                        &o.amount,
+                        &o.reporter,
+                        &o.to_reporter,
+                    ])
+                    .await?;
+            }
+        }
+        w.as_mut().finish().await?;
     }
     Ok(())
-}
-
-async fn copy_receipts<'a>(
-    tx: &Transaction<'_>,
-    blocks: impl Iterator<Item = &'a BlockRows> + Clone,
-) -> Result<(), IndexError> {
-    copy_rows(
-        tx,
-        "receipts",
-        &[
-            ("receipt_id", Type::TEXT),
-            ("block_height", Type::INT8),
-            ("tx_hash", Type::TEXT),
-            ("client", Type::TEXT),
-            ("job_id", Type::NUMERIC),
-            ("miner", Type::TEXT),
-            ("coordinator", Type::TEXT),
-            ("compute_units", Type::INT8),
-            ("paid", Type::NUMERIC),
-            ("returned", Type::NUMERIC),
-            ("minted", Type::NUMERIC),
-            ("to_coordinator", Type::NUMERIC),
-            ("to_treasury", Type::NUMERIC),
-        ],
-        blocks.flat_map(|b| {
-            b.receipts.iter().map(move |r| -> Row<'_> {
-                vec![
-                    Box::new(&r.receipt_id),
-                    Box::new(b.height),
-                    Box::new(&r.tx_hash),
-                    Box::new(&r.client),
-                    Box::new(r.job_id),
-                    Box::new(&r.miner),
-                    Box::new(&r.coordinator),
-                    Box::new(r.compute_units),
-                    Box::new(r.paid),
-                    Box::new(r.returned),
-                    Box::new(r.minted),
-                    Box::new(r.to_coordinator),
-                    Box::new(r.to_treasury),
-                ]
-            })
-        }),
-    )
-    .await
-}
-
-async fn copy_offences<'a>(
-    tx: &Transaction<'_>,
-    blocks: impl Iterator<Item = &'a BlockRows> + Clone,
-) -> Result<(), IndexError> {
-    copy_rows(
-        tx,
-        "offences",
-        &[
-            ("block_height", Type::INT8),
-            ("tx_hash", Type::TEXT),
-            ("event_index", Type::INT4),
-            ("offender", Type::TEXT),
-            ("kind", Type::TEXT),
-            ("slot_or_round", Type::INT8),
-            ("amount", Type::NUMERIC),
-            ("reporter", Type::TEXT),
-            ("to_reporter", Type::NUMERIC),
-        ],
-        blocks.flat_map(|b| {
-            b.offences.iter().map(move |o| -> Row<'_> {
-                vec![
-                    Box::new(b.height),
-                    Box::new(&o.tx_hash),
-                    Box::new(o.event_index),
-                    Box::new(&o.offender),
-                    Box::new(&o.kind),
-                    Box::new(o.slot_or_round),
-                    Box::new(o.amount),
-                    Box::new(&o.reporter),
-                    Box::new(o.to_reporter),
-                ]
-            })
-        }),
-    )
-    .await
 }
 
 /// Each touched account's latest answer in the batch, upserted.
@@ -613,7 +586,9 @@ async fn replace_validators(
     let mut rows: BTreeMap<&str, &Value> = BTreeMap::new();
     for list in ["candidates", "validators"] {
         for v in answer[list].as_array().into_iter().flatten() {
-            let address = v["address"].as_str().ok_or_else(|| bad("an entry without an address"))?;
+            let address = v["address"]
+                .as_str()
+                .ok_or_else(|| bad("an entry without an address"))?;
             rows.insert(address, v);
         }
     }

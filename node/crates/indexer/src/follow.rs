@@ -139,13 +139,15 @@ impl Run<'_> {
     }
 
     async fn write(&mut self, batch: &[Fetched], txs: usize) -> Result<(), IndexError> {
-        let refresh =
-            !self.validators_written || batch.iter().any(|f| f.rows.validators_changed);
+        let refresh = !self.validators_written || batch.iter().any(|f| f.rows.validators_changed);
         let validators = match refresh {
             true => Some(self.source.validators().await?),
             false => None,
         };
-        *self.cursor = self.db.write(self.cursor, batch, validators.as_ref()).await?;
+        *self.cursor = self
+            .db
+            .write(self.cursor, batch, validators.as_ref())
+            .await?;
         self.validators_written = true;
         let height = self.cursor.height.unwrap_or(0);
         self.metrics.written(height, batch.len(), txs);

@@ -34,10 +34,30 @@ impl IndexerMetrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         for (name, kind, help, v) in [
-            ("aitbc_indexer_height", "gauge", "Last block height written", &self.height),
-            ("aitbc_indexer_target_height", "gauge", "The node's finalized height", &self.target),
-            ("aitbc_indexer_blocks_total", "counter", "Blocks written", &self.blocks),
-            ("aitbc_indexer_transactions_total", "counter", "Transactions written", &self.txs),
+            (
+                "aitbc_indexer_height",
+                "gauge",
+                "Last block height written",
+                &self.height,
+            ),
+            (
+                "aitbc_indexer_target_height",
+                "gauge",
+                "The node's finalized height",
+                &self.target,
+            ),
+            (
+                "aitbc_indexer_blocks_total",
+                "counter",
+                "Blocks written",
+                &self.blocks,
+            ),
+            (
+                "aitbc_indexer_transactions_total",
+                "counter",
+                "Transactions written",
+                &self.txs,
+            ),
         ] {
             let _ = writeln!(
                 out,
@@ -50,10 +70,7 @@ impl IndexerMetrics {
 }
 
 /// Serves `metrics` at `addr` until the process ends; returns the bound address.
-pub async fn serve(
-    addr: SocketAddr,
-    metrics: Arc<IndexerMetrics>,
-) -> std::io::Result<SocketAddr> {
+pub async fn serve(addr: SocketAddr, metrics: Arc<IndexerMetrics>) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     tokio::spawn(async move {

@@ -149,9 +149,10 @@ fn addresses(v: &Value, out: &mut BTreeSet<String>) {
 impl BlockRows {
     /// The rows of one block from its `getBlock` and `getBlockEvents` answers.
     pub fn parse(block: &Value, events: &Value) -> Result<BlockRows, IndexError> {
-        let height = block.get("height").and_then(Value::as_u64).ok_or_else(|| {
-            IndexError::Malformed("a block without a height".to_string())
-        })?;
+        let height = block
+            .get("height")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| IndexError::Malformed("a block without a height".to_string()))?;
         let b = At { height, v: block };
         let author = match b.get("author")? {
             Value::Null => None,
@@ -180,7 +181,10 @@ impl BlockRows {
             )));
         }
         let txs = e.get("events")?.as_array().ok_or_else(|| e.bad("events"))?;
-        let expected = b.get("tx_count")?.as_u64().ok_or_else(|| b.bad("tx_count"))?;
+        let expected = b
+            .get("tx_count")?
+            .as_u64()
+            .ok_or_else(|| b.bad("tx_count"))?;
         if txs.len() as u64 != expected {
             return Err(IndexError::Malformed(format!(
                 "block {height}: {} outcomes for {expected} transactions",
@@ -343,7 +347,10 @@ mod tests {
         assert_eq!(rows.txs[0].call_type, "claim");
         assert_eq!(rows.txs[0].fee, Numeric(12));
         assert_eq!(rows.events.len(), 2);
-        assert_eq!((rows.events[1].module.as_str(), rows.events[1].name.as_str()), ("Balances", "FeePaid"));
+        assert_eq!(
+            (rows.events[1].module.as_str(), rows.events[1].name.as_str()),
+            ("Balances", "FeePaid")
+        );
         assert_eq!(rows.receipts[0].minted, Numeric(5000));
         assert_eq!(
             rows.jobs,
@@ -354,7 +361,10 @@ mod tests {
             }]
         );
         let touched: Vec<&str> = rows.touched.iter().map(String::as_str).collect();
-        assert_eq!(touched, ["ait1author", "ait1client", "ait1coord", "ait1miner"]);
+        assert_eq!(
+            touched,
+            ["ait1author", "ait1client", "ait1coord", "ait1miner"]
+        );
         assert!(!rows.validators_changed);
     }
 
@@ -363,7 +373,9 @@ mod tests {
         let mut tx = claim_tx();
         tx["fee"] = json!("lots");
         let events = json!({ "height": 5, "hash": "0xb5", "events": [tx] });
-        let err = BlockRows::parse(&block(1), &events).unwrap_err().to_string();
+        let err = BlockRows::parse(&block(1), &events)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("block 5") && err.contains("fee"), "{err}");
         // A count that does not match the block's.
         let events = json!({ "height": 5, "hash": "0xb5", "events": [] });

@@ -75,7 +75,9 @@ mod tests {
     #[test]
     fn amounts_parse_from_strings_and_numbers() {
         assert_eq!(
-            parse_amount(&serde_json::json!("340282366920938463463374607431768211455")),
+            parse_amount(&serde_json::json!(
+                "340282366920938463463374607431768211455"
+            )),
             Some(Numeric(u128::MAX))
         );
         assert_eq!(parse_amount(&serde_json::json!(5)), Some(Numeric(5)));

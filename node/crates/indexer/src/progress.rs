@@ -36,10 +36,11 @@ impl Progress {
         }
     }
 
-    /// A catch-up of `from..=to` begins.
+    /// A catch-up of `from..=to` begins (or, while one runs, its target moves).
     pub fn target(&mut self, from: u64, to: u64) {
         if !self.running {
             self.started = Instant::now();
+            self.shown = None;
             self.from = from;
             self.txs = 0;
             self.running = true;
@@ -50,8 +51,12 @@ impl Progress {
     pub fn written(&mut self, height: u64, txs: usize) {
         self.height = height;
         self.txs += txs as u64;
+        tracing::debug!(target: "indexer", height, txs, "written");
+        // Following the head writes a block or two at a time: only a catch-up that lasts is
+        // shown.
         let every = if self.tty { REDRAW } else { LOG_EVERY };
-        if self.shown.is_none_or(|t| t.elapsed() >= every) {
+        let last = self.shown.unwrap_or(self.started);
+        if last.elapsed() >= every {
             self.show();
         }
     }
@@ -61,14 +66,18 @@ impl Progress {
         if !self.running {
             return;
         }
+        self.running = false;
+        if self.shown.take().is_none() {
+            return;
+        }
         self.show();
+        self.shown = None;
         if self.tty {
             eprintln!();
         }
         let secs = self.started.elapsed().as_secs_f64();
         tracing::info!(target: "indexer", height = ?height, blocks = self.height + 1 - self.from,
             transactions = self.txs, seconds = format!("{secs:.1}"), "caught up; following");
-        self.running = false;
     }
 
     fn show(&mut self) {
@@ -79,7 +88,11 @@ impl Progress {
         let blocks_s = done as f64 / secs;
         let txs_s = self.txs as f64 / secs;
         let left = total.saturating_sub(done);
-        let eta = if blocks_s > 0.0 { left as f64 / blocks_s } else { 0.0 };
+        let eta = if blocks_s > 0.0 {
+            left as f64 / blocks_s
+        } else {
+            0.0
+        };
         if self.tty {
             let filled = (done as usize * BAR_WIDTH / total as usize).min(BAR_WIDTH);
             let mut err = std::io::stderr().lock();
