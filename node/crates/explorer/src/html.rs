@@ -86,6 +86,13 @@ fn scalar(key: &str, v: &Value) -> String {
             }
             (_, b) => if *b { "yes" } else { "no" }.to_string(),
         },
+        Value::Number(n) if key == "block_height" => {
+            format!("<a href=\"/explorer/block/{n}\">{n}</a>")
+        }
+        Value::Number(n) if key == "timestamp_ms" => match n.as_u64() {
+            Some(ms) => format!("{} <small>({ms} ms)</small>", utc(ms)),
+            None => n.to_string(),
+        },
         Value::Number(n) => n.to_string(),
         Value::String(s) => match link_for(key, s) {
             Some(href) => code_link(&href, s),
@@ -151,17 +158,78 @@ pub fn table(rows: &[Value]) -> String {
     out
 }
 
-/// An object's fields as a definition list, without the fields named in `skip`.
-pub fn fields_without(v: &Value, skip: &[&str]) -> String {
-    match v.as_object() {
-        Some(map) => {
-            let kept: serde_json::Map<String, Value> = map
-                .iter()
-                .filter(|(k, _)| !skip.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            value("", &Value::Object(kept))
+/// An object's fields as a definition list: those named in `first` in that order, then the
+/// rest in key order, without those named in `skip`.
+pub fn fields(v: &Value, first: &[&str], skip: &[&str]) -> String {
+    let Some(map) = v.as_object() else {
+        return value("", v);
+    };
+    let rest = map
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !first.contains(k));
+    let mut out = String::from("<dl class=\"fields\">");
+    for k in first.iter().copied().chain(rest) {
+        if let (Some(v), false) = (map.get(k), skip.contains(&k)) {
+            let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", escape(k), value(k, v));
         }
-        None => value("", v),
     }
+    out.push_str("</dl>");
+    out
+}
+
+/// `"Module.Name"` of an event as the RPC writes it (`{"Module": {"Name": {…}}}`), and its data.
+pub fn event_parts(event: &Value) -> Option<(String, &Value)> {
+    let (module, inner) = event.as_object()?.iter().next()?;
+    let (name, data) = inner.as_object()?.iter().next()?;
+    Some((format!("{module}.{name}"), data))
+}
+
+/// Events, each as its name and its fields.
+pub fn events(list: &Value) -> String {
+    let items = list.as_array().map(Vec::as_slice).unwrap_or_default();
+    if items.is_empty() {
+        return "<p>None.</p>".to_string();
+    }
+    let mut out = String::from("<ol class=\"events\">");
+    for e in items {
+        match event_parts(e) {
+            Some((name, data)) => {
+                let _ = write!(
+                    out,
+                    "<li><h3>{}</h3>{}</li>",
+                    escape(&name),
+                    value("", data)
+                );
+            }
+            None => {
+                let _ = write!(out, "<li>{}</li>", value("", e));
+            }
+        }
+    }
+    out.push_str("</ol>");
+    out
+}
+
+/// Milliseconds since the epoch as `YYYY-MM-DD hh:mm:ss UTC` (the proleptic Gregorian
+/// calendar, from days since 1970-01-01).
+pub fn utc(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil from days (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }

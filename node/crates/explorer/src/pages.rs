@@ -2,7 +2,7 @@
 //! `assets/dashboard.js`) and the server-rendered block, transaction, account, job and receipt
 //! pages, each built from the RPC answers that show its object.
 
-use crate::html::{self, card, escape, fields_without, shell};
+use crate::html::{self, card, code_link, escape, fields, shell};
 use crate::{assets, Failure, Page, Rpc};
 use serde_json::Value;
 
@@ -64,33 +64,13 @@ pub fn block(id: &str, rpc: &dyn Rpc) -> Page {
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
     // Outcomes are kept for the best chain's blocks; for another block, its hashes only.
-    let rows: Vec<Value> = match rpc.get(&format!("/rpc/getBlockEvents/{id}")) {
-        Ok(ev) => ev
-            .get("events")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default(),
-        Err(_) => block
-            .get("transactions")
-            .and_then(Value::as_array)
-            .map(|hs| {
-                hs.iter()
-                    .map(|h| serde_json::json!({ "tx_hash": h }))
-                    .collect()
-            })
-            .unwrap_or_default(),
+    let txs = match rpc.get(&format!("/rpc/getBlockEvents/{id}")) {
+        Ok(ev) => transactions_table(ev.get("events").unwrap_or(&Value::Null)),
+        Err(_) => html::value(
+            "transactions",
+            block.get("transactions").unwrap_or(&Value::Null),
+        ),
     };
-    let mut txs = if rows.is_empty() {
-        "<p>No transactions.</p>".to_string()
-    } else {
-        html::table(&rows[..rows.len().min(MAX_BLOCK_ROWS)])
-    };
-    if rows.len() > MAX_BLOCK_ROWS {
-        txs.push_str(&format!(
-            "<p>The first {MAX_BLOCK_ROWS} of {} transactions.</p>",
-            rows.len()
-        ));
-    }
     let nav = format!(
         "<nav class=\"pager\" aria-label=\"Neighbouring blocks\">{}<a href=\"/explorer/block/{}\">Next block</a></nav>",
         if height > 0 {
@@ -104,10 +84,75 @@ pub fn block(id: &str, rpc: &dyn Rpc) -> Page {
         &format!("Block #{height}"),
         format!(
             "<h1>Block #{height}</h1>{nav}{}{}",
-            card("Header", &fields_without(&block, &["transactions"])),
+            card(
+                "Header",
+                &fields(
+                    &block,
+                    &[
+                        "height",
+                        "hash",
+                        "parent_hash",
+                        "author",
+                        "finalized",
+                        "timestamp_ms"
+                    ],
+                    &["transactions"],
+                )
+            ),
             card(&format!("Transactions ({tx_count})"), &txs)
         ),
     )
+}
+
+/// A block's transactions (its `getBlockEvents` entries): position, hash, signer, call, fee,
+/// result and the names of its events; at most [`MAX_BLOCK_ROWS`].
+fn transactions_table(entries: &Value) -> String {
+    let rows = entries.as_array().map(Vec::as_slice).unwrap_or_default();
+    if rows.is_empty() {
+        return "<p>No transactions.</p>".to_string();
+    }
+    let mut out = String::from(
+        "<div class=\"scroll\"><table class=\"data\"><thead><tr><th scope=\"col\">#</th>\
+<th scope=\"col\">Transaction</th><th scope=\"col\">Signer</th><th scope=\"col\">Call</th>\
+<th scope=\"col\">Fee</th><th scope=\"col\">Result</th><th scope=\"col\">Events</th></tr></thead><tbody>",
+    );
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    for e in rows.iter().take(MAX_BLOCK_ROWS) {
+        let hash = text(e, "tx_hash");
+        let signer = text(e, "signer");
+        let names: Vec<String> = e
+            .get("events")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|ev| html::event_parts(ev).map(|(name, _)| name))
+            .collect();
+        let result = match e.get("success").and_then(Value::as_bool) {
+            Some(true) => "<span class=\"badge ok\">success</span>".to_string(),
+            Some(false) => format!(
+                "<span class=\"badge fail\">failed</span> {}",
+                escape(&text(e, "error"))
+            ),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{result}</td><td>{}</td></tr>",
+            e.get("index").and_then(Value::as_u64).unwrap_or(0),
+            code_link(&format!("/explorer/tx/{hash}"), &hash),
+            code_link(&format!("/explorer/account/{signer}"), &signer),
+            escape(e.pointer("/call/type").and_then(Value::as_str).unwrap_or("")),
+            escape(&text(e, "fee")),
+            escape(&names.join(", ")),
+        ));
+    }
+    out.push_str("</tbody></table></div>");
+    if rows.len() > MAX_BLOCK_ROWS {
+        out.push_str(&format!(
+            "<p>The first {MAX_BLOCK_ROWS} of {} transactions.</p>",
+            rows.len()
+        ));
+    }
+    out
 }
 
 pub fn tx(hash: &str, rpc: &dyn Rpc) -> Page {
@@ -125,8 +170,26 @@ pub fn tx(hash: &str, rpc: &dyn Rpc) -> Page {
         format!(
             "<h1>Transaction</h1><p><code class=\"hash\">{}</code></p>{}{}",
             escape(hash),
-            card("Transaction", &fields_without(&tx, &["events"])),
-            card("Events", &html::value("events", &events))
+            card(
+                "Transaction",
+                &fields(
+                    &tx,
+                    &[
+                        "status",
+                        "success",
+                        "error",
+                        "block_height",
+                        "block_hash",
+                        "index",
+                        "signer",
+                        "nonce",
+                        "call",
+                        "fee"
+                    ],
+                    &["events", "hash"],
+                )
+            ),
+            card("Events", &html::events(&events))
         ),
     )
 }
@@ -146,7 +209,10 @@ pub fn account(address: &str, rpc: &dyn Rpc) -> Page {
         format!(
             "<h1>Account</h1><p><code class=\"hash\">{}</code></p>{}{}",
             escape(address),
-            card("Balance", &fields_without(&balance, &["address"])),
+            card(
+                "Balance",
+                &fields(&balance, &["balance", "nonce"], &["address"])
+            ),
             card("Staking", &staking)
         ),
     )

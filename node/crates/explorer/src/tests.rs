@@ -30,7 +30,8 @@ fn rpc() -> FakeRpc {
         "/rpc/getBlockEvents/7".to_string(),
         Ok(
             json!({ "height": 7, "events": [{ "tx_hash": TX_HASH, "index": 0, "success": true,
-            "events": [{ "Balances.Transfer": { "from": BOB, "amount": "12345" } }] }] }),
+            "signer": BOB, "call": { "type": "TRANSFER" }, "fee": "214",
+            "events": [{ "Balances": { "Transfer": { "from": BOB, "amount": "12345" } } }] }] }),
         ),
     );
     m.insert(
@@ -201,4 +202,20 @@ fn query_params_are_percent_decoded() {
     assert_eq!(search::query_param("q=%zz%4", "q"), "%zz%4");
     assert_eq!(search::query_param("q", "q"), "");
     assert_eq!(search::query_param("", "q"), "");
+}
+
+#[test]
+fn timestamps_are_shown_in_utc() {
+    assert_eq!(html::utc(0), "1970-01-01 00:00:00 UTC");
+    assert_eq!(html::utc(1_796_675_249_000), "2026-12-07 20:27:29 UTC");
+    // A leap day.
+    assert_eq!(html::utc(951_782_400_000), "2000-02-29 00:00:00 UTC");
+}
+
+#[test]
+fn a_blocks_transactions_are_one_row_each_with_their_events_named() {
+    let body = text(&serve("/explorer/block/7", None, &rpc()));
+    assert!(body.contains("<td>Balances.Transfer</td>"), "{body}");
+    assert!(body.contains("badge ok"));
+    assert!(body.contains("<td>TRANSFER</td><td>214</td>"), "{body}");
 }
