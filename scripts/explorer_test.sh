@@ -5,8 +5,9 @@
 # heights equal getHead's, a finalized transfer shows on the dashboard within 2 s and on the account
 # page, a receipt claim shows in the recent claims, search lands on the right pages (404 page for
 # garbage), every page renders with JavaScript off, first contentful paint < 1 s. Full-page
-# screenshots go to $CARGO_TARGET_DIR/explorer-screenshots/ (default target/). The node is
-# stopped at exit; exits non-zero on any failure.
+# screenshots go to $CARGO_TARGET_DIR/explorer-screenshots/ (default target/). Then the same
+# node's /metrics goes through scripts/check_metrics.sh (promtool). The node is stopped at exit;
+# exits non-zero on any failure.
 #
 #   scripts/explorer_test.sh [--debug | --bin PATH] [--keep] [--no-claim]
 #
@@ -54,7 +55,15 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 if ! python3 -c 'import playwright.sync_api' 2>/dev/null; then
-  python3 -m pip install -q playwright
+  python3 -m pip install -q playwright==1.65.3
+fi
+if ! command -v promtool >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  else
+    echo "explorer_test.sh: promtool is missing (apt-get install prometheus)" >&2
+    exit 2
+  fi
 fi
 
 shots="$target/explorer-screenshots"
@@ -110,3 +119,6 @@ echo "dev node on $rpc (log: $base/node.log)"
 
 python3 scripts/explorer_test.py --rpc "$rpc" --node-bin "$bin" --screenshots "$shots" "${extra[@]}"
 echo "screenshots in $shots"
+# The same node, after its transfers and claims: its /metrics through promtool's lint, with every
+# metric the Grafana dashboard reads present.
+scripts/check_metrics.sh "$rpc/metrics"
