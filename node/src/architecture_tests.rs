@@ -12,6 +12,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("txpool", &["aitbc-primitives"]),
     ("network", &["aitbc-primitives"]),
     ("http-client", &[]),
+    // Pages from JSON: no chain, storage or server of its own.
+    ("explorer", &[]),
+    // The indexer reads a node only over its RPC.
+    ("indexer", &["aitbc-http-client"]),
     // The light client trusts no node: it knows the chain (spec, runtime reads) and HTTP, not
     // the node's storage, network or RPC server.
     (
@@ -43,6 +47,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "aitbc-txpool",
             "aitbc-network",
             "aitbc-http-client",
+            "aitbc-explorer",
         ],
     ),
     (

@@ -9,8 +9,8 @@
   var RECENT_BLOCKS = 20;        // rows in #recent-blocks
   var RECENT_TXS = 20;           // rows in #recent-txs
   var RECENT_CLAIMS = 10;        // rows in #recent-claims
-  var WINDOW_MS = 5 * 60 * 1000; // chart window
-  var BUCKETS = 30;              // chart bars (10 s each)
+  var WINDOW_MS = 5 * 60 * 1000; // chart window (narrower, in whole minutes, while the chain is younger)
+  var BUCKET_STEPS = [5000, 10000, 15000, 30000, 60000]; // chart interval: the first >= 5 slots
   var RATE_MS = 60 * 1000;       // the "current" rate is the mean over this span
   var EVENTS_MAX_TXS = 200;      // getBlockEvents only for blocks with at most this many txs
   var CLAIM_SCAN_BLOCKS = 100;   // how far back the first load looks for claims
@@ -25,6 +25,7 @@
     claims: new Map(),   // receipt_id -> claim
     top: 0,              // highest height known
     skew: null,          // min(arrival - block timestamp): the chain clock relative to ours
+    slotMs: null,        // slot duration, from two blocks' slot numbers and timestamps
     ws: null, wsOpen: false, backoff: 500,
     backfilled: false
   };
@@ -183,7 +184,7 @@
     });
     var txs = Array.isArray(b.transactions) ? b.transactions.slice(-RECENT_TXS) : (old && old.hash === b.hash ? old.txs : []);
     var rec = {
-      height: h, hash: b.hash, parent: b.parent_hash, ts: b.timestamp_ms,
+      height: h, hash: b.hash, parent: b.parent_hash, ts: b.timestamp_ms, slot: b.slot,
       n: typeof b.tx_count === 'number' ? b.tx_count : txs.length,
       txs: txs,
       author: b.author || (old && old.hash === b.hash ? old.author : null)
@@ -200,7 +201,7 @@
 
   function prune() {
     var keepFrom = st.top - RECENT_BLOCKS;
-    var tsLimit = chainNow() - WINDOW_MS - 20000;
+    var tsLimit = chainNow() - WINDOW_MS - bucketMs() - 20000; // the chart's first point looks one interval back
     st.blocks.forEach(function (b, k) { if (k <= keepFrom && b.ts < tsLimit) st.blocks.delete(k); });
   }
 
@@ -274,7 +275,7 @@
       for (var i = 0; i < n && h >= 1; i++, h--, scanned++) ps.push(loadOld(h, scanned < CLAIM_SCAN_BLOCKS));
       Promise.all(ps).then(function (bs) {
         var lowest = bs[bs.length - 1];
-        if (!lowest || !lowest.timestamp_ms || lowest.timestamp_ms < chainNow() - WINDOW_MS) return done();
+        if (!lowest || !lowest.timestamp_ms || lowest.timestamp_ms < chainNow() - WINDOW_MS - bucketMs()) return done();
         setTimeout(chunk, 0);
       });
     })();
@@ -284,7 +285,7 @@
       return getJSON('/rpc/getBlock/' + h).then(function (b) {
         if (!st.blocks.has(b.height) && (st.best == null || b.height <= st.best)) {
           var rec = {
-            height: b.height, hash: b.hash, parent: b.parent_hash, ts: b.timestamp_ms, n: b.tx_count || 0,
+            height: b.height, hash: b.hash, parent: b.parent_hash, ts: b.timestamp_ms, slot: b.slot, n: b.tx_count || 0,
             txs: (b.transactions || []).slice(-RECENT_TXS), author: b.author
           };
           st.blocks.set(b.height, rec);
@@ -482,58 +483,126 @@
     setText('minted-detail', cs.length ? 'by ' + cs.length + (cs.length === 1 ? ' recent claim' : ' recent claims') : 'by recent claims');
   }
 
+  // ---------- charts ----------
   var SVGNS = 'http://www.w3.org/2000/svg';
-  function renderCharts() {
-    if (!st.blocks.size) return;
-    var now = chainNow();
-    var bucketMs = WINDOW_MS / BUCKETS;
-    var start = now - WINDOW_MS;
-    var nb = new Array(BUCKETS).fill(0), nt = new Array(BUCKETS).fill(0);
-    var lowTs = Infinity, recentB = 0, recentT = 0;
-    st.blocks.forEach(function (b) {
-      if (!b.ts) return;
-      if (b.ts < lowTs) lowTs = b.ts;
-      var i = Math.floor((b.ts - start) / bucketMs);
-      if (i >= BUCKETS) i = BUCKETS - 1; // a block stamped slightly ahead of our clock
-      if (i >= 0) { nb[i]++; nt[i] += b.n; }
-      if (b.ts > now - RATE_MS) { recentB++; recentT += b.n; }
-    });
-    // the contiguous range we hold covers [lowTs, now]: buckets before it have no data
-    var firstBucket = Math.max(0, Math.ceil((lowTs - start) / bucketMs));
-    var span = Math.min(RATE_MS, now - lowTs);
-    var bps = span >= 2000 ? fixed(rate(recentB, span)) : '—';
-    var tps = span >= 2000 ? fixed(rate(recentT, span)) : '—';
-    setText('bps-now', bps === '—' ? bps : bps + ' /s');
-    setText('tps-now', tps === '—' ? tps : tps + ' /s');
-    drawBars('chart-bps', nb, bucketMs, firstBucket, 'bar-b', 'blocks');
-    drawBars('chart-tps', nt, bucketMs, firstBucket, 'bar-t', 'transactions');
+  // The blocks we hold, by height, form runs of consecutive heights. A run a..b covers the chain
+  // time (ts(a), ts(b)] and blocks a+1..b fall in it; the run that ends at the best block covers up
+  // to now (nothing newer exists). Time outside every run (before the oldest block we hold, a gap
+  // of missed heads not fetched yet) has no data: it is left out of a rate, never counted as zero.
+  // A point of a chart is the mean rate over the interval before it (blocks / covered seconds);
+  // points sit on whole multiples of the interval (stable as time goes on) plus one at `now`.
+  function bucketMs() {
+    var slot = st.slotMs || 1000;
+    for (var i = 0; i < BUCKET_STEPS.length; i++) if (BUCKET_STEPS[i] >= 5 * slot) return BUCKET_STEPS[i];
+    return BUCKET_STEPS[BUCKET_STEPS.length - 1];
   }
-  function drawBars(id, counts, bucketMs, first, cls, what) {
-    var svg = $(id); if (!svg) return;
-    var rates = counts.map(function (c) { return rate(c, bucketMs); });
-    var max = 0;
-    for (var i = first; i < rates.length; i++) if (rates[i] > max) max = rates[i];
-    var scale = max > 0 ? max * 1.15 : 1;
-    var W = 300, H = 90, bw = W / counts.length;
-    var g = document.createElementNS(SVGNS, 'g');
-    for (var k = first; k < rates.length; k++) {
-      var hgt = rates[k] / scale * (H - 4);
-      if (hgt <= 0) continue;
-      var r = document.createElementNS(SVGNS, 'rect');
-      r.setAttribute('x', (k * bw + 0.6).toFixed(2));
-      r.setAttribute('width', Math.max(0.5, bw - 1.2).toFixed(2));
-      r.setAttribute('y', (H - hgt).toFixed(2));
-      r.setAttribute('height', hgt.toFixed(2));
-      r.setAttribute('class', cls);
-      g.appendChild(r);
+  function chartData() {
+    var bs = [];
+    st.blocks.forEach(function (b) { if (b.ts) bs.push(b); });
+    if (bs.length < 2) return null;
+    bs.sort(function (a, b) { return a.height - b.height; });
+    var lo = bs[0], hi = bs[bs.length - 1];
+    if (st.slotMs == null && typeof lo.slot === 'number' && typeof hi.slot === 'number' && hi.slot > lo.slot && hi.ts > lo.ts) {
+      st.slotMs = Math.max(1, Math.round((hi.ts - lo.ts) / (hi.slot - lo.slot)));
     }
-    var old = svg.querySelector('g');
-    if (old) svg.replaceChild(g, old); else svg.appendChild(g);
-    var last = rates[rates.length - 1];
-    setText(id + '-max', 'max ' + fixed(max) + ' /s');
-    setText(id + '-desc', 'Bar chart of ' + what + ' per second in ' + (bucketMs / 1000) + '-second intervals over the last ' +
-      (WINDOW_MS / 60000) + ' minutes: maximum ' + fixed(max) + ', latest interval ' + fixed(last) + '.');
+    var now = Math.max(chainNow(), hi.ts);
+    var runs = [], counted = [], run = null;
+    for (var i = 0; i < bs.length; i++) {
+      var b = bs[i];
+      if (run && b.height === run.top + 1 && b.ts >= run.end) { run.top = b.height; run.end = b.ts; counted.push(b); }
+      else { run = { start: b.ts, end: b.ts, top: b.height }; runs.push(run); }
+    }
+    if (st.best == null || run.top >= st.best) run.end = now;
+    return { now: now, runs: runs, counted: counted, bucket: bucketMs() };
   }
+  function covered(runs, from, to) {
+    var s = 0;
+    for (var i = 0; i < runs.length; i++) s += Math.max(0, Math.min(to, runs[i].end) - Math.max(from, runs[i].start));
+    return s;
+  }
+  function renderCharts() {
+    var d = chartData();
+    if (!d) return;
+    var B = d.bucket, now = d.now, minSpan = Math.max(1000, st.slotMs || 0);
+    // the window: the last 5 minutes, or fewer whole minutes while the data is younger
+    var span = Math.min(WINDOW_MS, Math.max(60000, Math.ceil((now - d.runs[0].start) / 60000) * 60000));
+    var from = now - span;
+    var k0 = Math.floor(from / B), kN = Math.ceil(now / B) - 1; // points k*B for k0 <= k <= kN (< now)
+    var nb = new Array(kN - k0 + 1).fill(0), nt = new Array(kN - k0 + 1).fill(0);
+    var lastB = 0, lastT = 0, rateB = 0, rateT = 0;
+    for (var i = 0; i < d.counted.length; i++) {
+      var b = d.counted[i], k = Math.ceil(b.ts / B) - k0; // the point k*B covers ((k-1)*B, k*B]
+      if (k >= 0 && k < nb.length) { nb[k]++; nt[k] += b.n; }
+      if (b.ts > now - B) { lastB++; lastT += b.n; }
+      if (b.ts > now - RATE_MS) { rateB++; rateT += b.n; }
+    }
+    var pts = [];
+    for (var j = 0; j < nb.length; j++) {
+      var t = (k0 + j) * B, c = covered(d.runs, t - B, t);
+      pts.push(c >= minSpan ? { t: t, b: rate(nb[j], c), n: rate(nt[j], c) } : { t: t, b: null, n: null });
+    }
+    var cNow = covered(d.runs, now - B, now);
+    pts.push(cNow >= minSpan ? { t: now, b: rate(lastB, cNow), n: rate(lastT, cNow) } : { t: now, b: null, n: null });
+    var cRate = covered(d.runs, now - RATE_MS, now);
+    setText('bps-now', cRate >= 2000 ? fixed(rate(rateB, cRate)) + ' /s' : '—');
+    setText('tps-now', cRate >= 2000 ? fixed(rate(rateT, cRate)) + ' /s' : '—');
+    var view = { from: from, span: span, bucket: B };
+    drawLine('chart-bps', pts, 'b', view, 'b', 'Blocks', 'blocks');
+    drawLine('chart-tps', pts, 'n', view, 't', 'Transactions', 'transactions');
+  }
+  var charts = {};
+  function drawLine(id, pts, key, view, cls, title, what) {
+    var svg = $(id); if (!svg) return;
+    var c = charts[id];
+    if (!c) {
+      // built once; later renders only change the three paths' `d` (when it changed)
+      var g = document.createElementNS(SVGNS, 'g');
+      c = charts[id] = { d: {} };
+      ['area', 'line', 'dot'].forEach(function (part) {
+        var p = document.createElementNS(SVGNS, 'path');
+        p.setAttribute('class', part + '-' + cls);
+        if (part !== 'area') p.setAttribute('vector-effect', 'non-scaling-stroke');
+        g.appendChild(p);
+        c[part] = p;
+      });
+      var old = svg.querySelector('g');
+      if (old) svg.replaceChild(g, old); else svg.appendChild(g);
+    }
+    var W = 300, H = 90, top = 10, base = H - 1.5;
+    var max = 0, latest = null;
+    for (var i = 0; i < pts.length; i++) if (pts[i][key] != null) { latest = pts[i][key]; if (latest > max) max = latest; }
+    var scale = max > 0 ? max : 1;
+    var line = '', area = '', seg = [];
+    function flush() {
+      if (!seg.length) return;
+      line += 'M' + seg.join('L');
+      var x0 = seg[0].split(',')[0], x1 = seg[seg.length - 1].split(',')[0];
+      area += 'M' + x0 + ',' + base + 'L' + seg.join('L') + 'L' + x1 + ',' + base + 'Z';
+      seg = [];
+    }
+    var dot = '';
+    for (var j = 0; j < pts.length; j++) {
+      var v = pts[j][key];
+      if (v == null) { flush(); continue; }
+      var x = ((pts[j].t - view.from) / view.span * W).toFixed(1);
+      var y = (base - v / scale * (base - top)).toFixed(1);
+      seg.push(x + ',' + y);
+      if (j === pts.length - 1) dot = 'M' + x + ',' + y + 'h0';
+    }
+    flush();
+    var paths = { area: area, line: line, dot: dot };
+    for (var part in paths) if (c.d[part] !== paths[part]) { c.d[part] = paths[part]; c[part].setAttribute('d', paths[part]); }
+    var mins = Math.round(view.span / 60000), minsText = mins + (mins === 1 ? ' minute' : ' minutes');
+    var axis = svg.parentNode && svg.parentNode.querySelector('.axis span');
+    if (axis) setTextEl(axis, '−' + mins + ' min');
+    setText(id + '-title', title + ' per second, last ' + minsText);
+    setText(id + '-max', 'max ' + fixed(max) + ' /s');
+    setText(id + '-desc', line
+      ? 'Line chart of ' + what + ' per second over the last ' + minsText + ', each point the mean over the ' +
+        (view.bucket / 1000) + ' seconds before it: maximum ' + fixed(max) + ', latest ' + fixed(latest || 0) + '.'
+      : 'No data yet.');
+  }
+  function setTextEl(e, v) { if (e.textContent !== v) e.textContent = v; }
   function tickAges() {
     var cells = document.querySelectorAll('#recent-blocks td[data-ts], #recent-txs td[data-ts], #recent-claims td[data-ts]');
     for (var i = 0; i < cells.length; i++) {
