@@ -14,7 +14,10 @@ free port) and checks:
   (c) search by height, block hash, tx hash, address (and receipt id) lands on the right page;
       garbage, an unknown 0x hash and a malformed ait1 address answer the 404 page;
   (d) every page type renders with JavaScript disabled;
-  (e) the dashboard's first contentful paint is under 1000 ms.
+  (e) the dashboard's first contentful paint is under 1000 ms;
+  (f) the throughput charts plot the blocks/s and tx/s series (a line with points, a non-zero
+      blocks/s maximum) once blocks have arrived, and the blocks/s line still ends above zero
+      after the next head.
 Full-page screenshots of each page go to --screenshots. Prints PASS/FAIL lines and a closing
 'N passed, N failed' line; exits 1 on any failure.
 """
@@ -367,6 +370,40 @@ def assets(env):
     check("assets small", 0 < total < 300 * 1024, f"{total} bytes")
 
 
+CHART_STATE = """() => {
+    const d = sel => { const p = document.querySelector(sel); return p ? p.getAttribute('d') || '' : ''; };
+    const num = (id, re) => { const m = re.exec(document.getElementById(id).textContent || ''); return m ? Number(m[1]) : null; };
+    return { bline: d('#chart-bps path.line-b'), tline: d('#chart-tps path.line-t'), barea: d('#chart-bps path.area-b'),
+             bmax: num('chart-bps-max', /max (\\d+(?:\\.\\d+)?)/), tmax: num('chart-tps-max', /max (\\d+(?:\\.\\d+)?)/),
+             blatest: num('chart-bps-desc', /latest (\\d+(?:\\.\\d+)?)/),
+             best: Number((document.getElementById('best-height').textContent || '').replace(/\\D/g, '')) };
+}"""
+
+
+def charts_plotted(page, name):
+    """(f) both charts draw their series; the blocks/s line keeps up with a new head."""
+    ok = "s => s.bline.includes('L') && s.barea.includes('Z') && s.tline.length > 0 && s.bmax > 0 && s.blatest > 0"
+    try:
+        page.wait_for_function(f"() => ({ok})(({CHART_STATE})())", timeout=5000)
+        st = page.evaluate(CHART_STATE)
+        check(f"(f) {name}: charts plot blocks/s and tx/s", True,
+              f"{st['bline'].count('L') + 1} points, max {st['bmax']} blocks/s, {st['tmax']} tx/s")
+    except PWTimeout:
+        st = page.evaluate(CHART_STATE)
+        check(f"(f) {name}: charts plot blocks/s and tx/s", False,
+              f"line {st['bline'][:60]!r}, tx line {st['tline'][:60]!r}, max {st['bmax']}/{st['tmax']}, latest {st['blatest']}")
+        return
+    try:
+        page.wait_for_function(f"b => ({CHART_STATE})().best > b", arg=st["best"], timeout=5000)
+        page.wait_for_timeout(300)
+        after = page.evaluate(CHART_STATE)
+        check(f"(f) {name}: after a new head the blocks/s line still ends above zero",
+              "L" in after["bline"] and (after["blatest"] or 0) > 0,
+              f"best {st['best']} -> {after['best']}, latest {after['blatest']} blocks/s")
+    except PWTimeout:
+        check(f"(f) {name}: a new head within 5 s", False, f"best stays {st['best']}")
+
+
 def dashboard_views(env, browser, same_origin):
     """Full-page screenshots once the dashboard has data: desktop light, dark, phone."""
     for name, opts in [("dashboard.png", dict(viewport={"width": 1280, "height": 900})),
@@ -390,6 +427,7 @@ def dashboard_views(env, browser, same_origin):
             page.wait_for_selector('.charts[data-backfill="done"]', state="attached", timeout=10000)
         except PWTimeout:
             check(f"{name}: chart history loaded within 10 s", False)
+        charts_plotted(page, name)
         if name == "dashboard-phone.png":
             wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             check("phone: no horizontal page overflow", wide <= 1, f"{wide} px too wide")

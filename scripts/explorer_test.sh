@@ -4,7 +4,8 @@
 # driving Debian's Chromium, /usr/bin/chromium; never `playwright install`) against it: dashboard
 # heights equal getHead's, a finalized transfer shows on the dashboard within 2 s and on the account
 # page, a receipt claim shows in the recent claims, search lands on the right pages (404 page for
-# garbage), every page renders with JavaScript off, first contentful paint < 1 s. Full-page
+# garbage), every page renders with JavaScript off, first contentful paint < 1 s, the throughput
+# charts plot their blocks/s and tx/s lines (and keep up with new heads). Full-page
 # screenshots go to $CARGO_TARGET_DIR/explorer-screenshots/ (default target/). Then the same
 # node's /metrics goes through scripts/check_metrics.sh (promtool). The node is stopped at exit;
 # exits non-zero on any failure.
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
     --bin) bin="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
     --no-claim) extra+=(--no-claim); shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "explorer_test.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done

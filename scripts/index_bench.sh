@@ -120,6 +120,12 @@ if [ "$follow" -gt 0 ]; then
   "$bin/aitbc-node" index --rpc "$rpc" --postgres "$pg" --log warn --metrics-addr 127.0.0.1:0 &
   follower=$!
   pids+=("$follower")
+  # Measured from the moment it has caught up with what the chain made during the catch-up.
+  deadline=$((SECONDS + 120))
+  until [ $(( $(head_of finalized_height) - $(q "SELECT height FROM indexer_state") )) -le 1 ]; do
+    [ "$SECONDS" -lt "$deadline" ] || { echo "index_bench.sh: the follower did not catch up" >&2; exit 1; }
+    sleep 0.5
+  done
   before=$(q "SELECT count(*) FROM transactions")
   "$bin/aitbc-load" --rpc "$rpc" --duration "$follow" >"$base/follow-load.json" 2>"$base/follow-load.log" &
   load=$!

@@ -87,6 +87,18 @@ async fn int(db: &tokio_postgres::Client, sql: &str) -> u64 {
     text(db, sql).await.parse().unwrap_or(0)
 }
 
+/// Events whose (block_height, tx_index, tx_hash) is not a written transaction (events carry
+/// no enforced foreign key: the migration says why).
+async fn orphaned_events(db: &tokio_postgres::Client) -> u64 {
+    int(
+        db,
+        "SELECT count(*) FROM events e LEFT JOIN transactions t
+         ON t.block_height = e.block_height AND t.tx_index = e.tx_index AND t.hash = e.tx_hash
+         WHERE t.hash IS NULL",
+    )
+    .await
+}
+
 /// Indexes `rpc` into `target` up to `until`, in process.
 async fn index_until(rpc: &str, target: &str, until: u64) -> Result<(), aitbc_indexer::IndexError> {
     let mut config = aitbc_indexer::Config::new(rpc, target);
@@ -191,6 +203,7 @@ async fn what_the_indexer_wrote_agrees_with_the_rpc_and_it_follows_new_blocks() 
     assert_eq!(int(&db, "SELECT count(*) FROM transactions").await, txs);
     assert_eq!(int(&db, "SELECT sum(tx_count) FROM blocks").await, txs);
     assert_eq!(int(&db, "SELECT count(*) FROM events").await, events);
+    assert_eq!(orphaned_events(&db).await, 0);
     assert_eq!(int(&db, "SELECT count(*) FROM receipts").await, claims);
     assert_eq!(claims, 2);
     assert_eq!(

@@ -26,6 +26,7 @@
     top: 0,              // highest height known
     skew: null,          // min(arrival - block timestamp): the chain clock relative to ours
     slotMs: null,        // slot duration, from two blocks' slot numbers and timestamps
+    polledAt: null,      // chain time of the last getHead answer (what is known while polling)
     ws: null, wsOpen: false, backoff: 500,
     backfilled: false
   };
@@ -248,11 +249,16 @@
     });
   }
 
+  // A head seen now was stamped at most now: the least (arrival - timestamp) over the heads seen
+  // (pushed or polled) bounds the chain clock's offset from ours, so the charts' `now` is the
+  // chain's even when the two clocks differ.
+  function noteSkew(ts) {
+    if (!ts) return;
+    var d = Date.now() - ts;
+    if (st.skew == null || d < st.skew) st.skew = d;
+  }
   function onHead(head, viaWs) {
-    if (viaWs && head.timestamp_ms) {
-      var d = Date.now() - head.timestamp_ms;
-      if (st.skew == null || d < st.skew) st.skew = d;
-    }
+    if (viaWs) noteSkew(head.timestamp_ms);
     var gapFrom = st.top;
     setBest(head.height, head.hash, head.timestamp_ms);
     var rec = addBlock(head, true);
@@ -345,6 +351,8 @@
   }
   function pollHead() {
     return getJSON('/rpc/getHead').then(function (h) {
+      noteSkew(h.timestamp_ms);
+      st.polledAt = chainNow();
       if (typeof h.finalized_height === 'number') setFinalized(h.finalized_height, h.finalized_hash);
       // the websocket is the authority while it is open; the poll only moves forward then
       if (st.best == null || !st.wsOpen || h.height > st.best) {
@@ -487,10 +495,12 @@
   var SVGNS = 'http://www.w3.org/2000/svg';
   // The blocks we hold, by height, form runs of consecutive heights. A run a..b covers the chain
   // time (ts(a), ts(b)] and blocks a+1..b fall in it; the run that ends at the best block covers up
-  // to now (nothing newer exists). Time outside every run (before the oldest block we hold, a gap
-  // of missed heads not fetched yet) has no data: it is left out of a rate, never counted as zero.
+  // to now (nothing newer exists; while polling, up to the last poll). Time outside every run
+  // (before the oldest block we hold, a gap of missed heads not fetched yet) has no data: it is
+  // left out of a rate, never counted as zero.
   // A point of a chart is the mean rate over the interval before it (blocks / covered seconds);
-  // points sit on whole multiples of the interval (stable as time goes on) plus one at `now`.
+  // points sit on whole multiples of the interval (stable as time goes on) plus a last one where
+  // the data ends (now; while polling, the last poll), each over a whole interval where it can.
   function bucketMs() {
     var slot = st.slotMs || 1000;
     for (var i = 0; i < BUCKET_STEPS.length; i++) if (BUCKET_STEPS[i] >= 5 * slot) return BUCKET_STEPS[i];
@@ -512,8 +522,12 @@
       if (run && b.height === run.top + 1 && b.ts >= run.end) { run.top = b.height; run.end = b.ts; counted.push(b); }
       else { run = { start: b.ts, end: b.ts, top: b.height }; runs.push(run); }
     }
-    if (st.best == null || run.top >= st.best) run.end = now;
-    return { now: now, runs: runs, counted: counted, bucket: bucketMs() };
+    // the best block's run reaches up to now while heads are pushed; while polling, up to the last
+    // poll (blocks made since are not known yet: no data, not zero)
+    if (st.best == null || run.top >= st.best) {
+      run.end = st.wsOpen || st.polledAt == null ? now : Math.max(run.end, Math.min(now, st.polledAt));
+    }
+    return { now: now, end: run.end, runs: runs, counted: counted, bucket: bucketMs() };
   }
   function covered(runs, from, to) {
     var s = 0;
@@ -523,27 +537,27 @@
   function renderCharts() {
     var d = chartData();
     if (!d) return;
-    var B = d.bucket, now = d.now, minSpan = Math.max(1000, st.slotMs || 0);
+    var B = d.bucket, now = d.now, end = d.end, minSpan = Math.max(1000, st.slotMs || 0);
     // the window: the last 5 minutes, or fewer whole minutes while the data is younger
     var span = Math.min(WINDOW_MS, Math.max(60000, Math.ceil((now - d.runs[0].start) / 60000) * 60000));
     var from = now - span;
-    var k0 = Math.floor(from / B), kN = Math.ceil(now / B) - 1; // points k*B for k0 <= k <= kN (< now)
+    var k0 = Math.floor(from / B), kN = Math.ceil(end / B) - 1; // points k*B for k0 <= k <= kN (< end)
     var nb = new Array(kN - k0 + 1).fill(0), nt = new Array(kN - k0 + 1).fill(0);
     var lastB = 0, lastT = 0, rateB = 0, rateT = 0;
     for (var i = 0; i < d.counted.length; i++) {
       var b = d.counted[i], k = Math.ceil(b.ts / B) - k0; // the point k*B covers ((k-1)*B, k*B]
       if (k >= 0 && k < nb.length) { nb[k]++; nt[k] += b.n; }
-      if (b.ts > now - B) { lastB++; lastT += b.n; }
-      if (b.ts > now - RATE_MS) { rateB++; rateT += b.n; }
+      if (b.ts > end - B) { lastB++; lastT += b.n; }
+      if (b.ts > end - RATE_MS) { rateB++; rateT += b.n; }
     }
     var pts = [];
     for (var j = 0; j < nb.length; j++) {
       var t = (k0 + j) * B, c = covered(d.runs, t - B, t);
       pts.push(c >= minSpan ? { t: t, b: rate(nb[j], c), n: rate(nt[j], c) } : { t: t, b: null, n: null });
     }
-    var cNow = covered(d.runs, now - B, now);
-    pts.push(cNow >= minSpan ? { t: now, b: rate(lastB, cNow), n: rate(lastT, cNow) } : { t: now, b: null, n: null });
-    var cRate = covered(d.runs, now - RATE_MS, now);
+    var cEnd = covered(d.runs, end - B, end);
+    pts.push(cEnd >= minSpan ? { t: end, b: rate(lastB, cEnd), n: rate(lastT, cEnd) } : { t: end, b: null, n: null });
+    var cRate = covered(d.runs, end - RATE_MS, end);
     setText('bps-now', cRate >= 2000 ? fixed(rate(rateB, cRate)) + ' /s' : '—');
     setText('tps-now', cRate >= 2000 ? fixed(rate(rateT, cRate)) + ' /s' : '—');
     var view = { from: from, span: span, bucket: B };
@@ -568,9 +582,14 @@
       var old = svg.querySelector('g');
       if (old) svg.replaceChild(g, old); else svg.appendChild(g);
     }
-    var W = 300, H = 90, top = 10, base = H - 1.5;
-    var max = 0, latest = null;
-    for (var i = 0; i < pts.length; i++) if (pts[i][key] != null) { latest = pts[i][key]; if (latest > max) max = latest; }
+    var W = 296, H = 90, top = 10, base = H - 1.5; // the viewBox is 300 wide: room for the dot at `now`
+    var max = 0, latest = null; // of the points in view (the first one may sit just left of it)
+    for (var i = 0; i < pts.length; i++) {
+      var r = pts[i][key];
+      if (r == null) continue;
+      latest = r;
+      if (r > max && pts[i].t >= view.from) max = r;
+    }
     var scale = max > 0 ? max : 1;
     var line = '', area = '', seg = [];
     function flush() {
@@ -596,7 +615,7 @@
     var axis = svg.parentNode && svg.parentNode.querySelector('.axis span');
     if (axis) setTextEl(axis, '−' + mins + ' min');
     setText(id + '-title', title + ' per second, last ' + minsText);
-    setText(id + '-max', 'max ' + fixed(max) + ' /s');
+    setText(id + '-max', line ? 'max ' + fixed(max) + ' /s' : '');
     setText(id + '-desc', line
       ? 'Line chart of ' + what + ' per second over the last ' + minsText + ', each point the mean over the ' +
         (view.bucket / 1000) + ' seconds before it: maximum ' + fixed(max) + ', latest ' + fixed(latest || 0) + '.'

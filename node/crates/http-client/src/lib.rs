@@ -102,6 +102,31 @@ impl HttpClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(u16, Value), HttpError> {
+        let (status, bytes) = self.request_bytes(method, path, body).await?;
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        Ok((status, value))
+    }
+
+    /// GET that must answer 200, its body as bytes (for a caller that parses large answers into
+    /// types of its own, without a `Value` in between).
+    pub async fn get_ok_bytes(&mut self, path: &str) -> Result<Bytes, HttpError> {
+        let (status, bytes) = self.request_bytes(Method::GET, path, None).await?;
+        if status == 200 {
+            return Ok(bytes);
+        }
+        let v = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        ok(status, v).map(|_| bytes)
+    }
+
+    /// Sends a request; returns the status and the body.
+    async fn request_bytes(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Bytes), HttpError> {
         let authority = self.authority.clone();
         let bearer = self.bearer.clone();
         let sender = self.connect().await?;
@@ -123,9 +148,7 @@ impl HttpClient {
         let resp = sender.send_request(req.body(body)?).await?;
         let status = resp.status().as_u16();
         let bytes = resp.into_body().collect().await?.to_bytes();
-        let value = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-        Ok((status, value))
+        Ok((status, bytes))
     }
 
     pub async fn get(&mut self, path: &str) -> Result<(u16, Value), HttpError> {

@@ -1,9 +1,9 @@
 //! The PostgreSQL side: migrations, the claim on the database (chain check, advisory lock,
 //! cursor), and the write of a batch of blocks in one transaction with the cursor.
 
-use crate::model::JobChange;
-use crate::numeric::{parse_amount, Numeric};
-use crate::source::{Chain, Fetched};
+use crate::model::{BlockRows, JobChange};
+use crate::pg_types::{parse_amount, Numeric};
+use crate::source::{AccountRow, Chain};
 use crate::IndexError;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -26,6 +26,22 @@ const LOCK_KEY: i64 = 0x4149_5442_4349_4458;
 pub struct Cursor {
     pub height: Option<u64>,
     pub hash: Option<String>,
+}
+
+/// What one PostgreSQL transaction writes: consecutive blocks, the balance and nonce of every
+/// account they touched (read after the last of them), and the validators when one of them may
+/// have changed the set.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub blocks: Vec<BlockRows>,
+    pub accounts: Vec<AccountRow>,
+    pub validators: Option<Value>,
+}
+
+impl Batch {
+    pub fn transactions(&self) -> usize {
+        self.blocks.iter().map(|b| b.txs.len()).sum()
+    }
 }
 
 /// A connection to the indexer's database.
@@ -198,42 +214,35 @@ impl Db {
     }
 
     /// Writes `batch` (consecutive blocks after `cursor`) and moves the cursor to its last
-    /// block, in one transaction. `validators`: the node's `getValidators` answer, replacing
-    /// the table, when a block of the batch may have changed them.
-    pub async fn write(
-        &mut self,
-        cursor: &Cursor,
-        batch: &[Fetched],
-        validators: Option<&Value>,
-    ) -> Result<Cursor, IndexError> {
-        let Some(last) = batch.last() else {
+    /// block, in one transaction.
+    pub async fn write(&mut self, cursor: &Cursor, batch: &Batch) -> Result<Cursor, IndexError> {
+        let Some(last) = batch.blocks.last() else {
             return Ok(cursor.clone());
         };
-        check_chain(cursor, batch)?;
+        check_chain(cursor, &batch.blocks)?;
         let tx = self.client.transaction().await?;
-        copy_blocks(&tx, batch).await?;
-        upsert_accounts(&tx, batch).await?;
-        upsert_jobs(&tx, batch).await?;
-        if let Some(v) = validators {
-            replace_validators(&tx, v, last.rows.height).await?;
+        copy_blocks(&tx, &batch.blocks).await?;
+        upsert_accounts(&tx, &batch.accounts, last.height).await?;
+        upsert_jobs(&tx, &batch.blocks).await?;
+        if let Some(v) = &batch.validators {
+            replace_validators(&tx, v, last.height).await?;
         }
-        tx.execute("UPDATE indexer_state SET height = $1", &[&last.rows.height])
+        tx.execute("UPDATE indexer_state SET height = $1", &[&last.height])
             .await?;
         tx.commit().await?;
         Ok(Cursor {
-            height: u64::try_from(last.rows.height).ok(),
-            hash: Some(last.rows.hash.clone()),
+            height: u64::try_from(last.height).ok(),
+            hash: Some(last.hash.clone()),
         })
     }
 }
 
 /// The batch continues the indexed chain: consecutive heights, each block's parent the one
 /// before it (the first block's, the cursor's block when that was written).
-fn check_chain(cursor: &Cursor, batch: &[Fetched]) -> Result<(), IndexError> {
+fn check_chain(cursor: &Cursor, blocks: &[BlockRows]) -> Result<(), IndexError> {
     let mut height = cursor.height.map(|h| h as i64).unwrap_or(-1);
     let mut hash = cursor.hash.clone();
-    for f in batch {
-        let b = &f.rows;
+    for b in blocks {
         if b.height != height + 1 {
             return Err(IndexError::Malformed(format!(
                 "expected block {} next, got {}",
@@ -338,9 +347,9 @@ const OFFENCE_COLUMNS: &[(&str, Type)] = &[
 ];
 
 /// The batch's blocks, transactions, events, receipts and offences, each table one `COPY`.
-async fn copy_blocks(tx: &Transaction<'_>, batch: &[Fetched]) -> Result<(), IndexError> {
+async fn copy_blocks(tx: &Transaction<'_>, blocks: &[BlockRows]) -> Result<(), IndexError> {
     let mut w = copy_in(tx, "blocks", BLOCK_COLUMNS).await?;
-    for b in batch.iter().map(|f| &f.rows) {
+    for b in blocks {
         let tx_count = b.txs.len() as i32;
         w.as_mut()
             .write(&[
@@ -357,7 +366,7 @@ async fn copy_blocks(tx: &Transaction<'_>, batch: &[Fetched]) -> Result<(), Inde
     }
     w.as_mut().finish().await?;
     let mut w = copy_in(tx, "transactions", TX_COLUMNS).await?;
-    for b in batch.iter().map(|f| &f.rows) {
+    for b in blocks {
         for t in &b.txs {
             w.as_mut()
                 .write(&[
@@ -377,7 +386,7 @@ async fn copy_blocks(tx: &Transaction<'_>, batch: &[Fetched]) -> Result<(), Inde
     }
     w.as_mut().finish().await?;
     let mut w = copy_in(tx, "events", EVENT_COLUMNS).await?;
-    for b in batch.iter().map(|f| &f.rows) {
+    for b in blocks {
         for e in &b.events {
             w.as_mut()
                 .write(&[
@@ -393,9 +402,9 @@ async fn copy_blocks(tx: &Transaction<'_>, batch: &[Fetched]) -> Result<(), Inde
         }
     }
     w.as_mut().finish().await?;
-    if batch.iter().any(|f| !f.rows.receipts.is_empty()) {
+    if blocks.iter().any(|b| !b.receipts.is_empty()) {
         let mut w = copy_in(tx, "receipts", RECEIPT_COLUMNS).await?;
-        for b in batch.iter().map(|f| &f.rows) {
+        for b in blocks {
             for r in &b.receipts {
                 w.as_mut()
                     .write(&[
@@ -418,9 +427,9 @@ async fn copy_blocks(tx: &Transaction<'_>, batch: &[Fetched]) -> Result<(), Inde
         }
         w.as_mut().finish().await?;
     }
-    if batch.iter().any(|f| !f.rows.offences.is_empty()) {
+    if blocks.iter().any(|b| !b.offences.is_empty()) {
         let mut w = copy_in(tx, "offences", OFFENCE_COLUMNS).await?;
-        for b in batch.iter().map(|f| &f.rows) {
+        for b in blocks {
             for o in &b.offences {
                 w.as_mut()
                     .write(&[
@@ -442,27 +451,25 @@ async fn copy_blocks(tx: &Transaction<'_>, batch: &[Fetched]) -> Result<(), Inde
     Ok(())
 }
 
-/// Each touched account's latest answer in the batch, upserted.
-async fn upsert_accounts(tx: &Transaction<'_>, batch: &[Fetched]) -> Result<(), IndexError> {
-    let mut latest: BTreeMap<&str, (Numeric, i64, i64)> = BTreeMap::new();
-    for f in batch {
-        for (address, balance, nonce) in &f.accounts {
-            latest.insert(address, (*balance, *nonce, f.rows.height));
-        }
-    }
-    if latest.is_empty() {
+/// The batch's accounts, upserted with the batch's last height.
+async fn upsert_accounts(
+    tx: &Transaction<'_>,
+    accounts: &[AccountRow],
+    height: i64,
+) -> Result<(), IndexError> {
+    if accounts.is_empty() {
         return Ok(());
     }
-    let addresses: Vec<&str> = latest.keys().copied().collect();
-    let balances: Vec<Numeric> = latest.values().map(|v| v.0).collect();
-    let nonces: Vec<i64> = latest.values().map(|v| v.1).collect();
-    let heights: Vec<i64> = latest.values().map(|v| v.2).collect();
+    let addresses: Vec<&str> = accounts.iter().map(|a| a.0.as_str()).collect();
+    let balances: Vec<Numeric> = accounts.iter().map(|a| a.1).collect();
+    let nonces: Vec<i64> = accounts.iter().map(|a| a.2).collect();
     tx.execute(
         "INSERT INTO accounts (address, balance, nonce, last_height)
-         SELECT * FROM unnest($1::text[], $2::numeric[], $3::int8[], $4::int8[])
+         SELECT address, balance, nonce, $4
+         FROM unnest($1::text[], $2::numeric[], $3::int8[]) AS a (address, balance, nonce)
          ON CONFLICT (address) DO UPDATE SET balance = EXCLUDED.balance,
              nonce = EXCLUDED.nonce, last_height = EXCLUDED.last_height",
-        &[&addresses, &balances, &nonces, &heights],
+        &[&addresses, &balances, &nonces, &height],
     )
     .await?;
     Ok(())
@@ -481,11 +488,11 @@ struct JobRow {
 }
 
 /// The batch's job changes, applied in order per job, upserted.
-async fn upsert_jobs(tx: &Transaction<'_>, batch: &[Fetched]) -> Result<(), IndexError> {
+async fn upsert_jobs(tx: &Transaction<'_>, blocks: &[BlockRows]) -> Result<(), IndexError> {
     let mut jobs: BTreeMap<(String, u64), JobRow> = BTreeMap::new();
-    for f in batch {
-        let height = f.rows.height;
-        for change in &f.rows.jobs {
+    for b in blocks {
+        let height = b.height;
+        for change in &b.jobs {
             match change {
                 JobChange::Opened {
                     client,

@@ -2,15 +2,17 @@
 //! finalized block: woken by a `finalizedHeads` websocket subscription, or by a poll every
 //! [`POLL`] when the socket is down.
 
-use crate::db::{Cursor, Db};
+use crate::db::{Batch, Cursor, Db};
 use crate::metrics::IndexerMetrics;
+use crate::model::BlockRows;
 use crate::progress::Progress;
-use crate::source::{Fetched, Source};
+use crate::source::Source;
 use crate::{Config, IndexError};
 use futures_util::{SinkExt, StreamExt};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 use tokio_tungstenite::tungstenite::Message;
 
 /// The longest wait for a new finalized block without a notification.
@@ -66,7 +68,6 @@ pub async fn index(
         cursor,
         metrics,
         progress: Progress::new(),
-        validators_written: false,
     };
     loop {
         let next = run.cursor.height.map_or(0, |h| h + 1);
@@ -93,65 +94,73 @@ struct Run<'a> {
     cursor: &'a mut Cursor,
     metrics: &'a IndexerMetrics,
     progress: Progress,
-    /// The validators table is refreshed with the first batch a run writes, then after
-    /// batches that may have changed it.
-    validators_written: bool,
 }
 
 impl Run<'_> {
-    /// Indexes `from..=to` in batches.
+    /// Indexes `from..=to`: blocks are fetched ([`Source::fetch_range`]), gathered into batches
+    /// with their accounts' balances ([`batches`]) and written, each stage ahead of the next.
     async fn catch_up(&mut self, from: u64, to: u64) -> Result<(), IndexError> {
         self.progress.target(from, to);
-        let mut blocks = self.source.fetch_range(from, to, self.config.fetchers)?;
-        let mut batch: Vec<Fetched> = Vec::new();
-        let mut txs = 0;
-        loop {
-            // Take what has arrived, up to a batch; wait only when there is nothing to write.
-            let next = if batch.is_empty() {
-                blocks.recv().await
-            } else {
-                blocks.try_recv().ok()
-            };
-            match next {
-                Some(fetched) => {
-                    let fetched = fetched?;
-                    txs += fetched.rows.txs.len();
-                    batch.push(fetched);
-                    if batch.len() < self.config.batch_blocks && txs < self.config.batch_txs {
-                        continue;
-                    }
-                }
-                // The fetchers are done: they delivered every block (or an error, returned
-                // above).
-                None if batch.is_empty() => {
-                    return match self.cursor.height {
-                        Some(h) if h >= to => Ok(()),
-                        _ => Err(IndexError::Rpc("block fetching stopped early".to_string())),
-                    };
-                }
-                // Nothing more has arrived yet: write what has.
-                None => {}
-            }
-            self.write(&batch, txs).await?;
-            batch.clear();
-            txs = 0;
+        let blocks = self.source.fetch_range(from, to, self.config.fetchers)?;
+        let mut batches = batches(self.config, self.source.clone(), blocks);
+        while let Some(batch) = batches.recv().await {
+            let batch = batch?;
+            *self.cursor = self.db.write(self.cursor, &batch).await?;
+            let (height, txs) = (self.cursor.height.unwrap_or(0), batch.transactions());
+            self.metrics.written(height, batch.blocks.len(), txs);
+            self.progress.written(height, txs);
+        }
+        match self.cursor.height {
+            Some(h) if h >= to => Ok(()),
+            _ => Err(IndexError::Rpc("block fetching stopped early".to_string())),
         }
     }
+}
 
-    async fn write(&mut self, batch: &[Fetched], txs: usize) -> Result<(), IndexError> {
-        let refresh = !self.validators_written || batch.iter().any(|f| f.rows.validators_changed);
-        let validators = match refresh {
-            true => Some(self.source.validators().await?),
-            false => None,
-        };
-        *self.cursor = self
-            .db
-            .write(self.cursor, batch, validators.as_ref())
-            .await?;
-        self.validators_written = true;
-        let height = self.cursor.height.unwrap_or(0);
-        self.metrics.written(height, batch.len(), txs);
-        self.progress.written(height, txs);
-        Ok(())
-    }
+/// Gathers `blocks` into batches of at most `config.batch_blocks` blocks and
+/// `config.batch_txs` transactions (fewer when no more have arrived: a batch never waits for
+/// blocks while the writer could be writing), reads the balances of the accounts each batch
+/// touched (once per account per batch) and the validators (with the first batch, and after a
+/// block that may have changed them). The receiver ends after the last batch or an error.
+fn batches(
+    config: &Config,
+    source: Source,
+    mut blocks: mpsc::Receiver<Result<BlockRows, IndexError>>,
+) -> mpsc::Receiver<Result<Batch, IndexError>> {
+    let (max_blocks, max_txs) = (config.batch_blocks.max(1), config.batch_txs.max(1));
+    let (out, rx) = mpsc::channel(1);
+    tokio::spawn(async move {
+        let mut first = true;
+        while let Some(block) = blocks.recv().await {
+            let batch = async {
+                let mut batch = Batch::default();
+                let mut txs = 0;
+                let mut next = Some(block);
+                while let Some(block) = next {
+                    let block = block?;
+                    txs += block.txs.len();
+                    batch.blocks.push(block);
+                    if batch.blocks.len() >= max_blocks || txs >= max_txs {
+                        break;
+                    }
+                    next = blocks.try_recv().ok();
+                }
+                let touched: BTreeSet<&String> =
+                    batch.blocks.iter().flat_map(|b| b.touched.iter()).collect();
+                let touched: Vec<&String> = touched.into_iter().collect();
+                batch.accounts = source.balances(&touched).await?;
+                if first || batch.blocks.iter().any(|b| b.validators_changed) {
+                    batch.validators = Some(source.validators().await?);
+                }
+                Ok(batch)
+            }
+            .await;
+            first = false;
+            let failed = batch.is_err();
+            if out.send(batch).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    rx
 }

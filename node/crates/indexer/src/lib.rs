@@ -10,9 +10,10 @@
 //!    node's chain: `indexer_state` keeps the genesis hash, and a database indexed from
 //!    another chain is refused. A session advisory lock keeps a second indexer out.
 //! 2. **Catch up.** Blocks from the cursor (`indexer_state.height`) + 1 to the node's
-//!    finalized head are fetched by [`source`] (several connections, in order), each as its
-//!    `getBlock` and `getBlockEvents` answers plus the balances of the accounts it touched,
-//!    and written in batches with binary `COPY`.
+//!    finalized head are fetched by [`source`] (several connections, delivered in order), each
+//!    as its `getBlock` and `getBlockEvents` answers; gathered into batches with the balances
+//!    of the accounts they touched (one JSON-RPC batch of `getBalance` per 1000 accounts); and
+//!    written with binary `COPY`, one batch while the next is fetched.
 //! 3. **Follow.** At the head, a `finalizedHeads` websocket subscription (with a poll as a
 //!    fallback) wakes the indexer for each newly finalized block.
 //!
@@ -34,7 +35,7 @@ pub mod db;
 mod follow;
 pub mod metrics;
 pub mod model;
-pub mod numeric;
+pub mod pg_types;
 mod progress;
 pub mod source;
 

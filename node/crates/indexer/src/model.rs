@@ -1,14 +1,17 @@
-//! One block as rows: parsed from the node's `getBlock` and `getBlockEvents` answers. A field
-//! missing or of the wrong form is an error naming the block and the field: the indexer never
-//! writes a guess.
+//! One block as rows: parsed from the node's `getBlock` and `getBlockEvents` answers into
+//! types of their own (a call and an event's data stay the JSON text the node wrote, stored as
+//! `jsonb` as is). A field missing or of the wrong form is an error naming the block and the
+//! field: the indexer never writes a guess.
 
-use crate::numeric::{parse_amount, Numeric};
+use crate::pg_types::{parse_amount, Json, Numeric};
 use crate::IndexError;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A block and everything the indexer writes for it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct BlockRows {
     pub height: i64,
     pub hash: String,
@@ -29,27 +32,27 @@ pub struct BlockRows {
     pub validators_changed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct TxRow {
     pub hash: String,
     pub index: i32,
     pub signer: String,
     pub nonce: i64,
     pub call_type: String,
-    pub call: Value,
+    pub call: Json,
     pub fee: Numeric,
     pub success: bool,
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct EventRow {
     pub tx_index: i32,
     pub event_index: i32,
     pub tx_hash: String,
     pub module: String,
     pub name: String,
-    pub data: Value,
+    pub data: Json,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,152 +104,158 @@ pub enum JobChange {
     },
 }
 
-/// Field access that names the block and the field on failure.
-struct At<'a> {
+/// `getBlock`'s fields the indexer keeps (the transaction hashes are skipped unread).
+#[derive(Deserialize)]
+struct BlockAnswer {
     height: u64,
-    v: &'a Value,
+    hash: String,
+    parent_hash: String,
+    author: Option<String>,
+    slot: u64,
+    timestamp_ms: u64,
+    state_root: String,
+    tx_count: u64,
 }
 
-impl<'a> At<'a> {
-    fn bad(&self, field: &str) -> IndexError {
-        IndexError::Malformed(format!(
-            "block {}: field {field:?} is missing or malformed",
-            self.height
-        ))
-    }
-    fn get(&self, field: &str) -> Result<&'a Value, IndexError> {
-        self.v.get(field).ok_or_else(|| self.bad(field))
-    }
-    fn str(&self, field: &str) -> Result<String, IndexError> {
-        self.get(field)?
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| self.bad(field))
-    }
-    fn u64(&self, field: &str) -> Result<u64, IndexError> {
-        self.get(field)?.as_u64().ok_or_else(|| self.bad(field))
-    }
-    fn i64(&self, field: &str) -> Result<i64, IndexError> {
-        i64::try_from(self.u64(field)?).map_err(|_| self.bad(field))
-    }
-    fn amount(&self, field: &str) -> Result<Numeric, IndexError> {
-        parse_amount(self.get(field)?).ok_or_else(|| self.bad(field))
-    }
+#[derive(Deserialize)]
+struct EventsAnswer {
+    hash: String,
+    events: Vec<TxAnswer>,
 }
 
-/// Collects every `ait1…` string in `v`.
-fn addresses(v: &Value, out: &mut BTreeSet<String>) {
-    match v {
-        Value::String(s) if s.starts_with("ait1") => {
-            out.insert(s.clone());
-        }
-        Value::Array(items) => items.iter().for_each(|i| addresses(i, out)),
-        Value::Object(map) => map.values().for_each(|i| addresses(i, out)),
-        _ => {}
+#[derive(Deserialize)]
+struct TxAnswer {
+    tx_hash: String,
+    index: u32,
+    signer: String,
+    nonce: u64,
+    call: Box<RawValue>,
+    fee: String,
+    success: bool,
+    error: Option<String>,
+    /// Each `{"Module": {"Name": data}}`.
+    events: Vec<BTreeMap<String, BTreeMap<String, Box<RawValue>>>>,
+}
+
+/// A call's type, its payload skipped.
+#[derive(Deserialize)]
+struct CallType {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// The error for field `field` of block `height`.
+fn bad(height: u64, field: &str) -> IndexError {
+    IndexError::Malformed(format!(
+        "block {height}: field {field:?} is missing or malformed"
+    ))
+}
+
+fn to_i64(height: u64, field: &str, v: u64) -> Result<i64, IndexError> {
+    i64::try_from(v).map_err(|_| bad(height, field))
+}
+
+/// Collects every JSON string in `json` that starts with `ait1` (an address: bech32 text needs
+/// no escapes).
+fn addresses(json: &str, out: &mut BTreeSet<String>) {
+    let mut rest = json;
+    while let Some(at) = rest.find("\"ait1") {
+        let start = at + 1;
+        let len = rest[start..].find('"').unwrap_or(rest.len() - start);
+        out.insert(rest[start..start + len].to_string());
+        rest = &rest[start + len..];
     }
 }
 
 impl BlockRows {
-    /// The rows of one block from its `getBlock` and `getBlockEvents` answers.
-    pub fn parse(block: &Value, events: &Value) -> Result<BlockRows, IndexError> {
-        let height = block
-            .get("height")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| IndexError::Malformed("a block without a height".to_string()))?;
-        let b = At { height, v: block };
-        let author = match b.get("author")? {
-            Value::Null => None,
-            v => Some(v.as_str().ok_or_else(|| b.bad("author"))?.to_string()),
-        };
-        let mut rows = BlockRows {
-            height: b.i64("height")?,
-            hash: b.str("hash")?,
-            parent_hash: b.str("parent_hash")?,
-            author: author.clone(),
-            slot: b.i64("slot")?,
-            timestamp_ms: b.i64("timestamp_ms")?,
-            state_root: b.str("state_root")?,
-            txs: Vec::new(),
-            events: Vec::new(),
-            receipts: Vec::new(),
-            offences: Vec::new(),
-            jobs: Vec::new(),
-            touched: author.into_iter().collect(),
-            validators_changed: false,
-        };
-        let e = At { height, v: events };
-        if e.str("hash")? != rows.hash {
+    /// The rows of one block from its `getBlock` and `getBlockEvents` answers (JSON bytes).
+    pub fn parse(block: &[u8], events: &[u8]) -> Result<BlockRows, IndexError> {
+        let b: BlockAnswer = serde_json::from_slice(block)
+            .map_err(|e| IndexError::Malformed(format!("getBlock: {e}")))?;
+        let height = b.height;
+        let e: EventsAnswer = serde_json::from_slice(events)
+            .map_err(|e| IndexError::Malformed(format!("block {height}: getBlockEvents: {e}")))?;
+        if e.hash != b.hash {
             return Err(IndexError::Malformed(format!(
                 "block {height}: getBlock and getBlockEvents answered different blocks"
             )));
         }
-        let txs = e.get("events")?.as_array().ok_or_else(|| e.bad("events"))?;
-        let expected = b
-            .get("tx_count")?
-            .as_u64()
-            .ok_or_else(|| b.bad("tx_count"))?;
-        if txs.len() as u64 != expected {
+        if e.events.len() as u64 != b.tx_count {
             return Err(IndexError::Malformed(format!(
-                "block {height}: {} outcomes for {expected} transactions",
-                txs.len()
+                "block {height}: {} outcomes for {} transactions",
+                e.events.len(),
+                b.tx_count
             )));
         }
-        for tx in txs {
+        let mut rows = BlockRows {
+            height: to_i64(height, "height", height)?,
+            hash: b.hash,
+            parent_hash: b.parent_hash,
+            author: b.author.clone(),
+            slot: to_i64(height, "slot", b.slot)?,
+            timestamp_ms: to_i64(height, "timestamp_ms", b.timestamp_ms)?,
+            state_root: b.state_root,
+            txs: Vec::with_capacity(e.events.len()),
+            events: Vec::new(),
+            receipts: Vec::new(),
+            offences: Vec::new(),
+            jobs: Vec::new(),
+            touched: b.author.into_iter().collect(),
+            validators_changed: false,
+        };
+        for tx in e.events {
             rows.add_tx(height, tx)?;
         }
         Ok(rows)
     }
 
-    fn add_tx(&mut self, height: u64, tx: &Value) -> Result<(), IndexError> {
-        let t = At { height, v: tx };
-        let call = t.get("call")?.clone();
+    fn add_tx(&mut self, height: u64, tx: TxAnswer) -> Result<(), IndexError> {
+        let call_type = serde_json::from_str::<CallType>(tx.call.get())
+            .map_err(|_| bad(height, "call.type"))?
+            .kind;
         let row = TxRow {
-            hash: t.str("tx_hash")?,
-            index: i32::try_from(t.u64("index")?).map_err(|_| t.bad("index"))?,
-            signer: t.str("signer")?,
-            nonce: t.i64("nonce")?,
-            call_type: call
-                .get("type")
-                .and_then(Value::as_str)
-                .ok_or_else(|| t.bad("call.type"))?
-                .to_string(),
-            call,
-            fee: t.amount("fee")?,
-            success: t
-                .get("success")?
-                .as_bool()
-                .ok_or_else(|| t.bad("success"))?,
-            error: t.get("error")?.as_str().map(str::to_string),
+            index: i32::try_from(tx.index).map_err(|_| bad(height, "index"))?,
+            nonce: to_i64(height, "nonce", tx.nonce)?,
+            fee: tx
+                .fee
+                .parse()
+                .map(Numeric)
+                .map_err(|_| bad(height, "fee"))?,
+            hash: tx.tx_hash,
+            signer: tx.signer,
+            call_type,
+            call: Json(tx.call),
+            success: tx.success,
+            error: tx.error,
         };
         self.touched.insert(row.signer.clone());
-        let events = t.get("events")?.as_array().ok_or_else(|| t.bad("events"))?;
-        for (i, event) in events.iter().enumerate() {
-            // `{"Module": {"Name": {…}}}`.
+        for (i, event) in tx.events.into_iter().enumerate() {
             let (module, inner) = event
-                .as_object()
-                .and_then(|m| m.iter().next())
-                .ok_or_else(|| t.bad("events[].module"))?;
+                .into_iter()
+                .next()
+                .ok_or_else(|| bad(height, "events[]"))?;
             let (name, data) = inner
-                .as_object()
-                .and_then(|m| m.iter().next())
-                .ok_or_else(|| t.bad("events[].name"))?;
+                .into_iter()
+                .next()
+                .ok_or_else(|| bad(height, "events[]"))?;
             let event_index = i as i32;
-            addresses(data, &mut self.touched);
-            self.add_event_effects(height, &row.hash, event_index, module, name, data)?;
+            addresses(data.get(), &mut self.touched);
+            self.add_event_effects(height, &row.hash, event_index, &module, &name, &data)?;
             self.events.push(EventRow {
                 tx_index: row.index,
                 event_index,
                 tx_hash: row.hash.clone(),
-                module: module.clone(),
-                name: name.clone(),
-                data: data.clone(),
+                module,
+                name,
+                data: Json(data),
             });
         }
         self.txs.push(row);
         Ok(())
     }
 
-    /// The job, receipt, offence and validator effects of one event.
+    /// The job, receipt, offence and validator effects of one event (only these few kinds are
+    /// parsed beyond their text).
     fn add_event_effects(
         &mut self,
         height: u64,
@@ -254,18 +263,26 @@ impl BlockRows {
         event_index: i32,
         module: &str,
         name: &str,
-        data: &Value,
+        data: &RawValue,
     ) -> Result<(), IndexError> {
-        let d = At { height, v: data };
+        let parsed = || -> Result<Value, IndexError> {
+            serde_json::from_str(data.get()).map_err(|_| bad(height, name))
+        };
         match (module, name) {
-            ("Receipts", "JobOpened") => self.jobs.push(JobChange::Opened {
-                client: d.str("client")?,
-                job_id: d.u64("job_id")?,
-                coordinator: d.str("coordinator")?,
-                price: d.amount("price")?,
-                expires_at: d.i64("expires_at")?,
-            }),
+            ("Receipts", "JobOpened") => {
+                let v = parsed()?;
+                let d = Fields { height, v: &v };
+                self.jobs.push(JobChange::Opened {
+                    client: d.str("client")?,
+                    job_id: d.u64("job_id")?,
+                    coordinator: d.str("coordinator")?,
+                    price: d.amount("price")?,
+                    expires_at: d.i64("expires_at")?,
+                });
+            }
             ("Receipts", "ReceiptClaimed") => {
+                let v = parsed()?;
+                let d = Fields { height, v: &v };
                 let receipt = ReceiptRow {
                     receipt_id: d.str("receipt_id")?,
                     tx_hash: tx_hash.to_string(),
@@ -287,11 +304,17 @@ impl BlockRows {
                 });
                 self.receipts.push(receipt);
             }
-            ("Receipts", "Refunded") => self.jobs.push(JobChange::Refunded {
-                client: d.str("client")?,
-                job_id: d.u64("job_id")?,
-            }),
+            ("Receipts", "Refunded") => {
+                let v = parsed()?;
+                let d = Fields { height, v: &v };
+                self.jobs.push(JobChange::Refunded {
+                    client: d.str("client")?,
+                    job_id: d.u64("job_id")?,
+                });
+            }
             ("Staking", "Slashed") => {
+                let v = parsed()?;
+                let d = Fields { height, v: &v };
                 let kind = d.get("kind")?;
                 self.offences.push(OffenceRow {
                     tx_hash: tx_hash.to_string(),
@@ -314,10 +337,43 @@ impl BlockRows {
     }
 }
 
+/// Field access into a parsed event's data, naming the block and the field on failure.
+struct Fields<'a> {
+    height: u64,
+    v: &'a Value,
+}
+
+impl<'a> Fields<'a> {
+    fn get(&self, field: &str) -> Result<&'a Value, IndexError> {
+        self.v.get(field).ok_or_else(|| bad(self.height, field))
+    }
+    fn str(&self, field: &str) -> Result<String, IndexError> {
+        self.get(field)?
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| bad(self.height, field))
+    }
+    fn u64(&self, field: &str) -> Result<u64, IndexError> {
+        self.get(field)?
+            .as_u64()
+            .ok_or_else(|| bad(self.height, field))
+    }
+    fn i64(&self, field: &str) -> Result<i64, IndexError> {
+        to_i64(self.height, field, self.u64(field)?)
+    }
+    fn amount(&self, field: &str) -> Result<Numeric, IndexError> {
+        parse_amount(self.get(field)?).ok_or_else(|| bad(self.height, field))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn parse(block: &Value, events: &Value) -> Result<BlockRows, IndexError> {
+        BlockRows::parse(block.to_string().as_bytes(), events.to_string().as_bytes())
+    }
 
     fn block(tx_count: u64) -> Value {
         json!({ "height": 5, "hash": "0xb5", "parent_hash": "0xb4", "slot": 9,
@@ -342,7 +398,7 @@ mod tests {
     #[test]
     fn a_claim_becomes_a_transaction_events_a_receipt_and_a_job_change() {
         let events = json!({ "height": 5, "hash": "0xb5", "events": [claim_tx()] });
-        let rows = BlockRows::parse(&block(1), &events).unwrap();
+        let rows = parse(&block(1), &events).unwrap();
         assert_eq!(rows.txs.len(), 1);
         assert_eq!(rows.txs[0].call_type, "claim");
         assert_eq!(rows.txs[0].fee, Numeric(12));
@@ -373,15 +429,18 @@ mod tests {
         let mut tx = claim_tx();
         tx["fee"] = json!("lots");
         let events = json!({ "height": 5, "hash": "0xb5", "events": [tx] });
-        let err = BlockRows::parse(&block(1), &events)
-            .unwrap_err()
-            .to_string();
+        let err = parse(&block(1), &events).unwrap_err().to_string();
         assert!(err.contains("block 5") && err.contains("fee"), "{err}");
+        let mut tx = claim_tx();
+        tx.as_object_mut().unwrap().remove("signer");
+        let events = json!({ "height": 5, "hash": "0xb5", "events": [tx] });
+        let err = parse(&block(1), &events).unwrap_err().to_string();
+        assert!(err.contains("block 5") && err.contains("signer"), "{err}");
         // A count that does not match the block's.
         let events = json!({ "height": 5, "hash": "0xb5", "events": [] });
-        assert!(BlockRows::parse(&block(1), &events).is_err());
+        assert!(parse(&block(1), &events).is_err());
         // Another block's events.
         let events = json!({ "height": 5, "hash": "0xother", "events": [] });
-        assert!(BlockRows::parse(&block(0), &events).is_err());
+        assert!(parse(&block(0), &events).is_err());
     }
 }

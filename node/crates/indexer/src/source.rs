@@ -3,7 +3,7 @@
 //! height order.
 
 use crate::model::BlockRows;
-use crate::numeric::{parse_amount, Numeric};
+use crate::pg_types::{parse_amount, Numeric};
 use crate::IndexError;
 use aitbc_http_client::{HttpClient, HttpError};
 use serde_json::{json, Value};
@@ -28,12 +28,8 @@ pub struct Chain {
     pub genesis_hash: String,
 }
 
-/// A fetched block: its rows and the balance and nonce of every account it touched.
-#[derive(Debug, Clone)]
-pub struct Fetched {
-    pub rows: BlockRows,
-    pub accounts: Vec<(String, Numeric, i64)>,
-}
+/// An account's balance and nonce as the node answered.
+pub type AccountRow = (String, Numeric, i64);
 
 /// The node at `http://host:port`.
 #[derive(Debug, Clone)]
@@ -87,12 +83,12 @@ impl Source {
         from: u64,
         to: u64,
         connections: usize,
-    ) -> Result<mpsc::Receiver<Result<Fetched, IndexError>>, IndexError> {
+    ) -> Result<mpsc::Receiver<Result<BlockRows, IndexError>>, IndexError> {
         let k = connections.max(1) as u64;
-        let (out_tx, out_rx) = mpsc::channel(2 * k as usize);
+        let (out_tx, out_rx) = mpsc::channel(k as usize);
         let mut lanes = Vec::new();
         for lane in 0..k {
-            let (tx, rx) = mpsc::channel(2);
+            let (tx, rx) = mpsc::channel(1);
             lanes.push(rx);
             let mut client = self.client()?;
             tokio::spawn(async move {
@@ -123,47 +119,55 @@ impl Source {
     }
 }
 
-/// One block and the accounts it touched.
-async fn fetch_block(client: &mut HttpClient, height: u64) -> Result<Fetched, IndexError> {
-    let block = client.get_ok(&format!("/rpc/getBlock/{height}")).await?;
-    let events = client
-        .get_ok(&format!("/rpc/getBlockEvents/{height}"))
+/// One block.
+async fn fetch_block(client: &mut HttpClient, height: u64) -> Result<BlockRows, IndexError> {
+    let block = client
+        .get_ok_bytes(&format!("/rpc/getBlock/{height}"))
         .await?;
-    let rows = BlockRows::parse(&block, &events)?;
-    let touched: Vec<&String> = rows.touched.iter().collect();
-    let mut accounts = Vec::with_capacity(touched.len());
-    for chunk in touched.chunks(BALANCES_PER_REQUEST) {
-        let calls: Vec<Value> = chunk
-            .iter()
-            .enumerate()
-            .map(|(id, a)| json!({ "jsonrpc": "2.0", "id": id, "method": "getBalance", "params": [a] }))
-            .collect();
-        let answers = client.post_ok("/rpc", &Value::Array(calls)).await?;
-        let answers = answers.as_array().ok_or_else(|| {
-            IndexError::Malformed("a JSON-RPC batch answered with a non-array".to_string())
-        })?;
-        let mut by_id: Vec<Option<&Value>> = vec![None; chunk.len()];
-        for a in answers {
-            if let Some(slot) = a["id"].as_u64().and_then(|i| by_id.get_mut(i as usize)) {
-                *slot = Some(a);
-            }
-        }
-        for (address, answer) in chunk.iter().zip(by_id) {
-            let result = answer.map(|a| &a["result"]).ok_or_else(|| {
-                IndexError::Malformed(format!("no getBalance answer for {address}"))
+    let events = client
+        .get_ok_bytes(&format!("/rpc/getBlockEvents/{height}"))
+        .await?;
+    BlockRows::parse(&block, &events)
+}
+
+impl Source {
+    /// The balance and nonce of each of `addresses`, in JSON-RPC batches of `getBalance`.
+    pub async fn balances(&self, addresses: &[&String]) -> Result<Vec<AccountRow>, IndexError> {
+        let mut client = self.client()?;
+        let mut accounts = Vec::with_capacity(addresses.len());
+        for chunk in addresses.chunks(BALANCES_PER_REQUEST) {
+            let calls: Vec<Value> = chunk
+                .iter()
+                .enumerate()
+                .map(|(id, a)| json!({ "jsonrpc": "2.0", "id": id, "method": "getBalance", "params": [a] }))
+                .collect();
+            let answers = client.post_ok("/rpc", &Value::Array(calls)).await?;
+            let answers = answers.as_array().ok_or_else(|| {
+                IndexError::Malformed("a JSON-RPC batch answered with a non-array".to_string())
             })?;
-            let balance = parse_amount(&result["balance"]);
-            let nonce = result["nonce"].as_u64().and_then(|n| i64::try_from(n).ok());
-            match (balance, nonce) {
-                (Some(b), Some(n)) => accounts.push(((*address).clone(), b, n)),
-                _ => {
-                    return Err(IndexError::Malformed(format!(
-                        "getBalance of {address} answered {}",
-                        answer.map_or(Value::Null, Value::clone)
-                    )))
+            let mut by_id: Vec<Option<&Value>> = vec![None; chunk.len()];
+            for a in answers {
+                if let Some(slot) = a["id"].as_u64().and_then(|i| by_id.get_mut(i as usize)) {
+                    *slot = Some(a);
+                }
+            }
+            for (address, answer) in chunk.iter().zip(by_id) {
+                let result = answer.map(|a| &a["result"]).ok_or_else(|| {
+                    IndexError::Malformed(format!("no getBalance answer for {address}"))
+                })?;
+                let balance = parse_amount(&result["balance"]);
+                let nonce = result["nonce"].as_u64().and_then(|n| i64::try_from(n).ok());
+                match (balance, nonce) {
+                    (Some(b), Some(n)) => accounts.push(((*address).clone(), b, n)),
+                    _ => {
+                        return Err(IndexError::Malformed(format!(
+                            "getBalance of {address} answered {}",
+                            answer.map_or(Value::Null, Value::clone)
+                        )))
+                    }
                 }
             }
         }
+        Ok(accounts)
     }
-    Ok(Fetched { rows, accounts })
 }

@@ -86,8 +86,21 @@ async fn handle<S: StateMachine>(ctx: &Arc<RpcContext<S>>, req: LimitedRequest) 
         | Handler::Equivocations => answer(query(ctx, route, req.uri().path())),
         // Blocks, outcomes and proofs can be large or read the database, and a chain route may
         // read it: built off the async workers.
-        Handler::Block | Handler::BlockEvents | Handler::FinalityProof | Handler::TxProof => {
+        Handler::Block | Handler::FinalityProof | Handler::TxProof => {
             answer(query_off_thread(ctx, route, req.uri().path()).await)
+        }
+        // As large as its block: serialized straight to bytes, off the async workers.
+        Handler::BlockEvents => {
+            let [id, _] = params(route.path, req.uri().path());
+            let (ctx, id) = (ctx.clone(), id.to_string());
+            let json = blocking(move || {
+                let events = methods::get_block_events(&ctx.client, &id)?;
+                serde_json::to_vec(&events).map_err(ApiError::internal)
+            });
+            match json.await {
+                Ok(bytes) => bytes_response(200, "application/json", Bytes::from(bytes)),
+                Err(e) => error_response(&e),
+            }
         }
         Handler::Chain if route.method == Verb::Get => {
             answer(query_off_thread(ctx, route, req.uri().path()).await)
@@ -176,7 +189,9 @@ fn query<S: StateMachine>(
     match route.handler {
         Handler::Head => methods::get_head(c),
         Handler::Block => methods::get_block(c, a),
-        Handler::BlockEvents => methods::get_block_events(c, a),
+        Handler::BlockEvents => {
+            serde_json::to_value(methods::get_block_events(c, a)?).map_err(ApiError::internal)
+        }
         Handler::Tx => methods::get_tx(c, a),
         Handler::Balance => methods::get_balance(c, a),
         Handler::FinalityProof => proofs::get_finality_proof(c, a),

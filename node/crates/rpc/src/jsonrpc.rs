@@ -25,7 +25,7 @@
 //! the same code as the REST error body.
 
 use crate::context::{Answer, RpcContext};
-use crate::error::{RpcError, PARSE_ERROR};
+use crate::error::{ApiError, RpcError, PARSE_ERROR};
 use crate::methods;
 use crate::proofs;
 use aitbc_primitives::StateMachine;
@@ -209,7 +209,8 @@ fn dispatch<S: StateMachine>(
         }
         "getBlockEvents" => {
             let [id] = arity(method, params)?;
-            methods::get_block_events(c, &string_or_u64(method, "heightOrHash", id)?)
+            let events = methods::get_block_events(c, &string_or_u64(method, "heightOrHash", id)?)?;
+            serde_json::to_value(events).map_err(ApiError::internal)
         }
         "getTx" => {
             let [h] = arity(method, params)?;

@@ -1,9 +1,12 @@
-//! AIT amounts (u128) as PostgreSQL `numeric`, in its binary wire form: tokio-postgres has no
-//! numeric type of its own, and a u128 does not fit any integer column.
+//! Our values in PostgreSQL's binary wire forms, for `COPY … (FORMAT binary)` and parameters:
 //!
-//! The form: digit count (i16), weight of the first digit (i16), sign (u16, 0 = positive),
-//! display scale (u16, 0 for integers), then the base-10000 digits from the most significant,
-//! trailing zero digits left out (as PostgreSQL itself sends them).
+//! - [`Numeric`]: AIT amounts (u128) as `numeric` (tokio-postgres has no numeric type of its
+//!   own, and a u128 fits no integer column). The form: digit count (i16), weight of the first
+//!   digit (i16), sign (u16, 0 = positive), display scale (u16, 0 for integers), then the
+//!   base-10000 digits from the most significant, trailing zero digits left out (as PostgreSQL
+//!   itself sends them).
+//! - [`Json`]: JSON text as the node wrote it, as `jsonb` (version byte 1, then the text) or
+//!   `json` (the text): no parse and re-serialization on the way.
 
 use bytes::{BufMut, BytesMut};
 use std::error::Error;
@@ -45,6 +48,27 @@ impl ToSql for Numeric {
     }
 
     accepts!(NUMERIC);
+    to_sql_checked!();
+}
+
+/// JSON text, sent as `jsonb` or `json`.
+#[derive(Debug, Clone)]
+pub struct Json(pub Box<serde_json::value::RawValue>);
+
+impl ToSql for Json {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        if *ty == Type::JSONB {
+            out.put_u8(1);
+        }
+        out.put_slice(self.0.get().as_bytes());
+        Ok(IsNull::No)
+    }
+
+    accepts!(JSON, JSONB);
     to_sql_checked!();
 }
 
