@@ -60,21 +60,29 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-read -r port p2p < <(python3 -c '
+# start_dev BASE: a release dev node on free ports with its chain in BASE; sets $started_rpc.
+start_dev() {
+  local dir=$1 port p2p pid
+  read -r port p2p < <(python3 -c '
 import socket
 a, b = socket.socket(), socket.socket()
 a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
 print(a.getsockname()[1], b.getsockname()[1])')
-rpc="http://127.0.0.1:$port"
-"$bin/aitbc-node" --dev --base-path "$base" --rpc-addr "127.0.0.1:$port" \
-  --p2p-addr "/ip4/127.0.0.1/tcp/$p2p" --log warn >"$base/node.log" 2>&1 &
-node=$!
-pids+=("$node")
-until curl -sf "$rpc/health" >/dev/null 2>&1; do
-  kill -0 "$node" 2>/dev/null || { echo "index_bench.sh: the node exited (see $base/node.log)" >&2; exit 1; }
-  sleep 0.2
-done
-head_of() { curl -sf "$rpc/rpc/getHead" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+  started_rpc="http://127.0.0.1:$port"
+  "$bin/aitbc-node" --dev --base-path "$dir" --rpc-addr "127.0.0.1:$port" \
+    --p2p-addr "/ip4/127.0.0.1/tcp/$p2p" --log warn >"$dir/node.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  until curl -sf "$started_rpc/health" >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null || { echo "index_bench.sh: the node exited (see $dir/node.log)" >&2; exit 1; }
+    sleep 0.2
+  done
+}
+
+start_dev "$base"
+rpc=$started_rpc
+# finalized URL: the node's finalized height.
+finalized() { curl -sf "$1/rpc/getHead" | python3 -c "import json,sys; print(json.load(sys.stdin)['finalized_height'])"; }
 
 # The chain's transactions so far (kept beside it: counting them would take a pass over it).
 count_file="$base/bench-txs"
@@ -85,7 +93,7 @@ if [ "$have" -lt "$txs" ]; then
   "$bin/aitbc-load" --rpc "$rpc" --duration "$secs" >"$base/load.json" 2>"$base/load.log"
   "$bin/aitbc-load" --rpc "$rpc" --mode claims --duration 10 >"$base/claims.json" 2>"$base/claims.log"
   # Every transaction of the chain, from the blocks (one JSON-RPC batch of getBlock per 500).
-  have=$(python3 - "$rpc" "$(head_of finalized_height)" <<'EOF'
+  have=$(python3 - "$rpc" "$(finalized "$rpc")" <<'EOF'
 import json, sys, urllib.request
 rpc, top = sys.argv[1], int(sys.argv[2])
 total = 0
@@ -101,7 +109,7 @@ EOF
 )
   echo "$have" >"$count_file"
 fi
-top=$(head_of finalized_height)
+top=$(finalized "$rpc")
 echo "chain: $have transactions in $top finalized blocks"
 
 psql -h /var/run/postgresql -d postgres -qc "CREATE DATABASE $db" >/dev/null
@@ -124,33 +132,24 @@ print(f'{s:.1f}', f'{$rows_tx / s:.0f}', f'{$rows_bl / s:.0f}')")
 lag_max=0 lag_after=0 follow_txs=0 follow_stps=0
 if [ "$follow" -gt 0 ]; then
   fresh=$(mktemp -d -t aitbc-index-follow.XXXXXX)
-  read -r fport fp2p < <(python3 -c '
-import socket
-a, b = socket.socket(), socket.socket()
-a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
-print(a.getsockname()[1], b.getsockname()[1])')
-  frpc="http://127.0.0.1:$fport"
-  "$bin/aitbc-node" --dev --base-path "$fresh" --rpc-addr "127.0.0.1:$fport" \
-    --p2p-addr "/ip4/127.0.0.1/tcp/$fp2p" --log warn >"$fresh/node.log" 2>&1 &
-  pids+=("$!")
-  until curl -sf "$frpc/health" >/dev/null 2>&1; do sleep 0.2; done
+  start_dev "$fresh"
+  frpc=$started_rpc
   fdb="${db}_follow"
   psql -h /var/run/postgresql -d postgres -qc "CREATE DATABASE $fdb" >/dev/null
   fq() { psql -h /var/run/postgresql -d "$fdb" -qAtc "$1"; }
   "$bin/aitbc-node" index --rpc "$frpc" --postgres "host=/var/run/postgresql dbname=$fdb" --log warn &
   pids+=("$!")
-  fhead() { curl -sf "$frpc/rpc/getHead" | python3 -c "import json,sys; print(json.load(sys.stdin)['finalized_height'])"; }
   until [ "$(fq "SELECT height FROM indexer_state" 2>/dev/null || echo -1)" -ge 0 ] 2>/dev/null; do sleep 0.2; done
   "$bin/aitbc-load" --rpc "$frpc" --duration "$follow" >"$base/follow-load.json" 2>"$base/follow-load.log" &
   load=$!
   while kill -0 "$load" 2>/dev/null; do
-    lag=$(( $(fhead) - $(fq "SELECT height FROM indexer_state") ))
+    lag=$(( $(finalized "$frpc") - $(fq "SELECT height FROM indexer_state") ))
     [ "$lag" -le "$lag_max" ] || lag_max=$lag
     sleep 1
   done
   wait "$load"
   sleep 5
-  lag_after=$(( $(fhead) - $(fq "SELECT height FROM indexer_state") ))
+  lag_after=$(( $(finalized "$frpc") - $(fq "SELECT height FROM indexer_state") ))
   [ "$lag_after" -ge 0 ] || lag_after=0  # the head was read before the indexer's last write
   follow_txs=$(fq "SELECT count(*) FROM transactions")
   follow_stps=$(tail -n 1 "$base/follow-load.json" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["stps"]))')

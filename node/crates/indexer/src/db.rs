@@ -91,9 +91,7 @@ impl Db {
         // A batch and its cursor commit together, so a commit lost in a crash of PostgreSQL
         // itself (not of the indexer) loses both, and the restart writes that batch again: no
         // gap, no duplicate. So commits need not wait for the WAL flush.
-        client
-            .batch_execute("SET synchronous_commit = off")
-            .await?;
+        client.batch_execute("SET synchronous_commit = off").await?;
         let locked: bool = client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
             .await?
