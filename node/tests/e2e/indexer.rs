@@ -3,7 +3,7 @@
 //! test makes its own database and drops it at the end.
 //!
 //! - everything it wrote agrees with the RPC, count for count and sum for sum, and it follows
-//!   new finalized blocks;
+//!   new finalized blocks, also after PostgreSQL ended its session;
 //! - kill -9 of the `aitbc-node index` process while it catches up, again and again, then a
 //!   restart: no gap, no duplicate;
 //! - a database of another chain, and a PostgreSQL it cannot reach, are one-line errors.
@@ -294,6 +294,46 @@ async fn what_the_indexer_wrote_agrees_with_the_rpc_and_it_follows_new_blocks() 
         async move { (int(db, &sql).await == 1).then_some(()) }
     })
     .await;
+    // A lost connection: PostgreSQL ends the indexer's session; it reconnects from its cursor
+    // and goes on.
+    let ended = int(
+        &db,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+         WHERE application_name = 'aitbc-indexer' AND datname = current_database()",
+    )
+    .await;
+    assert_eq!(ended, 1);
+    let xt = transfer(&alice, &to[1], 78, 25, genesis);
+    let hash = rpc.post_ok("/rpc/sendTx", &tx_body(&xt)).await.unwrap()["txHash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_tx(&mut rpc, &hash, "finalized").await;
+    let sql = format!("SELECT count(*) FROM transactions WHERE hash = '{hash}'");
+    wait_until(
+        20,
+        "the transfer after the lost connection in PostgreSQL",
+        || {
+            let (db, sql) = (&db, sql.clone());
+            async move { (int(db, &sql).await == 1).then_some(()) }
+        },
+    )
+    .await;
+    assert!(
+        !follow.is_finished(),
+        "the indexer stopped: {:?}",
+        follow.await
+    );
+    let fin = settle(&mut rpc).await;
+    wait_until(10, "the indexer at the head again", || {
+        let db = &db;
+        async move { (int(db, "SELECT height FROM indexer_state").await >= fin).then_some(()) }
+    })
+    .await;
+    assert_eq!(
+        int(&db, "SELECT count(*) FROM blocks").await,
+        int(&db, "SELECT max(height) + 1 FROM blocks").await
+    );
     follow.abort();
     let _ = follow.await;
     drop(db);

@@ -94,6 +94,7 @@ pub fn serve(path: &str, query: Option<&str>, rpc: &dyn Rpc) -> Page {
         ["assets", name] => assets::get(name)
             .unwrap_or_else(|| pages::not_found(format!("There is no explorer asset {:?}.", name))),
         ["search"] => search::search(&search::query_param(query.unwrap_or(""), "q"), rpc),
+        ["job"] => search::job_form(query.unwrap_or("")),
         ["block", id] => pages::block(id, rpc),
         ["tx", hash] => pages::tx(hash, rpc),
         ["account", address] => pages::account(address, rpc),

@@ -204,16 +204,27 @@ pub fn account(address: &str, rpc: &dyn Rpc) -> Page {
         Ok(s) => html::value("", &s),
         Err(f) => format!("<p>{}</p>", escape(&f.message)),
     };
+    // Jobs are stored by (client, id): the node can look one up, not list them (the PostgreSQL
+    // indexer's `jobs` table does).
+    let jobs = format!(
+        "<form class=\"lookup\" action=\"/explorer/job\" method=\"get\">\
+<input type=\"hidden\" name=\"client\" value=\"{}\">\
+<label>Job id <input name=\"id\" inputmode=\"numeric\" required></label>\
+<button type=\"submit\">Look up</button></form>\
+<p>A job of this account by its id; the indexer's <code>jobs</code> table lists them all.</p>",
+        escape(address)
+    );
     page(
         "Account",
         format!(
-            "<h1>Account</h1><p><code class=\"hash\">{}</code></p>{}{}",
+            "<h1>Account</h1><p><code class=\"hash\">{}</code></p>{}{}{}",
             escape(address),
             card(
                 "Balance",
                 &fields(&balance, &["balance", "nonce"], &["address"])
             ),
-            card("Staking", &staking)
+            card("Staking", &staking),
+            card("Jobs", &jobs)
         ),
     )
 }

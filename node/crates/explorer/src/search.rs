@@ -74,3 +74,18 @@ pub fn search(q: &str, rpc: &dyn Rpc) -> Page {
          a receipt id (0x…) or an address (ait1…)."
     ))
 }
+
+/// The account page's job form (`/explorer/job?client=…&id=…`): the job's page, or the 404 page
+/// for an id that is not a number.
+pub fn job_form(query: &str) -> Page {
+    let client = query_param(query, "client");
+    let id = query_param(query, "id");
+    let id = id.trim();
+    let ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    if ok(&client) && ok(id) && id.bytes().all(|b| b.is_ascii_digit()) {
+        return Page::redirect(format!("/explorer/job/{client}/{id}"));
+    }
+    not_found(format!(
+        "No job {id:?} of {client:?}: a job id is a number."
+    ))
+}

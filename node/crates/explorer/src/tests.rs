@@ -219,3 +219,27 @@ fn a_blocks_transactions_are_one_row_each_with_their_events_named() {
     assert!(body.contains("badge ok"));
     assert!(body.contains("<td>TRANSFER</td><td>214</td>"), "{body}");
 }
+
+#[test]
+fn the_account_pages_job_form_leads_to_the_job() {
+    let body = text(&serve(&format!("/explorer/account/{BOB}"), None, &rpc()));
+    assert!(body.contains("action=\"/explorer/job\""));
+    let p = serve(
+        "/explorer/job",
+        Some(&format!("client={BOB}&id=+42+")),
+        &rpc(),
+    );
+    assert_eq!(p.location, Some(format!("/explorer/job/{BOB}/42")));
+    for bad in [
+        "client=ait1bob&id=x",
+        "client=ait1bob",
+        "id=4",
+        "client=a%2Fb&id=4",
+    ] {
+        assert_eq!(
+            serve("/explorer/job", Some(bad), &rpc()).status,
+            404,
+            "{bad}"
+        );
+    }
+}
