@@ -456,24 +456,32 @@ impl StateMachine for Runtime {
         Some(Call::Staking(staking::Call::Report { proof }))
     }
 
+    // Counted from each block as it is imported (a block executed again after a reorg counts
+    // again): the rate of the chain's activity, not its totals (those are the indexer's).
     const COUNTERS: &'static [(&'static str, &'static str)] = &[
-        ("aitbc_receipts_claimed_total", "Compute receipts claimed"),
+        (
+            "aitbc_receipts_claimed_total",
+            "Compute receipts claimed in imported blocks",
+        ),
         (
             "aitbc_compute_units_total",
-            "Compute units settled by claimed receipts",
+            "Compute units settled by claims in imported blocks",
         ),
         (
             "aitbc_minted_total",
-            "AIT base units minted to miners for attested compute",
+            "AIT base units minted to miners in imported blocks",
         ),
         (
             "aitbc_escrow_paid_total",
-            "AIT base units paid to miners from client escrows",
+            "AIT base units paid to miners from escrows in imported blocks",
         ),
-        ("aitbc_offences_total", "Offences punished (slashes)"),
+        (
+            "aitbc_offences_total",
+            "Offences punished (slashes) in imported blocks",
+        ),
         (
             "aitbc_slashed_total",
-            "AIT base units slashed from offenders",
+            "AIT base units slashed from offenders in imported blocks",
         ),
     ];
 

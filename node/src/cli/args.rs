@@ -65,7 +65,7 @@ pub struct IndexArgs {
     pub postgres: String,
     /// Start at this height (an empty database, or ahead of what is indexed) instead of after
     /// the last indexed block.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     pub from: Option<u64>,
     /// Exit once this height is indexed (default: follow the chain until stopped).
     #[arg(long)]

@@ -106,29 +106,41 @@ async fn index_until(rpc: &str, target: &str, until: u64) -> Result<(), aitbc_in
     aitbc_indexer::run(&config, &IndexerMetrics::default()).await
 }
 
-/// What the RPC says about blocks `0..=to`: transactions, events, claims and AIT minted.
-async fn rpc_totals(
-    rpc: &mut aitbc_rpc::http_client::HttpClient,
-    to: u64,
-) -> (u64, u64, u64, u128) {
-    let (mut txs, mut events, mut claims, mut minted) = (0, 0, 0, 0u128);
+/// What the RPC says about blocks `0..=to`.
+#[derive(Debug, Default)]
+struct Totals {
+    txs: u64,
+    events: u64,
+    claims: u64,
+    fees: u128,
+    minted: u128,
+    paid: u128,
+    compute_units: u64,
+}
+
+async fn rpc_totals(rpc: &mut aitbc_rpc::http_client::HttpClient, to: u64) -> Totals {
+    let amount = |v: &Value| v.as_str().unwrap().parse::<u128>().unwrap();
+    let mut t = Totals::default();
     for h in 0..=to {
         let b = rpc
             .get_ok(&format!("/rpc/getBlockEvents/{h}"))
             .await
             .unwrap();
         for tx in b["events"].as_array().unwrap() {
-            txs += 1;
+            t.txs += 1;
+            t.fees += amount(&tx["fee"]);
             for e in tx["events"].as_array().unwrap() {
-                events += 1;
+                t.events += 1;
                 if let Some(c) = e.pointer("/Receipts/ReceiptClaimed") {
-                    claims += 1;
-                    minted += c["minted"].as_str().unwrap().parse::<u128>().unwrap();
+                    t.claims += 1;
+                    t.minted += amount(&c["minted"]);
+                    t.paid += amount(&c["paid"]);
+                    t.compute_units += c["compute_units"].as_u64().unwrap();
                 }
             }
         }
     }
-    (txs, events, claims, minted)
+    t
 }
 
 /// Waits until the node has finalized its best block and returns that height.
@@ -198,17 +210,31 @@ async fn what_the_indexer_wrote_agrees_with_the_rpc_and_it_follows_new_blocks() 
         fin + 1
     );
     assert_eq!(int(&db, "SELECT height FROM indexer_state").await, fin);
-    let (txs, events, claims, minted) = rpc_totals(&mut rpc, fin).await;
-    assert_eq!(txs, 24 + 2 * 2 + 1);
-    assert_eq!(int(&db, "SELECT count(*) FROM transactions").await, txs);
-    assert_eq!(int(&db, "SELECT sum(tx_count) FROM blocks").await, txs);
-    assert_eq!(int(&db, "SELECT count(*) FROM events").await, events);
+    let t = rpc_totals(&mut rpc, fin).await;
+    assert_eq!(t.txs, 24 + 2 * 2 + 1);
+    assert_eq!(int(&db, "SELECT count(*) FROM transactions").await, t.txs);
+    assert_eq!(int(&db, "SELECT sum(tx_count) FROM blocks").await, t.txs);
+    assert_eq!(int(&db, "SELECT count(*) FROM events").await, t.events);
     assert_eq!(orphaned_events(&db).await, 0);
-    assert_eq!(int(&db, "SELECT count(*) FROM receipts").await, claims);
-    assert_eq!(claims, 2);
+    assert_eq!(int(&db, "SELECT count(*) FROM receipts").await, t.claims);
+    assert_eq!(t.claims, 2);
+    // Sums of u128 amounts, through numeric.
+    let sum = |sql: &'static str| text(&db, sql);
     assert_eq!(
-        text(&db, "SELECT sum(minted) FROM receipts").await,
-        minted.to_string()
+        sum("SELECT sum(fee) FROM transactions").await,
+        t.fees.to_string()
+    );
+    assert_eq!(
+        sum("SELECT sum(minted) FROM receipts").await,
+        t.minted.to_string()
+    );
+    assert_eq!(
+        sum("SELECT sum(paid) FROM receipts").await,
+        t.paid.to_string()
+    );
+    assert_eq!(
+        int(&db, "SELECT sum(compute_units) FROM receipts").await,
+        t.compute_units
     );
     // Each transaction row is the RPC's.
     let tx: Value = rpc.get_ok(&format!("/rpc/getTx/{last}")).await.unwrap();
@@ -294,6 +320,12 @@ async fn what_the_indexer_wrote_agrees_with_the_rpc_and_it_follows_new_blocks() 
         async move { (int(db, &sql).await == 1).then_some(()) }
     })
     .await;
+    // A second indexer on the same database is refused while this one writes.
+    let second = index_until(&url, &pg.target, 0).await.unwrap_err();
+    assert!(
+        matches!(second, aitbc_indexer::IndexError::Locked),
+        "{second}"
+    );
     // A lost connection: PostgreSQL ends the indexer's session; it reconnects from its cursor
     // and goes on.
     let ended = int(
@@ -380,7 +412,7 @@ async fn kill_9_while_catching_up_leaves_no_gap_and_no_duplicate() {
     }
     wait_tx(&mut rpc, &last, "finalized").await;
     let fin = settle(&mut rpc).await;
-    let (txs, events, _, _) = rpc_totals(&mut rpc, fin).await;
+    let Totals { txs, events, .. } = rpc_totals(&mut rpc, fin).await;
     assert_eq!(txs, 4 * ROUNDS * PER_ROUND);
 
     let pg = TestDb::new().await;

@@ -71,14 +71,23 @@ pub fn block(id: &str, rpc: &dyn Rpc) -> Page {
             block.get("transactions").unwrap_or(&Value::Null),
         ),
     };
+    let best = rpc
+        .get("/rpc/getHead")
+        .ok()
+        .and_then(|h| h.get("height").and_then(Value::as_u64));
+    let link = |h: u64, text: &str| format!("<a href=\"/explorer/block/{h}\">{text}</a> ");
     let nav = format!(
-        "<nav class=\"pager\" aria-label=\"Neighbouring blocks\">{}<a href=\"/explorer/block/{}\">Next block</a></nav>",
+        "<nav class=\"pager\" aria-label=\"Neighbouring blocks\">{}{}</nav>",
         if height > 0 {
-            format!("<a href=\"/explorer/block/{}\">Previous block</a> ", height - 1)
+            link(height - 1, "Previous block")
         } else {
             String::new()
         },
-        height + 1
+        if best.is_some_and(|b| height < b) {
+            link(height + 1, "Next block")
+        } else {
+            String::new()
+        },
     );
     page(
         &format!("Block #{height}"),

@@ -63,6 +63,7 @@ fn rpc() -> FakeRpc {
         format!("/rpc/getReceipt/{RECEIPT}"),
         Ok(json!({ "miner": BOB, "units": 5 })),
     );
+    m.insert("/rpc/getHead".to_string(), Ok(json!({ "height": 7 })));
     FakeRpc(m)
 }
 
@@ -113,6 +114,8 @@ fn a_block_page_shows_its_header_and_transactions_with_links() {
         assert!(body.contains("href=\"/explorer/account/ait1bob\""));
         assert!(body.contains("badge final"));
         assert!(body.contains("href=\"/explorer/block/6\""));
+        // Block 7 is the head: no next block to link.
+        assert!(!body.contains("href=\"/explorer/block/8\""));
     }
     // The hash form has no stored events in the fake: the hashes alone are listed.
     let body = text(&serve(

@@ -29,8 +29,8 @@ pub struct Cursor {
 }
 
 /// What one PostgreSQL transaction writes: consecutive blocks, the balance and nonce of every
-/// account they touched (read after the last of them), and the validators when one of them may
-/// have changed the set.
+/// account they touched (read after the last of them), and the validators when the batcher
+/// read them (`follow::batches` says when).
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
     pub blocks: Vec<BlockRows>,
@@ -79,9 +79,15 @@ impl Db {
             target: redacted(target),
             message: e.to_string(),
         };
-        let mut config: tokio_postgres::Config = target.parse().map_err(unreachable)?;
+        let mut config: tokio_postgres::Config = target
+            .parse()
+            .map_err(|e| IndexError::Refused(format!("--postgres {:?}: {e}", redacted(target))))?;
         config.connect_timeout(Duration::from_secs(5));
         config.application_name("aitbc-indexer");
+        // A connection that went silent (a half-open socket) is noticed within about a minute,
+        // and so is this session's lock freed for the reconnection.
+        config.keepalives_idle(Duration::from_secs(30));
+        config.tcp_user_timeout(Duration::from_secs(60));
         let (client, connection) = config.connect(NoTls).await.map_err(unreachable)?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
@@ -97,9 +103,7 @@ impl Db {
             .await?
             .get(0);
         if !locked {
-            return Err(IndexError::Refused(
-                "another indexer is writing to this database".to_string(),
-            ));
+            return Err(IndexError::Locked);
         }
         let mut db = Db {
             client,
@@ -113,9 +117,16 @@ impl Db {
         self.client.is_closed()
     }
 
-    /// The client, for queries of the caller's own (tests, the benchmark).
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// Waits until everything committed is durable (batches commit asynchronously): a
+    /// synchronous commit flushes the WAL up to it.
+    pub async fn flush(&self) -> Result<(), IndexError> {
+        self.client
+            .batch_execute(
+                "SET synchronous_commit = on; UPDATE indexer_state SET height = height;
+                 SET synchronous_commit = off",
+            )
+            .await?;
+        Ok(())
     }
 
     /// Applies the migrations not applied yet, each in its own transaction; refuses a schema
@@ -163,7 +174,11 @@ impl Db {
             .client
             .query_opt("SELECT genesis_hash, chain, height FROM indexer_state", &[])
             .await?;
-        let start = from.map(|f| f as i64 - 1);
+        let start = match from.map(i64::try_from) {
+            None => None,
+            Some(Ok(f)) => Some(f - 1),
+            Some(Err(_)) => return Err(IndexError::Refused("--from is beyond any height".into())),
+        };
         let Some(row) = row else {
             self.client
                 .execute(

@@ -18,24 +18,42 @@ use tokio_tungstenite::tungstenite::Message;
 /// The longest wait for a new finalized block without a notification.
 const POLL: Duration = Duration::from_secs(2);
 
-/// Keeps a `finalizedHeads` subscription open to the node at `rpc` (reconnecting after a
-/// pause when it drops) and wakes the returned [`Notify`] on each notification.
-pub fn spawn(rpc: &str) -> Arc<Notify> {
-    let wake = Arc::new(Notify::new());
-    let authority = rpc
-        .trim_end_matches('/')
-        .trim_start_matches("http://")
-        .to_string();
-    let notify = wake.clone();
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = subscribe(&authority, &notify).await {
-                tracing::debug!(target: "indexer", error = %e, "finalizedHeads subscription lost");
+/// A `finalizedHeads` subscription kept open to the node (reconnected after a pause when it
+/// drops) that wakes the indexer on each notification; ended when dropped.
+pub struct Wake {
+    notify: Arc<Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Wake {
+    pub fn spawn(rpc: &str) -> Wake {
+        let notify = Arc::new(Notify::new());
+        let authority = rpc
+            .trim_end_matches('/')
+            .trim_start_matches("http://")
+            .to_string();
+        let woken = notify.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                if let Err(e) = subscribe(&authority, &woken).await {
+                    tracing::debug!(target: "indexer", error = %e, "finalizedHeads subscription lost");
+                }
+                tokio::time::sleep(POLL).await;
             }
-            tokio::time::sleep(POLL).await;
-        }
-    });
-    wake
+        });
+        Wake { notify, task }
+    }
+
+    /// Waits for a notification, at most [`POLL`].
+    async fn wait(&self) {
+        let _ = tokio::time::timeout(POLL, self.notify.notified()).await;
+    }
+}
+
+impl Drop for Wake {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 async fn subscribe(authority: &str, wake: &Notify) -> Result<(), Box<dyn std::error::Error>> {
@@ -58,7 +76,7 @@ pub async fn index(
     source: &Source,
     db: &mut Db,
     cursor: &mut Cursor,
-    wake: &Notify,
+    wake: &Wake,
     metrics: &IndexerMetrics,
 ) -> Result<(), IndexError> {
     let mut run = Run {
@@ -79,7 +97,7 @@ pub async fn index(
         metrics.set_target(finalized);
         if next > target {
             run.progress.caught_up(run.cursor.height);
-            let _ = tokio::time::timeout(POLL, wake.notified()).await;
+            wake.wait().await;
             continue;
         }
         run.catch_up(next, target).await?;
@@ -120,8 +138,9 @@ impl Run<'_> {
 /// Gathers `blocks` into batches of at most `config.batch_blocks` blocks and
 /// `config.batch_txs` transactions (fewer when no more have arrived: a batch never waits for
 /// blocks while the writer could be writing), reads the balances of the accounts each batch
-/// touched (once per account per batch) and the validators (with the first batch, and after a
-/// block that may have changed them). The receiver ends after the last batch or an error.
+/// touched (once per account per batch) and the validators (with the first batch of each
+/// catch-up, so for every block while following, and after a block that may have changed
+/// them). The receiver ends after the last batch or an error.
 fn batches(
     config: &Config,
     source: Source,

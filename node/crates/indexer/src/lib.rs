@@ -28,8 +28,10 @@
 //!   chain, a node answer it cannot parse) stops it with a one-line error instead.
 //!
 //! `accounts` holds each touched account's balance and nonce as the node answered when the
-//! block that last touched it was indexed (the node's state at that moment, at or after the
-//! block), so once the chain is quiet it equals `getBalance` for every row.
+//! batch that last touched it was indexed (the node's best state at that moment, at or after
+//! the batch's blocks), so once the chain is quiet it equals `getBalance` for every row. An
+//! account credited without being named in an event or signing (the treasury's share of fees
+//! and mints) is not refreshed by it.
 
 pub mod db;
 mod follow;
@@ -61,14 +63,32 @@ pub enum IndexError {
     },
     #[error("{0}")]
     Refused(String),
+    /// Another session holds the indexer's lock on the database: another indexer, or this
+    /// one's own session from before a lost connection, until PostgreSQL notices it is gone.
+    #[error("another indexer is writing to this database")]
+    Locked,
 }
 
 impl IndexError {
-    /// Whether retrying after a pause can help: a lost connection or a node that is
-    /// restarting, not bad input.
+    /// Whether retrying after a pause can help: a lost connection, a server shutting down or
+    /// short of resources, a serialization failure, or a node that is restarting; not bad
+    /// input.
     pub fn is_transient(&self) -> bool {
         match self {
-            IndexError::Postgres(e) => e.is_closed() || e.as_db_error().is_none(),
+            IndexError::Postgres(e) => match e.code() {
+                None => true,
+                Some(code) => {
+                    let code = code.code();
+                    // 08: connection exception; 53: insufficient resources; 57: operator
+                    // intervention (shutdown, crash, cannot connect now); 40001, 40P01:
+                    // serialization failure, deadlock.
+                    ["08", "53", "57"]
+                        .iter()
+                        .any(|class| code.starts_with(class))
+                        || code == "40001"
+                        || code == "40P01"
+                }
+            },
             IndexError::Rpc(_) | IndexError::PostgresUnreachable { .. } => true,
             _ => false,
         }
@@ -115,7 +135,10 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Runs the indexer until `until` is reached (never, without it) or a non-transient error. The
 /// first connections to the node and to PostgreSQL are not retried: an address that is wrong
-/// from the start is an error at once.
+/// from the start is an error at once. After a transient error the node's chain is checked
+/// again (a node reset behind the same address is refused, not waited for), the database
+/// reconnected if the connection is gone, and the cursor read again; the pause doubles until a
+/// batch is written.
 pub async fn run(config: &Config, metrics: &metrics::IndexerMetrics) -> Result<(), IndexError> {
     let source = source::Source::new(&config.rpc)?;
     let chain = source.chain().await?;
@@ -123,32 +146,52 @@ pub async fn run(config: &Config, metrics: &metrics::IndexerMetrics) -> Result<(
     let mut cursor = db.claim(config.from).await?;
     tracing::info!(target: "indexer", chain = %chain.name, genesis = %chain.genesis_hash,
         height = ?cursor.height, "indexing");
-    let wake = follow::spawn(&config.rpc);
+    let wake = follow::Wake::spawn(&config.rpc);
     let mut backoff = config.backoff;
     loop {
-        match follow::index(config, &source, &mut db, &mut cursor, &wake, metrics).await {
-            Ok(()) => return Ok(()),
-            Err(e) if e.is_transient() => {
-                tracing::warn!(target: "indexer", error = %e, retry_in = ?backoff, "retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                if db.is_closed() {
-                    match db::Db::connect(&config.postgres, &chain).await {
-                        Ok(fresh) => db = fresh,
-                        Err(e) if e.is_transient() => continue,
-                        Err(e) => return Err(e),
-                    }
-                }
-                match db.claim(None).await {
-                    Ok(c) => {
-                        cursor = c;
-                        backoff = config.backoff;
-                    }
-                    Err(e) if e.is_transient() => continue,
-                    Err(e) => return Err(e),
-                }
-            }
+        let before = cursor.height;
+        let error = match follow::index(config, &source, &mut db, &mut cursor, &wake, metrics).await
+        {
+            Ok(()) => return db.flush().await,
+            Err(e) if e.is_transient() => e,
             Err(e) => return Err(e),
+        };
+        if cursor.height != before {
+            backoff = config.backoff;
+        }
+        tracing::warn!(target: "indexer", error = %error, retry_in = ?backoff, "retrying");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+        if let Err(e) = recover(config, &source, &chain, &mut db, &mut cursor).await {
+            if !(e.is_transient() || matches!(e, IndexError::Locked)) {
+                return Err(e);
+            }
+            tracing::debug!(target: "indexer", error = %e, "not recovered yet");
         }
     }
+}
+
+/// After a transient error: the node must still serve the indexed chain; the database is
+/// reconnected if its connection is gone; the cursor is read again.
+async fn recover(
+    config: &Config,
+    source: &source::Source,
+    chain: &source::Chain,
+    db: &mut db::Db,
+    cursor: &mut db::Cursor,
+) -> Result<(), IndexError> {
+    let serving = source.chain().await?;
+    if serving != *chain {
+        return Err(IndexError::WrongChain {
+            indexed: chain.name.clone(),
+            indexed_genesis: chain.genesis_hash.clone(),
+            serving: serving.name,
+            serving_genesis: serving.genesis_hash,
+        });
+    }
+    if db.is_closed() {
+        *db = db::Db::connect(&config.postgres, chain).await?;
+    }
+    *cursor = db.claim(None).await?;
+    Ok(())
 }

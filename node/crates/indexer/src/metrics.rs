@@ -76,6 +76,8 @@ pub async fn serve(addr: SocketAddr, metrics: Arc<IndexerMetrics>) -> std::io::R
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
+                // Out of descriptors, say: wait rather than spin.
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 continue;
             };
             let metrics = metrics.clone();

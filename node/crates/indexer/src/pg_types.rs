@@ -5,8 +5,8 @@
 //!   digit (i16), sign (u16, 0 = positive), display scale (u16, 0 for integers), then the
 //!   base-10000 digits from the most significant, trailing zero digits left out (as PostgreSQL
 //!   itself sends them).
-//! - [`Json`]: JSON text as the node wrote it, as `jsonb` (version byte 1, then the text) or
-//!   `json` (the text): no parse and re-serialization on the way.
+//! - [`Json`]: JSON text as the node wrote it, as `jsonb` (version byte 1, then the text): no
+//!   parse and re-serialization on the way.
 
 use bytes::{BufMut, BytesMut};
 use std::error::Error;
@@ -51,7 +51,7 @@ impl ToSql for Numeric {
     to_sql_checked!();
 }
 
-/// JSON text, sent as `jsonb` or `json`.
+/// JSON text, sent as `jsonb`.
 #[derive(Debug, Clone)]
 pub struct Json(pub Box<serde_json::value::RawValue>);
 

@@ -7,7 +7,28 @@ use crate::pg_types::{parse_amount, Numeric};
 use crate::IndexError;
 use aitbc_http_client::{HttpClient, HttpError};
 use serde_json::{json, Value};
+use std::future::Future;
+use std::time::Duration;
 use tokio::sync::mpsc;
+
+/// The longest wait for one answer of the node (a block of 10,000 transactions takes well
+/// under a second); a node that hangs is then retried like one that is down.
+const RPC_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `request`'s answer, or a transient error when the node does not answer within
+/// [`RPC_TIMEOUT`].
+async fn within<T>(
+    what: &str,
+    request: impl Future<Output = Result<T, HttpError>>,
+) -> Result<T, IndexError> {
+    match tokio::time::timeout(RPC_TIMEOUT, request).await {
+        Ok(answer) => Ok(answer?),
+        Err(_) => Err(IndexError::Rpc(format!(
+            "{what}: no answer within {} s",
+            RPC_TIMEOUT.as_secs()
+        ))),
+    }
+}
 
 /// The node's JSON-RPC batch limit (`aitbc_rpc::jsonrpc::MAX_BATCH`).
 const BALANCES_PER_REQUEST: usize = 1000;
@@ -50,7 +71,7 @@ impl Source {
     }
 
     pub async fn chain(&self) -> Result<Chain, IndexError> {
-        let health = self.client()?.get_ok("/health").await?;
+        let health = within("/health", self.client()?.get_ok("/health")).await?;
         let field = |k: &str| {
             health[k]
                 .as_str()
@@ -65,7 +86,7 @@ impl Source {
 
     /// The node's finalized height.
     pub async fn finalized(&self) -> Result<u64, IndexError> {
-        let head = self.client()?.get_ok("/rpc/getHead").await?;
+        let head = within("getHead", self.client()?.get_ok("/rpc/getHead")).await?;
         head["finalized_height"]
             .as_u64()
             .ok_or_else(|| IndexError::Malformed("getHead has no finalized_height".to_string()))
@@ -73,7 +94,7 @@ impl Source {
 
     /// `getValidators`: the current set (active) and the candidates.
     pub async fn validators(&self) -> Result<Value, IndexError> {
-        Ok(self.client()?.get_ok("/rpc/getValidators").await?)
+        within("getValidators", self.client()?.get_ok("/rpc/getValidators")).await
     }
 
     /// Fetches blocks `from..=to` on `connections` connections; the receiver yields them in
@@ -117,20 +138,7 @@ impl Source {
         });
         Ok(out_rx)
     }
-}
 
-/// One block.
-async fn fetch_block(client: &mut HttpClient, height: u64) -> Result<BlockRows, IndexError> {
-    let block = client
-        .get_ok_bytes(&format!("/rpc/getBlock/{height}"))
-        .await?;
-    let events = client
-        .get_ok_bytes(&format!("/rpc/getBlockEvents/{height}"))
-        .await?;
-    BlockRows::parse(&block, &events)
-}
-
-impl Source {
     /// The balance and nonce of each of `addresses`, in JSON-RPC batches of `getBalance`.
     pub async fn balances(&self, addresses: &[&String]) -> Result<Vec<AccountRow>, IndexError> {
         let mut client = self.client()?;
@@ -141,7 +149,8 @@ impl Source {
                 .enumerate()
                 .map(|(id, a)| json!({ "jsonrpc": "2.0", "id": id, "method": "getBalance", "params": [a] }))
                 .collect();
-            let answers = client.post_ok("/rpc", &Value::Array(calls)).await?;
+            let calls = Value::Array(calls);
+            let answers = within("getBalance", client.post_ok("/rpc", &calls)).await?;
             let answers = answers.as_array().ok_or_else(|| {
                 IndexError::Malformed("a JSON-RPC batch answered with a non-array".to_string())
             })?;
@@ -170,4 +179,19 @@ impl Source {
         }
         Ok(accounts)
     }
+}
+
+/// One block.
+async fn fetch_block(client: &mut HttpClient, height: u64) -> Result<BlockRows, IndexError> {
+    let block = within(
+        "getBlock",
+        client.get_ok_bytes(&format!("/rpc/getBlock/{height}")),
+    )
+    .await?;
+    let events = within(
+        "getBlockEvents",
+        client.get_ok_bytes(&format!("/rpc/getBlockEvents/{height}")),
+    )
+    .await?;
+    BlockRows::parse(&block, &events)
 }
