@@ -179,10 +179,7 @@ async fn what_the_indexer_wrote_agrees_with_the_rpc_and_it_follows_new_blocks() 
             i,
             genesis,
         );
-        last = rpc.post_ok("/rpc/sendTx", &tx_body(&xt)).await.unwrap()["txHash"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        last = send(&mut rpc, &xt).await;
     }
     wait_tx(&mut rpc, &last, "finalized").await;
     open_and_claim(&mut rpc, 1, genesis).await;
@@ -309,17 +306,7 @@ async fn what_the_indexer_wrote_agrees_with_the_rpc_and_it_follows_new_blocks() 
         })
     };
     let xt = transfer(&alice, &to[0], 77, 24, genesis);
-    let hash = rpc.post_ok("/rpc/sendTx", &tx_body(&xt)).await.unwrap()["txHash"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    wait_tx(&mut rpc, &hash, "finalized").await;
-    let sql = format!("SELECT count(*) FROM transactions WHERE hash = '{hash}'");
-    wait_until(10, "the followed transfer in PostgreSQL", || {
-        let (db, sql) = (&db, sql.clone());
-        async move { (int(db, &sql).await == 1).then_some(()) }
-    })
-    .await;
+    reaches_postgres(&mut rpc, &db, &xt, 10).await;
     // A second indexer on the same database is refused while this one writes.
     let second = index_until(&url, &pg.target, 0).await.unwrap_err();
     assert!(
@@ -336,21 +323,7 @@ async fn what_the_indexer_wrote_agrees_with_the_rpc_and_it_follows_new_blocks() 
     .await;
     assert_eq!(ended, 1);
     let xt = transfer(&alice, &to[1], 78, 25, genesis);
-    let hash = rpc.post_ok("/rpc/sendTx", &tx_body(&xt)).await.unwrap()["txHash"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    wait_tx(&mut rpc, &hash, "finalized").await;
-    let sql = format!("SELECT count(*) FROM transactions WHERE hash = '{hash}'");
-    wait_until(
-        20,
-        "the transfer after the lost connection in PostgreSQL",
-        || {
-            let (db, sql) = (&db, sql.clone());
-            async move { (int(db, &sql).await == 1).then_some(()) }
-        },
-    )
-    .await;
+    reaches_postgres(&mut rpc, &db, &xt, 20).await;
     assert!(
         !follow.is_finished(),
         "the indexer stopped: {:?}",
@@ -371,6 +344,32 @@ async fn what_the_indexer_wrote_agrees_with_the_rpc_and_it_follows_new_blocks() 
     drop(db);
     node.stop().await;
     pg.drop_db().await;
+}
+
+/// Submits `xt`; returns its hash.
+async fn send(
+    rpc: &mut aitbc_rpc::http_client::HttpClient,
+    xt: &aitbc_primitives::Extrinsic<Call>,
+) -> String {
+    let answer = rpc.post_ok("/rpc/sendTx", &tx_body(xt)).await.unwrap();
+    answer["txHash"].as_str().unwrap().to_string()
+}
+
+/// Submits `xt`, waits until it is finalized, then until the indexer wrote it (`secs`).
+async fn reaches_postgres(
+    rpc: &mut aitbc_rpc::http_client::HttpClient,
+    db: &tokio_postgres::Client,
+    xt: &aitbc_primitives::Extrinsic<Call>,
+    secs: u64,
+) {
+    let hash = send(rpc, xt).await;
+    wait_tx(rpc, &hash, "finalized").await;
+    let sql = format!("SELECT count(*) FROM transactions WHERE hash = '{hash}'");
+    wait_until(secs, &format!("transaction {hash} in PostgreSQL"), || {
+        let sql = sql.clone();
+        async move { (int(db, &sql).await == 1).then_some(()) }
+    })
+    .await;
 }
 
 /// The indexer's cursor, -1 before it made its tables.
@@ -402,10 +401,7 @@ async fn kill_9_while_catching_up_leaves_no_gap_and_no_duplicate() {
         for nonce in round * PER_ROUND..(round + 1) * PER_ROUND {
             for s in &senders {
                 let xt = transfer(s, &dest, 1, nonce, genesis);
-                last = rpc.post_ok("/rpc/sendTx", &tx_body(&xt)).await.unwrap()["txHash"]
-                    .as_str()
-                    .unwrap()
-                    .to_string();
+                last = send(&mut rpc, &xt).await;
             }
         }
         tokio::time::sleep(Duration::from_millis(SLOT_MS)).await;
