@@ -548,6 +548,22 @@ async fn another_chains_database_and_an_unreachable_postgres_are_one_line_errors
         "the password is printed: {stderr}"
     );
     assert!(started.elapsed() < Duration::from_secs(10));
+    // A connection string that does not parse: its own one line, naming the flag.
+    let out = Command::new(env!("CARGO_BIN_EXE_aitbc-node"))
+        .args([
+            "index",
+            "--rpc",
+            &url_b,
+            "--postgres",
+            "host=/tmp port=notaport",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains(" INFO ")).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("--postgres"), "{stderr}");
     drop(db);
     b.stop().await;
     pg.drop_db().await;

@@ -459,6 +459,12 @@ impl<S: StateMachine> Client<S> {
             tracing::info!(target: "finality", set_id = set.id,
                 authorities = set.authorities.len(), at = at.number, "authority set change final");
         }
+        self.set_voter_set(set);
+    }
+
+    /// Replaces the voter set in memory (and its size in the metrics).
+    pub(crate) fn set_voter_set(&self, set: VoterSet) {
+        self.metrics.set_validators(set.authorities.len());
         *self.voter_set.write().unwrap_or_else(|p| p.into_inner()) = set;
     }
 
@@ -541,8 +547,6 @@ impl<S: StateMachine> Client<S> {
             self.runtime.count_events(&mut events, &mut counts);
             self.metrics.add_chain_counts(&counts);
         }
-        self.metrics
-            .set_validators(self.voter_set().authorities.len());
         Ok(Arc::new(tx_hashes))
     }
 

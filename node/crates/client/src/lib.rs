@@ -228,6 +228,7 @@ impl<S: StateMachine> Client<S> {
         };
         let (events, _) = broadcast::channel(1024);
         metrics.set_heights(best.number, finalized.number);
+        metrics.set_validators(voter_set.authorities.len());
         Ok(Client {
             runtime,
             db,

@@ -355,7 +355,7 @@ impl Metrics {
             })
             .collect();
         drop(requests);
-        counter_lines(
+        counter(
             &mut out,
             "substrate_rpc_requests_total",
             "RPC requests by method and HTTP status",
@@ -373,7 +373,7 @@ impl Metrics {
             })
             .collect();
         drop(calls);
-        counter_lines(
+        counter(
             &mut out,
             "aitbc_jsonrpc_calls_total",
             "JSON-RPC calls by method and outcome",
@@ -405,16 +405,11 @@ pub(crate) fn gauge(out: &mut String, name: &str, help: &str, lines: &[(&str, u6
 }
 
 /// One counter: its help and type, then a line per `(labels, value)`.
-pub(crate) fn counter(out: &mut String, name: &str, help: &str, lines: &[(&str, u128)]) {
+fn counter(out: &mut String, name: &str, help: &str, lines: &[(impl AsRef<str>, u128)]) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
     for (labels, v) in lines {
-        let _ = writeln!(out, "{name}{labels} {v}");
+        let _ = writeln!(out, "{name}{} {v}", labels.as_ref());
     }
-}
-
-fn counter_lines(out: &mut String, name: &str, help: &str, lines: &[(String, u128)]) {
-    let borrowed: Vec<(&str, u128)> = lines.iter().map(|(l, v)| (l.as_str(), *v)).collect();
-    counter(out, name, help, &borrowed);
 }
 
 /// One histogram: its help and type, then the series of each `(labels, histogram)`.

@@ -248,7 +248,7 @@ impl<S: StateMachine> Client<S> {
         *self.best.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
         *self.finalized.write().unwrap_or_else(|p| p.into_inner()) = at;
         *self.tree.write().unwrap_or_else(|p| p.into_inner()) = ForkTree::new(at);
-        *self.voter_set.write().unwrap_or_else(|p| p.into_inner()) = voter_set;
+        self.set_voter_set(voter_set);
         self.metrics.set_heights(at.number, at.number);
         Ok(())
     }
