@@ -5,7 +5,7 @@
 
 use crate::workers::warp::{self, SyncMode};
 use crate::workers::{
-    author, informant, pruner, reporter, signed_slots::SignedSlots, sync, voting,
+    author, informant, pruner, reporter, revalidate, signed_slots::SignedSlots, sync, voting,
 };
 use aitbc_chain_spec::ChainSpec;
 use aitbc_client::metrics::Metrics;
@@ -439,6 +439,7 @@ impl<S: StateMachine> Parts<S> {
                 shutdown.clone(),
             )));
         }
+        tasks.push(spawn(revalidate::run(client.clone(), shutdown.clone())));
         tasks.push(spawn(pruner::run(
             client.clone(),
             self.pruning,

@@ -5,7 +5,9 @@
 //! 2. Each account sends one pre-signed transfer at a time: its next one is submitted as soon
 //!    as the block holding its last one is read (best or finalized), so no sender has two
 //!    transactions in one block, and the pool always holds the other senders' transfers for
-//!    the next block (no account waits for a whole round to be included).
+//!    the next block (no account waits for a whole round to be included). Each pays its
+//!    neighbour, or with `--recipients N` a uniformly random one of the first N accounts that
+//!    `scripts/big_spec.py` endows (a flood that touches a large state all over).
 //! 3. Reports sustained finalized sTPS over the measured window (finalized transactions divided
 //!    by the slot time between the window's first and last block), submit->finalized latency
 //!    percentiles, the node's RSS and how many submissions were refused. The last line is one
@@ -91,6 +93,14 @@ struct Args {
     /// Claims mode: most claims (or escrow openings) submitted and not yet finalized.
     #[arg(long, default_value_t = 12_000)]
     max_in_flight: usize,
+    /// Transfers mode: each transfer goes to a uniformly random one of the first N accounts
+    /// `scripts/big_spec.py` endows (blake2b-256 of i as u64 little-endian), so the flood
+    /// touches a large state all over; without it each sender pays its neighbour.
+    #[arg(long)]
+    recipients: Option<u64>,
+    /// Seed of the --recipients draw (the same seed gives the same recipients).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 impl Args {
@@ -386,40 +396,14 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
     fund(&mut http, &args.rpc, genesis, &accounts).await?;
     let nonces = next_nonces(&mut http, &accounts).await?;
     let slot_ms = slot_ms(&mut http).await?;
-    eprintln!("pre-signing rounds…");
     let rounds = (args.duration * 1000 / slot_ms + 4) as usize;
-    let mut presigned: Vec<Vec<(Hash, Value)>> = Vec::with_capacity(rounds);
-    for r in 0..rounds {
-        presigned.push(
-            accounts
-                .iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    let to = accounts[(i + 1) % accounts.len()].public();
-                    let xt = transfer(a, to, 1, nonces[i] + r as u64, genesis);
-                    (xt.hash(), body(&xt))
-                })
-                .collect(),
-        );
-    }
-
+    let mut presigned = Rounds::sign(args, accounts.clone(), nonces, genesis, rounds);
     eprintln!("flooding for {} s…", args.duration);
     let lanes = Lanes::start(args)?;
-    // Which sender and round each pre-signed transfer is; the round each sender has out.
-    let origin: HashMap<Hash, (usize, usize)> = presigned
-        .iter()
-        .enumerate()
-        .flat_map(|(r, round)| {
-            round
-                .iter()
-                .enumerate()
-                .map(move |(s, (h, _))| (*h, (s, r)))
-        })
-        .collect();
     let mut out_round = vec![0usize; accounts.len()];
-    let release = |sender: usize, round: usize, presigned: &mut Vec<Vec<(Hash, Value)>>| {
-        if let Some((hash, body)) = presigned.get_mut(round).map(|r| &mut r[sender]) {
-            lanes.send(sender, *hash, std::mem::take(body));
+    let release = |sender: usize, round: usize, presigned: &mut Rounds| {
+        if let Some((hash, body)) = presigned.take(sender, round) {
+            lanes.send(sender, hash, body);
         }
     };
     let h = head(&mut http).await?;
@@ -439,8 +423,8 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
     // A sender's next transfer goes out when its last one is in a block: the first time that
     // block is read, as best or as finalized (a block replaced by a reorg is not re-read: its
     // transactions are in the new chain soon, and the next ones wait in the pool meanwhile).
-    let mut included = |hash: &Hash, presigned: &mut Vec<Vec<(Hash, Value)>>| {
-        if let Some(&(s, r)) = origin.get(hash) {
+    let mut included = |hash: &Hash, presigned: &mut Rounds| {
+        if let Some((s, r)) = presigned.included(hash) {
             if out_round[s] == r {
                 out_round[s] = r + 1;
                 release(s, r + 1, presigned);
@@ -498,12 +482,152 @@ async fn transfers(args: &Args, mut http: HttpClient, genesis: Hash) -> anyhow::
         secs: window_slots.1.saturating_sub(window_slots.0) as f64 * slot_ms as f64 / 1000.0,
         latencies,
         rss_peak,
-        extra: json!({ "nodes": args.rpc.len(), "refused": refused,
+        extra: json!({ "nodes": args.rpc.len(), "refused": refused, "recipients": args.recipients,
                        "node_cpu_s": cpu_used(&args.node_pid, cpu_start),
                        "flood_s": round2(started.elapsed().as_secs_f64()) }),
     }
     .print();
     Ok(())
+}
+
+/// The flood's transfers in rounds (round r: each sender's r-th transfer, in sender order),
+/// signed ahead by a thread. A flood of up to [`PRESIGN_ROUNDS`] rounds is signed whole before
+/// it starts (no signing shares the cores with the node during the measurement); a longer one
+/// (a soak) keeps [`LOOKAHEAD_ROUNDS`] signed ahead, and a round's memory is freed once every
+/// sender has passed it.
+struct Rounds {
+    incoming: std::sync::mpsc::Receiver<Vec<(Hash, Value)>>,
+    /// Round `first + i` is `held[i]` (`None` once its transfer went out).
+    held: std::collections::VecDeque<Vec<Option<(Hash, Value)>>>,
+    first: usize,
+    /// Which sender and round each transfer not yet seen in a block is.
+    origin: HashMap<Hash, (usize, usize)>,
+    /// How many senders' transfers of each held round were not yet seen in a block.
+    left: std::collections::VecDeque<usize>,
+    /// The newest round a transfer was taken from.
+    newest: usize,
+}
+
+/// Floods of at most this many rounds are signed whole before they start.
+const PRESIGN_ROUNDS: usize = 128;
+/// Rounds kept signed ahead in a longer flood.
+const LOOKAHEAD_ROUNDS: usize = 32;
+
+impl Rounds {
+    fn sign(
+        args: &Args,
+        accounts: Vec<Pair>,
+        nonces: Vec<u64>,
+        genesis: Hash,
+        rounds: usize,
+    ) -> Rounds {
+        let (tx, incoming) = std::sync::mpsc::sync_channel(if rounds <= PRESIGN_ROUNDS {
+            rounds
+        } else {
+            LOOKAHEAD_ROUNDS
+        });
+        let (recipients, seed) = (args.recipients, args.seed);
+        std::thread::spawn(move || {
+            let mut draw = SplitMix64(seed);
+            for r in 0..rounds {
+                let round = accounts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let to = match recipients {
+                            Some(n) => big_spec_account(draw.below(n)),
+                            None => accounts[(i + 1) % accounts.len()].public(),
+                        };
+                        let xt = transfer(a, to, 1, nonces[i] + r as u64, genesis);
+                        (xt.hash(), body(&xt))
+                    })
+                    .collect();
+                if tx.send(round).is_err() {
+                    return; // the flood ended
+                }
+            }
+        });
+        let mut this = Rounds {
+            incoming,
+            held: Default::default(),
+            first: 0,
+            origin: HashMap::new(),
+            left: Default::default(),
+            newest: 0,
+        };
+        eprintln!("pre-signing {} rounds…", rounds.min(PRESIGN_ROUNDS));
+        for _ in 0..rounds.min(PRESIGN_ROUNDS) {
+            this.receive();
+        }
+        this
+    }
+
+    /// Takes the next signed round from the signer (waiting for it); false once it is done.
+    fn receive(&mut self) -> bool {
+        let Ok(round) = self.incoming.recv() else {
+            return false;
+        };
+        let r = self.first + self.held.len();
+        self.origin
+            .extend(round.iter().enumerate().map(|(s, (h, _))| (*h, (s, r))));
+        self.left.push_back(round.len());
+        self.held.push_back(round.into_iter().map(Some).collect());
+        true
+    }
+
+    /// Sender `sender`'s transfer of round `round` (none past the flood's rounds).
+    fn take(&mut self, sender: usize, round: usize) -> Option<(Hash, Value)> {
+        while round >= self.first + self.held.len() {
+            if !self.receive() {
+                return None;
+            }
+        }
+        self.newest = self.newest.max(round);
+        self.held[round.checked_sub(self.first)?][sender].take()
+    }
+
+    /// Which sender and round `hash` is, the first time one of ours is seen in a block. A
+    /// round is dropped once every sender's transfer of it was seen, or when it is far behind
+    /// the newest (a sender whose transfer was refused never moves on).
+    fn included(&mut self, hash: &Hash) -> Option<(usize, usize)> {
+        let (s, r) = self.origin.remove(hash)?;
+        if let Some(left) = r.checked_sub(self.first).and_then(|i| self.left.get_mut(i)) {
+            *left -= 1;
+        }
+        while self.held.len() > 1
+            && (self.left.front() == Some(&0) || self.first + 2 * LOOKAHEAD_ROUNDS < self.newest)
+        {
+            self.left.pop_front();
+            for (h, _) in self.held.pop_front().into_iter().flatten().flatten() {
+                self.origin.remove(&h);
+            }
+            self.first += 1;
+        }
+        Some((s, r))
+    }
+}
+
+/// Account `i` of `scripts/big_spec.py`: blake2b-256 of `i` as u64 little-endian.
+fn big_spec_account(i: u64) -> aitbc_primitives::AccountId {
+    aitbc_primitives::AccountId(aitbc_primitives::blake2_256(&i.to_le_bytes()))
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a small seeded generator for the recipient draw.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (Lemire's multiply-shift: each value's odds are off by under n / 2^64).
+    fn below(&mut self, n: u64) -> u64 {
+        ((self.next() as u128 * n as u128) >> 64) as u64
+    }
 }
 
 /// CPU seconds `pids` used since `start` (JSON null without PIDs).

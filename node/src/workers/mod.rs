@@ -10,6 +10,7 @@
 //! - [`reporter`]: submits proofs of the equivocations this node sees (authority nodes);
 //! - [`warp`]: before the others, on an empty database: joins at the latest finalized state
 //!   (finality proof, then the state in proof-checked chunks) instead of replaying the chain;
+//! - [`revalidate`]: checks the pool against the new state after blocks, off the import path;
 //! - [`pruner`]: drops old finalized states; [`informant`]: the periodic status line.
 
 pub mod author;
@@ -17,6 +18,7 @@ pub mod blocking;
 pub mod informant;
 pub mod pruner;
 pub mod reporter;
+pub mod revalidate;
 #[cfg(test)]
 mod seam_tests;
 pub mod signed_slots;

@@ -485,7 +485,11 @@ fn votes_go_only_to_executed_blocks() {
     let b2b = loop {
         slot = slot_of(&set, "bob", slot);
         let (block, _) = b
-            .build_block(slot, Instant::now() + Duration::from_secs(1))
+            .build_block(
+                slot,
+                Instant::now() + Duration::from_secs(1),
+                aitbc_client::Import::ByDeadline,
+            )
             .unwrap();
         let hash = block.header.hash();
         if hash > b2a.hash() {

@@ -119,7 +119,10 @@ async fn blocks_with_a_bad_state_root_or_the_wrong_author_ban_the_peer() {
             // Dave's slot (dave is not running), built when it starts so it extends the best
             // block and is executed at import.
             let slot = await_slot_of(3).await;
-            let (mut block, _) = nodes[0].client().build_block(slot, Instant::now()).unwrap();
+            let (mut block, _) = nodes[0]
+                .client()
+                .build_block(slot, Instant::now(), aitbc_client::Import::ByDeadline)
+                .unwrap();
             let signer = match kind {
                 "bad state root" => {
                     block.header.state_root = aitbc_primitives::Hash::of(b"not the state");
@@ -411,7 +414,10 @@ async fn blocks_from_a_fast_clock_are_held_until_their_slot_not_charged() {
         let now = aitbc_consensus::Clock::now_ms(&aitbc_consensus::SystemClock) / NET_SLOT_MS;
         let slot = (now + 3..).find(|s| s % 4 == 3 && *s > last).unwrap();
         last = slot;
-        let (block, _) = nodes[0].client().build_block(slot, Instant::now()).unwrap();
+        let (block, _) = nodes[0]
+            .client()
+            .build_block(slot, Instant::now(), aitbc_client::Import::ByDeadline)
+            .unwrap();
         let hash = block.header.hash();
         let seal = dev_pair("dave").sign(SigningContext::Block, hash.as_bytes());
         let signed = SignedBlock {

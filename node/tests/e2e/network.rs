@@ -126,7 +126,11 @@ async fn misbehaving_peers_are_banned() {
                     let slot = next_slot_of(3).await;
                     let (block, _) = nodes[0]
                         .client()
-                        .build_block(slot, std::time::Instant::now())
+                        .build_block(
+                            slot,
+                            std::time::Instant::now(),
+                            aitbc_client::Import::ByDeadline,
+                        )
                         .unwrap();
                     // Sealed by eve, who is no authority.
                     let seal =
@@ -209,7 +213,11 @@ async fn equivocation_is_detected_and_exposed() {
         let slot = await_slot_of(3).await;
         let (block, _) = nodes[1]
             .client()
-            .build_block(slot, std::time::Instant::now())
+            .build_block(
+                slot,
+                std::time::Instant::now(),
+                aitbc_client::Import::ByDeadline,
+            )
             .unwrap();
         let signed = SignedBlock {
             seal: seal(&block),

@@ -1,20 +1,31 @@
 //! Block building and authoring.
 //!
-//! A block is built on the block whose state the database holds (the best block) from ready pool
-//! transactions, stopping at the state machine's limits or when the work left after the last
-//! transaction (state root, seal, durable commit) would no longer fit before the deadline: that
-//! work grows with the number of transactions, so the builder keeps a running estimate of its
-//! cost per transaction, learned from the blocks it authored ([`FinishCost`]). Authoring then records
-//! the slot durably (slashing protection), seals the header and imports the block through the
-//! same path as any other block, passing its execution so it is not executed twice.
+//! A block is built from ready pool transactions on the block the author built last, if its
+//! import is still running ([`InFlight`]), else on the best block (the one whose state the
+//! database holds). The builder stops at the state machine's limits or when the work left after
+//! the last transaction (state root, seal) would no longer fit before the deadline: that work
+//! grows with the number of transactions, so the builder keeps a running estimate of its cost
+//! per transaction, learned from the blocks it authored ([`FinishCost`]). Authoring then
+//! records the slot durably (slashing protection), seals the header ([`Client::seal_block`])
+//! and imports the block through the same path as any other block, passing its execution so it
+//! is not executed twice ([`Client::import_authored`]).
+//!
+//! Pipelining: the import (its durable commit is most of it) of an authored block may run
+//! while the next one is built. From its seal until its import ends, the block is in flight:
+//! its transactions have left the pool's ready set, and a build reads its state as the stored
+//! state of its parent with the block's changes and tree nodes over it
+//! ([`aitbc_storage::PendingState`]). At most one block is in flight when a build starts (the
+//! author awaits the previous import before it starts the next one), and the block is announced
+//! and reported only once its commit is durable, as every import.
 
 use super::{Client, ImportError, Xt};
 use aitbc_primitives::{
     Block, BlockContext, ExecutedBlock, InvalidTransaction, Justification, Pair, SignedBlock,
     SigningContext, StateMachine, VoteTarget,
 };
-use aitbc_storage::BlockRef;
+use aitbc_storage::{BlockRef, DbStateView, PendingState};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Blocks with fewer transactions do not teach the estimate (their fixed costs dominate).
@@ -23,23 +34,51 @@ const LEARN_FROM_TXS: usize = 100;
 /// How often (in transactions) the builder checks the clock.
 const CHECK_EVERY: usize = 32;
 
-/// The running estimate of the time, per transaction, that a built block still needs after its
-/// last transaction is applied: state root, sealing and the durable commit.
+/// The running estimates of the time, per transaction, that a built block still needs after its
+/// last transaction is applied: state root and sealing; and then its import (the durable commit
+/// is most of it), which the build reserves room for unless the import overlaps the next build.
 #[derive(Debug, Default)]
 pub struct FinishCost {
-    nanos_per_tx: AtomicU64,
+    seal: PerTx,
+    import: PerTx,
     /// The state-root time of the last block built.
     last_root_nanos: AtomicU64,
 }
 
-impl FinishCost {
-    /// The time `txs` transactions are expected to add after the apply phase.
+/// A running average of nanoseconds per transaction.
+#[derive(Debug, Default)]
+struct PerTx(AtomicU64);
+
+impl PerTx {
     fn estimate(&self, txs: usize) -> Duration {
-        Duration::from_nanos(
-            self.nanos_per_tx
-                .load(Ordering::Relaxed)
-                .saturating_mul(txs as u64),
-        )
+        Duration::from_nanos(self.0.load(Ordering::Relaxed).saturating_mul(txs as u64))
+    }
+
+    /// Learns from a block of `txs` transactions that took `nanos`.
+    fn learn(&self, txs: usize, nanos: u128) {
+        if txs < LEARN_FROM_TXS {
+            return;
+        }
+        let sample = (nanos / txs as u128).min(u64::MAX as u128) as u64;
+        let old = self.0.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            sample
+        } else {
+            (old * 3 + sample) / 4
+        };
+        self.0.store(new, Ordering::Relaxed);
+    }
+}
+
+impl FinishCost {
+    /// Whether `txs` transactions, applied by now, still fit: sealed (and imported, as `import`
+    /// says) in time.
+    fn fits(&self, txs: usize, deadline: Instant, import: Import) -> bool {
+        let sealed = Instant::now() + self.seal.estimate(txs);
+        match import {
+            Import::ByDeadline => sealed + self.import.estimate(txs) < deadline,
+            Import::Within(most) => sealed < deadline && self.import.estimate(txs) <= most,
+        }
     }
 
     fn note_root(&self, took: Duration) {
@@ -47,49 +86,96 @@ impl FinishCost {
         self.last_root_nanos.store(nanos, Ordering::Relaxed);
     }
 
-    /// Learns from a block of `txs` transactions whose seal and commit took `took` after its
-    /// state root (noted by the build).
-    fn learn(&self, txs: usize, took: Duration) {
-        if txs < LEARN_FROM_TXS {
-            return;
-        }
-        let total = took.as_nanos() + u128::from(self.last_root_nanos.load(Ordering::Relaxed));
-        let sample = (total / txs as u128).min(u64::MAX as u128) as u64;
-        let old = self.nanos_per_tx.load(Ordering::Relaxed);
-        let new = if old == 0 {
-            sample
-        } else {
-            (old * 3 + sample) / 4
-        };
-        self.nanos_per_tx.store(new, Ordering::Relaxed);
+    /// Learns from a block of `txs` transactions whose seal took `took` after its state root
+    /// (noted by the build).
+    fn learn_seal(&self, txs: usize, took: Duration) {
+        let root = u128::from(self.last_root_nanos.load(Ordering::Relaxed));
+        self.seal.learn(txs, took.as_nanos() + root);
     }
+
+    fn learn_import(&self, txs: usize, took: Duration) {
+        self.import.learn(txs, took.as_nanos());
+    }
+}
+
+/// When an authored block's import must end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Import {
+    /// By the build's deadline.
+    ByDeadline,
+    /// Beside the next build, taking at most this long (the import of each block must keep up
+    /// with the slots).
+    Within(Duration),
 }
 
 /// A built, unsealed block and its execution.
 pub type BuiltBlock<S> = (Block<Xt<S>>, ExecutedBlock<<S as StateMachine>::Event>);
 
+/// A block this node authored and sealed whose import may still be running (see the module
+/// docs).
+#[derive(Debug)]
+pub struct InFlight {
+    header: aitbc_primitives::Header,
+    state: PendingState,
+}
+
+/// A sealed block and its execution, in flight until [`Client::import_authored`] returns.
+pub struct Authored<S: StateMachine> {
+    pub block: SignedBlock<Xt<S>>,
+    executed: ExecutedBlock<S::Event>,
+    built: Duration,
+}
+
 impl<S: StateMachine> Client<S> {
-    /// Builds a block for `slot` on the best block from ready pool transactions, stopping at the
-    /// block limits or when finishing the block would run past `deadline` (see the module docs).
-    /// Returns the unsealed block and its execution.
-    pub fn build_block(&self, slot: u64, deadline: Instant) -> Result<BuiltBlock<S>, ImportError> {
-        let state = self.state()?;
+    /// The state a block is built on: the in-flight block's if there is one, else the best
+    /// block's.
+    pub fn build_state(&self) -> Result<DbStateView, aitbc_storage::StorageError> {
+        match self.in_flight.lock().clone() {
+            Some(f) => self.db.state_view_on(&f.state),
+            None => self.state(),
+        }
+    }
+
+    /// The header of the block a build starts from: the in-flight block, else the best block.
+    pub fn build_parent(&self) -> aitbc_primitives::Header {
+        match &*self.in_flight.lock() {
+            Some(f) => f.header.clone(),
+            None => self.best_header(),
+        }
+    }
+
+    /// Builds a block for `slot` on [`Self::build_state`] from ready pool transactions, stopping
+    /// at the block limits or when finishing the block would run past `deadline`, or its import
+    /// past what `import` allows (see the module docs). Returns the unsealed block and its
+    /// execution.
+    pub fn build_block(
+        &self,
+        slot: u64,
+        deadline: Instant,
+        import: Import,
+    ) -> Result<BuiltBlock<S>, ImportError> {
+        let state = self.build_state()?;
         // The parent is the block whose state this snapshot holds, even if the best block moves.
-        let parent = self
-            .header(&state.at().hash)?
-            .ok_or(ImportError::UnknownBlock(state.at().hash))?;
+        let parent = match &*self.in_flight.lock() {
+            Some(f) if f.state.at() == state.at() => f.header.clone(),
+            _ => self
+                .header(&state.at().hash)?
+                .ok_or(ImportError::UnknownBlock(state.at().hash))?,
+        };
         let context = BlockContext {
             parent_hash: parent.hash(),
             number: parent.number + 1,
             slot,
         };
+        let apply_started = Instant::now();
         let mut pending = self.runtime.initialize_block(&state, context);
         let mut extrinsics = Vec::new();
         let mut ready = self.pool.ready();
         while let Some(tx) = ready.next() {
             if extrinsics.len() % CHECK_EVERY == 0
-                && Instant::now() + self.finish_cost.estimate(extrinsics.len() + CHECK_EVERY)
-                    >= deadline
+                && !self
+                    .finish_cost
+                    .fits(extrinsics.len() + CHECK_EVERY, deadline, import)
             {
                 break;
             }
@@ -111,6 +197,9 @@ impl<S: StateMachine> Client<S> {
         let executed = self.runtime.finalize_block(&state, pending)?;
         self.finish_cost.note_root(root_started.elapsed());
         state.check()?;
+        tracing::debug!(target: "aura", number = parent.number + 1, txs = extrinsics.len(),
+            apply_ms = (root_started - apply_started).as_millis() as u64,
+            root_ms = root_started.elapsed().as_millis() as u64, "built block");
         Ok((
             Block {
                 header: executed.header.clone(),
@@ -120,19 +209,20 @@ impl<S: StateMachine> Client<S> {
         ))
     }
 
-    /// Builds, seals and imports a block for `slot` as `author` (who must be the slot's author);
+    /// Builds and seals a block for `slot` as `author` (who must be the slot's author), sealed
+    /// by `deadline` and imported as `import` says;
     /// `record_slot` durably records the slot before the seal is made (slashing protection).
-    /// Returns the imported block and the sealed block (for announcing it).
-    #[allow(clippy::type_complexity)]
-    pub fn author_block(
+    /// The block is then in flight (see the module docs) until [`Self::import_authored`] ends.
+    pub fn seal_block(
         &self,
         slot: u64,
         deadline: Instant,
+        import: Import,
         author: &Pair,
         record_slot: impl FnOnce(u64) -> Result<(), String>,
-    ) -> Result<Option<(BlockRef, SignedBlock<Xt<S>>)>, ImportError> {
+    ) -> Result<Option<Authored<S>>, ImportError> {
         let started = Instant::now();
-        let (block, executed) = self.build_block(slot, deadline)?;
+        let (block, executed) = self.build_block(slot, deadline, import)?;
         let built = started.elapsed();
         let finishing = Instant::now();
         if let Err(e) = record_slot(slot) {
@@ -157,15 +247,90 @@ impl<S: StateMachine> Client<S> {
                 &self.genesis_hash(),
             )
         });
-        let signed = SignedBlock {
-            block,
-            seal,
-            justification,
+        let at = BlockRef {
+            number: block.header.number,
+            hash,
         };
-        let at = self.import_block(&signed, Some(executed))?;
-        self.metrics.block_authored(built);
+        let in_flight = InFlight {
+            header: block.header.clone(),
+            state: PendingState::new(
+                at,
+                block.header.parent_hash,
+                &executed.changes,
+                &executed.commitment,
+            ),
+        };
+        *self.in_flight.lock() = Some(Arc::new(in_flight));
+        let included: Vec<_> = block.extrinsics.iter().map(|xt| xt.hash()).collect();
+        self.pool.after_block(&included, at.number);
         self.finish_cost
-            .learn(signed.block.extrinsics.len(), finishing.elapsed());
-        Ok(Some((at, signed)))
+            .learn_seal(block.extrinsics.len(), finishing.elapsed());
+        Ok(Some(Authored {
+            block: SignedBlock {
+                block,
+                seal,
+                justification,
+            },
+            executed,
+            built,
+        }))
+    }
+
+    /// Imports a block [`Self::seal_block`] made; it is no longer in flight afterwards. If the
+    /// import fails, its transactions go back to the pool.
+    pub fn import_authored(&self, authored: Authored<S>) -> Result<BlockRef, ImportError> {
+        let Authored {
+            block,
+            executed,
+            built,
+        } = authored;
+        let started = Instant::now();
+        let result = self.import_block(&block, Some(executed));
+        let hash = block.block.header.hash();
+        {
+            let mut in_flight = self.in_flight.lock();
+            if in_flight
+                .as_ref()
+                .is_some_and(|f| f.state.at().hash == hash)
+            {
+                *in_flight = None;
+            }
+        }
+        match &result {
+            Ok(at) => {
+                let took = started.elapsed();
+                tracing::debug!(target: "aura", number = at.number,
+                    import_ms = took.as_millis() as u64, "stored authored block");
+                self.finish_cost
+                    .learn_import(block.block.extrinsics.len(), took);
+                self.metrics.block_authored(built);
+            }
+            Err(_) => {
+                let best = self.best_header().number;
+                self.maintain_pool(&[], best, block.block.extrinsics);
+            }
+        }
+        result
+    }
+
+    /// Builds, seals and imports a block for `slot` as `author` by `deadline`
+    /// ([`Self::seal_block`], then [`Self::import_authored`]). Returns the imported block and
+    /// the sealed block (for announcing it).
+    #[allow(clippy::type_complexity)]
+    pub fn author_block(
+        &self,
+        slot: u64,
+        deadline: Instant,
+        author: &Pair,
+        record_slot: impl FnOnce(u64) -> Result<(), String>,
+    ) -> Result<Option<(BlockRef, SignedBlock<Xt<S>>)>, ImportError> {
+        let Some(authored) =
+            self.seal_block(slot, deadline, Import::ByDeadline, author, record_slot)?
+        else {
+            return Ok(None);
+        };
+        let block = authored.block.clone();
+        let at = self.import_authored(authored)?;
+        Ok(Some((at, block)))
     }
 }

@@ -758,8 +758,9 @@ impl<S: StateMachine> Client<S> {
     }
 
     /// Drops the included transactions, puts the transactions of retracted blocks back, and
-    /// revalidates the rest against the new best state, without holding the pool lock. A
-    /// storage error discards the results (nothing is dropped because of a failed read).
+    /// marks the rest due for revalidation ([`Client::revalidate_pool`], which the node runs
+    /// off the import path: on a large state it reads every pooled sender's account, a third
+    /// of a full block's import on a 1M-account state).
     pub(super) fn maintain_pool(&self, included: &[Hash], best: u64, retracted: Vec<Xt<S>>) {
         for xt in retracted {
             let len = xt.encoded_size();
@@ -767,7 +768,22 @@ impl<S: StateMachine> Client<S> {
                 let _ = self.submit_from_peer(xt, len);
             }
         }
-        let pending = self.pool.after_block(included, best);
+        self.pool.after_block(included, best);
+        self.metrics.set_pool(self.pool.status());
+        self.revalidation_due.notify_one();
+    }
+
+    /// Waits until the pool is due for revalidation: a block was imported since the last wait
+    /// (several blocks meanwhile make one wake-up).
+    pub async fn revalidation_due(&self) {
+        self.revalidation_due.notified().await
+    }
+
+    /// Revalidates every pooled transaction against the best state, without holding the pool
+    /// lock, and drops the invalid ones. A storage error discards the results (nothing is
+    /// dropped because of a failed read).
+    pub fn revalidate_pool(&self) {
+        let pending = self.pool.snapshot();
         let state = match self.state() {
             Ok(s) => s,
             Err(e) => {

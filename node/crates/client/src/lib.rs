@@ -24,7 +24,7 @@ mod test_chain;
 pub mod tree;
 
 pub use admission::Admission;
-pub use build::BuiltBlock;
+pub use build::{Authored, BuiltBlock, Import};
 pub use import::{Equivocation, ImportError};
 
 use crate::metrics::Metrics;
@@ -125,13 +125,17 @@ pub struct Client<S: StateMachine> {
     equivocations: Mutex<VecDeque<Equivocation>>,
     /// The finality voter set as of the last finalized block.
     voter_set: RwLock<VoterSet>,
-    /// What finishing a built block costs per transaction (root, seal, commit).
+    /// What finishing a built block costs per transaction (root, seal).
     finish_cost: build::FinishCost,
+    /// The authored block whose import is running ([`build`]'s pipelining).
+    in_flight: Mutex<Option<Arc<build::InFlight>>>,
     /// Publishes a locally submitted transaction to peers (set when the network starts).
     announce_tx: OnceLock<TxAnnouncer>,
     import_lock: Mutex<()>,
     events: broadcast::Sender<ChainEvent>,
     pool: TxPool<S::Call>,
+    /// Set by each import: the pool is due for revalidation ([`Client::revalidate_pool`]).
+    revalidation_due: tokio::sync::Notify,
     metrics: Arc<Metrics>,
     /// The time import's future-slot check reads (and the workers that share this client).
     clock: SharedClock,
@@ -241,9 +245,11 @@ impl<S: StateMachine> Client<S> {
             voter_set: RwLock::new(voter_set),
             announce_tx: OnceLock::new(),
             finish_cost: build::FinishCost::default(),
+            in_flight: Mutex::new(None),
             import_lock: Mutex::new(()),
             events,
             pool,
+            revalidation_due: tokio::sync::Notify::new(),
             metrics,
             clock: SystemClock::shared(),
         })

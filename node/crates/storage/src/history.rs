@@ -154,6 +154,7 @@ impl ChainDb {
     /// is in the state window.
     pub fn state_at(&self, number: BlockNumber) -> Result<DbStateView, StorageError> {
         self.refuse_pending()?;
+        let opened = self.nodes.stamp();
         let txn = self.db.begin_read()?;
         let (best, pruned) = {
             let meta = txn.open_table(META)?;
@@ -176,7 +177,7 @@ impl ChainDb {
             (best, pruned.max(window))
         };
         if number == best.number {
-            return DbStateView::new(txn, best, None);
+            return DbStateView::new(txn, best, None, self.node_reads(opened, true));
         }
         if number > best.number || number < pruned {
             return Err(StorageError::StateUnavailable {
@@ -217,7 +218,16 @@ impl ChainDb {
                     .value(),
             )
         };
-        DbStateView::new(txn, BlockRef { number, hash }, Some(overrides))
+        let overlay = state_view::Overlay {
+            values: overrides,
+            nodes: Default::default(),
+        };
+        DbStateView::new(
+            txn,
+            BlockRef { number, hash },
+            Some(std::sync::Arc::new(overlay)),
+            self.node_reads(opened, false),
+        )
     }
 
     /// The finalized blocks that changed the voter set, above `after`, in order (at most

@@ -77,6 +77,7 @@
 
 mod history;
 pub mod lease;
+mod node_cache;
 mod restore;
 mod state_view;
 #[cfg(any(test, feature = "testing"))]
@@ -84,7 +85,7 @@ pub mod test_disk;
 
 pub use history::{Finalization, Pruning};
 pub use restore::{CheckedChunk, ProvenBlock, RestoreError, RestoreProgress, StateRestore};
-pub use state_view::DbStateView;
+pub use state_view::{DbStateView, PendingState};
 
 use aitbc_primitives::commitment;
 use aitbc_primitives::{
@@ -341,6 +342,8 @@ pub struct ChainDb {
     /// The database has no state to read: a skipped genesis state or a restore in progress
     /// (`restore.rs`; kept in `meta`, mirrored here for the hot read path).
     pending: std::sync::atomic::AtomicBool,
+    /// The best state's upper tree nodes, decoded ([`node_cache`]).
+    nodes: std::sync::Arc<node_cache::NodeCache>,
 }
 
 impl std::fmt::Debug for ChainDb {
@@ -405,6 +408,7 @@ impl ChainDb {
             window: std::sync::RwLock::new(Pruning::DEFAULT),
             leases: Default::default(),
             pending: Default::default(),
+            nodes: Default::default(),
         }
     }
 
@@ -560,7 +564,9 @@ impl ChainDb {
     /// Writes a block and everything it changed in one durable transaction, and makes it the best
     /// (and, if `finalized`, the finalized) block.
     pub fn commit_block(&self, write: &BlockWrite<'_>) -> Result<(), StorageError> {
-        self.durable_write("block commit", |txn| Self::write_block(txn, write))
+        self.durable_write("block commit", |txn| Self::write_block(txn, write))?;
+        self.nodes.committed(write.commitment);
+        Ok(())
     }
 
     fn write_block(txn: &redb::WriteTransaction, w: &BlockWrite<'_>) -> Result<(), StorageError> {
@@ -687,6 +693,8 @@ impl ChainDb {
     /// the child of `ancestor`), in one durable write. Each block must still have its undo log
     /// and prior values (it is not final).
     pub fn revert(&self, blocks: &[BlockRef], ancestor: BlockRef) -> Result<(), StorageError> {
+        // Whatever the write's fate: the reverted blocks' nodes may be gone.
+        let _clear = ClearOnDrop(&self.nodes);
         self.durable_write("revert", |txn| {
             {
                 let mut undo_table = txn.open_table(UNDO)?;
@@ -942,16 +950,52 @@ impl ChainDb {
     /// A read-only view of the best block's state (a consistent snapshot).
     pub fn state_view(&self) -> Result<DbStateView, StorageError> {
         self.refuse_pending()?;
+        let opened = self.nodes.stamp();
         let txn = self.db.begin_read()?;
-        let best = {
-            let meta = txn.open_table(META)?;
-            let bytes = meta
-                .get(META_BEST)?
-                .ok_or_else(|| StorageError::Corrupt("missing best".into()))?;
-            BlockRef::decode(&mut bytes.value())
-                .map_err(|_| StorageError::Corrupt("best".into()))?
-        };
-        DbStateView::new(txn, best, None)
+        let best = Self::read_best(&txn)?;
+        DbStateView::new(txn, best, None, self.node_reads(opened, true))
+    }
+
+    /// A view of the state of `pending`, a block whose commit may still be running: its
+    /// parent's stored state with the block's changes over it, or the stored state once the
+    /// commit is done. If the stored best is neither the block nor its parent (the best chain
+    /// moved meanwhile), the view is of the stored best.
+    pub fn state_view_on(&self, pending: &PendingState) -> Result<DbStateView, StorageError> {
+        self.refuse_pending()?;
+        let opened = self.nodes.stamp();
+        let txn = self.db.begin_read()?;
+        let best = Self::read_best(&txn)?;
+        if best.hash != pending.parent() {
+            return DbStateView::new(txn, best, None, self.node_reads(opened, true));
+        }
+        let overlay = Some(pending.overlay());
+        DbStateView::new(txn, pending.at(), overlay, self.node_reads(opened, false))
+    }
+
+    fn read_best(txn: &redb::ReadTransaction) -> Result<BlockRef, StorageError> {
+        let meta = txn.open_table(META)?;
+        let bytes = meta
+            .get(META_BEST)?
+            .ok_or_else(|| StorageError::Corrupt("missing best".into()))?;
+        BlockRef::decode(&mut bytes.value()).map_err(|_| StorageError::Corrupt("best".into()))
+    }
+
+    /// How a view opened at `opened` reads the node cache (and fills it: a best state's view).
+    fn node_reads(&self, opened: node_cache::Stamp, fill: bool) -> state_view::NodeReads {
+        state_view::NodeReads {
+            cache: self.nodes.clone(),
+            opened,
+            fill,
+        }
+    }
+}
+
+/// Empties the node cache when dropped (after a write that deleted tree nodes, failed or not).
+struct ClearOnDrop<'a>(&'a node_cache::NodeCache);
+
+impl Drop for ClearOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.clear();
     }
 }
 

@@ -2,6 +2,7 @@
 //! and queries; a recent block's ([`ChainDb::state_at`](super::ChainDb::state_at)) for proofs
 //! and state sync.
 
+use super::node_cache::{NodeCache, Stamp};
 use super::{encode_node_key, state_entry, BlockRef, StorageError, STATE, TREE};
 use aitbc_primitives::commitment::{
     compute_update, key_hash, CommitmentError, CommitmentUpdate, NodeSource, StateChanges,
@@ -11,7 +12,8 @@ use aitbc_primitives::snapshot::{ChunkSource, Entries, Entry, StateChunk};
 use aitbc_primitives::StateView;
 use redb::{ReadOnlyTable, ReadTransaction};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// The state at block `at`, as of one redb read transaction.
 ///
@@ -21,26 +23,91 @@ pub struct DbStateView {
     at: BlockRef,
     state: ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
     tree: ReadOnlyTable<&'static [u8], &'static [u8]>,
-    /// For a block below the best: the keys changed since, by key hash, with their values then
-    /// (`None`: absent then).
-    overrides: Option<Overrides>,
+    /// For a block other than the stored best: what differs there ([`Overlay`]).
+    overlay: Option<Arc<Overlay>>,
+    nodes: NodeReads,
     error: RefCell<Option<String>>,
+}
+
+/// A view's access to the node cache ([`super::node_cache`]).
+pub(crate) struct NodeReads {
+    pub cache: std::sync::Arc<NodeCache>,
+    /// What the view noted before opening its snapshot.
+    pub opened: Stamp,
+    /// Whether the nodes it reads from disk may fill the cache (a view of the best state).
+    pub fill: bool,
 }
 
 /// Key hash -> (key, value at the view's block).
 pub(crate) type Overrides = BTreeMap<[u8; 32], (Vec<u8>, Option<Vec<u8>>)>;
 
+/// The state of a block other than the stored best, over the stored best state: the keys whose
+/// values differ there (by key hash, `None`: absent there), and the tree nodes it has that are
+/// not stored. A block below the best has no such nodes (its tree's nodes stay stored through
+/// the state window); a block above it whose commit is still running ([`PendingState`]) has
+/// its own.
+#[derive(Debug, Default)]
+pub(crate) struct Overlay {
+    pub values: Overrides,
+    pub nodes: HashMap<TreeNodeKey, TreeNode>,
+}
+
+/// An executed block whose durable commit has not finished: a view of its state reads the
+/// stored state of its parent with the block's changes and new tree nodes over it
+/// ([`super::ChainDb::state_view_on`]). The author builds its next block on it while the
+/// commit runs.
+#[derive(Debug)]
+pub struct PendingState {
+    at: BlockRef,
+    parent: aitbc_primitives::Hash,
+    overlay: Arc<Overlay>,
+}
+
+impl PendingState {
+    pub fn new(
+        at: BlockRef,
+        parent: aitbc_primitives::Hash,
+        changes: &StateChanges,
+        update: &CommitmentUpdate,
+    ) -> PendingState {
+        let values = changes
+            .iter()
+            .map(|(k, v)| (key_hash(k), (k.clone(), v.clone())))
+            .collect();
+        let nodes = update.nodes.iter().cloned().collect();
+        PendingState {
+            at,
+            parent,
+            overlay: Arc::new(Overlay { values, nodes }),
+        }
+    }
+
+    pub fn at(&self) -> BlockRef {
+        self.at
+    }
+
+    pub(crate) fn parent(&self) -> aitbc_primitives::Hash {
+        self.parent
+    }
+
+    pub(crate) fn overlay(&self) -> Arc<Overlay> {
+        self.overlay.clone()
+    }
+}
+
 impl DbStateView {
     pub(super) fn new(
         txn: ReadTransaction,
         at: BlockRef,
-        overrides: Option<Overrides>,
+        overlay: Option<Arc<Overlay>>,
+        nodes: NodeReads,
     ) -> Result<Self, StorageError> {
         Ok(DbStateView {
             at,
             state: txn.open_table(STATE)?,
             tree: txn.open_table(TREE)?,
-            overrides,
+            overlay,
+            nodes,
             error: RefCell::new(None),
         })
     }
@@ -70,7 +137,7 @@ impl DbStateView {
 
     /// The key and value under `key_hash` in this state.
     fn lookup(&self, key_hash: &[u8; 32]) -> Result<Option<Entry>, CommitmentError> {
-        if let Some((key, value)) = self.overrides.as_ref().and_then(|o| o.get(key_hash)) {
+        if let Some((key, value)) = self.overlay.as_ref().and_then(|o| o.values.get(key_hash)) {
             return Ok(value.as_ref().map(|v| (key.clone(), v.clone())));
         }
         let Some(bytes) = self
@@ -90,7 +157,7 @@ impl StateView for DbStateView {
     /// the value copied.
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
         let hash = key_hash(key);
-        if let Some((_, value)) = self.overrides.as_ref().and_then(|o| o.get(&hash)) {
+        if let Some((_, value)) = self.overlay.as_ref().and_then(|o| o.values.get(&hash)) {
             return value.clone();
         }
         let bytes = match self.state.get(&hash) {
@@ -118,6 +185,12 @@ impl StateView for DbStateView {
 
 impl NodeSource for DbStateView {
     fn node(&self, key: &TreeNodeKey) -> Result<Option<TreeNode>, CommitmentError> {
+        if let Some(node) = self.overlay.as_ref().and_then(|o| o.nodes.get(key)) {
+            return Ok(Some(node.clone()));
+        }
+        if let Some(node) = self.nodes.cache.get(self.nodes.opened, key) {
+            return Ok(Some(node));
+        }
         let k = encode_node_key(key).map_err(|e| CommitmentError(e.to_string()))?;
         let Some(bytes) = self
             .tree
@@ -126,9 +199,12 @@ impl NodeSource for DbStateView {
         else {
             return Ok(None);
         };
-        borsh::from_slice(bytes.value())
-            .map(Some)
-            .map_err(|e| CommitmentError(e.to_string()))
+        let node: TreeNode =
+            borsh::from_slice(bytes.value()).map_err(|e| CommitmentError(e.to_string()))?;
+        if self.nodes.fill {
+            self.nodes.cache.fill(self.nodes.opened, key, &node);
+        }
+        Ok(Some(node))
     }
 
     fn value_by_key_hash(&self, key_hash: &[u8; 32]) -> Result<Option<Vec<u8>>, CommitmentError> {
@@ -137,8 +213,8 @@ impl NodeSource for DbStateView {
 }
 
 impl ChunkSource for DbStateView {
-    /// One pass over the state table (kept in key-hash order), merged with the overrides of a
-    /// view below the best block: no tree node is read.
+    /// One pass over the state table (kept in key-hash order), merged with the overlay of a
+    /// view of another block than the stored best: no tree node is read.
     fn entries_from(&self, _: u64, start: [u8; 32]) -> Result<Entries<'_>, CommitmentError> {
         let stored = self
             .state
@@ -150,10 +226,13 @@ impl ChunkSource for DbStateView {
                 let (key, value) = decode_row(&hash, bytes.value())?;
                 Ok((hash, (key.to_vec(), value.to_vec())))
             });
-        let Some(overrides) = &self.overrides else {
+        let Some(overlay) = &self.overlay else {
             return Ok(Box::new(stored));
         };
-        Ok(Box::new(with_overrides(stored, overrides.range(start..))))
+        Ok(Box::new(with_overrides(
+            stored,
+            overlay.values.range(start..),
+        )))
     }
 }
 

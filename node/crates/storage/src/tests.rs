@@ -721,3 +721,76 @@ fn a_failed_chunk_write_stops_the_restore_and_a_restart_resumes_it() {
         assert_eq!(&restored, states[3].values());
     }
 }
+
+#[test]
+fn the_node_cache_never_serves_a_reverted_blocks_nodes() {
+    // Block 1 and its sibling 1' write tree nodes under the same keys (version 1): after the
+    // revert, nothing of block 1 may come back from the cache, not even through a view opened
+    // before the revert that reads block 1's nodes afterwards.
+    let dir = tempfile::tempdir().unwrap();
+    let genesis_changes: StateChanges = (0..2000).map(|i| (key(i), Some(vec![0u8; 8]))).collect();
+    let sorted = SortedState::from_changes(genesis_changes.clone());
+    let db = ChainDb::open(
+        &dir.path().join("c.redb"),
+        &GenesisWrite {
+            hash: Hash::of(b"g"),
+            encoded_header: b"gh",
+            encoded_block: b"g",
+            state: &sorted,
+            state_policy: Default::default(),
+        },
+    )
+    .unwrap();
+    let genesis_at = db.best().unwrap();
+    let writes = |tag: u8| -> StateChanges {
+        (0..400)
+            .map(|i| (key(i * 5 + u32::from(tag)), Some(vec![tag; 8])))
+            .collect()
+    };
+    let (one, _) = commit_changes(&db, 1, &writes(1), false);
+    assert!(db.nodes.len() > 16, "the commit filled the cache");
+    let before_revert = db.state_view().unwrap();
+    db.revert(&[one], genesis_at).unwrap();
+    assert_eq!(db.nodes.len(), 0);
+    // The sibling: another hash at number 1, other changes, the same node keys near the root.
+    let sibling = writes(2);
+    let update = db.state_view().unwrap().commit(&sibling).unwrap();
+    let at = BlockRef {
+        number: 1,
+        hash: Hash::of(b"sibling"),
+    };
+    db.commit_block(&BlockWrite {
+        block: StoredBlock {
+            at,
+            encoded_header: b"h",
+            encoded_block: b"b",
+            author: None,
+        },
+        txs: Vec::new(),
+        changes: &sibling,
+        commitment: &update,
+        finalized: false,
+        voter_set: None,
+        justification: None,
+        set_change: false,
+    })
+    .unwrap();
+    // The old view still reads block 1's tree from its snapshot; it must not fill the cache.
+    let len = db.nodes.len();
+    let stale_read = before_revert.commit(&writes(3)).unwrap();
+    drop(before_revert);
+    assert_eq!(db.nodes.len(), len, "the old view filled the cache");
+    // A block on the sibling: the root from the cached database equals the one in memory.
+    let mut mirror = MemoryState::new();
+    mirror.apply(&genesis_changes).unwrap();
+    mirror.apply(&sibling).unwrap();
+    let next = writes(3);
+    let (_, root) = commit_changes(&db, 2, &next, false);
+    assert_eq!(root, mirror.apply(&next).unwrap());
+    assert_ne!(
+        root, stale_read.root,
+        "the old view computed on block 1's state"
+    );
+    // The cache holds the best state's upper nodes and no more.
+    assert!(db.nodes.len() <= 1 + 16 + 256 + 4096);
+}

@@ -16,9 +16,13 @@
 //!   lowest priority, always the last of another sender's queue (so no gap opens); the victims
 //!   are chosen before anything changes, and only if together they make room and each pays less;
 //!   otherwise the new transaction is refused and the pool is untouched;
-//! - after each block, included transactions leave, the rest are revalidated against the new
-//!   state (without signatures, and without holding the pool lock), and invalid ones are dropped;
-//!   those whose error cannot heal (bad signature, stale nonce, …) are banned for a while;
+//! - after each block, included transactions leave ([`TxPool::after_block`]); the rest are
+//!   revalidated against a later state (without signatures, without holding the pool lock, and
+//!   off the import path: [`TxPool::snapshot`], then [`TxPool::apply_revalidation`]), and invalid
+//!   ones are dropped; those whose error cannot heal (bad signature, stale nonce, …) are banned
+//!   for a while. A verdict may come from a state a block older than the pool's: a stale nonce
+//!   or a bad signature stays bad on the chain's later blocks, and a transaction a later block
+//!   made invalid is found by the next revalidation or by block building, which drops it;
 //! - a sender's chain nonce in the pool only grows, whatever order validations finish in;
 //! - evicted and invalidated transactions are remembered as `dropped`, banned hashes for the ban
 //!   window, both in bounded memory.
@@ -352,14 +356,9 @@ impl<C> TxPool<C> {
         self.inner.lock().drop_invalid(hash, error, "invalid");
     }
 
-    /// Maintenance after a block, step one: drops the included transactions and the future
-    /// ones that waited too long, and returns the rest to revalidate against the new state
-    /// (`best` is its block number). The caller revalidates without the pool lock held.
-    pub fn after_block(
-        &self,
-        included: &[Hash],
-        best: BlockNumber,
-    ) -> Vec<(Hash, Arc<Extrinsic<C>>)> {
+    /// Maintenance after a block (`best` is its number): drops the included transactions and
+    /// the future ones that waited too long. The rest are revalidated later ([`Self::snapshot`]).
+    pub fn after_block(&self, included: &[Hash], best: BlockNumber) {
         let mut inner = self.inner.lock();
         for h in included {
             if let Some(tx) = inner.txs.get(h) {
@@ -386,11 +385,16 @@ impl<C> TxPool<C> {
         for h in expired {
             inner.remove(&h, Some("its nonce gap did not close in time"));
         }
+    }
+
+    /// Every pooled transaction, to revalidate without the pool lock held.
+    pub fn snapshot(&self) -> Vec<(Hash, Arc<Extrinsic<C>>)> {
+        let inner = self.inner.lock();
         inner.txs.values().map(|t| (t.hash, t.xt.clone())).collect()
     }
 
-    /// Maintenance after a block, step two: applies the revalidation results. Transactions that
-    /// left the pool meanwhile are skipped.
+    /// Applies the revalidation of a [`Self::snapshot`]. Transactions that left the pool
+    /// meanwhile are skipped.
     pub fn apply_revalidation(
         &self,
         results: Vec<(Hash, Result<ValidTransaction, InvalidTransaction>)>,

@@ -54,7 +54,8 @@ fn revalidate_all(
     best: u64,
     f: impl Fn(&Extrinsic<u32>) -> Result<ValidTransaction, InvalidTransaction>,
 ) {
-    let pending = pool.after_block(included, best);
+    pool.after_block(included, best);
+    let pending = pool.snapshot();
     pool.apply_revalidation(pending.into_iter().map(|(h, x)| (h, f(&x))).collect());
 }
 
@@ -240,8 +241,8 @@ fn included_transactions_keep_the_rest_ready_before_revalidation() {
     let h0 = add(&pool, "alice", 0, 1).unwrap();
     add(&pool, "alice", 1, 1).unwrap();
     add(&pool, "alice", 2, 1).unwrap();
-    let pending = pool.after_block(&[h0], 1);
-    assert_eq!(pending.len(), 2);
+    pool.after_block(&[h0], 1);
+    assert_eq!(pool.snapshot().len(), 2);
     assert_eq!(pool.status().ready, 2);
     let (x, h) = xt("alice", 3, 0);
     pool.submit(x, h, 10, &valid(1, 1), 1).unwrap();
