@@ -174,7 +174,7 @@ db_bytes() {
   [ -n "$base" ] || { echo 0; return; }
   local best=0 dir sum
   for dir in "$base"/*/; do
-    sum=$(find "$dir" -name '*.redb' -type f -printf '%s\n' 2>/dev/null | awk '{s+=$1} END {print s+0}')
+    sum=$(find "$dir" -name '*.redb' -type f -printf '%s\n' 2>/dev/null | awk '{s+=$1} END {printf "%.0f\n", s}')
     [ "$sum" -gt "$best" ] && best=$sum
   done
   echo "$best"

@@ -109,7 +109,10 @@ fn setup() -> Setup {
         })
         .collect();
     let (_, executed) = build(&rt, &state, 1, &opens);
-    state.apply_update(&executed.changes, executed.commitment);
+    state.apply_update(
+        &executed.changes,
+        std::sync::Arc::unwrap_or_clone(executed.commitment),
+    );
 
     // Account i mines account i+1's job and claims it.
     let claims = accounts

@@ -96,7 +96,7 @@ fn setup() -> (Genesis, Vec<Prepared>, usize) {
         let mut xts = fixture::neighbour_transfers(&senders, b as u64, genesis_hash);
         xts.truncate(n);
         let (block, executed) = fixture::build_block(&rt, &state, parent, b as u64 + 1, &xts);
-        state.apply_update(&executed.changes, executed.commitment.clone());
+        state.apply_update(&executed.changes, (*executed.commitment).clone());
         let at = BlockRef {
             number: b as u64 + 1,
             hash: block.header.hash(),

@@ -166,12 +166,13 @@ pub struct PendingBlock<E> {
 }
 
 /// A block executed to its end: the header with both roots, the state writes and the commitment
-/// nodes to persist, and each extrinsic's outcome.
+/// nodes to persist, and each extrinsic's outcome. The commitment is shared: an author reads its
+/// nodes while the block is being stored (the node's pipelined import).
 #[derive(Debug, Clone)]
 pub struct ExecutedBlock<E> {
     pub header: Header,
     pub changes: StateChanges,
-    pub commitment: CommitmentUpdate,
+    pub commitment: std::sync::Arc<CommitmentUpdate>,
     pub outcomes: Vec<TxOutcome<E>>,
 }
 

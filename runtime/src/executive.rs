@@ -364,7 +364,7 @@ impl StateMachine for Runtime {
         Ok(ExecutedBlock {
             header,
             changes,
-            commitment,
+            commitment: commitment.into(),
             outcomes,
         })
     }

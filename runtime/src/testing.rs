@@ -199,7 +199,7 @@ impl TestChain {
             .finalize_block(&self.state, pending)
             .expect("finalize");
         self.state
-            .apply_update(&executed.changes, executed.commitment.clone());
+            .apply_update(&executed.changes, (*executed.commitment).clone());
         assert_eq!(self.state.root(), executed.header.state_root);
         self.head = executed.header.clone();
         Built {
@@ -246,7 +246,7 @@ impl TestChain {
     ) -> Result<ExecutedBlock<Event>, BlockError> {
         let executed = self.runtime.execute_block(&self.state, block, false)?;
         self.state
-            .apply_update(&executed.changes, executed.commitment.clone());
+            .apply_update(&executed.changes, (*executed.commitment).clone());
         self.head = executed.header.clone();
         Ok(executed)
     }

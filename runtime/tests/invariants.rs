@@ -265,7 +265,7 @@ fn run(blocks: Vec<Vec<Action>>) -> Result<(), TestCaseError> {
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         chain
             .state
-            .apply_update(&executed.changes, executed.commitment.clone());
+            .apply_update(&executed.changes, (*executed.commitment).clone());
         chain.head = executed.header.clone();
 
         // Re-execution on the parent state gives the same root.

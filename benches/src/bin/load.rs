@@ -521,11 +521,12 @@ impl Rounds {
         genesis: Hash,
         rounds: usize,
     ) -> Rounds {
-        let (tx, incoming) = std::sync::mpsc::sync_channel(if rounds <= PRESIGN_ROUNDS {
+        let ahead = if rounds <= PRESIGN_ROUNDS {
             rounds
         } else {
             LOOKAHEAD_ROUNDS
-        });
+        };
+        let (tx, incoming) = std::sync::mpsc::sync_channel(ahead);
         let (recipients, seed) = (args.recipients, args.seed);
         std::thread::spawn(move || {
             let mut draw = SplitMix64(seed);
@@ -555,8 +556,8 @@ impl Rounds {
             left: Default::default(),
             newest: 0,
         };
-        eprintln!("pre-signing {} rounds…", rounds.min(PRESIGN_ROUNDS));
-        for _ in 0..rounds.min(PRESIGN_ROUNDS) {
+        eprintln!("pre-signing {ahead} of {rounds} rounds…");
+        for _ in 0..ahead {
             this.receive();
         }
         this

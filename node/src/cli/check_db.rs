@@ -195,7 +195,10 @@ pub fn check(db: &ChainDb, spec: &ChainSpec) -> anyhow::Result<Summary> {
             }
             txs += 1;
         }
-        state.apply_update(&executed.changes, executed.commitment);
+        state.apply_update(
+            &executed.changes,
+            std::sync::Arc::unwrap_or_clone(executed.commitment),
+        );
         parent = hash;
     }
 

@@ -190,7 +190,7 @@ impl StateMachine for NameRegistry {
         Ok(ExecutedBlock {
             header,
             changes: block.changes,
-            commitment,
+            commitment: commitment.into(),
             outcomes: block.outcomes,
         })
     }

@@ -65,8 +65,10 @@ impl Chain {
             .execute_block(&self.state, &block, false)
             .unwrap();
         assert_eq!(executed.header, built.header);
-        self.state
-            .apply_update(&executed.changes, executed.commitment);
+        self.state.apply_update(
+            &executed.changes,
+            std::sync::Arc::unwrap_or_clone(executed.commitment),
+        );
         self.head = executed.header;
         self.registry
             .try_state(

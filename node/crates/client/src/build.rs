@@ -112,11 +112,14 @@ pub enum Import {
 pub type BuiltBlock<S> = (Block<Xt<S>>, ExecutedBlock<<S as StateMachine>::Event>);
 
 /// A block this node authored and sealed whose import may still be running (see the module
-/// docs).
+/// docs), with its transactions (no longer pooled, not yet stored) for `getTx`.
 #[derive(Debug)]
-pub struct InFlight {
+pub(crate) struct InFlight<X> {
     header: aitbc_primitives::Header,
     state: PendingState,
+    txs: std::collections::HashMap<aitbc_primitives::Hash, Arc<X>>,
+    /// Each signer's nonce after its transactions in the block.
+    nonces: std::collections::HashMap<aitbc_primitives::AccountId, u64>,
 }
 
 /// A sealed block and its execution, in flight until [`Client::import_authored`] returns.
@@ -134,6 +137,23 @@ impl<S: StateMachine> Client<S> {
             Some(f) => self.db.state_view_on(&f.state),
             None => self.state(),
         }
+    }
+
+    /// A transaction of the in-flight block.
+    pub(crate) fn in_flight_tx(&self, hash: &aitbc_primitives::Hash) -> Option<Arc<Xt<S>>> {
+        self.in_flight.lock().as_ref()?.txs.get(hash).cloned()
+    }
+
+    /// The nonce `who` signs its next transaction with, given its nonce in the stored best
+    /// state: past its transactions in the in-flight block and in the pool.
+    pub fn next_nonce(&self, who: &aitbc_primitives::AccountId, stored: u64) -> u64 {
+        let in_flight = self
+            .in_flight
+            .lock()
+            .as_ref()
+            .and_then(|f| f.nonces.get(who).copied());
+        self.pool
+            .next_nonce(who, in_flight.map_or(stored, |n| n.max(stored)))
     }
 
     /// The header of the block a build starts from: the in-flight block, else the best block.
@@ -251,17 +271,30 @@ impl<S: StateMachine> Client<S> {
             number: block.header.number,
             hash,
         };
+        let txs: std::collections::HashMap<_, _> = block
+            .extrinsics
+            .iter()
+            .map(|xt| (xt.hash(), Arc::new(xt.clone())))
+            .collect();
+        let included: Vec<_> = txs.keys().copied().collect();
+        let mut nonces = std::collections::HashMap::new();
+        for xt in &block.extrinsics {
+            let next = nonces.entry(xt.signer).or_insert(0);
+            *next = xt.nonce.saturating_add(1).max(*next);
+        }
         let in_flight = InFlight {
+            txs,
+            nonces,
             header: block.header.clone(),
             state: PendingState::new(
                 at,
                 block.header.parent_hash,
                 &executed.changes,
-                &executed.commitment,
+                executed.commitment.clone(),
             ),
         };
+        // In flight before it leaves the pool: `getTx` always finds it in one or the other.
         *self.in_flight.lock() = Some(Arc::new(in_flight));
-        let included: Vec<_> = block.extrinsics.iter().map(|xt| xt.hash()).collect();
         self.pool.after_block(&included, at.number);
         self.finish_cost
             .learn_seal(block.extrinsics.len(), finishing.elapsed());

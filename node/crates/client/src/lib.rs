@@ -17,6 +17,8 @@ mod build;
 mod clock_tests;
 mod import;
 pub mod metrics;
+#[cfg(test)]
+mod pipeline_tests;
 mod process;
 mod proofs;
 #[cfg(test)]
@@ -128,7 +130,7 @@ pub struct Client<S: StateMachine> {
     /// What finishing a built block costs per transaction (root, seal).
     finish_cost: build::FinishCost,
     /// The authored block whose import is running ([`build`]'s pipelining).
-    in_flight: Mutex<Option<Arc<build::InFlight>>>,
+    in_flight: Mutex<Option<Arc<build::InFlight<Xt<S>>>>>,
     /// Publishes a locally submitted transaction to peers (set when the network starts).
     announce_tx: OnceLock<TxAnnouncer>,
     import_lock: Mutex<()>,
@@ -565,7 +567,9 @@ impl<S: StateMachine> Client<S> {
         txs: Vec<(Xt<S>, usize)>,
         announce: bool,
     ) -> Vec<Result<Hash, SubmitError>> {
-        let state = match self.state() {
+        // The state the next block is built on: a transaction following one in a block still
+        // being stored is ready at once.
+        let state = match self.build_state() {
             Ok(s) => s,
             Err(e) => {
                 let message = e.to_string();
@@ -659,8 +663,31 @@ impl<S: StateMachine> Client<S> {
         Ok(Some((record, outcome)))
     }
 
-    /// Where a transaction is: pooled, included (with its outcome) or dropped.
+    /// Where a transaction is: pooled (or in a block this node authored that is still being
+    /// stored), included (with its outcome) or dropped.
     pub fn tx_status(&self, hash: &Hash) -> Result<Option<TxStatus<S>>, StorageError> {
+        if let Some(included) = self.included_tx(hash)? {
+            return Ok(Some(included));
+        }
+        // A transaction moves from the pool to the in-flight block (in both for a moment) and
+        // from there to the database (in both for a moment): asked in that order, then the
+        // database again, it is found wherever it went meanwhile.
+        if let Some(xt) = self
+            .pool
+            .get(hash)
+            .map(|tx| tx.xt)
+            .or_else(|| self.in_flight_tx(hash))
+        {
+            return Ok(Some(TxStatus::Pending(xt)));
+        }
+        if let Some(included) = self.included_tx(hash)? {
+            return Ok(Some(included));
+        }
+        Ok(self.pool.dropped(hash).map(|d| TxStatus::Dropped(d.reason)))
+    }
+
+    /// A transaction of the stored best chain, with its outcome.
+    fn included_tx(&self, hash: &Hash) -> Result<Option<TxStatus<S>>, StorageError> {
         if let Some((record, outcome)) = self.tx_outcome(hash)? {
             // Decode only this extrinsic, from its span in the stored block.
             let corrupt = |what: &str| StorageError::Corrupt(format!("tx {hash}: {what}"));
@@ -681,10 +708,7 @@ impl<S: StateMachine> Client<S> {
                 finalized,
             }))));
         }
-        if let Some(tx) = self.pool.get(hash) {
-            return Ok(Some(TxStatus::Pending(tx.xt)));
-        }
-        Ok(self.pool.dropped(hash).map(|d| TxStatus::Dropped(d.reason)))
+        Ok(None)
     }
 }
 

@@ -226,7 +226,7 @@ pub fn get_balance<S: StateMachine>(client: &Client<S>, address: &str) -> Result
     let state = client.state()?;
     let info = client.runtime().account(&state, &who);
     state.check()?;
-    let next = client.pool().next_nonce(&who, info.nonce);
+    let next = client.next_nonce(&who, info.nonce);
     Ok(
         json!({ "address": who, "balance": info.balance.to_string(), "nonce": info.nonce, "next_nonce": next }),
     )

@@ -154,7 +154,6 @@ impl ChainDb {
     /// is in the state window.
     pub fn state_at(&self, number: BlockNumber) -> Result<DbStateView, StorageError> {
         self.refuse_pending()?;
-        let opened = self.nodes.stamp();
         let txn = self.db.begin_read()?;
         let (best, pruned) = {
             let meta = txn.open_table(META)?;
@@ -177,7 +176,7 @@ impl ChainDb {
             (best, pruned.max(window))
         };
         if number == best.number {
-            return DbStateView::new(txn, best, None, self.node_reads(opened, true));
+            return DbStateView::new(txn, best, None);
         }
         if number > best.number || number < pruned {
             return Err(StorageError::StateUnavailable {
@@ -220,13 +219,12 @@ impl ChainDb {
         };
         let overlay = state_view::Overlay {
             values: overrides,
-            nodes: Default::default(),
+            nodes: None,
         };
         DbStateView::new(
             txn,
             BlockRef { number, hash },
             Some(std::sync::Arc::new(overlay)),
-            self.node_reads(opened, false),
         )
     }
 

@@ -77,7 +77,6 @@
 
 mod history;
 pub mod lease;
-mod node_cache;
 mod restore;
 mod state_view;
 #[cfg(any(test, feature = "testing"))]
@@ -327,7 +326,10 @@ impl NodeRows {
 /// (benches/RESULTS.md, session 4): 256 MiB -> claims 5.1k/s, dev flood peak ~560-690 MiB;
 /// 128 MiB -> 4.6k/s, a 1M-account flood peaks at 404 MiB; 96 MiB -> 4.3k/s, 347 MiB;
 /// 64 MiB -> 4.0k/s, 284 MiB. Transfers: 10.6k sTPS at 64 MiB, 10.8k at 96 and at 128.
-const CACHE_BYTES: usize = 96 * 1024 * 1024;
+/// Session 13, a 1M-account state flooded with transfers to random accounts (the author's
+/// import running beside its next build, both on this cache): 96 MiB -> 4.0k sTPS, peak 501
+/// MiB; 64 MiB -> 4.0k, 411 MiB; 48 MiB -> 3.6k, 382 MiB (the 400 MiB bound).
+const CACHE_BYTES: usize = 48 * 1024 * 1024;
 
 /// The chain database.
 pub struct ChainDb {
@@ -342,8 +344,6 @@ pub struct ChainDb {
     /// The database has no state to read: a skipped genesis state or a restore in progress
     /// (`restore.rs`; kept in `meta`, mirrored here for the hot read path).
     pending: std::sync::atomic::AtomicBool,
-    /// The best state's upper tree nodes, decoded ([`node_cache`]).
-    nodes: std::sync::Arc<node_cache::NodeCache>,
 }
 
 impl std::fmt::Debug for ChainDb {
@@ -408,7 +408,6 @@ impl ChainDb {
             window: std::sync::RwLock::new(Pruning::DEFAULT),
             leases: Default::default(),
             pending: Default::default(),
-            nodes: Default::default(),
         }
     }
 
@@ -564,9 +563,7 @@ impl ChainDb {
     /// Writes a block and everything it changed in one durable transaction, and makes it the best
     /// (and, if `finalized`, the finalized) block.
     pub fn commit_block(&self, write: &BlockWrite<'_>) -> Result<(), StorageError> {
-        self.durable_write("block commit", |txn| Self::write_block(txn, write))?;
-        self.nodes.committed(write.commitment);
-        Ok(())
+        self.durable_write("block commit", |txn| Self::write_block(txn, write))
     }
 
     fn write_block(txn: &redb::WriteTransaction, w: &BlockWrite<'_>) -> Result<(), StorageError> {
@@ -693,8 +690,6 @@ impl ChainDb {
     /// the child of `ancestor`), in one durable write. Each block must still have its undo log
     /// and prior values (it is not final).
     pub fn revert(&self, blocks: &[BlockRef], ancestor: BlockRef) -> Result<(), StorageError> {
-        // Whatever the write's fate: the reverted blocks' nodes may be gone.
-        let _clear = ClearOnDrop(&self.nodes);
         self.durable_write("revert", |txn| {
             {
                 let mut undo_table = txn.open_table(UNDO)?;
@@ -950,10 +945,9 @@ impl ChainDb {
     /// A read-only view of the best block's state (a consistent snapshot).
     pub fn state_view(&self) -> Result<DbStateView, StorageError> {
         self.refuse_pending()?;
-        let opened = self.nodes.stamp();
         let txn = self.db.begin_read()?;
         let best = Self::read_best(&txn)?;
-        DbStateView::new(txn, best, None, self.node_reads(opened, true))
+        DbStateView::new(txn, best, None)
     }
 
     /// A view of the state of `pending`, a block whose commit may still be running: its
@@ -962,14 +956,12 @@ impl ChainDb {
     /// moved meanwhile), the view is of the stored best.
     pub fn state_view_on(&self, pending: &PendingState) -> Result<DbStateView, StorageError> {
         self.refuse_pending()?;
-        let opened = self.nodes.stamp();
         let txn = self.db.begin_read()?;
         let best = Self::read_best(&txn)?;
         if best.hash != pending.parent() {
-            return DbStateView::new(txn, best, None, self.node_reads(opened, true));
+            return DbStateView::new(txn, best, None);
         }
-        let overlay = Some(pending.overlay());
-        DbStateView::new(txn, pending.at(), overlay, self.node_reads(opened, false))
+        DbStateView::new(txn, pending.at(), Some(pending.overlay()))
     }
 
     fn read_best(txn: &redb::ReadTransaction) -> Result<BlockRef, StorageError> {
@@ -978,24 +970,6 @@ impl ChainDb {
             .get(META_BEST)?
             .ok_or_else(|| StorageError::Corrupt("missing best".into()))?;
         BlockRef::decode(&mut bytes.value()).map_err(|_| StorageError::Corrupt("best".into()))
-    }
-
-    /// How a view opened at `opened` reads the node cache (and fills it: a best state's view).
-    fn node_reads(&self, opened: node_cache::Stamp, fill: bool) -> state_view::NodeReads {
-        state_view::NodeReads {
-            cache: self.nodes.clone(),
-            opened,
-            fill,
-        }
-    }
-}
-
-/// Empties the node cache when dropped (after a write that deleted tree nodes, failed or not).
-struct ClearOnDrop<'a>(&'a node_cache::NodeCache);
-
-impl Drop for ClearOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.clear();
     }
 }
 

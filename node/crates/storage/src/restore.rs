@@ -159,7 +159,6 @@ impl ChainDb {
         }
         tracing::warn!(target: "db",
             "the state restore in progress (warp sync) is discarded: syncing in full from the genesis");
-        let _clear = ClearOnDrop(&self.nodes);
         self.durable_write("restore discarded", |txn| {
             txn.delete_table(STATE)?;
             txn.delete_table(TREE)?;
@@ -200,7 +199,6 @@ impl ChainDb {
             // No reader may see the state emptied below it.
             self.pending
                 .store(true, std::sync::atomic::Ordering::SeqCst);
-            let _clear = ClearOnDrop(&self.nodes);
             self.durable_write("restore start", |txn| {
                 txn.delete_table(STATE)?;
                 txn.open_table(STATE)?;
@@ -331,7 +329,6 @@ impl StateRestore {
             return Err(StorageError::Corrupt("finishing another block's restore".into()).into());
         }
         let write = inner.finish()?;
-        let _clear = ClearOnDrop(&db.nodes);
         db.durable_write("restore finish", |txn| {
             ChainDb::write_nodes(txn, &write)?;
             ChainDb::store_block(txn, target, false)?;

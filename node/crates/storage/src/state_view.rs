@@ -2,7 +2,6 @@
 //! and queries; a recent block's ([`ChainDb::state_at`](super::ChainDb::state_at)) for proofs
 //! and state sync.
 
-use super::node_cache::{NodeCache, Stamp};
 use super::{encode_node_key, state_entry, BlockRef, StorageError, STATE, TREE};
 use aitbc_primitives::commitment::{
     compute_update, key_hash, CommitmentError, CommitmentUpdate, NodeSource, StateChanges,
@@ -25,17 +24,7 @@ pub struct DbStateView {
     tree: ReadOnlyTable<&'static [u8], &'static [u8]>,
     /// For a block other than the stored best: what differs there ([`Overlay`]).
     overlay: Option<Arc<Overlay>>,
-    nodes: NodeReads,
     error: RefCell<Option<String>>,
-}
-
-/// A view's access to the node cache ([`super::node_cache`]).
-pub(crate) struct NodeReads {
-    pub cache: std::sync::Arc<NodeCache>,
-    /// What the view noted before opening its snapshot.
-    pub opened: Stamp,
-    /// Whether the nodes it reads from disk may fill the cache (a view of the best state).
-    pub fill: bool,
 }
 
 /// Key hash -> (key, value at the view's block).
@@ -49,7 +38,20 @@ pub(crate) type Overrides = BTreeMap<[u8; 32], (Vec<u8>, Option<Vec<u8>>)>;
 #[derive(Debug, Default)]
 pub(crate) struct Overlay {
     pub values: Overrides,
-    pub nodes: HashMap<TreeNodeKey, TreeNode>,
+    pub nodes: Option<NewNodes>,
+}
+
+/// A block's new tree nodes, shared with its execution (not copied), indexed by key.
+#[derive(Debug)]
+pub(crate) struct NewNodes {
+    update: Arc<CommitmentUpdate>,
+    index: HashMap<TreeNodeKey, usize>,
+}
+
+impl NewNodes {
+    fn get(&self, key: &TreeNodeKey) -> Option<&TreeNode> {
+        self.index.get(key).map(|&i| &self.update.nodes[i].1)
+    }
 }
 
 /// An executed block whose durable commit has not finished: a view of its state reads the
@@ -68,17 +70,25 @@ impl PendingState {
         at: BlockRef,
         parent: aitbc_primitives::Hash,
         changes: &StateChanges,
-        update: &CommitmentUpdate,
+        update: Arc<CommitmentUpdate>,
     ) -> PendingState {
         let values = changes
             .iter()
             .map(|(k, v)| (key_hash(k), (k.clone(), v.clone())))
             .collect();
-        let nodes = update.nodes.iter().cloned().collect();
+        let index = update
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, (key, _))| (key.clone(), i))
+            .collect();
         PendingState {
             at,
             parent,
-            overlay: Arc::new(Overlay { values, nodes }),
+            overlay: Arc::new(Overlay {
+                values,
+                nodes: Some(NewNodes { update, index }),
+            }),
         }
     }
 
@@ -100,14 +110,12 @@ impl DbStateView {
         txn: ReadTransaction,
         at: BlockRef,
         overlay: Option<Arc<Overlay>>,
-        nodes: NodeReads,
     ) -> Result<Self, StorageError> {
         Ok(DbStateView {
             at,
             state: txn.open_table(STATE)?,
             tree: txn.open_table(TREE)?,
             overlay,
-            nodes,
             error: RefCell::new(None),
         })
     }
@@ -185,11 +193,12 @@ impl StateView for DbStateView {
 
 impl NodeSource for DbStateView {
     fn node(&self, key: &TreeNodeKey) -> Result<Option<TreeNode>, CommitmentError> {
-        if let Some(node) = self.overlay.as_ref().and_then(|o| o.nodes.get(key)) {
+        if let Some(node) = self
+            .overlay
+            .as_ref()
+            .and_then(|o| o.nodes.as_ref()?.get(key))
+        {
             return Ok(Some(node.clone()));
-        }
-        if let Some(node) = self.nodes.cache.get(self.nodes.opened, key) {
-            return Ok(Some(node));
         }
         let k = encode_node_key(key).map_err(|e| CommitmentError(e.to_string()))?;
         let Some(bytes) = self
@@ -199,12 +208,9 @@ impl NodeSource for DbStateView {
         else {
             return Ok(None);
         };
-        let node: TreeNode =
-            borsh::from_slice(bytes.value()).map_err(|e| CommitmentError(e.to_string()))?;
-        if self.nodes.fill {
-            self.nodes.cache.fill(self.nodes.opened, key, &node);
-        }
-        Ok(Some(node))
+        borsh::from_slice(bytes.value())
+            .map(Some)
+            .map_err(|e| CommitmentError(e.to_string()))
     }
 
     fn value_by_key_hash(&self, key_hash: &[u8; 32]) -> Result<Option<Vec<u8>>, CommitmentError> {
