@@ -486,6 +486,24 @@ async fn kill_9_while_catching_up_leaves_no_gap_and_no_duplicate() {
     pg.drop_db().await;
 }
 
+/// Runs `aitbc-node index ARGS`, which must fail: its stderr, and the lines of it that are not
+/// info logs.
+fn index_refused(args: &[&str]) -> (String, Vec<String>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_aitbc-node"))
+        .arg("index")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let lines = stderr
+        .lines()
+        .filter(|l| !l.contains(" INFO "))
+        .map(str::to_string)
+        .collect();
+    (stderr, lines)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_chains_database_and_an_unreachable_postgres_are_one_line_errors() {
     let pg = TestDb::new().await;
@@ -507,20 +525,7 @@ async fn another_chains_database_and_an_unreachable_postgres_are_one_line_errors
         matches!(err, aitbc_indexer::IndexError::WrongChain { .. }),
         "{err}"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_aitbc-node"))
-        .args([
-            "index",
-            "--rpc",
-            &url_b,
-            "--postgres",
-            &pg.target,
-            "--until",
-            "1",
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (stderr, _) = index_refused(&["--rpc", &url_b, "--postgres", &pg.target, "--until", "1"]);
     let last = stderr.lines().last().unwrap_or_default();
     assert!(last.contains("this database indexes chain"), "{stderr}");
     // Nothing of chain b was written.
@@ -530,17 +535,8 @@ async fn another_chains_database_and_an_unreachable_postgres_are_one_line_errors
     // A PostgreSQL nobody listens on: one line, at once.
     let port = free_port();
     let started = std::time::Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_aitbc-node"))
-        .args(["index", "--rpc", &url_b])
-        .args([
-            "--postgres",
-            &format!("host=127.0.0.1 port={port} user=x password=hunter2 dbname=x"),
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains(" INFO ")).collect();
+    let unreachable = format!("host=127.0.0.1 port={port} user=x password=hunter2 dbname=x");
+    let (stderr, lines) = index_refused(&["--rpc", &url_b, "--postgres", &unreachable]);
     assert_eq!(lines.len(), 1, "{stderr}");
     assert!(lines[0].contains("cannot reach PostgreSQL"), "{stderr}");
     assert!(
@@ -549,19 +545,8 @@ async fn another_chains_database_and_an_unreachable_postgres_are_one_line_errors
     );
     assert!(started.elapsed() < Duration::from_secs(10));
     // A connection string that does not parse: its own one line, naming the flag.
-    let out = Command::new(env!("CARGO_BIN_EXE_aitbc-node"))
-        .args([
-            "index",
-            "--rpc",
-            &url_b,
-            "--postgres",
-            "host=/tmp port=notaport",
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains(" INFO ")).collect();
+    let (stderr, lines) =
+        index_refused(&["--rpc", &url_b, "--postgres", "host=/tmp port=notaport"]);
     assert_eq!(lines.len(), 1, "{stderr}");
     assert!(lines[0].contains("--postgres"), "{stderr}");
     drop(db);

@@ -35,7 +35,7 @@ pub(crate) type Overrides = BTreeMap<[u8; 32], (Vec<u8>, Option<Vec<u8>>)>;
 /// not stored. A block below the best has no such nodes (its tree's nodes stay stored through
 /// the state window); a block above it whose commit is still running ([`PendingState`]) has
 /// its own.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Overlay {
     pub values: Overrides,
     pub nodes: Option<NewNodes>,
